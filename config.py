@@ -1,0 +1,99 @@
+"""Configuration classes. ``LMS_CONFIG`` picks one; ``LMS_*`` environment variables override any key."""
+
+import os
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    #: signs sessions, CSRF tokens and password-reset links; must come from outside in production
+    SECRET_KEY = None
+    #: None means SQLite in the instance folder (set in create_app); DATABASE_URL is honoured too
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    #: Indonesian first, English beside it; source strings are English
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
+    LANGUAGES = ("id", "en")
+    #: Bootstrap is served from the package, never from a CDN
+    BOOTSTRAP_SERVE_LOCAL = True
+    #: flask-smorest: the OpenAPI document lives at /api/v1/openapi.json
+    API_TITLE = "Latih API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    #: rate limits (Flask-Limiter); use redis://... in production with several workers
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    #: login attempts per address and account (brute force on one account)...
+    LOGIN_RATE_LIMIT = "5 per minute;30 per hour"
+    #: ...and per address alone (a classroom behind one NAT logs in together)
+    LOGIN_IP_RATE_LIMIT = "60 per minute"
+    #: werkzeug password hashing method
+    PASSWORD_HASH_METHOD = "scrypt"
+    #: minimum password length for every account
+    PASSWORD_MIN_LENGTH = 8
+    #: lifetime of a password reset link, in seconds
+    PASSWORD_RESET_MAX_AGE = 3600
+    #: lifetime of an API token, in seconds
+    API_TOKEN_LIFETIME = 30 * 24 * 3600
+    #: remember-me cookie lifetime, in seconds
+    REMEMBER_COOKIE_DURATION = 14 * 24 * 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: outbox delivery: when MAIL_SERVER is empty, messages stay in the outbox for staff to read
+    MAIL_SERVER = ""
+    MAIL_PORT = 587
+    MAIL_USE_TLS = True
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = "Latih <no-reply@latih.example>"
+    #: public base URL used in e-mails sent outside a request (e.g. https://latih.example.go.id)
+    PUBLIC_BASE_URL = ""
+    #: name of the office shown in the header and on documents
+    OFFICE_NAME = "BP3MI Lampung"
+    #: course types switched off by key (entry-point names of the lms.course_types group)
+    COURSE_TYPES_DISABLED = ()
+    #: page size of HTML lists
+    PER_PAGE = 20
+    WTF_CSRF_TIME_LIMIT = None
+    #: refuse to start unless SECRET_KEY and the database URL come from outside
+    REQUIRE_EXTERNAL_SECRETS = False
+
+
+class DevelopmentConfig(Config):
+    """Local development and the demo site."""
+
+    DEBUG = True
+    SECRET_KEY = "dev-only-not-secret"
+
+
+class TestingConfig(Config):
+    """The test suite: fast hashing, no CSRF tokens in forms, no real mail."""
+
+    TESTING = True
+    SECRET_KEY = "test-only-not-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    """Production: refuses to start without SECRET_KEY and a database URL from outside."""
+
+    REQUIRE_EXTERNAL_SECRETS = True
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,1 @@
+"""Built-in course-type plugins, one package per type, registered through entry points."""

@@ -1,0 +1,97 @@
+"""Latih: the application factory."""
+
+import os
+
+from flask import Flask
+
+
+def create_app(config_class=None, test_config=None):
+    """Build the app in a fixed order: config, extensions, blueprints, error handlers, CLI.
+
+    Config layers, highest last: the class (``LMS_CONFIG``), ``instance/local.cfg``,
+    ``LMS_*`` environment variables, then ``test_config``.
+    """
+    from config import CONFIGS
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+
+    # 1. configuration
+    if config_class is None:
+        config_class = CONFIGS[os.environ.get("LMS_CONFIG", "development")]
+    app.config.from_object(config_class)
+    app.config.from_pyfile("local.cfg", silent=True)
+    app.config.from_prefixed_env("LMS")
+    if test_config:
+        app.config.update(test_config)
+    _finish_config(app)
+
+    # 2. extensions, in dependency order: db before migrate, babel before forms render
+    from . import i18n
+    from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    from .auth import login as auth_login
+
+    auth_login.init_app(app, login_manager)
+    from . import models  # noqa: F401  (every mapper is configured before first use)
+
+    # 3. blueprints: an explicit list, greppable
+    from .api import init_app as init_api
+    from .auth.views import bp as auth_bp
+    from .core.views import bp as core_bp
+    from .outbox.views import bp as outbox_bp
+    from .users.views import bp as users_bp
+
+    for bp in (core_bp, auth_bp, users_bp, outbox_bp):
+        app.register_blueprint(bp)
+    init_api(app)
+
+    # 4. template helpers, error handlers and the CLI
+    from . import cli, errors, templating
+
+    templating.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _finish_config(app):
+    """Fill derived settings and refuse to start on an unsafe production configuration."""
+    if app.config["REQUIRE_EXTERNAL_SECRETS"]:
+        if not app.config.get("SECRET_KEY"):
+            raise RuntimeError("Refusing to start: set LMS_SECRET_KEY to a long random value.")
+        if not (app.config.get("SQLALCHEMY_DATABASE_URI") or os.environ.get("DATABASE_URL")):
+            raise RuntimeError("Refusing to start: set DATABASE_URL (PostgreSQL) for production.")
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        if os.environ.get("DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+        else:
+            os.makedirs(app.instance_path, exist_ok=True)
+            path = os.path.join(app.instance_path, "latih.sqlite")
+            app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://") :]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        # SQLite: a busy writer waits instead of failing at once
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {"timeout": 30})
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if isinstance(app.config.get("COURSE_TYPES_DISABLED"), str):
+        raw = app.config["COURSE_TYPES_DISABLED"]
+        app.config["COURSE_TYPES_DISABLED"] = tuple(k.strip() for k in raw.split(",") if k.strip())

@@ -1,0 +1,18 @@
+"""GET /api/v1/me."""
+
+from flask import g
+from flask_smorest import Blueprint
+
+from lms.auth.permissions import login_required
+
+from .schemas import UserSchema
+
+blp = Blueprint("api_me", __name__, description="The current user")
+
+
+@blp.route("/me")
+@login_required
+@blp.response(200, UserSchema)
+def me():
+    """The token user's account and profile."""
+    return g.api_user

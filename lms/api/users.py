@@ -1,0 +1,62 @@
+"""GET and POST /api/v1/users (staff, admin)."""
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from lms.auth import services
+from lms.auth.models import GENDERS, ROLES, TARGET_GROUPS
+from lms.auth.permissions import roles_required
+from lms.errors import Forbidden
+from lms.extensions import db
+from lms.users.services import search_users
+
+from .schemas import PageArgs, UserSchema, page_of
+
+blp = Blueprint("api_users", __name__, description="User accounts")
+
+
+class UserListArgs(PageArgs):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    q = fields.String(validate=validate.Length(max=100))
+
+
+class UserCreate(Schema):
+    email = fields.String(required=True)
+    password = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    partner_id = fields.Integer(allow_none=True)
+    nik = fields.String(allow_none=True)
+    birth_date = fields.Date(allow_none=True)
+    gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
+    phone = fields.String(allow_none=True)
+    regency = fields.String(allow_none=True)
+    target_group = fields.String(allow_none=True, validate=validate.OneOf(TARGET_GROUPS))
+    locale = fields.String(allow_none=True, validate=validate.OneOf(("id", "en")))
+
+
+@blp.route("/users")
+@roles_required("staff")
+@blp.arguments(UserListArgs, location="query")
+def list_users(args):
+    """Users, filtered by role and a search over name and e-mail."""
+    query = search_users(args.get("role"), args.get("q"))
+    return page_of(query, args, UserSchema().dump)
+
+
+@blp.route("/users", methods=["POST"])
+@roles_required("staff")
+@blp.arguments(UserCreate)
+@blp.response(201, UserSchema)
+def create_user(data):
+    """Create an account; staff create trainees and trainers, admins any role."""
+    actor = g.api_user
+    if data["role"] in ("staff", "admin") and actor.role != "admin":
+        from flask_babel import gettext as _
+
+        raise Forbidden(_("Only an administrator can create staff or administrator accounts."))
+    data["regency_code"] = data.pop("regency", None)
+    user = services.create_user(actor=actor, **data)
+    db.session.commit()
+    return user

@@ -1,0 +1,1 @@
+"""Attendance marks, check-in, assessments."""

@@ -1,0 +1,24 @@
+"""Writing audit entries (in the caller's transaction; append-only)."""
+
+from flask import has_request_context, request
+
+from lms.extensions import db
+
+from .models import AuditEntry
+
+
+def record(action, obj=None, actor=None, object_type=None, object_id=None, **data):
+    """Add an audit entry for ``action`` on ``obj`` by ``actor``; flushed with the caller's work."""
+    if obj is not None:
+        object_type = object_type or type(obj).__name__.lower()
+        object_id = obj.id
+    entry = AuditEntry(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        object_type=object_type or "",
+        object_id=object_id,
+        data=data,
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry

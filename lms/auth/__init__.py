@@ -1,0 +1,1 @@
+"""Accounts: users and roles, login, registration, password reset, API tokens, permissions."""

@@ -1,0 +1,138 @@
+"""User accounts (with the trainee profile) and API tokens."""
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.types import UTCDateTime, utcnow
+from lms.extensions import db
+
+ROLES = ("trainee", "trainer", "staff", "admin")
+ROLE_LABELS = {
+    "trainee": _l("Trainee"),
+    "trainer": _l("Trainer"),
+    "staff": _l("Staff"),
+    "admin": _l("Administrator"),
+}
+GENDERS = ("male", "female")
+GENDER_LABELS = {"male": _l("Male"), "female": _l("Female")}
+TARGET_GROUPS = ("cpmi", "purna_pmi", "family", "general")
+TARGET_GROUP_LABELS = {
+    "cpmi": _l("Prospective migrant worker (CPMI)"),
+    "purna_pmi": _l("Returned migrant worker (purna PMI)"),
+    "family": _l("Family of a migrant worker"),
+    "general": _l("General public"),
+}
+
+
+def _in(column, values):
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class User(UserMixin, db.Model):
+    """A person who can log in; trainees carry their profile on the same row."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint(f"gender IS NULL OR {_in('gender', GENDERS)}", name="gender"),
+        CheckConstraint(
+            f"target_group IS NULL OR {_in('target_group', TARGET_GROUPS)}", name="target_group"
+        ),
+        CheckConstraint("locale IS NULL OR locale IN ('id', 'en')", name="locale"),
+        CheckConstraint("role != 'trainer' OR partner_id IS NOT NULL", name="trainer_partner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: login name, stored lower-case; unique
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: werkzeug password hash
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: full name as on the KTP (identity card)
+    name: Mapped[str] = mapped_column(String(200))
+    #: one of ROLES
+    role: Mapped[str] = mapped_column(String(16), default="trainee", index=True)
+    #: the partner institution a trainer works for
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    #: preferred UI language ("id" or "en"); None follows the browser
+    locale: Mapped[str | None] = mapped_column(String(5))
+    #: a deactivated account cannot log in
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: NIK, the 16-digit national identity number; never shown publicly
+    nik: Mapped[str | None] = mapped_column(String(16), unique=True)
+    #: date of birth; never shown publicly
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    #: one of GENDERS
+    gender: Mapped[str | None] = mapped_column(String(8))
+    #: mobile number normalised to +62...; never shown publicly
+    phone: Mapped[str | None] = mapped_column(String(20))
+    #: regency of origin
+    regency_code: Mapped[str | None] = mapped_column(ForeignKey("regencies.code"), index=True)
+    #: one of TARGET_GROUPS
+    target_group: Mapped[str | None] = mapped_column(String(16))
+    #: bumped to log out every session and remember-me cookie (password change, deactivation)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    partner = relationship("Partner", back_populates="trainers")
+    regency = relationship("Regency")
+
+    def get_id(self):
+        """Flask-Login id: changes when the session version changes, so old cookies stop working."""
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def has_role(self, *roles):
+        return self.role in roles
+
+    @property
+    def is_staff(self):
+        """Staff and admins manage the office's data."""
+        return self.role in ("staff", "admin")
+
+    @property
+    def profile_complete(self):
+        """Whether the trainee profile holds everything enrolment needs."""
+        return all(
+            (
+                self.nik,
+                self.birth_date,
+                self.gender,
+                self.phone,
+                self.regency_code,
+                self.target_group,
+            )
+        )
+
+    @property
+    def role_label(self):
+        return ROLE_LABELS[self.role]
+
+    def __repr__(self):
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 hash is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user_active", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: hex SHA-256 of the token; the token itself is shown once and never stored
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the token stops working at this time
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: set when the token is revoked (logout through the API)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User")

@@ -1,0 +1,322 @@
+"""Account rules: creating users, profiles, passwords, password reset, API tokens.
+
+Services validate, change the session and flush; the caller (view, API, CLI) commits once.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms.audit import services as audit
+from lms.core.types import utcnow
+from lms.errors import Conflict, InvalidInput
+from lms.extensions import db
+from lms.regions.models import Regency
+
+from . import validation as v
+from .models import GENDERS, ROLES, TARGET_GROUPS, ApiToken, User
+
+#: profile fields a trainee keeps up to date
+PROFILE_FIELDS = ("name", "nik", "birth_date", "gender", "phone", "regency_code", "target_group")
+_DUMMY_HASH = None
+
+
+def hash_password(password):
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _clean_profile(data, errors):
+    """Validate and normalise the profile fields present in ``data``; collect messages in errors."""
+    clean = {}
+    for key, rule in (("nik", v.normalize_nik), ("phone", v.normalize_phone)):
+        if data.get(key) not in (None, ""):
+            try:
+                clean[key] = rule(data[key])
+            except v.ValidationFailed as exc:
+                errors.setdefault(key, []).append(exc.message)
+        elif key in data:
+            clean[key] = None
+    if "name" in data:
+        name = " ".join((data.get("name") or "").split())
+        if len(name) < 2 or len(name) > 200:
+            errors.setdefault("name", []).append(_("Please enter the full name."))
+        clean["name"] = name
+    if data.get("birth_date") is not None:
+        try:
+            v.check_birth_date(data["birth_date"])
+            clean["birth_date"] = data["birth_date"]
+        except v.ValidationFailed as exc:
+            errors.setdefault("birth_date", []).append(exc.message)
+    for key, allowed in (("gender", GENDERS), ("target_group", TARGET_GROUPS)):
+        if data.get(key) not in (None, ""):
+            if data[key] not in allowed:
+                errors.setdefault(key, []).append(_("Not a valid choice."))
+            else:
+                clean[key] = data[key]
+    if data.get("regency_code") not in (None, ""):
+        if db.session.get(Regency, data["regency_code"]) is None:
+            errors.setdefault("regency_code", []).append(_("Not a valid choice."))
+        else:
+            clean["regency_code"] = data["regency_code"]
+    return clean
+
+
+def _check_unique(clean, errors, exclude_id=None):
+    """Add messages for an e-mail or NIK already used by another account."""
+    taken = {}
+    if clean.get("email"):
+        q = select(User.id).where(User.email == clean["email"])
+        if exclude_id:
+            q = q.where(User.id != exclude_id)
+        if db.session.scalar(q):
+            taken["email"] = [_("An account with this e-mail address already exists.")]
+    if clean.get("nik"):
+        q = select(User.id).where(User.nik == clean["nik"])
+        if exclude_id:
+            q = q.where(User.id != exclude_id)
+        if db.session.scalar(q):
+            taken["nik"] = [_("An account with this NIK already exists.")]
+    return taken
+
+
+def create_user(*, email, password, name, role="trainee", actor=None, **profile):
+    """Create an account after checking every rule.
+
+    :raise InvalidInput: a field breaks a rule (``fields`` says which)
+    :raise Conflict: the e-mail or NIK is taken
+    """
+    errors = {}
+    clean = {}
+    try:
+        clean["email"] = v.normalize_email(email)
+    except v.ValidationFailed as exc:
+        errors["email"] = [exc.message]
+    try:
+        v.check_password(password)
+    except v.ValidationFailed as exc:
+        errors["password"] = [exc.message]
+    if role not in ROLES:
+        errors["role"] = [_("Not a valid choice.")]
+    partner_id = profile.pop("partner_id", None)
+    if role == "trainer" and not partner_id:
+        errors["partner_id"] = [_("A trainer must belong to a partner institution.")]
+    if partner_id is not None:
+        from lms.partners.models import Partner
+
+        if db.session.get(Partner, partner_id) is None:
+            errors["partner_id"] = [_("Not a valid choice.")]
+    locale = profile.pop("locale", None)
+    clean.update(_clean_profile({"name": name, **profile}, errors))
+    if errors:
+        raise InvalidInput(_("Please correct the marked fields."), fields=errors)
+    taken = _check_unique(clean, errors)
+    if taken:
+        raise Conflict(_("This account already exists."), fields=taken, code="taken")
+    user = User(
+        role=role,
+        partner_id=partner_id,
+        password_hash=hash_password(password),
+        locale=locale if locale in current_app.config["LANGUAGES"] else None,
+        **clean,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", user, actor=actor or user, role=role)
+    return user
+
+
+def update_profile(user, data, actor=None):
+    """Update the profile fields present in ``data``.
+
+    :raise InvalidInput: a field breaks a rule
+    :raise Conflict: the NIK belongs to another account
+    """
+    errors = {}
+    clean = _clean_profile({k: data[k] for k in PROFILE_FIELDS if k in data}, errors)
+    if errors:
+        raise InvalidInput(_("Please correct the marked fields."), fields=errors)
+    taken = _check_unique(clean, errors, exclude_id=user.id)
+    if taken:
+        raise Conflict(_("This NIK is already registered."), fields=taken, code="taken")
+    for key, value in clean.items():
+        setattr(user, key, value)
+    if "locale" in data and data["locale"] in current_app.config["LANGUAGES"]:
+        user.locale = data["locale"]
+    db.session.flush()
+    return user
+
+
+def set_locale(user, locale):
+    """Keep the user's language choice."""
+    if locale in current_app.config["LANGUAGES"]:
+        user.locale = locale
+        db.session.flush()
+
+
+def set_role(user, role, partner_id=None, actor=None):
+    """Change a user's role (audited). A trainer needs a partner."""
+    if role not in ROLES:
+        raise InvalidInput(_("Not a valid choice."), fields={"role": [_("Not a valid choice.")]})
+    if role == "trainer" and not (partner_id or user.partner_id):
+        raise InvalidInput(
+            _("A trainer must belong to a partner institution."),
+            fields={"partner_id": [_("A trainer must belong to a partner institution.")]},
+        )
+    old = user.role
+    user.role = role
+    if partner_id:
+        user.partner_id = partner_id
+    user.session_version += 1
+    db.session.flush()
+    audit.record("user.role_changed", user, actor=actor, old=old, new=role)
+    return user
+
+
+def authenticate(email, password):
+    """Return the active user with this e-mail and password, or None (same cost either way)."""
+    global _DUMMY_HASH
+    user = db.session.scalar(
+        select(User).where(User.email == (email or "").strip().lower(), User.active.is_(True))
+    )
+    if user is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_password(secrets.token_hex(8))
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def change_password(user, new_password, actor=None):
+    """Set a new password; every other session and every reset link stops working."""
+    try:
+        v.check_password(new_password)
+    except v.ValidationFailed as exc:
+        raise InvalidInput(exc.message, fields={"password": [exc.message]}) from exc
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    db.session.flush()
+    audit.record("user.password_changed", user, actor=actor or user)
+
+
+# --- password reset -------------------------------------------------------------------------
+
+
+def _reset_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="lms.password-reset")
+
+
+def _password_fingerprint(user):
+    """Changes whenever the password does, which makes a reset link single-use."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def make_reset_token(user):
+    """A signed token for the reset link, valid until used or PASSWORD_RESET_MAX_AGE passes."""
+    return _reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)})
+
+
+def user_for_reset_token(token):
+    """The user a reset token belongs to, or None if it is forged, expired or already used."""
+    try:
+        data = _reset_serializer().loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        )
+    except (SignatureExpired, BadSignature):
+        return None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("f") != _password_fingerprint(user):
+        return None
+    return user
+
+
+def request_password_reset(email, link_for):
+    """Queue a reset message if an active account has this address; silent otherwise.
+
+    ``link_for(token)`` builds the absolute URL of the reset page.
+    """
+    from lms.outbox import services as outbox
+
+    try:
+        address = v.normalize_email(email)
+    except v.ValidationFailed:
+        return None
+    user = db.session.scalar(select(User).where(User.email == address, User.active.is_(True)))
+    if user is None:
+        return None
+    token = make_reset_token(user)
+    outbox.queue(
+        user,
+        "password_reset",
+        "emails/password_reset",
+        link=link_for(token),
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+    )
+    return user
+
+
+def reset_password(token, new_password):
+    """Set a new password from a reset link.
+
+    :raise InvalidInput: the link is invalid, expired or used, or the password is too weak
+    """
+    user = user_for_reset_token(token)
+    if user is None:
+        raise InvalidInput(
+            _("This reset link is invalid, has expired or was already used. Ask for a new one.")
+        )
+    change_password(user, new_password, actor=user)
+    return user
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(user):
+    """Create an API token; returns (token text shown once, ApiToken row)."""
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=_token_hash(token),
+        expires_at=utcnow() + timedelta(seconds=current_app.config["API_TOKEN_LIFETIME"]),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return token, row
+
+
+def api_token_row(token):
+    """The live ApiToken row for a token text, or None if unknown, expired, revoked or inactive."""
+    if not token:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    if not row.user.active:
+        return None
+    return row
+
+
+def revoke_api_token(row):
+    """Stop a token from working."""
+    row.revoked_at = utcnow()
+    db.session.flush()
+
+
+def count_users(role=None):
+    q = select(func.count(User.id))
+    if role:
+        q = q.where(User.role == role)
+    return db.session.scalar(q)

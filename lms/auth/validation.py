@@ -1,0 +1,106 @@
+"""Rules for identity data: NIK, Indonesian phone numbers, e-mail syntax, password strength."""
+
+import re
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+NIK_RE = re.compile(r"^\d{16}$")
+#: a handful of passwords that pass the length rule but are guessed first
+COMMON_PASSWORDS = frozenset(
+    {
+        "12345678",
+        "123456789",
+        "1234567890",
+        "password",
+        "password1",
+        "qwerty123",
+        "11111111",
+        "00000000",
+        "abcd1234",
+        "iloveyou",
+        "indonesia",
+        "bismillah",
+        "sayang123",
+        "rahasia123",
+    }
+)
+
+
+class ValidationFailed(ValueError):
+    """A value broke a rule; ``message`` is a lazy translated string."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def normalize_nik(value):
+    """Return the NIK as 16 digits or raise ValidationFailed.
+
+    A NIK is 16 digits: province (2), regency (2), district (2), birth date DDMMYY with 40 added
+    to the day for women (6), and a serial (4). The structure is checked, not only the length.
+    """
+    nik = re.sub(r"[\s.-]", "", value or "")
+    if not NIK_RE.match(nik):
+        raise ValidationFailed(_l("The NIK must be exactly 16 digits."))
+    province = int(nik[0:2])
+    day, month = int(nik[6:8]), int(nik[8:10])
+    if day > 40:
+        day -= 40
+    if province < 11 or not (1 <= month <= 12) or not (1 <= day <= 31) or nik[12:] == "0000":
+        raise ValidationFailed(_l("This is not a valid NIK. Please check the number on your KTP."))
+    return nik
+
+
+def normalize_phone(value):
+    """Return an Indonesian mobile number as +628... or raise ValidationFailed.
+
+    Accepts 08xx, 628xx and +628xx, with spaces, dots, dashes or brackets.
+    """
+    raw = re.sub(r"[\s().-]", "", value or "")
+    if raw.startswith("+62"):
+        rest = raw[3:]
+    elif raw.startswith("62"):
+        rest = raw[2:]
+    elif raw.startswith("0"):
+        rest = raw[1:]
+    else:
+        rest = None
+    if rest is None or not rest.isdigit() or not rest.startswith("8") or not 9 <= len(rest) <= 12:
+        raise ValidationFailed(
+            _l(
+                "Enter an Indonesian mobile number, for example 0812 3456 7890 or +62 812 3456 7890."
+            )
+        )
+    return "+62" + rest
+
+
+def normalize_email(value):
+    """Return the address, lower-cased, checked by syntax only (no DNS look-up)."""
+    try:
+        result = validate_email((value or "").strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed(_l("This is not a valid e-mail address.")) from exc
+    return result.normalized.lower()
+
+
+def check_password(password):
+    """Raise ValidationFailed for a password that is too short or too easy to guess."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        raise ValidationFailed(_l("The password must have at least %(n)s characters.", n=minimum))
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4 or password.isdigit():
+        raise ValidationFailed(
+            _l("This password is too easy to guess. Mix letters with numbers or symbols.")
+        )
+
+
+def check_birth_date(value, today=None):
+    """Raise ValidationFailed for a birth date in the future or of a person under 15 or over 80."""
+    today = today or date.today()
+    age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
+    if value > today or not 15 <= age <= 80:
+        raise ValidationFailed(_l("Please check the birth date."))

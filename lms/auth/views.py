@@ -1,0 +1,147 @@
+"""Pages for logging in and out, registering, the profile and password reset."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from lms.core.forms import apply_errors, form_status
+from lms.errors import LmsError
+from lms.extensions import db
+from lms.regions.services import regency_choices
+
+from . import services
+from .forms import ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
+from .limits import limit_login
+from .permissions import login_required
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(default):
+    """Only follow a ``next`` that stays on this site."""
+    target = request.args.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limit_login
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            db.session.commit()
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(_safe_next(url_for("core.home")))
+        form.password.errors = [_("The e-mail or the password is wrong.")]
+    return render_template("auth/login.html", form=form), form_status(form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("core.home"))
+
+
+def _profile_data(form):
+    return {
+        "name": form.name.data,
+        "nik": form.nik.data,
+        "birth_date": form.birth_date.data,
+        "gender": form.gender.data,
+        "phone": form.phone.data,
+        "regency_code": form.regency_code.data,
+        "target_group": form.target_group.data,
+    }
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = RegisterForm()
+    form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
+    if form.validate_on_submit():
+        from flask_babel import get_locale
+
+        try:
+            user = services.create_user(
+                email=form.email.data,
+                password=form.password.data,
+                role="trainee",
+                locale=str(get_locale()),
+                **_profile_data(form),
+            )
+        except LmsError as exc:
+            apply_errors(form, exc)
+        else:
+            login_user(user)
+            db.session.commit()
+            flash(_("Your account is ready. Welcome to Latih!"), "success")
+            return redirect(url_for("core.home"))
+    return render_template("auth/register.html", form=form), form_status(form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
+    if request.method == "GET":
+        form.locale.data = user.locale or "id"
+    if form.validate_on_submit():
+        try:
+            services.update_profile(user, {**_profile_data(form), "locale": form.locale.data})
+        except LmsError as exc:
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form), form_status(form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limit_login
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            form.email.data,
+            lambda token: url_for("auth.reset_password", token=token, _external=True),
+        )
+        db.session.commit()
+        flash(
+            _("If an account uses this address, we have sent it a link to set a new password."),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), form_status(form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    if services.user_for_reset_token(token) is None:
+        message = _(
+            "This reset link is invalid, has expired or was already used. Ask for a new one."
+        )
+        return render_template("auth/reset_invalid.html", message=message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except LmsError as exc:
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            logout_user()
+            flash(_("Your password is changed. Log in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form), form_status(form)

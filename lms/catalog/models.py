@@ -1,0 +1,140 @@
+"""Courses, their trainers and their sessions (meetings)."""
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.types import UTCDateTime, utcnow
+from lms.extensions import db
+
+COURSE_STATUSES = ("draft", "published", "closed", "archived")
+COURSE_STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+    "closed": _l("Closed"),
+    "archived": _l("Archived"),
+}
+
+course_trainers = Table(
+    "course_trainers",
+    db.metadata,
+    Column("course_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Course(db.Model):
+    """A course (one batch) of some course type, run by a partner."""
+
+    __tablename__ = "courses"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ({})".format(", ".join(repr(s) for s in COURSE_STATUSES)), name="status"
+        ),
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
+        CheckConstraint(
+            "registration_closes_at >= registration_opens_at", name="registration_ordered"
+        ),
+        CheckConstraint(
+            "attendance_threshold IS NULL OR (attendance_threshold >= 0 AND attendance_threshold <= 1)",
+            name="threshold_range",
+        ),
+        CheckConstraint("enrolled_count >= 0 AND enrolled_count <= capacity", name="seats"),
+        CheckConstraint("min_age IS NULL OR max_age IS NULL OR min_age <= max_age", name="ages"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: short unique code of the batch, e.g. "BHS-MAN-2026-01"
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    #: title in Indonesian
+    title: Mapped[str] = mapped_column(String(200))
+    #: optional English title
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    #: description in Indonesian
+    description: Mapped[str | None] = mapped_column(Text)
+    #: optional English description
+    description_en: Mapped[str | None] = mapped_column(Text)
+    #: key of the course-type plugin (lms.course_types entry point)
+    type_key: Mapped[str] = mapped_column(String(40), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    #: number of seats
+    capacity: Mapped[int] = mapped_column(Integer)
+    #: seats taken (enrolled and completed), kept in step inside the enrolment transaction
+    enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
+    starts_on: Mapped[date] = mapped_column(Date, index=True)
+    ends_on: Mapped[date] = mapped_column(Date)
+    registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: enrolments wait for a staff decision
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: a full course puts new enrolments on a waitlist instead of refusing them
+    waitlist: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: minimum attendance rate (0..1) for a certificate; None uses the course type's default
+    attendance_threshold: Mapped[float | None] = mapped_column(Float)
+    #: one of COURSE_STATUSES; only published courses are visible to the public
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    #: where the course takes place (town, site)
+    location: Mapped[str | None] = mapped_column(String(200))
+    #: target groups allowed to enrol; empty means everyone
+    target_groups: Mapped[list] = mapped_column(JSON, default=list)
+    #: minimum age on the start date
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    #: maximum age on the start date
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    #: the course type's own fields, validated by its plugin form
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    partner = relationship("Partner")
+    trainers = relationship("User", secondary=course_trainers, order_by="User.name")
+    sessions = relationship(
+        "CourseSession",
+        back_populates="course",
+        order_by="CourseSession.starts_at",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self):
+        return f"<Course {self.id} {self.code}>"
+
+
+class CourseSession(db.Model):
+    """One meeting of a course, with start and end in time (stored in UTC)."""
+
+    __tablename__ = "course_sessions"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="times_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: what the meeting covers
+    topic: Mapped[str | None] = mapped_column(String(200))
+    #: room or field site, when it differs from the course's location
+    location: Mapped[str | None] = mapped_column(String(200))
+    #: set when the meeting was called off; a cancelled session is never "held"
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    #: per-session secret from which the rotating check-in code is derived
+    checkin_secret: Mapped[str | None] = mapped_column(String(64))
+
+    course = relationship("Course", back_populates="sessions")
+
+    def __repr__(self):
+        return f"<CourseSession {self.id} course={self.course_id}>"

@@ -1,0 +1,58 @@
+"""Certificates and their per-year serial counters."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.types import UTCDateTime, utcnow
+from lms.extensions import db
+
+
+class Certificate(db.Model):
+    """A certificate issued for an enrolment; revoked ones stay for verification."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        # never two valid certificates for one enrolment
+        Index(
+            "uq_certificates_valid_enrollment",
+            "enrollment_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), index=True)
+    #: human-readable serial, e.g. LPG/BHS/2026/00042; unique
+    serial: Mapped[str] = mapped_column(String(64), unique=True)
+    #: public verification code (unguessable); unique
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(500))
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: the certificate that replaced this one after a correction
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    #: the signed claims, as canonical JSON
+    claims: Mapped[str] = mapped_column(Text)
+    #: Ed25519 signature of ``claims``, base64url
+    signature: Mapped[str] = mapped_column(String(128))
+    #: id of the signing key (JWK ``kid``)
+    key_id: Mapped[str] = mapped_column(String(64))
+
+    enrollment = relationship("Enrollment")
+
+
+class SerialCounter(db.Model):
+    """The last serial number used per scope and year; bumped under a row lock."""
+
+    __tablename__ = "serial_counters"
+
+    #: scope of the sequence, e.g. "certificate"
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,124 @@
+"""The ``flask lms`` command group for operators."""
+
+import os
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from lms.errors import LmsError
+from lms.extensions import db
+
+lms_cli = AppGroup("lms", help="Latih operator commands.")
+
+
+def _fail(error):
+    message = str(error.message)
+    for field, messages in error.fields.items():
+        message += f"\n  {field}: " + "; ".join(str(m) for m in messages)
+    raise click.ClickException(message)
+
+
+@lms_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role", type=click.Choice(["trainee", "trainer", "staff", "admin"]), default="trainee"
+)
+@click.option("--partner-id", type=int, default=None, help="Partner of a trainer.")
+def create_user(email, password, name, role, partner_id):
+    """Create an account."""
+    from lms.auth.services import create_user as create
+
+    try:
+        user = create(email=email, password=password, name=name, role=role, partner_id=partner_id)
+    except LmsError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@lms_cli.command("seed-demo")
+def seed_demo():
+    """Load demo data (partners, office logins, trainers, trainees) and print the logins."""
+    from lms.demo import DEMO_PASSWORD, seed
+
+    logins, created = seed()
+    db.session.commit()
+    click.echo("Demo data loaded." if created else "Demo data was already loaded.")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for role, email in logins:
+        click.echo(f"  {role:8} {email}")
+
+
+@lms_cli.command("send-mail")
+@click.option("--limit", default=100, show_default=True)
+def send_mail(limit):
+    """Deliver waiting outbox messages through SMTP (run it from cron or a timer)."""
+    from lms.outbox.services import deliver_pending
+
+    if not current_app.config["MAIL_SERVER"]:
+        raise click.ClickException("MAIL_SERVER is not set (LMS_MAIL_SERVER); nothing sent.")
+    click.echo(f"Sent {deliver_pending(limit)} message(s).")
+
+
+i18n_cli = AppGroup("i18n", help="Translation catalogues.")
+lms_cli.add_command(i18n_cli)
+
+
+def _root():
+    return os.path.dirname(current_app.root_path)
+
+
+def _pybabel(*args):
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=_root()
+    )
+
+
+@i18n_cli.command("extract")
+def i18n_extract():
+    """Extract every marked string into lms/translations/messages.pot."""
+    _pybabel(
+        "extract",
+        "-F",
+        "lms/translations/babel.cfg",
+        "-k",
+        "_l",
+        "-k",
+        "lazy_gettext",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        "lms/translations/messages.pot",
+        ".",
+    )
+
+
+@i18n_cli.command("update")
+@click.pass_context
+def i18n_update(ctx):
+    """Extract, then merge new strings into the Indonesian catalogue."""
+    ctx.invoke(i18n_extract)
+    _pybabel(
+        "update",
+        "-i",
+        "lms/translations/messages.pot",
+        "-d",
+        "lms/translations",
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+    )
+
+
+@i18n_cli.command("compile")
+def i18n_compile():
+    """Compile the catalogues (.po to .mo)."""
+    _pybabel("compile", "-d", "lms/translations")
+
+
+def init_app(app):
+    app.cli.add_command(lms_cli)

@@ -1,0 +1,1 @@
+"""Enrolment of trainees in courses: seats, waitlists, approvals."""

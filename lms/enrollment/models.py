@@ -1,0 +1,66 @@
+"""Enrolments."""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.types import UTCDateTime, utcnow
+from lms.extensions import db
+
+ENROLLMENT_STATUSES = ("pending", "enrolled", "waitlisted", "rejected", "cancelled", "completed")
+ENROLLMENT_STATUS_LABELS = {
+    "pending": _l("Awaiting approval"),
+    "enrolled": _l("Enrolled"),
+    "waitlisted": _l("On the waitlist"),
+    "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
+    "completed": _l("Completed"),
+}
+#: statuses that hold a seat
+SEAT_STATUSES = ("enrolled", "completed")
+
+
+class Enrollment(db.Model):
+    """A trainee's place (or request for one) in a course; one row per trainee and course."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("course_id", "user_id", name="uq_enrollments_course_user"),
+        # two trainees never share a waitlist position in one course
+        UniqueConstraint("course_id", "waitlist_position", name="uq_enrollments_waitlist"),
+        CheckConstraint(
+            "status IN ({})".format(", ".join(repr(s) for s in ENROLLMENT_STATUSES)),
+            name="status",
+        ),
+        CheckConstraint(
+            "(status = 'waitlisted') = (waitlist_position IS NOT NULL)", name="waitlist_position"
+        ),
+        Index("ix_enrollments_course_status", "course_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: one of ENROLLMENT_STATUSES
+    status: Mapped[str] = mapped_column(String(16))
+    #: order on the waitlist (1 = next to move up); set only while waitlisted
+    waitlist_position: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: staff member who approved, rejected or changed the status by hand
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: reason given with a rejection or a cancellation
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+    course = relationship("Course")
+    user = relationship("User", foreign_keys=[user_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def status_label(self):
+        return ENROLLMENT_STATUS_LABELS[self.status]
+
+    def __repr__(self):
+        return f"<Enrollment {self.id} course={self.course_id} user={self.user_id} {self.status}>"

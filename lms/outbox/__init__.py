@@ -1,0 +1,1 @@
+"""Outgoing messages: written in the transaction, delivered after it commits."""

@@ -1,0 +1,1 @@
+"""Partner institutions that run the training."""

@@ -1,0 +1,41 @@
+"""Jinja filters and globals: dates in WIB, masked identity numbers, the navigation per role."""
+
+from flask import request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+#: the navigation: (endpoint, label, roles that see it; None = everyone)
+NAVIGATION = (
+    ("core.home", _l("Home"), None),
+    ("users.index", _l("Users"), ("staff", "admin")),
+    ("outbox.index", _l("Outbox"), ("staff", "admin")),
+)
+
+
+def nav_items():
+    """The menu entries the current user may see."""
+    role = current_user.role if current_user.is_authenticated else None
+    return [
+        (endpoint, label) for endpoint, label, roles in NAVIGATION if roles is None or role in roles
+    ]
+
+
+def mask_nik(nik):
+    """Show only the last four digits of a NIK."""
+    if not nik:
+        return ""
+    return "•" * 12 + nik[-4:]
+
+
+def init_app(app):
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
+        format_datetime(value, fmt) if value else ""
+    )
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
+        format_date(value, fmt) if value else ""
+    )
+    app.jinja_env.filters["mask_nik"] = mask_nik
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")

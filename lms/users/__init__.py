@@ -1,0 +1,1 @@
+"""Staff management of user accounts."""

@@ -1,0 +1,96 @@
+"""Staff pages: the list of accounts, creating one, changing a role (admin)."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.auth import services as auth_services
+from lms.auth.models import ROLE_LABELS, ROLES, User
+from lms.auth.permissions import roles_required
+from lms.core.forms import apply_errors, form_status
+from lms.errors import LmsError
+from lms.extensions import db
+from lms.partners.models import Partner
+
+from .forms import RoleForm, UserCreateForm
+from .services import search_users
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+
+def _assignable_roles():
+    """Staff create trainees and trainers; admins any role."""
+    roles = ROLES if current_user.role == "admin" else ("trainee", "trainer")
+    return [(r, ROLE_LABELS[r]) for r in roles]
+
+
+def _partner_choices():
+    partners = db.session.scalars(select(Partner).order_by(Partner.name)).all()
+    return [(0, "—")] + [(p.id, p.name) for p in partners]
+
+
+@bp.route("/")
+@roles_required("staff")
+def index():
+    role = request.args.get("role") if request.args.get("role") in ROLES else None
+    q = (request.args.get("q") or "").strip()[:100]
+    page = db.paginate(
+        search_users(role, q),
+        per_page=current_app.config["PER_PAGE"],
+        error_out=False,
+    )
+    return render_template(
+        "users/index.html", page=page, role=role, q=q, roles=[(r, ROLE_LABELS[r]) for r in ROLES]
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("staff")
+def create():
+    form = UserCreateForm()
+    form.role.choices = _assignable_roles()
+    form.partner_id.choices = _partner_choices()
+    if form.validate_on_submit():
+        try:
+            user = auth_services.create_user(
+                email=form.email.data,
+                password=form.password.data,
+                name=form.name.data,
+                role=form.role.data,
+                partner_id=form.partner_id.data or None,
+                actor=current_user,
+            )
+        except LmsError as exc:
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The account of %(name)s is created.", name=user.name), "success")
+            return redirect(url_for("users.detail", user_id=user.id))
+    return render_template("users/create.html", form=form), form_status(form)
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@roles_required("staff")
+def detail(user_id):
+    user = db.get_or_404(User, user_id)
+    form = None
+    if current_user.role == "admin":
+        form = RoleForm(role=user.role, partner_id=user.partner_id or 0)
+        form.role.choices = [(r, ROLE_LABELS[r]) for r in ROLES]
+        form.partner_id.choices = _partner_choices()
+        if form.validate_on_submit():
+            try:
+                auth_services.set_role(
+                    user, form.role.data, form.partner_id.data or None, actor=current_user
+                )
+            except LmsError as exc:
+                apply_errors(form, exc)
+            else:
+                db.session.commit()
+                flash(_("The role is changed."), "success")
+                return redirect(url_for("users.detail", user_id=user.id))
+    elif request.method == "POST":
+        abort(403)
+    status = form_status(form) if form else 200
+    return render_template("users/detail.html", user=user, form=form), status
