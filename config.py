@@ -79,7 +79,10 @@ class TestingConfig(Config):
     SECRET_KEY = "test-only-not-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
-    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    #: limits stay on (the throttling test lowers them); generous enough for the rest of the suite
+    LOGIN_RATE_LIMIT = "10000 per minute"
+    LOGIN_IP_RATE_LIMIT = "10000 per minute"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SERVER_NAME = None
 

@@ -35,6 +35,9 @@ def create_app(config_class=None, test_config=None):
     from . import i18n
     from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
+    from .core.sqlite import install_pragmas
+
+    install_pragmas()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)

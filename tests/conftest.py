@@ -1,0 +1,94 @@
+"""Test fixtures: one app per database backend, a clean database for every test, factories.
+
+The suite runs on SQLite always and again on PostgreSQL when TEST_DATABASE_URL is set: the
+session-scoped ``app`` fixture is parametrised over the backends, so every test runs once per backend.
+"""
+
+import os
+
+import flask_migrate
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from config import TestingConfig
+from lms import create_app
+from lms.extensions import db as _db
+from lms.extensions import limiter
+
+pytest_plugins = ["tests.fixtures.users", "tests.fixtures.browser"]
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+#: reference data loaded by migrations, kept between tests
+KEEP_TABLES = {"regencies", "alembic_version"}
+
+
+class Client(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Without this, a request would reuse the test's app context and share its ``g`` and its
+    database session, which hides bugs (a cached login, objects that were never committed).
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def _reset_schema(app):
+    """Start from an empty database, then build it with the migrations (never create_all)."""
+    with app.app_context():
+        if _db.engine.dialect.name == "postgresql":
+            with _db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        flask_migrate.upgrade()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, tmp_path_factory):
+    """The application, on a fresh database built by ``flask db upgrade``."""
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    else:
+        uri = os.environ["TEST_DATABASE_URL"]
+    app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": uri})
+    app.test_client_class = Client
+    _reset_schema(app)
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+def _clean(app):
+    """Delete every row but the reference data."""
+    with app.app_context():
+        tables = [t for t in _db.metadata.sorted_tables if t.name not in KEEP_TABLES]
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(t.name for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    """An app context with a clean database for each test; rows are wiped afterwards."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+    _clean(app)
+    limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

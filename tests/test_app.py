@@ -1,0 +1,58 @@
+"""The app factory and configuration layers."""
+
+import pytest
+
+from config import DevelopmentConfig, ProductionConfig
+from lms import create_app
+
+
+def test_env_overrides_config(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_OFFICE_NAME", "BP3MI Jawa Timur")
+    monkeypatch.setenv("LMS_SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/x.sqlite")
+    app = create_app(DevelopmentConfig)
+    assert app.config["OFFICE_NAME"] == "BP3MI Jawa Timur"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("x.sqlite")
+
+
+def test_database_url_is_honoured_and_normalised(monkeypatch):
+    monkeypatch.delenv("LMS_SQLALCHEMY_DATABASE_URI", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example/latih")
+    app = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": None})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example/latih"
+
+
+def test_development_defaults_to_sqlite_in_instance_folder(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("LMS_SQLALCHEMY_DATABASE_URI", raising=False)
+    app = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": None})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("latih.sqlite")
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.example/latih")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProductionConfig)
+
+
+def test_production_refuses_to_start_without_database(monkeypatch):
+    monkeypatch.setenv("LMS_SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("LMS_SQLALCHEMY_DATABASE_URI", raising=False)
+    with pytest.raises(RuntimeError, match="DATABASE_URL"):
+        create_app(ProductionConfig, {"SQLALCHEMY_DATABASE_URI": None})
+
+
+def test_production_starts_with_secrets_from_outside(monkeypatch):
+    monkeypatch.setenv("LMS_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.example/latih")
+    app = create_app(ProductionConfig)
+    assert app.config["SECRET_KEY"] == "x" * 40
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_lms_config_picks_the_class(monkeypatch):
+    monkeypatch.setenv("LMS_CONFIG", "testing")
+    app = create_app(test_config={"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["TESTING"] is True
