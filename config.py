@@ -58,6 +58,8 @@ class Config:
     OFFICE_NAME = "BP3MI Lampung"
     #: course types switched off by key (entry-point names of the lms.course_types group)
     COURSE_TYPES_DISABLED = ()
+    #: most active enrolments (pending, enrolled, waitlisted) a trainee may hold; 0 = no cap
+    MAX_ACTIVE_ENROLLMENTS = 3
     #: page size of HTML lists
     PER_PAGE = 20
     WTF_CSRF_TIME_LIMIT = None

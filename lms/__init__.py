@@ -31,9 +31,20 @@ def create_app(config_class=None, test_config=None):
         app.config.update(test_config)
     _finish_config(app)
 
-    # 2. extensions, in dependency order: db before migrate, babel before forms render
+    # 2. registries, then extensions in dependency order: db before migrate
     from . import i18n
-    from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from .extensions import (
+        babel,
+        bootstrap,
+        course_types,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+    )
+
+    course_types.init_app(app)
 
     from .core.sqlite import install_pragmas
 
@@ -52,11 +63,14 @@ def create_app(config_class=None, test_config=None):
     # 3. blueprints: an explicit list, greppable
     from .api import init_app as init_api
     from .auth.views import bp as auth_bp
+    from .catalog.manage import bp as manage_bp
+    from .catalog.views import bp as catalog_bp
     from .core.views import bp as core_bp
     from .outbox.views import bp as outbox_bp
+    from .partners.views import bp as partners_bp
     from .users.views import bp as users_bp
 
-    for bp in (core_bp, auth_bp, users_bp, outbox_bp):
+    for bp in (core_bp, auth_bp, catalog_bp, users_bp, outbox_bp, partners_bp, manage_bp):
         app.register_blueprint(bp)
     init_api(app)
 

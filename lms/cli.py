@@ -103,6 +103,11 @@ def i18n_extract():
 def i18n_update(ctx):
     """Extract, then merge new strings into the Indonesian catalogue."""
     ctx.invoke(i18n_extract)
+    catalogue = os.path.join(_root(), "lms/translations/id/LC_MESSAGES/messages.po")
+    if not os.path.exists(catalogue):
+        _pybabel(
+            "init", "-i", "lms/translations/messages.pot", "-d", "lms/translations", "-l", "id"
+        )
     _pybabel(
         "update",
         "-i",

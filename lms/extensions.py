@@ -11,6 +11,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from lms.course_types.registry import CourseTypeRegistry
+
 
 class Base(DeclarativeBase):
     """Declarative base with a naming convention, so that Alembic can name and alter constraints."""
@@ -33,3 +35,4 @@ babel = Babel()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address)
+course_types = CourseTypeRegistry()

@@ -8,6 +8,9 @@ from flask_login import current_user
 #: the navigation: (endpoint, label, roles that see it; None = everyone)
 NAVIGATION = (
     ("core.home", _l("Home"), None),
+    ("catalog.index", _l("Courses"), None),
+    ("manage.courses", _l("Manage courses"), ("staff", "admin")),
+    ("partners.index", _l("Partners"), ("staff", "admin")),
     ("users.index", _l("Users"), ("staff", "admin")),
     ("outbox.index", _l("Outbox"), ("staff", "admin")),
 )
@@ -28,6 +31,21 @@ def mask_nik(nik):
     return "•" * 12 + nik[-4:]
 
 
+def localized(obj, name):
+    """An object's English variant of a text field (``<name>_en``) when the page is English."""
+    if str(get_locale()) == "en":
+        return getattr(obj, f"{name}_en", None) or getattr(obj, name)
+    return getattr(obj, name)
+
+
+def type_label(key):
+    """A course type's label in the page's language; the key itself when the type is missing."""
+    from lms.extensions import course_types
+
+    course_type = course_types.get(key)
+    return course_type.label(get_locale()) if course_type else key
+
+
 def init_app(app):
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else ""
@@ -37,5 +55,7 @@ def init_app(app):
     )
     app.jinja_env.filters["mask_nik"] = mask_nik
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals["type_label"] = type_label
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")

@@ -16,7 +16,7 @@ from lms import create_app
 from lms.extensions import db as _db
 from lms.extensions import limiter
 
-pytest_plugins = ["tests.fixtures.users", "tests.fixtures.browser"]
+pytest_plugins = ["tests.fixtures.users", "tests.fixtures.browser", "tests.fixtures.catalog"]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 #: reference data loaded by migrations, kept between tests

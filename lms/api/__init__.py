@@ -25,12 +25,12 @@ def init_app(app):
 
     Every API blueprint is CSRF-exempt: the API authenticates by bearer token, never by cookie.
     """
-    from . import me, regencies, tokens, users
+    from . import catalog, me, partners, regencies, tokens, users
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.before_request(load_token_user)
-    for module in (tokens, me, users, regencies):
+    for module in (tokens, me, users, regencies, partners, catalog):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["lms_api"] = api

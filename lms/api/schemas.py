@@ -2,11 +2,15 @@
 
 from marshmallow import Schema, fields, validate
 
+#: the highest page number accepted
+MAX_PAGE = 1_000_000
+
 
 class PageArgs(Schema):
     """?page= and ?per_page= (at most 100)."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    #: bounded so that the offset fits a database integer (a huge page is bad input, not a 500)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     #: more than 100 is served as 100
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1))
 

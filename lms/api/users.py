@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from lms.auth import services
 from lms.auth.models import GENDERS, ROLES, TARGET_GROUPS
 from lms.auth.permissions import roles_required
-from lms.errors import Forbidden
+from lms.errors import Forbidden, LmsError
 from lms.extensions import db
 from lms.users.services import search_users
 
@@ -57,6 +57,12 @@ def create_user(data):
 
         raise Forbidden(_("Only an administrator can create staff or administrator accounts."))
     data["regency_code"] = data.pop("regency", None)
-    user = services.create_user(actor=actor, **data)
+    try:
+        user = services.create_user(actor=actor, **data)
+    except LmsError as exc:
+        # the service names the column; the API's field is "regency"
+        if "regency_code" in exc.fields:
+            exc.fields["regency"] = exc.fields.pop("regency_code")
+        raise
     db.session.commit()
     return user

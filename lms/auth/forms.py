@@ -4,7 +4,6 @@ Forms check types and presence; the rules (NIK, phone, uniqueness, password stre
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,10 +17,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
+from lms.core.forms import LmsForm
+
 from .models import GENDER_LABELS, TARGET_GROUP_LABELS
 
 
-class LoginForm(FlaskForm):
+class LoginForm(LmsForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me logged in on this device"))
@@ -50,11 +51,13 @@ class ProfileFieldsMixin:
     )
     regency_code = SelectField(_l("Regency or city of origin"), validators=[DataRequired()])
     target_group = SelectField(
-        _l("I am a"), choices=list(TARGET_GROUP_LABELS.items()), validators=[DataRequired()]
+        _l("I am a"),
+        choices=[("", _l("Choose..."))] + list(TARGET_GROUP_LABELS.items()),
+        validators=[DataRequired()],
     )
 
 
-class RegisterForm(ProfileFieldsMixin, FlaskForm):
+class RegisterForm(ProfileFieldsMixin, LmsForm):
     email = EmailField(
         _l("E-mail"), validators=[DataRequired()], render_kw={"autocomplete": "email"}
     )
@@ -72,17 +75,17 @@ class RegisterForm(ProfileFieldsMixin, FlaskForm):
     submit = SubmitField(_l("Create my account"))
 
 
-class ProfileForm(ProfileFieldsMixin, FlaskForm):
+class ProfileForm(ProfileFieldsMixin, LmsForm):
     locale = SelectField(_l("Language"), choices=[("id", "Bahasa Indonesia"), ("en", "English")])
     submit = SubmitField(_l("Save"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(LmsForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired()])
     submit = SubmitField(_l("Send me a reset link"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(LmsForm):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired()],

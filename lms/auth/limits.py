@@ -9,7 +9,9 @@ from lms.extensions import limiter
 def _account_key():
     """Address plus the e-mail being tried: slows guessing one account without locking a class."""
     data = request.get_json(silent=True) if request.is_json else request.form
-    email = str((data or {}).get("email") or "").strip().lower()
+    if not hasattr(data, "get"):  # a JSON list, string or number: the view answers 400
+        data = {}
+    email = str(data.get("email") or "").strip().lower()
     return f"{get_remote_address()}|{email}"
 
 

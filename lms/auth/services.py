@@ -10,7 +10,8 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.audit import services as audit
@@ -126,7 +127,12 @@ def create_user(*, email, password, name, role="trainee", actor=None, **profile)
         **clean,
     )
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        # a concurrent registration took the e-mail or NIK between the check and the insert
+        db.session.rollback()
+        raise Conflict(_("This account already exists."), code="taken") from exc
     audit.record("user.created", user, actor=actor or user, role=role)
     return user
 
@@ -313,10 +319,3 @@ def revoke_api_token(row):
     """Stop a token from working."""
     row.revoked_at = utcnow()
     db.session.flush()
-
-
-def count_users(role=None):
-    q = select(func.count(User.id))
-    if role:
-        q = q.where(User.role == role)
-    return db.session.scalar(q)

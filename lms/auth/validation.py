@@ -7,7 +7,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-NIK_RE = re.compile(r"^\d{16}$")
+#: ASCII digits only (``\d`` and ``str.isdigit`` also take full-width or Arabic-Indic digits)
+NIK_RE = re.compile(r"^[0-9]{16}$")
+#: a mobile number after the country or trunk prefix: 8, then 8 to 11 more digits
+MOBILE_RE = re.compile(r"^8[0-9]{8,11}$")
 #: a handful of passwords that pass the length rule but are guessed first
 COMMON_PASSWORDS = frozenset(
     {
@@ -69,7 +72,7 @@ def normalize_phone(value):
         rest = raw[1:]
     else:
         rest = None
-    if rest is None or not rest.isdigit() or not rest.startswith("8") or not 9 <= len(rest) <= 12:
+    if rest is None or not MOBILE_RE.match(rest):
         raise ValidationFailed(
             _l(
                 "Enter an Indonesian mobile number, for example 0812 3456 7890 or +62 812 3456 7890."

@@ -1,10 +1,12 @@
 """Pages for logging in and out, registering, the profile and password reset."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from lms.core.forms import apply_errors, form_status
+from lms.core.urls import public_url, safe_next
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.regions.services import regency_choices
@@ -15,14 +17,6 @@ from .limits import limit_login
 from .permissions import login_required
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(default):
-    """Only follow a ``next`` that stays on this site."""
-    target = request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -37,7 +31,7 @@ def login():
             login_user(user, remember=form.remember.data)
             db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(_safe_next(url_for("core.home")))
+            return redirect(safe_next(request.args.get("next"), url_for("core.home")))
         form.password.errors = [_("The e-mail or the password is wrong.")]
     return render_template("auth/login.html", form=form), form_status(form)
 
@@ -68,8 +62,6 @@ def register():
     form = RegisterForm()
     form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
     if form.validate_on_submit():
-        from flask_babel import get_locale
-
         try:
             user = services.create_user(
                 email=form.email.data,
@@ -95,7 +87,7 @@ def profile():
     form = ProfileForm(obj=user)
     form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
     if request.method == "GET":
-        form.locale.data = user.locale or "id"
+        form.locale.data = user.locale or str(get_locale())
     if form.validate_on_submit():
         try:
             services.update_profile(user, {**_profile_data(form), "locale": form.locale.data})
@@ -115,7 +107,7 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(
             form.email.data,
-            lambda token: url_for("auth.reset_password", token=token, _external=True),
+            lambda token: public_url("auth.reset_password", token=token),
         )
         db.session.commit()
         flash(

@@ -1,6 +1,80 @@
-"""Form helpers shared by every area."""
+"""Form helpers shared by every area, and WTForms messages in the app's own catalogue.
+
+WTForms ships no Indonesian catalogue; its messages are listed here so that ours translates
+them, and every form (``LmsForm`` and the course types' detail forms) reads them through Babel.
+"""
 
 from flask import flash
+from flask_babel import get_translations, ngettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+
+#: WTForms' own messages, marked for extraction (the msgids are WTForms' exact texts)
+WTFORMS_MESSAGES = (
+    _l("Field must be equal to %(other_name)s."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    _l("Number must be at least %(min)s."),
+    _l("Number must be at most %(max)s."),
+    _l("Number must be between %(min)s and %(max)s."),
+    _l("This field is required."),
+    _l("Invalid input."),
+    _l("Invalid email address."),
+    _l("Invalid value, must be one of: %(values)s."),
+    _l("Invalid value, can't be any of: %(values)s."),
+    _l("Invalid Choice: could not coerce."),
+    _l("Not a valid choice."),
+    _l("Invalid choice(s): one or more data inputs could not be coerced."),
+    _l("Not a valid datetime value."),
+    _l("Not a valid date value."),
+    _l("Not a valid time value."),
+    _l("Not a valid integer value."),
+    _l("Not a valid decimal value."),
+    _l("Not a valid float value."),
+)
+#: WTForms' plural messages: never called, written as ngettext calls so that extraction sees them
+WTFORMS_PLURALS = (
+    lambda n: ngettext(
+        "Field must be at least %(min)d character long.",
+        "Field must be at least %(min)d characters long.",
+        n,
+    ),
+    lambda n: ngettext(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+        n,
+    ),
+    lambda n: ngettext(
+        "'%(value)s' is not a valid choice for this field.",
+        "'%(value)s' are not valid choices for this field.",
+        n,
+    ),
+)
+
+
+class BabelTranslations:
+    """WTForms' translations interface over the app's Babel catalogue (WTForms formats itself)."""
+
+    def gettext(self, string):
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return get_translations().ungettext(singular, plural, n)
+
+
+babel_translations = BabelTranslations()
+
+
+def translated_meta():
+    """``meta=`` for a plain WTForms form, so that its messages come from our catalogue."""
+    return {"get_translations": lambda form: babel_translations}
+
+
+class LmsForm(FlaskForm):
+    """Base of every form in the app: CSRF from Flask-WTF, messages from our catalogue."""
+
+    class Meta:
+        def get_translations(self, form):
+            return babel_translations
 
 
 def apply_errors(form, error):

@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from lms.core.urls import safe_next
 from lms.extensions import db
 from lms.i18n import LOCALE_COOKIE
 
@@ -20,9 +21,7 @@ def set_language():
     locale = request.form.get("locale")
     if locale not in current_app.config["LANGUAGES"]:
         locale = current_app.config["BABEL_DEFAULT_LOCALE"]
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.home")
+    target = safe_next(request.form.get("next"), url_for("core.home"))
     if current_user.is_authenticated:
         from lms.auth.services import set_locale
 

@@ -8,6 +8,9 @@ from lms.extensions import db
 
 from .models import OutboxMessage
 
+#: a higher ?page= would overflow the database's integer offset; no list is that long
+MAX_PAGE = 1_000_000
+
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 
 
@@ -17,8 +20,14 @@ def index():
     q = (request.args.get("q") or "").strip().lower()[:100]
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if q:
-        query = query.where(OutboxMessage.recipient.like(f"%{q}%"))
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+        text = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(OutboxMessage.recipient.like(f"%{text}%", escape="\\"))
+    page = db.paginate(
+        query,
+        page=min(request.args.get("page", 1, type=int), MAX_PAGE),
+        per_page=current_app.config["PER_PAGE"],
+        error_out=False,
+    )
     return render_template(
         "outbox/index.html", page=page, q=q, delivering=bool(current_app.config["MAIL_SERVER"])
     )

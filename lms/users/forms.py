@@ -1,12 +1,13 @@
 """Staff forms for accounts."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
+from lms.core.forms import LmsForm
 
-class UserCreateForm(FlaskForm):
+
+class UserCreateForm(LmsForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[DataRequired()])
     password = PasswordField(
@@ -19,7 +20,7 @@ class UserCreateForm(FlaskForm):
     submit = SubmitField(_l("Create the account"))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(LmsForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     partner_id = SelectField(_l("Partner institution"), coerce=int, validators=[Optional()])
     submit = SubmitField(_l("Change the role"))

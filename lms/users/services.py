@@ -11,6 +11,13 @@ def search_users(role=None, q=None):
     if role:
         query = query.where(User.role == role)
     if q:
-        like = f"%{q.strip().lower()}%"
-        query = query.where(or_(func.lower(User.name).like(like), User.email.like(like)))
+        # the search text is taken literally: escape LIKE's wildcards and the escape character
+        text = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{text}%"
+        query = query.where(
+            or_(
+                func.lower(User.name).like(like, escape="\\"),
+                User.email.like(like, escape="\\"),
+            )
+        )
     return query

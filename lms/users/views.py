@@ -16,6 +16,9 @@ from lms.partners.models import Partner
 from .forms import RoleForm, UserCreateForm
 from .services import search_users
 
+#: a higher ?page= would overflow the database's integer offset; no list is that long
+MAX_PAGE = 1_000_000
+
 bp = Blueprint("users", __name__, url_prefix="/users")
 
 
@@ -37,6 +40,7 @@ def index():
     q = (request.args.get("q") or "").strip()[:100]
     page = db.paginate(
         search_users(role, q),
+        page=min(request.args.get("page", 1, type=int), MAX_PAGE),
         per_page=current_app.config["PER_PAGE"],
         error_out=False,
     )

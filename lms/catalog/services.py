@@ -1,0 +1,618 @@
+"""Course and session rules: create, edit, clone, publish, timetable; the catalogue query.
+
+Services validate, change the session and flush; the caller commits once.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from lms.audit import services as audit
+from lms.auth.models import TARGET_GROUPS, User
+from lms.core.time import combine_local, local_today, utc_to_local
+from lms.core.types import utcnow
+from lms.errors import InvalidInput
+from lms.extensions import course_types, db
+from lms.partners.models import Partner
+
+from .models import COURSE_STATUSES, Course, CourseSession
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,39}$")
+#: fields staff set on every course, whatever its type
+COURSE_FIELDS = (
+    "code",
+    "title",
+    "title_en",
+    "description",
+    "description_en",
+    "type",
+    "partner_id",
+    "capacity",
+    "starts_on",
+    "ends_on",
+    "registration_opens_at",
+    "registration_closes_at",
+    "requires_approval",
+    "waitlist",
+    "attendance_threshold",
+    "status",
+    "location",
+    "target_groups",
+    "min_age",
+    "max_age",
+    "trainer_ids",
+    "details",
+)
+
+
+class CourseErrors(dict):
+    """Messages per field, collected before one InvalidInput is raised."""
+
+    def add(self, name, message):
+        self.setdefault(name, []).append(message)
+
+    def raise_if_any(self):
+        if self:
+            raise InvalidInput(_("Please correct the marked fields."), fields=dict(self))
+
+
+def course_type_of(course):
+    """The course's type plugin, or None when it is not installed or disabled."""
+    return course_types.get(course.type_key)
+
+
+def _text(data, name, errors, required=False, max_length=200):
+    value = data.get(name)
+    value = value.strip() if isinstance(value, str) else value
+    if not value:
+        if required:
+            errors.add(name, _("This field is required."))
+        return None
+    if len(value) > max_length:
+        errors.add(name, _("At most %(n)s characters.", n=max_length))
+    return value
+
+
+def _validate(data, course, errors):
+    """Check the common fields present in ``data`` (all of them when creating)."""
+    creating = course is None
+    clean = {}
+
+    def given(name):
+        return creating or name in data
+
+    if given("code"):
+        code = (data.get("code") or "").strip()
+        if not CODE_RE.match(code):
+            errors.add(
+                "code",
+                _("Use 2 to 40 letters, digits, dots, dashes or slashes, e.g. BHS-MAN-2026-01."),
+            )
+        else:
+            q = select(Course.id).where(func.lower(Course.code) == code.lower())
+            if course is not None:
+                q = q.where(Course.id != course.id)
+            if db.session.scalar(q):
+                errors.add("code", _("Another course already uses this code."))
+        clean["code"] = code
+    if given("title"):
+        clean["title"] = _text(data, "title", errors, required=True)
+    for name, length in (
+        ("title_en", 200),
+        ("description", 5000),
+        ("description_en", 5000),
+        ("location", 200),
+    ):
+        if name in data:
+            clean[name] = _text(data, name, errors, max_length=length)
+    if given("type"):
+        if course is not None and data.get("type") != course.type_key:
+            errors.add("type", _("The type of an existing course cannot change."))
+        elif course_types.get(data.get("type")) is None:
+            errors.add("type", _("Not a valid choice."))
+        else:
+            clean["type_key"] = data["type"]
+    if given("partner_id"):
+        partner = db.session.get(Partner, data.get("partner_id") or 0)
+        if partner is None:
+            errors.add("partner_id", _("Not a valid choice."))
+        elif creating and not partner.mou_valid_on(local_today()):
+            errors.add(
+                "partner_id",
+                _(
+                    "The MoU of this partner has expired or has no end date; renew it before adding courses."
+                ),
+            )
+        clean["partner_id"] = data.get("partner_id")
+    if given("capacity"):
+        capacity = data.get("capacity")
+        if (
+            not isinstance(capacity, int)
+            or isinstance(capacity, bool)
+            or not 1 <= capacity <= 10000
+        ):
+            errors.add("capacity", _("Enter a number of seats from 1 to 10000."))
+        elif course is not None and capacity < course.enrolled_count:
+            errors.add(
+                "capacity",
+                _(
+                    "%(n)s trainees are already enrolled; the capacity cannot be lower.",
+                    n=course.enrolled_count,
+                ),
+            )
+        clean["capacity"] = capacity
+    for name in ("starts_on", "ends_on"):
+        if given(name):
+            if not isinstance(data.get(name), date) or isinstance(data.get(name), datetime):
+                errors.add(name, _("Not a valid date."))
+            clean[name] = data.get(name)
+    for name in ("registration_opens_at", "registration_closes_at"):
+        if given(name):
+            value = data.get(name)
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                errors.add(name, _("Not a valid date and time."))
+            clean[name] = value
+    for name in ("requires_approval", "waitlist"):
+        if name in data:
+            clean[name] = bool(data[name])
+    if "attendance_threshold" in data:
+        value = data["attendance_threshold"]
+        if value is not None and (not isinstance(value, int | float) or not 0 <= value <= 1):
+            errors.add(
+                "attendance_threshold", _("Enter a share between 0 and 1, e.g. 0.8 for 80%.")
+            )
+        clean["attendance_threshold"] = value
+    if "status" in data:
+        if data["status"] not in COURSE_STATUSES:
+            errors.add("status", _("Not a valid choice."))
+        clean["status"] = data["status"]
+    if "target_groups" in data:
+        groups = data["target_groups"] or []
+        if not isinstance(groups, list | tuple) or not set(groups) <= set(TARGET_GROUPS):
+            errors.add("target_groups", _("Not a valid choice."))
+        clean["target_groups"] = list(groups)
+    for name in ("min_age", "max_age"):
+        if name in data:
+            value = data[name]
+            if value is not None and (not isinstance(value, int) or not 15 <= value <= 80):
+                errors.add(name, _("Enter an age from 15 to 80."))
+            clean[name] = value
+    return clean
+
+
+def _check_consistency(course, errors):
+    """Rules across fields, checked on the course as it would be saved."""
+    if course.starts_on and course.ends_on and course.ends_on < course.starts_on:
+        errors.add("ends_on", _("The course cannot end before it starts."))
+    opens, closes = course.registration_opens_at, course.registration_closes_at
+    if opens and closes and closes < opens:
+        errors.add("registration_closes_at", _("Registration cannot close before it opens."))
+    if closes and course.ends_on and utc_to_local(closes).date() > course.ends_on:
+        errors.add("registration_closes_at", _("Registration must close by the course's last day."))
+    if course.min_age and course.max_age and course.min_age > course.max_age:
+        errors.add("max_age", _("The maximum age cannot be below the minimum age."))
+
+
+def _trainers(ids, partner_id, errors):
+    ids = list(dict.fromkeys(ids or []))
+    if not ids:
+        return []
+    users = db.session.scalars(select(User).where(User.id.in_(ids))).all()
+    found = {u.id: u for u in users}
+    trainers = []
+    for user_id in ids:
+        user = found.get(user_id)
+        if user is None or user.role != "trainer":
+            errors.add("trainer_ids", _("Not a trainer: %(id)s.", id=user_id))
+        elif user.partner_id != partner_id:
+            errors.add(
+                "trainer_ids",
+                _("%(name)s works for another partner institution.", name=user.name),
+            )
+        else:
+            trainers.append(user)
+    return trainers
+
+
+def _details(course_type, details, errors):
+    if course_type is None:
+        return None
+    clean, problems = course_type.validate_details(details)
+    for name, messages in problems.items():
+        for message in messages:
+            errors.add(f"details.{name}", message)
+    return clean
+
+
+def create_course(data, actor=None):
+    """Create a course from plain values (dates as ``date``, times as aware ``datetime``).
+
+    :raise InvalidInput: with messages per field; ``details.<name>`` for the type's own fields
+    """
+    errors = CourseErrors()
+    unknown = set(data) - set(COURSE_FIELDS)
+    for name in unknown:
+        errors.add(name, _("Unknown field."))
+    clean = _validate(data, None, errors)
+    course_type = course_types.get(clean.get("type_key"))
+    details = _details(course_type, data.get("details"), errors)
+    trainers = _trainers(data.get("trainer_ids"), clean.get("partner_id"), errors)
+    errors.raise_if_any()
+    course = Course(**clean, details=details or {})
+    course.status = clean.get("status") or "draft"
+    course.trainers = trainers
+    _check_consistency(course, errors)
+    errors.raise_if_any()
+    db.session.add(course)
+    db.session.flush()
+    audit.record("course.created", course, actor=actor, code=course.code)
+    return course
+
+
+def update_course(course, data, actor=None):
+    """Change the fields present in ``data``; ``details`` is validated whole by the type."""
+    errors = CourseErrors()
+    for name in set(data) - set(COURSE_FIELDS):
+        errors.add(name, _("Unknown field."))
+    course_type = course_type_of(course)
+    # without its plugin a course cannot be edited or published, but can still be withdrawn
+    if course_type is None and (set(data) - {"status"} or data.get("status") == "published"):
+        errors.add("type", _("This course type is not available; the course cannot be edited."))
+        errors.raise_if_any()
+    if "type" in data and data["type"] == course.type_key:
+        data = {k: v for k, v in data.items() if k != "type"}
+    clean = _validate(data, course, errors)
+    details = _details(course_type, data["details"], errors) if "details" in data else None
+    partner_id = clean.get("partner_id", course.partner_id)
+    if "trainer_ids" in data:
+        trainers = _trainers(data.get("trainer_ids"), partner_id, errors)
+    elif partner_id != course.partner_id:
+        # the trainers already assigned must work for the new partner too
+        trainers = _trainers([t.id for t in course.trainers], partner_id, errors)
+    else:
+        trainers = None
+    errors.raise_if_any()
+    merged = {
+        c: getattr(course, c)
+        for c in (
+            "starts_on",
+            "ends_on",
+            "registration_opens_at",
+            "registration_closes_at",
+            "min_age",
+            "max_age",
+        )
+    }
+    merged.update({k: v for k, v in clean.items() if k in merged})
+    _check_consistency(SimpleNamespace(**merged), errors)
+    errors.raise_if_any()
+    old_status = course.status
+    for key, value in clean.items():
+        setattr(course, key, value)
+    if details is not None:
+        course.details = details
+    if trainers is not None:
+        course.trainers = trainers
+    db.session.flush()
+    audit.record("course.updated", course, actor=actor, fields=sorted(data))
+    if course.status != old_status:
+        audit.record(
+            "course.status_changed", course, actor=actor, old=old_status, new=course.status
+        )
+    return course
+
+
+def set_status(course, status, actor=None):
+    """Publish, close, archive or return a course to draft."""
+    return update_course(course, {"status": status}, actor=actor)
+
+
+def clone_course(course, code, starts_on, actor=None):
+    """Copy a course into a new batch starting on ``starts_on``; dates and sessions shift along.
+
+    The copy is a draft with no enrolments; trainers and the type's details are kept.
+    """
+    shift = starts_on - course.starts_on
+    data = {
+        "code": code,
+        "title": course.title,
+        "title_en": course.title_en,
+        "description": course.description,
+        "description_en": course.description_en,
+        "type": course.type_key,
+        "partner_id": course.partner_id,
+        "capacity": course.capacity,
+        "starts_on": course.starts_on + shift,
+        "ends_on": course.ends_on + shift,
+        "registration_opens_at": course.registration_opens_at + shift,
+        "registration_closes_at": course.registration_closes_at + shift,
+        "requires_approval": course.requires_approval,
+        "waitlist": course.waitlist,
+        "attendance_threshold": course.attendance_threshold,
+        "location": course.location,
+        "target_groups": list(course.target_groups or []),
+        "min_age": course.min_age,
+        "max_age": course.max_age,
+        "trainer_ids": [t.id for t in course.trainers],
+        "details": dict(course.details or {}),
+    }
+    copy = create_course(data, actor=actor)
+    for session in course.sessions:
+        if session.cancelled_at is None:
+            db.session.add(
+                CourseSession(
+                    course=copy,
+                    starts_at=session.starts_at + shift,
+                    ends_at=session.ends_at + shift,
+                    topic=session.topic,
+                    location=session.location,
+                )
+            )
+    db.session.flush()
+    audit.record("course.cloned", copy, actor=actor, source=course.id)
+    return copy
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def _check_session(course, starts_at, ends_at, errors):
+    if not isinstance(starts_at, datetime) or starts_at.tzinfo is None:
+        errors.add("starts_at", _("Not a valid date and time."))
+    if not isinstance(ends_at, datetime) or ends_at.tzinfo is None:
+        errors.add("ends_at", _("Not a valid date and time."))
+    if errors:
+        return
+    if ends_at <= starts_at:
+        errors.add("ends_at", _("A session must end after it starts."))
+    elif ends_at - starts_at > timedelta(hours=12):
+        errors.add("ends_at", _("A session lasts at most 12 hours."))
+    day = utc_to_local(starts_at).date()
+    if not course.starts_on <= day <= course.ends_on:
+        errors.add(
+            "starts_at",
+            _(
+                "The session must fall within the course dates (%(start)s to %(end)s).",
+                start=course.starts_on.isoformat(),
+                end=course.ends_on.isoformat(),
+            ),
+        )
+
+
+def add_session(course, starts_at, ends_at, topic=None, location=None, actor=None):
+    """Add one meeting (in the past too: staff may record what already happened)."""
+    errors = CourseErrors()
+    _check_session(course, starts_at, ends_at, errors)
+    for name, value in (("topic", topic), ("location", location)):
+        if value and len(value) > 200:
+            errors.add(name, _("At most %(n)s characters.", n=200))
+    errors.raise_if_any()
+    session = CourseSession(
+        course_id=course.id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        topic=(topic or "").strip() or None,
+        location=(location or "").strip() or None,
+    )
+    db.session.add(session)
+    db.session.flush()
+    audit.record("session.added", session, actor=actor, course=course.id)
+    return session
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """A recurring timetable in local time: these weekdays, these hours, for some weeks."""
+
+    first_day: date
+    weeks: int
+    weekdays: tuple
+    starts: object
+    ends: object
+    topics: tuple = ()
+    location: str | None = None
+
+    def days(self):
+        last = self.first_day + timedelta(weeks=self.weeks) - timedelta(days=1)
+        day = self.first_day
+        while day <= last:
+            if day.weekday() in self.weekdays:
+                yield day
+            day += timedelta(days=1)
+
+
+def generate_sessions(course, timetable, actor=None):
+    """Add a session for every day of the timetable; a day already holding a session at that
+    start time is skipped. All or nothing: any day outside the course dates refuses the lot."""
+    errors = CourseErrors()
+    if not 1 <= timetable.weeks <= 52:
+        errors.add("weeks", _("Enter 1 to 52 weeks."))
+    if not timetable.weekdays:
+        errors.add("weekdays", _("Choose at least one weekday."))
+    if timetable.ends <= timetable.starts:
+        errors.add("ends", _("A session must end after it starts."))
+    errors.raise_if_any()
+    days = list(timetable.days())
+    outside = [d for d in days if not course.starts_on <= d <= course.ends_on]
+    if outside:
+        errors.add(
+            "weeks",
+            _(
+                "The timetable runs to %(day)s, outside the course dates (%(start)s to %(end)s).",
+                day=max(days).isoformat(),
+                start=course.starts_on.isoformat(),
+                end=course.ends_on.isoformat(),
+            ),
+        )
+        errors.raise_if_any()
+    existing = set(
+        db.session.scalars(
+            select(CourseSession.starts_at).where(CourseSession.course_id == course.id)
+        )
+    )
+    created = []
+    topics = list(timetable.topics)
+    for day in days:
+        starts_at = combine_local(day, timetable.starts)
+        if starts_at in existing:
+            continue
+        session = CourseSession(
+            course_id=course.id,
+            starts_at=starts_at,
+            ends_at=combine_local(day, timetable.ends),
+            topic=topics.pop(0) if topics else None,
+            location=timetable.location,
+        )
+        db.session.add(session)
+        created.append(session)
+    db.session.flush()
+    audit.record("session.generated", course, actor=actor, count=len(created))
+    return created
+
+
+def update_session(session, data, actor=None):
+    """Move or rename a session (not a cancelled one)."""
+    errors = CourseErrors()
+    if session.cancelled_at is not None:
+        errors.add("starts_at", _("A cancelled session cannot be changed."))
+        errors.raise_if_any()
+    starts_at = data.get("starts_at", session.starts_at)
+    ends_at = data.get("ends_at", session.ends_at)
+    _check_session(session.course, starts_at, ends_at, errors)
+    errors.raise_if_any()
+    old = {"starts_at": session.starts_at.isoformat(), "ends_at": session.ends_at.isoformat()}
+    session.starts_at, session.ends_at = starts_at, ends_at
+    for name in ("topic", "location"):
+        if name in data:
+            setattr(session, name, (data[name] or "").strip()[:200] or None)
+    db.session.flush()
+    audit.record("session.updated", session, actor=actor, old=old)
+    return session
+
+
+def cancel_session(session, reason, actor=None):
+    """Call a session off; it is never counted as held."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            _("Give a reason for the cancellation."),
+            fields={"reason": [_("Give a reason for the cancellation.")]},
+        )
+    if session.cancelled_at is None:
+        session.cancelled_at = utcnow()
+        session.cancel_reason = reason[:300]
+        db.session.flush()
+        audit.record("session.cancelled", session, actor=actor, reason=reason)
+    return session
+
+
+# --- the catalogue ---------------------------------------------------------------------------
+
+
+@dataclass
+class CatalogFilters:
+    """What a visitor filters the catalogue by."""
+
+    type: str | None = None
+    partner_id: int | None = None
+    q: str | None = None
+    location: str | None = None
+    open_now: bool = False
+    #: a type's own filter, e.g. ("language", "zh")
+    detail: tuple | None = None
+    #: staff see drafts and archived courses too
+    include_unpublished: bool = False
+    status: str | None = None
+
+
+def catalog_query(filters, now=None):
+    """A select of courses for the catalogue, newest start first, partner and trainers loaded."""
+    now = now or utcnow()
+    query = select(Course).options(selectinload(Course.partner), selectinload(Course.trainers))
+    if filters.include_unpublished:
+        if filters.status:
+            query = query.where(Course.status == filters.status)
+    else:
+        query = query.where(Course.status.in_(("published", "closed")))
+    if filters.type:
+        query = query.where(Course.type_key == filters.type)
+        if filters.detail:
+            name, value = filters.detail
+            column = Course.details[name]
+            course_type = course_types.get(filters.type)
+            multiple = course_type is not None and any(
+                f["name"] == name and f.get("multiple") for f in course_type.describe_fields()
+            )
+            if multiple:
+                query = query.where(column.as_string().like(f'%"{value}"%'))
+            else:
+                query = query.where(column.as_string() == value)
+    if filters.partner_id:
+        query = query.where(Course.partner_id == filters.partner_id)
+    if filters.q:
+        like = f"%{filters.q.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Course.title).like(like),
+                func.lower(Course.title_en).like(like),
+                func.lower(Course.code).like(like),
+            )
+        )
+    if filters.location:
+        query = query.where(
+            func.lower(Course.location).like(f"%{filters.location.strip().lower()}%")
+        )
+    if filters.open_now:
+        query = query.where(
+            Course.status == "published",
+            Course.registration_opens_at <= now,
+            Course.registration_closes_at > now,
+        )
+    return query.order_by(Course.starts_on.desc(), Course.id.desc())
+
+
+def waitlist_counts(course_ids):
+    """Number of waitlisted enrolments per course, in one query."""
+    from lms.enrollment.models import Enrollment
+
+    if not course_ids:
+        return {}
+    rows = db.session.execute(
+        select(Enrollment.course_id, func.count())
+        .where(Enrollment.course_id.in_(course_ids), Enrollment.status == "waitlisted")
+        .group_by(Enrollment.course_id)
+    )
+    return dict(rows.all())
+
+
+@dataclass(frozen=True)
+class CourseState:
+    """Where a course stands for a visitor: a key and its wording."""
+
+    key: str
+    seats_left: int
+    waitlist_count: int
+
+
+def course_state(course, waitlisted=0, now=None):
+    """upcoming (opens later), open, waitlist (full, waitlist open), full, closed, finished."""
+    now = now or utcnow()
+    seats_left = max(course.capacity - course.enrolled_count, 0)
+    if course.ends_on < local_today():
+        key = "finished"
+    elif course.status != "published" or now >= course.registration_closes_at:
+        key = "closed"
+    elif now < course.registration_opens_at:
+        key = "upcoming"
+    elif seats_left > 0:
+        key = "open"
+    elif course.waitlist:
+        key = "waitlist"
+    else:
+        key = "full"
+    return CourseState(key, seats_left, waitlisted)

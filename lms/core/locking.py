@@ -1,0 +1,22 @@
+"""Row locks that serialise decisions inside the database transaction.
+
+PostgreSQL: ``SELECT ... FOR UPDATE`` on the row. SQLite has no row locks: a no-op UPDATE of the
+row takes the database's write lock for the rest of the transaction (other writers wait, thanks
+to the busy timeout), which is SQLite's "immediate transaction". Call it before any other write
+in the transaction, so that the decision reads the latest committed state.
+"""
+
+from sqlalchemy import select, update
+
+from lms.extensions import db
+
+
+def lock_row(model, pk):
+    """Lock one row of ``model`` until the transaction ends."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            update(model).where(model.id == pk).values(id=model.id),
+            execution_options={"synchronize_session": False},
+        )
+    else:
+        db.session.execute(select(model.id).where(model.id == pk).with_for_update())

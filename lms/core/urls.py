@@ -1,0 +1,25 @@
+"""URL helpers: safe redirects and absolute links for messages."""
+
+from flask import current_app, url_for
+
+
+def safe_next(target, default):
+    """``target`` if it is a path on this site, else ``default``.
+
+    Browsers drop tabs and newlines from a URL ("/\\t/evil" becomes "//evil"): any control
+    character is refused, as are a second slash or a backslash that turn the path into a host.
+    """
+    target = target or ""
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return default
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def public_url(endpoint, **values):
+    """An absolute URL for a message: on PUBLIC_BASE_URL when set, never on a forged Host."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)

@@ -1,0 +1,1 @@
+"""The course-type plugin contract and the registry that loads plugins from entry points."""

@@ -1,0 +1,323 @@
+"""Enrolment rules: eligibility, seats, waitlist, approval, cancellation, promotion.
+
+Every seat and waitlist decision is taken with the course row locked (``lock_row``), inside the
+caller's transaction; services flush and the caller commits once. Waitlist order is a ticket
+(``waitlist_position`` holds the ticket, increasing, unique per course); the position a person
+sees is their rank among the tickets still waiting, so it never has gaps.
+"""
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from lms.audit import services as audit
+from lms.catalog.models import Course
+from lms.core.locking import lock_row
+from lms.core.time import local_today, utc_to_local
+from lms.core.types import utcnow
+from lms.errors import Conflict, Forbidden, InvalidInput
+from lms.extensions import db
+from lms.outbox import services as outbox
+
+from .models import SEAT_STATUSES, Enrollment
+
+#: statuses that count as an active enrolment of the trainee
+ACTIVE_STATUSES = ("pending", "enrolled", "waitlisted")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a trainee may not enrol: a code and a message in the trainee's language."""
+
+    code: str
+    message: str
+
+
+def _age_on(birth, day):
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def refusals(user, course, bypass_window=False, now=None):
+    """Every reason ``user`` may not enrol in ``course`` now (empty when they may)."""
+    now = now or utcnow()
+    found = []
+    if course.status != "published":
+        found.append(Refusal("not_open", _("This course is not open for registration.")))
+    if not bypass_window:
+        if now < course.registration_opens_at:
+            opens = utc_to_local(course.registration_opens_at)
+            found.append(
+                Refusal(
+                    "not_yet_open",
+                    _("Registration opens on %(day)s.", day=opens.strftime("%d-%m-%Y %H:%M")),
+                )
+            )
+        elif now >= course.registration_closes_at:
+            found.append(Refusal("closed", _("Registration for this course has closed.")))
+    if user.role != "trainee":
+        found.append(Refusal("not_trainee", _("Only trainee accounts can enrol in a course.")))
+        return found
+    if not user.profile_complete:
+        found.append(Refusal("profile_incomplete", _("Complete your profile before you enrol.")))
+    if course.target_groups and user.target_group not in course.target_groups:
+        found.append(
+            Refusal("target_group", _("This course is not open to your group of participants."))
+        )
+    if user.birth_date and (course.min_age or course.max_age):
+        age = _age_on(user.birth_date, course.starts_on)
+        if course.min_age and age < course.min_age:
+            found.append(
+                Refusal(
+                    "too_young",
+                    _("You must be at least %(n)s years old on the first day.", n=course.min_age),
+                )
+            )
+        if course.max_age and age > course.max_age:
+            found.append(
+                Refusal(
+                    "too_old",
+                    _("You must be at most %(n)s years old on the first day.", n=course.max_age),
+                )
+            )
+    others = db.session.execute(
+        select(Course.code, Course.starts_on, Course.ends_on)
+        .join(Enrollment, Enrollment.course_id == Course.id)
+        .where(
+            Enrollment.user_id == user.id,
+            Enrollment.course_id != course.id,
+            Enrollment.status.in_(ACTIVE_STATUSES),
+            Course.ends_on >= local_today(),
+        )
+    ).all()
+    overlapping = [
+        code for code, start, end in others if start <= course.ends_on and course.starts_on <= end
+    ]
+    if overlapping:
+        found.append(
+            Refusal(
+                "overlap",
+                _(
+                    "You are already enrolled in %(code)s, which runs at the same time.",
+                    code=overlapping[0],
+                ),
+            )
+        )
+    cap = current_app.config["MAX_ACTIVE_ENROLLMENTS"]
+    if cap and len(others) >= cap:
+        found.append(
+            Refusal("too_many", _("You can hold at most %(n)s active enrolments at a time.", n=cap))
+        )
+    return found
+
+
+def _refuse(found):
+    raise InvalidInput(
+        found[0].message if len(found) == 1 else _("You cannot enrol in this course."),
+        fields={"enrollment": [r.message for r in found]},
+        code=found[0].code,
+    )
+
+
+def _lock_course(course):
+    lock_row(Course, course.id)
+    db.session.refresh(course)
+
+
+def _next_ticket(course):
+    last = db.session.scalar(
+        select(func.max(Enrollment.waitlist_position)).where(Enrollment.course_id == course.id)
+    )
+    return (last or 0) + 1
+
+
+def _take_seat_or_wait(enrollment, course, allow_waitlist):
+    """Give the enrolment a seat, or a waitlist ticket; refuse when full and no waitlist."""
+    if course.enrolled_count < course.capacity:
+        course.enrolled_count += 1
+        enrollment.status, enrollment.waitlist_position = "enrolled", None
+        return "enrolled"
+    if allow_waitlist:
+        enrollment.status, enrollment.waitlist_position = "waitlisted", _next_ticket(course)
+        return "waitlisted"
+    raise Conflict(_("This course is full."), code="full")
+
+
+def waitlist_position(enrollment):
+    """1 for the next person to move up; None when not waitlisted."""
+    if enrollment.status != "waitlisted":
+        return None
+    return db.session.scalar(
+        select(func.count()).where(
+            Enrollment.course_id == enrollment.course_id,
+            Enrollment.status == "waitlisted",
+            Enrollment.waitlist_position <= enrollment.waitlist_position,
+        )
+    )
+
+
+def waitlist_positions(course_id):
+    """{enrolment id: position} for a course's waitlist, in one query."""
+    ids = db.session.scalars(
+        select(Enrollment.id)
+        .where(Enrollment.course_id == course_id, Enrollment.status == "waitlisted")
+        .order_by(Enrollment.waitlist_position)
+    ).all()
+    return {eid: i for i, eid in enumerate(ids, start=1)}
+
+
+def _notify(enrollment, kind, **context):
+    outbox.queue(
+        enrollment.user,
+        f"enrollment_{kind}",
+        f"emails/enrollment_{kind}",
+        enrollment=enrollment,
+        course=enrollment.course,
+        **context,
+    )
+
+
+def enroll(user, course, actor=None, bypass_window=False):
+    """Enrol ``user`` in ``course``: enrolled, waitlisted or pending (approval needed).
+
+    :raise InvalidInput: a rule refuses it (the messages say why)
+    :raise Conflict: already enrolled, or full with no waitlist
+    """
+    actor = actor or user
+    _lock_course(course)
+    existing = db.session.scalar(
+        select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id)
+    )
+    if existing is not None and existing.status in (*ACTIVE_STATUSES, "completed"):
+        raise Conflict(_("You are already registered for this course."), code="already_enrolled")
+    found = refusals(user, course, bypass_window=bypass_window)
+    if found:
+        _refuse(found)
+    enrollment = existing or Enrollment(
+        course=course, user=user, course_id=course.id, user_id=user.id
+    )
+    enrollment.reason = None
+    enrollment.decided_by_id = actor.id if actor.id != user.id else None
+    if course.requires_approval and actor.id == user.id:
+        enrollment.status, enrollment.waitlist_position = "pending", None
+    else:
+        _take_seat_or_wait(enrollment, course, course.waitlist)
+    if existing is None:
+        db.session.add(enrollment)
+    db.session.flush()
+    audit.record(f"enrollment.{enrollment.status}", enrollment, actor=actor, course=course.id)
+    _notify(enrollment, enrollment.status, position=waitlist_position(enrollment))
+    return enrollment
+
+
+def promote_waitlist(course, actor=None):
+    """Move the head of the waitlist up while seats are free (course row already locked)."""
+    promoted = []
+    while course.enrolled_count < course.capacity:
+        head = db.session.scalar(
+            select(Enrollment)
+            .where(Enrollment.course_id == course.id, Enrollment.status == "waitlisted")
+            .order_by(Enrollment.waitlist_position)
+            .limit(1)
+        )
+        if head is None:
+            break
+        head.status, head.waitlist_position = "enrolled", None
+        course.enrolled_count += 1
+        db.session.flush()
+        audit.record("enrollment.promoted", head, actor=actor, course=course.id)
+        _notify(head, "promoted")
+        promoted.append(head)
+    return promoted
+
+
+def fill_free_seats(course, actor=None):
+    """After capacity was raised: lock the course and promote from the waitlist."""
+    _lock_course(course)
+    return promote_waitlist(course, actor=actor)
+
+
+def _release_seat(enrollment, course):
+    if enrollment.status in SEAT_STATUSES:
+        course.enrolled_count -= 1
+
+
+def cancel(enrollment, actor, reason=None):
+    """Cancel an enrolment; its seat goes to the head of the waitlist at once.
+
+    A trainee may cancel their own until the course starts; staff at any time.
+    """
+    course = enrollment.course
+    is_staff = actor.is_staff
+    if not is_staff:
+        if actor.id != enrollment.user_id:
+            raise Forbidden(_("You are not allowed to do this."))
+        if local_today() >= course.starts_on:
+            raise InvalidInput(
+                _("The course has started; ask the office to cancel your enrolment."),
+                code="started",
+            )
+    _lock_course(course)
+    db.session.refresh(enrollment)
+    if enrollment.status not in (*ACTIVE_STATUSES, "completed"):
+        raise Conflict(
+            _("This enrolment is already %(status)s.", status=enrollment.status_label),
+            code="not_active",
+        )
+    old = enrollment.status
+    _release_seat(enrollment, course)
+    enrollment.status, enrollment.waitlist_position = "cancelled", None
+    enrollment.reason = (reason or "").strip()[:500] or None
+    enrollment.decided_by_id = actor.id if is_staff else None
+    db.session.flush()
+    audit.record("enrollment.cancelled", enrollment, actor=actor, old=old, reason=enrollment.reason)
+    _notify(enrollment, "cancelled")
+    promote_waitlist(course, actor=actor)
+    return enrollment
+
+
+def approve(enrollment, actor):
+    """Approve a pending request: a seat if one is free, else the waitlist."""
+    course = enrollment.course
+    _lock_course(course)
+    db.session.refresh(enrollment)
+    if enrollment.status != "pending":
+        raise Conflict(_("Only a pending request can be approved."), code="not_pending")
+    _take_seat_or_wait(enrollment, course, allow_waitlist=True)
+    enrollment.decided_by_id = actor.id
+    db.session.flush()
+    audit.record("enrollment.approved", enrollment, actor=actor, result=enrollment.status)
+    _notify(enrollment, "approved", position=waitlist_position(enrollment))
+    return enrollment
+
+
+def reject(enrollment, actor, reason=None):
+    """Reject a pending (or waitlisted) request, with a reason for the trainee."""
+    course = enrollment.course
+    _lock_course(course)
+    db.session.refresh(enrollment)
+    if enrollment.status not in ("pending", "waitlisted"):
+        raise Conflict(
+            _("Only a pending or waitlisted request can be rejected."), code="not_pending"
+        )
+    enrollment.status, enrollment.waitlist_position = "rejected", None
+    enrollment.reason = (reason or "").strip()[:500] or None
+    enrollment.decided_by_id = actor.id
+    db.session.flush()
+    audit.record("enrollment.rejected", enrollment, actor=actor, reason=enrollment.reason)
+    _notify(enrollment, "rejected")
+    return enrollment
+
+
+def user_enrollments(user):
+    """A trainee's enrolments, newest course first, with course and partner loaded."""
+    from sqlalchemy.orm import joinedload
+
+    return db.session.scalars(
+        select(Enrollment)
+        .options(joinedload(Enrollment.course).joinedload(Course.partner))
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(Enrollment.user_id == user.id)
+        .order_by(Course.starts_on.desc())
+    ).all()

@@ -1,0 +1,75 @@
+"""The core rules a course type relies on: the attendance rate and the default certificate rule."""
+
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+from courses.entrepreneurship import course_type as entrepreneurship
+from courses.language import course_type as language
+from lms.course_types.base import Assessment, AttendanceSummary
+
+
+def test_rate_counts_present_and_late_over_held_minus_excused():
+    assert AttendanceSummary(held=10, present=6, late=2, excused=2).rate == 1.0
+    assert AttendanceSummary(held=10, present=4, late=1, excused=0, absent=5).rate == 0.5
+
+
+def test_rate_is_none_when_nothing_was_held_or_all_excused():
+    assert AttendanceSummary(held=0).rate is None
+    assert AttendanceSummary(held=3, excused=3).rate is None
+
+
+def _course(**kw):
+    base = {
+        "ends_on": date.today() - timedelta(days=1),
+        "attendance_threshold": None,
+        "details": {},
+    }
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_course_threshold_overrides_type_default(app):
+    with app.test_request_context():
+        summary = AttendanceSummary(held=10, present=7, absent=3)
+        strict = language.certificate_eligibility(
+            _course(), summary, Assessment(score=90), date.today()
+        )
+        lenient = language.certificate_eligibility(
+            _course(attendance_threshold=0.7), summary, Assessment(score=90), date.today()
+        )
+    assert not strict.eligible
+    assert lenient.eligible
+
+
+def test_language_pass_mark_from_course_details(app):
+    with app.test_request_context():
+        summary = AttendanceSummary(held=10, present=10)
+        course = _course(details={"pass_mark": 75})
+        failed = language.certificate_eligibility(
+            course, summary, Assessment(score=70), date.today()
+        )
+        passed = language.certificate_eligibility(
+            course, summary, Assessment(score=75), date.today()
+        )
+    assert not failed.eligible
+    assert len(failed.reasons) == 1
+    assert passed.eligible
+
+
+def test_workshop_needs_full_attendance(app):
+    with app.test_request_context():
+        almost = entrepreneurship.certificate_eligibility(
+            _course(), AttendanceSummary(held=4, present=3, absent=1), None, date.today()
+        )
+        full = entrepreneurship.certificate_eligibility(
+            _course(), AttendanceSummary(held=4, present=3, late=1), None, date.today()
+        )
+    assert not almost.eligible
+    assert full.eligible
+
+
+def test_language_level_must_match_the_language_scale(app):
+    with app.test_request_context():
+        clean, errors = language.validate_details({"language": "ja", "target_level": "HSK3"})
+        ok, none = language.validate_details({"language": "zh", "target_level": "HSK3"})
+    assert clean is None and "target_level" in errors
+    assert none == {} and ok["target_level"] == "HSK3"

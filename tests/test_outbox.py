@@ -1,0 +1,176 @@
+"""The outbox: messages written in the caller's transaction, shown to staff, delivered later."""
+
+import smtplib
+
+import pytest
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.outbox import services as outbox
+from lms.outbox.models import OutboxMessage
+
+LINK = "http://localhost/password/reset/tok-123"
+
+
+def queue_reset(user, link=LINK):
+    return outbox.queue(user, "password_reset", "emails/password_reset", link=link, minutes=60)
+
+
+def count():
+    return db.session.scalar(select(func.count(OutboxMessage.id)))
+
+
+def test_queue_writes_in_the_users_language(create_user):
+    english = create_user("trainee", name="Ani", locale="en")
+    message = queue_reset(english)
+    db.session.commit()
+    assert message.recipient == english.email
+    assert message.user_id == english.id
+    assert message.locale == "en"
+    assert message.subject == "Set a new password for Latih"
+    assert message.body.startswith("Hello Ani,")
+    assert LINK in message.body
+    assert "60 minutes" in message.body
+    assert message.sent_at is None
+
+
+def test_queue_defaults_to_indonesian(create_user):
+    user = create_user("trainee", name="Budi")
+    message = queue_reset(user)
+    assert message.locale == "id"
+    with force_locale("id"):
+        assert message.subject == gettext("Set a new password for Latih")
+        assert message.body.startswith(gettext("Hello %(name)s,", name="Budi"))
+
+
+def test_queue_is_part_of_the_callers_transaction(dummy_trainee):
+    queue_reset(dummy_trainee)
+    db.session.rollback()
+    assert count() == 0
+
+
+def test_staff_read_the_outbox(client, login, dummy_staff, create_user):
+    ani = create_user("trainee", email="ani@example.org", locale="en")
+    budi = create_user("trainee", email="budi@example.org", locale="en")
+    first = queue_reset(ani, "http://localhost/password/reset/for-ani")
+    queue_reset(budi, "http://localhost/password/reset/for-budi")
+    db.session.commit()
+    login(dummy_staff)
+
+    page = client.get("/outbox/").get_data(as_text=True)
+    assert "ani@example.org" in page and "budi@example.org" in page
+    assert "Set a new password for Latih" in page
+    assert f'href="/outbox/{first.id}"' in page
+
+    filtered = client.get("/outbox/?q=ANI@").get_data(as_text=True)
+    assert "ani@example.org" in filtered and "budi@example.org" not in filtered
+    for wildcard in ("%", "_"):
+        nothing = client.get("/outbox/", query_string={"q": wildcard}).get_data(as_text=True)
+        assert "ani@example.org" not in nothing
+
+    detail = client.get(f"/outbox/{first.id}")
+    assert detail.status_code == 200
+    text = detail.get_data(as_text=True)
+    assert "ani@example.org" in text
+    assert 'href="http://localhost/password/reset/for-ani"' in text  # a link staff can follow
+    assert "for-budi" not in text
+
+
+def test_outbox_says_when_empty(client, login, dummy_staff):
+    login(dummy_staff)
+    page = client.get("/outbox/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "No messages." in page
+    assert "No mail server is configured" in page
+
+
+def test_outbox_pages(client, login, dummy_staff, dummy_trainee):
+    ids = [
+        queue_reset(dummy_trainee, f"http://localhost/password/reset/n{n}").id for n in range(25)
+    ]
+    db.session.commit()
+    login(dummy_staff)
+
+    def listed(query):
+        page = client.get(f"/outbox/{query}").get_data(as_text=True)
+        return [i for i in ids if f'href="/outbox/{i}"' in page]
+
+    first, second = listed(""), listed("?page=2")
+    assert first == ids[5:]  # the newest first, 20 a page
+    assert second == ids[:5]
+    assert listed("?page=99") == []
+
+
+# --- delivery -----------------------------------------------------------------------------------
+
+
+class FakeSMTP:
+    """Records what would be sent; refuses recipients listed in ``refuse``."""
+
+    sent = []
+    refuse = set()
+    calls = []
+
+    def __init__(self, host, port, timeout=None):
+        self.calls.append(("connect", host, port))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def starttls(self):
+        self.calls.append(("starttls",))
+
+    def login(self, user, password):
+        self.calls.append(("login", user))
+
+    def send_message(self, email):
+        if email["To"] in self.refuse:
+            raise smtplib.SMTPRecipientsRefused({email["To"]: (550, b"no such user")})
+        self.sent.append(email)
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    monkeypatch.setattr(FakeSMTP, "sent", [])
+    monkeypatch.setattr(FakeSMTP, "refuse", set())
+    monkeypatch.setattr(FakeSMTP, "calls", [])
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setitem(app.config, "MAIL_USERNAME", "latih")
+    return FakeSMTP
+
+
+def test_nothing_is_delivered_without_a_mail_server(app, monkeypatch, dummy_trainee):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    monkeypatch.setattr(smtplib, "SMTP", None)  # would fail if used
+    queue_reset(dummy_trainee)
+    db.session.commit()
+    assert outbox.deliver_pending() == 0
+    assert len(outbox.pending()) == 1
+
+
+def test_delivery_sends_and_marks(smtp, create_user):
+    ani = create_user("trainee", email="ani@example.org", locale="en")
+    bad = create_user("trainee", email="bad@example.org", locale="en")
+    queue_reset(ani)
+    failing = queue_reset(bad)
+    db.session.commit()
+    smtp.refuse = {"bad@example.org"}
+
+    assert outbox.deliver_pending() == 1
+    assert [m["To"] for m in smtp.sent] == ["ani@example.org"]
+    assert smtp.sent[0]["Subject"] == "Set a new password for Latih"
+    assert LINK in smtp.sent[0].get_content()
+    assert ("starttls",) in smtp.calls and ("login", "latih") in smtp.calls
+    assert [m.id for m in outbox.pending()] == [failing.id]
+    db.session.refresh(failing)
+    assert failing.attempts == 1 and failing.last_error
+
+    # the next run sends only what is still waiting
+    smtp.refuse = set()
+    assert outbox.deliver_pending() == 1
+    assert [m["To"] for m in smtp.sent] == ["ani@example.org", "bad@example.org"]
+    assert outbox.pending() == []
