@@ -85,6 +85,26 @@ def db(app):
 
 
 @pytest.fixture
+def make_app(app):
+    """Build another app on the test database (other settings, other plugins); disposed after."""
+    made = []
+
+    def _make(**overrides):
+        other = create_app(
+            TestingConfig,
+            {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], **overrides},
+        )
+        other.test_client_class = Client
+        made.append(other)
+        return other
+
+    yield _make
+    for other in made:
+        with other.app_context():
+            _db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -92,3 +112,17 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say which databases and how many browser tests ran, so a CI log shows they were not skipped."""
+    passed = terminalreporter.stats.get("passed", [])
+    skipped = terminalreporter.stats.get("skipped", [])
+    lines = []
+    for backend in BACKENDS:
+        count = sum(1 for r in passed if f"[{backend}" in r.nodeid)
+        lines.append(f"{backend}: {count} passed")
+    browser = sum(1 for r in passed if "tests/browser/" in r.nodeid)
+    browser_skipped = sum(1 for r in skipped if "tests/browser/" in r.nodeid)
+    lines.append(f"browser (Chromium): {browser} passed, {browser_skipped} skipped")
+    terminalreporter.write_sep("-", "Latih test run: " + "; ".join(lines))

@@ -1328,6 +1328,7 @@ def test_add_session_to_a_missing_course(client, headers, create_course, partner
 )
 def test_add_session_validates(client, headers, create_course, partner, changes, field, message):
     course = create_course(partner=partner)
+    changes = dict(changes)  # the parameter is shared by every backend run
     layout = {k: changes.pop(k) for k in ("day_offset", "end") if k in changes}
     body = session_body(course, **layout, **changes)
     response = client.post(

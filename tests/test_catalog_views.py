@@ -207,3 +207,26 @@ def test_catalogue_query_count_does_not_grow_with_courses(client, db, create_par
     _bulk_courses(db, partner.id, 1000)
     many = _count_queries(db, lambda: client.get("/courses/?type=hospitality"))
     assert few == many
+
+
+def test_moving_a_course_to_a_partner_without_valid_mou_is_refused(create_course, create_partner):
+    from lms.catalog.services import update_course
+    from lms.errors import InvalidInput
+
+    course = create_course("hospitality")
+    expired = create_partner(mou_valid_until=date.today() - timedelta(days=1))
+    with pytest.raises(InvalidInput) as refused:
+        update_course(course, {"partner_id": expired.id, "trainer_ids": []})
+    assert "partner_id" in refused.value.fields
+
+
+def test_new_dates_must_keep_the_sessions_inside(create_course, create_session):
+    from lms.catalog.services import update_course
+    from lms.errors import InvalidInput
+
+    course = create_course("hospitality")
+    create_session(course)  # on the first day
+    with pytest.raises(InvalidInput) as refused:
+        update_course(course, {"starts_on": course.starts_on + timedelta(days=1)})
+    assert "starts_on" in refused.value.fields
+    update_course(course, {"ends_on": course.ends_on + timedelta(days=7)})

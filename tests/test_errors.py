@@ -3,8 +3,6 @@
 import pytest
 from flask_babel import force_locale, gettext
 
-from config import TestingConfig
-from lms import create_app
 from lms.auth.models import User
 from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.extensions import db
@@ -26,16 +24,9 @@ def in_indonesian(msgid):
 
 
 @pytest.fixture
-def fresh_app(app):
+def fresh_app(make_app):
     """A second app on the same database, with routes that fail; exceptions are not propagated."""
-    fresh = create_app(
-        TestingConfig,
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "PROPAGATE_EXCEPTIONS": False,
-            "WTF_CSRF_ENABLED": True,
-        },
-    )
+    fresh = make_app(PROPAGATE_EXCEPTIONS=False, WTF_CSRF_ENABLED=True)
 
     def boom():
         raise RuntimeError("boom")

@@ -146,7 +146,15 @@ def _posts(course, session):
         ),
         (
             f"{base}/edit",
-            course_form(partner_id, [trainer_id], code=course.code, title="Judul Baru"),
+            course_form(
+                partner_id,
+                [trainer_id],
+                code=course.code,
+                title="Judul Baru",
+                starts_on=course.starts_on.isoformat(),
+                ends_on=course.ends_on.isoformat(),
+                registration_closes_at=local_input(course.starts_on, time(7, 0)),
+            ),
             lambda: fresh(course).title == "Judul Baru",
         ),
         (f"{base}/status", {"status": "closed"}, lambda: fresh(course).status == "closed"),

@@ -1,32 +1,61 @@
 """Turning marshmallow's messages into the API's ``fields`` in the request's language."""
 
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
+import re
 
-#: marshmallow's default messages, marked so that the catalogue translates them
+from flask_babel import gettext
+
+
+def N_(message):
+    """Mark a message for extraction; it is translated later, when an error is built."""
+    return message
+
+
+#: marshmallow's default messages (its exact texts), translated by our catalogue
 MARSHMALLOW_MESSAGES = (
-    _l("Missing data for required field."),
-    _l("Field may not be null."),
-    _l("Unknown field."),
-    _l("Invalid input type."),
-    _l("Invalid value."),
-    _l("Not a valid string."),
-    _l("Not a valid integer."),
-    _l("Not a valid number."),
-    _l("Not a valid boolean."),
-    _l("Not a valid date."),
-    _l("Not a valid datetime."),
-    _l("Not a valid email address."),
-    _l("Not a valid list."),
-    _l("Not a valid mapping type."),
-    _l("Not a valid choice."),
-    _l("Shorter than minimum length {min}."),
-    _l("Longer than maximum length {max}."),
-    _l("Must be greater than or equal to {min}."),
-    _l("Must be less than or equal to {max}."),
-    _l("Must be greater than or equal to {min} and less than or equal to {max}."),
-    _l("Length must be between {min} and {max}."),
+    N_("Missing data for required field."),
+    N_("Field may not be null."),
+    N_("Unknown field."),
+    N_("Invalid input type."),
+    N_("Invalid value."),
+    N_("Not a valid string."),
+    N_("Not a valid integer."),
+    N_("Not a valid number."),
+    N_("Not a valid boolean."),
+    N_("Not a valid date."),
+    N_("Not a valid datetime."),
+    N_("Not a valid email address."),
+    N_("Not a valid list."),
+    N_("Not a valid mapping type."),
+    N_("Not a valid choice."),
+    N_("Shorter than minimum length {min}."),
+    N_("Longer than maximum length {max}."),
+    N_("Must be greater than or equal to {min}."),
+    N_("Must be less than or equal to {max}."),
+    N_("Must be greater than or equal to {min} and less than or equal to {max}."),
+    N_("Length must be between {min} and {max}."),
 )
+
+
+def _pattern(template):
+    """A regex that recognises a message marshmallow formatted from ``template``."""
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$")
+
+
+_FORMATTED = [(t, _pattern(t)) for t in MARSHMALLOW_MESSAGES if "{" in t]
+
+
+def translate(message):
+    """A marshmallow message in the request's language, also when it was already formatted."""
+    message = str(message)
+    for template, pattern in _FORMATTED:
+        match = pattern.match(message)
+        if match:
+            return gettext(template).format(**match.groupdict())
+    return gettext(message)
 
 
 def _flatten(messages, prefix=""):
@@ -36,7 +65,7 @@ def _flatten(messages, prefix=""):
             name = f"{prefix}.{key}" if prefix else str(key)
             yield from _flatten(value, name)
     else:
-        yield prefix, [gettext(str(m)) for m in messages]
+        yield prefix, [translate(m) for m in messages]
 
 
 def fields_from_messages(messages):

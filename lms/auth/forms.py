@@ -51,7 +51,7 @@ class ProfileFieldsMixin:
     )
     regency_code = SelectField(_l("Regency or city of origin"), validators=[DataRequired()])
     target_group = SelectField(
-        _l("I am a"),
+        _l("Participant group"),
         choices=[("", _l("Choose..."))] + list(TARGET_GROUP_LABELS.items()),
         validators=[DataRequired()],
     )
@@ -65,7 +65,6 @@ class RegisterForm(ProfileFieldsMixin, LmsForm):
         _l("Password"),
         validators=[DataRequired()],
         render_kw={"autocomplete": "new-password"},
-        description=_l("At least 8 characters; mix letters with numbers or symbols."),
     )
     confirm = PasswordField(
         _l("Repeat the password"),

@@ -1,6 +1,6 @@
 """Pages for logging in and out, registering, the profile and password reset."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -60,6 +60,10 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = RegisterForm()
+    form.password.description = _(
+        "At least %(n)s characters; mix letters with numbers or symbols.",
+        n=current_app.config["PASSWORD_MIN_LENGTH"],
+    )
     form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
     if form.validate_on_submit():
         try:

@@ -1,6 +1,6 @@
 """Staff pages under /manage: courses (create, edit, publish, clone) and their sessions."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_percent, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from lms.auth.models import TARGET_GROUP_LABELS, User
 from lms.auth.permissions import roles_required
+from lms.core.pagination import paginate
 from lms.core.time import combine_local, local_to_utc, local_today, utc_to_local
 from lms.course_types.base import SessionPlan
 from lms.errors import LmsError
@@ -232,11 +233,7 @@ def courses():
     filters = services.CatalogFilters(
         include_unpublished=True, status=status, type=type_key, partner_id=partner_id, q=q or None
     )
-    page = db.paginate(
-        services.catalog_query(filters),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
-    )
+    page = paginate(services.catalog_query(filters))
     partners = db.session.scalars(select(Partner).order_by(Partner.name)).all()
     return render_template(
         "manage/courses.html",

@@ -9,11 +9,13 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from flask_babel import ngettext
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from lms.audit import services as audit
 from lms.auth.models import TARGET_GROUPS, User
+from lms.core.search import contains
 from lms.core.time import combine_local, local_today, utc_to_local
 from lms.core.types import utcnow
 from lms.errors import InvalidInput
@@ -121,7 +123,9 @@ def _validate(data, course, errors):
         partner = db.session.get(Partner, data.get("partner_id") or 0)
         if partner is None:
             errors.add("partner_id", _("Not a valid choice."))
-        elif creating and not partner.mou_valid_on(local_today()):
+        elif (creating or partner.id != course.partner_id) and not partner.mou_valid_on(
+            local_today()
+        ):
             errors.add(
                 "partner_id",
                 _(
@@ -140,9 +144,10 @@ def _validate(data, course, errors):
         elif course is not None and capacity < course.enrolled_count:
             errors.add(
                 "capacity",
-                _(
-                    "%(n)s trainees are already enrolled; the capacity cannot be lower.",
-                    n=course.enrolled_count,
+                ngettext(
+                    "%(num)s trainee is already enrolled; the capacity cannot be lower.",
+                    "%(num)s trainees are already enrolled; the capacity cannot be lower.",
+                    course.enrolled_count,
                 ),
             )
         clean["capacity"] = capacity
@@ -290,6 +295,22 @@ def update_course(course, data, actor=None):
     }
     merged.update({k: v for k, v in clean.items() if k in merged})
     _check_consistency(SimpleNamespace(**merged), errors)
+    if "starts_on" in clean or "ends_on" in clean:
+        outside = [
+            s
+            for s in course.sessions
+            if s.cancelled_at is None
+            and not merged["starts_on"] <= utc_to_local(s.starts_at).date() <= merged["ends_on"]
+        ]
+        if outside:
+            errors.add(
+                "starts_on" if "starts_on" in clean else "ends_on",
+                ngettext(
+                    "%(num)s session falls outside the new dates; move or cancel it first.",
+                    "%(num)s sessions fall outside the new dates; move or cancel them first.",
+                    len(outside),
+                ),
+            )
     errors.raise_if_any()
     old_status = course.status
     for key, value in clean.items():
@@ -555,18 +576,9 @@ def catalog_query(filters, now=None):
     if filters.partner_id:
         query = query.where(Course.partner_id == filters.partner_id)
     if filters.q:
-        like = f"%{filters.q.strip().lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Course.title).like(like),
-                func.lower(Course.title_en).like(like),
-                func.lower(Course.code).like(like),
-            )
-        )
+        query = query.where(contains((Course.title, Course.title_en, Course.code), filters.q))
     if filters.location:
-        query = query.where(
-            func.lower(Course.location).like(f"%{filters.location.strip().lower()}%")
-        )
+        query = query.where(contains((Course.location,), filters.location))
     if filters.open_now:
         query = query.where(
             Course.status == "published",

@@ -1,14 +1,15 @@
 """The public catalogue and course pages."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 
 from lms.auth.models import TARGET_GROUP_LABELS
+from lms.core.pagination import paginate
 from lms.extensions import course_types, db
 from lms.partners.services import list_partners
 
-from .models import Course
+from .models import COURSE_STATUS_LABELS, Course
 from .services import CatalogFilters, catalog_query, course_state, course_type_of, waitlist_counts
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
@@ -37,9 +38,7 @@ def _filters_from_args(args):
 @bp.route("/")
 def index():
     filters = _filters_from_args(request.args)
-    page = db.paginate(
-        catalog_query(filters), per_page=current_app.config["PER_PAGE"], error_out=False
-    )
+    page = paginate(catalog_query(filters))
     waiting = waitlist_counts([c.id for c in page.items])
     states = {c.id: course_state(c, waiting.get(c.id, 0)) for c in page.items}
     selected_type = course_types.get(filters.type) if filters.type else None
@@ -75,5 +74,6 @@ def detail(course_id):
         course_type=course_type_of(course),
         state=state,
         target_group_labels=TARGET_GROUP_LABELS,
+        status_labels=COURSE_STATUS_LABELS,
         locale=str(get_locale()),
     )

@@ -9,13 +9,14 @@ sees is their rank among the tickets still waiting, so it never has gaps.
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from lms.audit import services as audit
 from lms.catalog.models import Course
 from lms.core.locking import lock_row
-from lms.core.time import local_today, utc_to_local
+from lms.core.time import local_today
 from lms.core.types import utcnow
 from lms.errors import Conflict, Forbidden, InvalidInput
 from lms.extensions import db
@@ -47,11 +48,13 @@ def refusals(user, course, bypass_window=False, now=None):
         found.append(Refusal("not_open", _("This course is not open for registration.")))
     if not bypass_window:
         if now < course.registration_opens_at:
-            opens = utc_to_local(course.registration_opens_at)
             found.append(
                 Refusal(
                     "not_yet_open",
-                    _("Registration opens on %(day)s.", day=opens.strftime("%d-%m-%Y %H:%M")),
+                    _(
+                        "Registration opens on %(day)s.",
+                        day=format_datetime(course.registration_opens_at, "d MMM y, HH:mm"),
+                    ),
                 )
             )
         elif now >= course.registration_closes_at:
@@ -262,7 +265,7 @@ def cancel(enrollment, actor, reason=None):
     db.session.refresh(enrollment)
     if enrollment.status not in (*ACTIVE_STATUSES, "completed"):
         raise Conflict(
-            _("This enrolment is already %(status)s.", status=enrollment.status_label),
+            _("This enrolment is no longer active (%(status)s).", status=enrollment.status_label),
             code="not_active",
         )
     old = enrollment.status

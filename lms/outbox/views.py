@@ -4,12 +4,13 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 
 from lms.auth.permissions import roles_required
+from lms.core.pagination import paginate
+from lms.core.search import contains
 from lms.extensions import db
 
 from .models import OutboxMessage
 
 #: a higher ?page= would overflow the database's integer offset; no list is that long
-MAX_PAGE = 1_000_000
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 
@@ -20,14 +21,8 @@ def index():
     q = (request.args.get("q") or "").strip().lower()[:100]
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if q:
-        text = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(OutboxMessage.recipient.like(f"%{text}%", escape="\\"))
-    page = db.paginate(
-        query,
-        page=min(request.args.get("page", 1, type=int), MAX_PAGE),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
-    )
+        query = query.where(contains((OutboxMessage.recipient,), q))
+    page = paginate(query)
     return render_template(
         "outbox/index.html", page=page, q=q, delivering=bool(current_app.config["MAIL_SERVER"])
     )

@@ -4,6 +4,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from lms.audit import services as audit
 from lms.errors import Conflict, InvalidInput
@@ -56,7 +57,12 @@ def create_partner(data, actor=None):
     """Create a partner institution."""
     partner = Partner(**_clean(data))
     db.session.add(partner)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        # another request created the same name between the check and the insert
+        db.session.rollback()
+        raise Conflict(_("A partner with this name already exists."), code="taken") from exc
     audit.record("partner.created", partner, actor=actor, name=partner.name)
     return partner
 

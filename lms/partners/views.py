@@ -1,6 +1,6 @@
 """Staff pages: partner institutions, their trainers and their courses."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from lms.auth.models import User
 from lms.auth.permissions import roles_required
 from lms.catalog.services import CatalogFilters, catalog_query, course_type_of
 from lms.core.forms import apply_errors, form_status
+from lms.core.pagination import paginate
 from lms.core.time import local_today
 from lms.errors import LmsError
 from lms.extensions import db
@@ -65,10 +66,8 @@ def detail(partner_id):
         .where(User.partner_id == partner.id, User.role == "trainer")
         .order_by(User.name)
     ).all()
-    courses = db.paginate(
-        catalog_query(CatalogFilters(include_unpublished=True, partner_id=partner.id)),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
+    courses = paginate(
+        catalog_query(CatalogFilters(include_unpublished=True, partner_id=partner.id))
     )
     return render_template(
         "partners/detail.html",

@@ -1,8 +1,9 @@
 """Listing and searching accounts."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from lms.auth.models import User
+from lms.core.search import contains
 
 
 def search_users(role=None, q=None):
@@ -11,13 +12,5 @@ def search_users(role=None, q=None):
     if role:
         query = query.where(User.role == role)
     if q:
-        # the search text is taken literally: escape LIKE's wildcards and the escape character
-        text = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{text}%"
-        query = query.where(
-            or_(
-                func.lower(User.name).like(like, escape="\\"),
-                User.email.like(like, escape="\\"),
-            )
-        )
+        query = query.where(contains((User.name, User.email), q))
     return query

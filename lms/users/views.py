@@ -1,6 +1,6 @@
 """Staff pages: the list of accounts, creating one, changing a role (admin)."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,6 +9,7 @@ from lms.auth import services as auth_services
 from lms.auth.models import ROLE_LABELS, ROLES, User
 from lms.auth.permissions import roles_required
 from lms.core.forms import apply_errors, form_status
+from lms.core.pagination import paginate
 from lms.errors import LmsError
 from lms.extensions import db
 from lms.partners.models import Partner
@@ -17,7 +18,6 @@ from .forms import RoleForm, UserCreateForm
 from .services import search_users
 
 #: a higher ?page= would overflow the database's integer offset; no list is that long
-MAX_PAGE = 1_000_000
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -38,12 +38,7 @@ def _partner_choices():
 def index():
     role = request.args.get("role") if request.args.get("role") in ROLES else None
     q = (request.args.get("q") or "").strip()[:100]
-    page = db.paginate(
-        search_users(role, q),
-        page=min(request.args.get("page", 1, type=int), MAX_PAGE),
-        per_page=current_app.config["PER_PAGE"],
-        error_out=False,
-    )
+    page = paginate(search_users(role, q))
     return render_template(
         "users/index.html", page=page, role=role, q=q, roles=[(r, ROLE_LABELS[r]) for r in ROLES]
     )

@@ -8,8 +8,6 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from config import TestingConfig
-from lms import create_app
 from lms.catalog import services as catalog
 from lms.core.time import combine_local
 from lms.errors import InvalidInput
@@ -47,7 +45,7 @@ course_type = CaregivingCourseType()
 
 
 @pytest.fixture
-def plugin_app(app, tmp_path, monkeypatch):
+def plugin_app(make_app, tmp_path, monkeypatch):
     """An app built after a separate package declaring ``caregiving`` was installed."""
     package = tmp_path / "latih_caregiving"
     package.mkdir()
@@ -60,11 +58,7 @@ def plugin_app(app, tmp_path, monkeypatch):
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()
-    plugin_app = create_app(
-        TestingConfig, {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
-    )
-    plugin_app.test_client_class = app.test_client_class
-    yield plugin_app
+    yield make_app()
     sys.modules.pop("latih_caregiving", None)
 
 
@@ -103,19 +97,13 @@ def test_sixth_type_in_catalogue(plugin_app, create_partner):
     assert "Elderly home" in detail.text and "40" in detail.text
 
 
-def test_disabling_a_type_hides_it(app):
-    disabled = create_app(
-        TestingConfig,
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "COURSE_TYPES_DISABLED": ("plantation",),
-        },
-    )
+def test_disabling_a_type_hides_it(make_app):
+    disabled = make_app(COURSE_TYPES_DISABLED=("plantation",))
     assert "plantation" not in disabled.extensions["course_types"]
     assert "language" in disabled.extensions["course_types"]
 
 
-def test_course_of_a_disabled_type_still_shows(app, create_partner):
+def test_course_of_a_disabled_type_still_shows(make_app, create_partner):
     partner = create_partner(mou_valid_until=date.today() + timedelta(days=365))
     today = date.today()
     course = catalog.create_course(
@@ -134,14 +122,7 @@ def test_course_of_a_disabled_type_still_shows(app, create_partner):
         }
     )
     db.session.commit()
-    disabled = create_app(
-        TestingConfig,
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "COURSE_TYPES_DISABLED": ("plantation",),
-        },
-    )
-    disabled.test_client_class = app.test_client_class
+    disabled = make_app(COURSE_TYPES_DISABLED=("plantation",))
     client = disabled.test_client()
     listing = client.get("/courses/", headers={"Accept-Language": "en"})
     assert "Kelapa Sawit" in listing.text
