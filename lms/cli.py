@@ -65,6 +65,16 @@ def send_mail(limit):
     click.echo(f"Sent {deliver_pending(limit)} message(s).")
 
 
+@lms_cli.command("send-reminders")
+def send_reminders():
+    """Queue the reminder for every course whose first meeting is tomorrow (run daily)."""
+    from lms.enrollment.services import send_reminders as queue_reminders
+
+    count = queue_reminders()
+    db.session.commit()
+    click.echo(f"Queued {count} reminder(s).")
+
+
 i18n_cli = AppGroup("i18n", help="Translation catalogues.")
 lms_cli.add_command(i18n_cli)
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.audit import services as audit
 from lms.auth.models import TARGET_GROUPS, User
+from lms.core.locking import lock_row
 from lms.core.search import contains
 from lms.core.time import combine_local, local_today, utc_to_local
 from lms.core.types import utcnow
@@ -269,6 +270,10 @@ def update_course(course, data, actor=None):
     if course_type is None and (set(data) - {"status"} or data.get("status") == "published"):
         errors.add("type", _("This course type is not available; the course cannot be edited."))
         errors.raise_if_any()
+    if "capacity" in data:
+        # seats are decided under this lock; a capacity check must see the latest count
+        lock_row(Course, course.id)
+        db.session.refresh(course)
     if "type" in data and data["type"] == course.type_key:
         data = {k: v for k, v in data.items() if k != "type"}
     clean = _validate(data, course, errors)
@@ -312,7 +317,7 @@ def update_course(course, data, actor=None):
                 ),
             )
     errors.raise_if_any()
-    old_status = course.status
+    old_status, old_capacity = course.status, course.capacity
     for key, value in clean.items():
         setattr(course, key, value)
     if details is not None:
@@ -321,6 +326,10 @@ def update_course(course, data, actor=None):
         course.trainers = trainers
     db.session.flush()
     audit.record("course.updated", course, actor=actor, fields=sorted(data))
+    if course.capacity > old_capacity:
+        from lms.enrollment.services import fill_free_seats
+
+        fill_free_seats(course, actor=actor)
     if course.status != old_status:
         audit.record(
             "course.status_changed", course, actor=actor, old=old_status, new=course.status

@@ -53,6 +53,8 @@ class Enrollment(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: reason given with a rejection or a cancellation
     reason: Mapped[str | None] = mapped_column(String(500))
+    #: when the reminder before the first session was queued (sent once)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     course = relationship("Course")
     user = relationship("User", foreign_keys=[user_id])

@@ -7,6 +7,7 @@ sees is their rank among the tickets still waiting, so it never has gaps.
 """
 
 from dataclasses import dataclass
+from datetime import time
 
 from flask import current_app
 from flask_babel import format_datetime
@@ -324,3 +325,90 @@ def user_enrollments(user):
         .where(Enrollment.user_id == user.id)
         .order_by(Course.starts_on.desc())
     ).all()
+
+
+def enrol_from_waitlist(enrollment, actor):
+    """Staff give a waitlisted trainee a free seat out of turn."""
+    course = enrollment.course
+    _lock_course(course)
+    db.session.refresh(enrollment)
+    if enrollment.status != "waitlisted":
+        raise Conflict(_("Only a waitlisted trainee can be moved up."), code="not_waitlisted")
+    if course.enrolled_count >= course.capacity:
+        raise Conflict(_("This course is full."), code="full")
+    course.enrolled_count += 1
+    enrollment.status, enrollment.waitlist_position = "enrolled", None
+    enrollment.decided_by_id = actor.id
+    db.session.flush()
+    audit.record("enrollment.promoted", enrollment, actor=actor, by_hand=True)
+    _notify(enrollment, "promoted")
+    return enrollment
+
+
+def move(enrollment, status, actor, reason=None):
+    """Staff move an enrolment to ``status`` by the rules of that move (each one audited).
+
+    pending -> enrolled (approve); pending or waitlisted -> rejected; any active -> cancelled;
+    waitlisted -> enrolled (out of turn, if a seat is free); cancelled or rejected -> enrolled
+    (enrol again, by the normal seat rule).
+    """
+    if status == "enrolled":
+        if enrollment.status == "pending":
+            return approve(enrollment, actor)
+        if enrollment.status == "waitlisted":
+            return enrol_from_waitlist(enrollment, actor)
+        if enrollment.status in ("cancelled", "rejected"):
+            return enroll(enrollment.user, enrollment.course, actor=actor, bypass_window=True)
+    elif status == "rejected":
+        return reject(enrollment, actor, reason)
+    elif status == "cancelled":
+        return cancel(enrollment, actor, reason)
+    raise InvalidInput(
+        _("This change of status is not possible."),
+        fields={"status": [_("This change of status is not possible.")]},
+        code="bad_move",
+    )
+
+
+def due_reminders(today=None):
+    """Enrolments whose course's first meeting is tomorrow and that were not reminded yet."""
+    from datetime import timedelta
+
+    from lms.catalog.models import CourseSession
+    from lms.core.time import combine_local
+
+    today = today or local_today()
+    start = combine_local(today + timedelta(days=1), time.min)
+    end = combine_local(today + timedelta(days=2), time.min)
+    first = (
+        select(CourseSession.course_id, func.min(CourseSession.starts_at).label("first"))
+        .where(CourseSession.cancelled_at.is_(None))
+        .group_by(CourseSession.course_id)
+        .subquery()
+    )
+    return db.session.execute(
+        select(Enrollment, CourseSession)
+        .join(first, first.c.course_id == Enrollment.course_id)
+        .join(
+            CourseSession,
+            (CourseSession.course_id == first.c.course_id)
+            & (CourseSession.starts_at == first.c.first),
+        )
+        .where(
+            Enrollment.status == "enrolled",
+            Enrollment.reminded_at.is_(None),
+            first.c.first >= start,
+            first.c.first < end,
+        )
+    ).all()
+
+
+def send_reminders(today=None):
+    """Queue the day-before reminder for every due enrolment, once; returns how many."""
+    count = 0
+    for enrollment, session in due_reminders(today):
+        _notify(enrollment, "reminder", session=session)
+        enrollment.reminded_at = utcnow()
+        count += 1
+    db.session.flush()
+    return count
