@@ -60,6 +60,14 @@ class Config:
     COURSE_TYPES_DISABLED = ()
     #: most active enrolments (pending, enrolled, waitlisted) a trainee may hold; 0 = no cap
     MAX_ACTIVE_ENROLLMENTS = 3
+    #: seconds a check-in code is shown before it rotates (it is accepted for two periods)
+    CHECKIN_CODE_PERIOD = 30
+    #: minutes after a session's start when a check-in counts as late
+    CHECKIN_GRACE_MINUTES = 15
+    #: minutes before the start a check-in opens; it closes at the session's end
+    CHECKIN_OPENS_BEFORE_MINUTES = 30
+    #: days after a session during which its trainers may still change its attendance
+    ATTENDANCE_EDIT_DAYS = 3
     #: page size of HTML lists
     PER_PAGE = 20
     WTF_CSRF_TIME_LIMIT = None

@@ -60,17 +60,32 @@ def create_app(config_class=None, test_config=None):
     auth_login.init_app(app, login_manager)
     from . import models  # noqa: F401  (every mapper is configured before first use)
 
-    # 3. blueprints: an explicit list, greppable
+    # 3. blueprints: an explicit list, greppable; <int:> ids stay within a database integer
+    from .core.urls import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
     from .api import init_app as init_api
     from .auth.views import bp as auth_bp
     from .catalog.manage import bp as manage_bp
     from .catalog.views import bp as catalog_bp
     from .core.views import bp as core_bp
+    from .enrollment.manage import bp as enrollments_bp
+    from .enrollment.views import bp as enrollment_bp
     from .outbox.views import bp as outbox_bp
     from .partners.views import bp as partners_bp
     from .users.views import bp as users_bp
 
-    for bp in (core_bp, auth_bp, catalog_bp, users_bp, outbox_bp, partners_bp, manage_bp):
+    for bp in (
+        core_bp,
+        auth_bp,
+        catalog_bp,
+        users_bp,
+        outbox_bp,
+        partners_bp,
+        manage_bp,
+        enrollment_bp,
+        enrollments_bp,
+    ):
         app.register_blueprint(bp)
     init_api(app)
 

@@ -1,12 +1,14 @@
-"""Demo data for a new site: partners, office logins, trainers and trainees (deterministic)."""
+"""Demo data for a new site: partners, office logins, trainers, trainees, courses and
+enrolments (deterministic)."""
 
 import random
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import select
 
 from lms.auth import services as auth_services
 from lms.auth.models import User
+from lms.core.time import local_today
 from lms.extensions import db
 from lms.partners.models import Partner
 from lms.regions.models import Regency
@@ -63,7 +65,16 @@ LAST_NAMES = (
 )
 #: the regencies where most of the province's workers come from weigh more
 REGENCY_WEIGHTS = {"18.07": 6, "18.02": 5, "18.01": 4}
+#: number of demo trainees, split among the target groups by these tenths
+TRAINEES = 40
 TARGET_GROUP_WEIGHTS = (("cpmi", 6), ("purna_pmi", 2), ("family", 1), ("general", 1))
+#: age range per target group: prospective workers are young, returned workers older
+TARGET_GROUP_AGES = {
+    "cpmi": (19, 31),
+    "purna_pmi": (26, 45),
+    "family": (19, 50),
+    "general": (19, 40),
+}
 
 
 def _nik(regency_code, birth, gender, serial):
@@ -74,15 +85,16 @@ def _nik(regency_code, birth, gender, serial):
 
 def seed(today=None):
     """Create the demo records unless they exist; returns the logins as (role, email) pairs."""
-    today = today or date.today()
+    today = today or local_today()
     rng = random.Random(2026)
     logins = [(role, email) for email, _name, role in OFFICE]
     logins += [("trainer", email) for email, _name in TRAINERS]
+    logins.append(("trainee", "peserta01@latih.example"))
     if db.session.scalar(select(User.id).where(User.email == OFFICE[0][0])):
         return logins, False
     partners = []
     for data in PARTNERS:
-        partner = Partner(mou_valid_until=today.replace(year=today.year + 2), **data)
+        partner = Partner(mou_valid_until=today + timedelta(days=2 * 365), **data)
         db.session.add(partner)
         partners.append(partner)
     db.session.flush()
@@ -94,13 +106,16 @@ def seed(today=None):
         )
     regencies = db.session.scalars(select(Regency).order_by(Regency.code)).all()
     weights = [REGENCY_WEIGHTS.get(r.code, 1) for r in regencies]
-    groups, group_weights = zip(*TARGET_GROUP_WEIGHTS, strict=True)
-    for i in range(1, 41):
+    groups = [g for g, tenths in TARGET_GROUP_WEIGHTS for _ in range(tenths * TRAINEES // 10)]
+    rng.shuffle(groups)
+    for i, group in enumerate(groups, start=1):
         gender = "female" if i % 3 else "male"
         first = rng.choice(FIRST_NAMES[gender])
         last = rng.choice(LAST_NAMES)
         regency = rng.choices(regencies, weights)[0]
-        birth = today - timedelta(days=365 * rng.randint(19, 40) + rng.randint(0, 364))
+        birth = today - timedelta(
+            days=365 * rng.randint(*TARGET_GROUP_AGES[group]) + rng.randint(0, 364)
+        )
         auth_services.create_user(
             email=f"peserta{i:02d}@latih.example",
             password=DEMO_PASSWORD,
@@ -111,10 +126,10 @@ def seed(today=None):
             gender=gender,
             phone=f"08{rng.randint(11, 59)}{rng.randint(10000000, 99999999)}",
             regency_code=regency.code,
-            target_group=rng.choices(groups, group_weights)[0],
+            target_group=group,
         )
     _seed_courses(partners, today)
-    logins.append(("trainee", "peserta01@latih.example"))
+    _seed_enrolments(rng)
     return logins, True
 
 
@@ -317,3 +332,80 @@ def _seed_courses(partners, today):
                 ends=plan.ends,
             ),
         )
+
+
+#: demo enrolments per course code prefix, in this order: (how many to enrol, how many of them
+#: then cancel). Finished and running courses first, so that their trainees are busy then.
+ENROLMENTS = (
+    ("BHS-KAN", 18, 1),
+    ("KBN", 20, 0),
+    ("WRA", 14, 0),
+    ("BHS-JPN", 15, 1),
+    ("DGM", 9, 0),
+    ("WRB", 8, 1),
+    ("BHS-ING", 15, 1),
+    ("BHS-MAN", 12, 1),
+)
+#: DGM (needs approval): how many requests staff approve and reject; the rest stay pending
+DGM_APPROVED, DGM_REJECTED = 3, 1
+
+
+def _seed_enrolments(rng):
+    """Enrol trainees through the enrolment services, as they and the office would.
+
+    Trainees register themselves while a window is open; otherwise staff add them by hand
+    (``bypass_window``). Whoever a rule refuses is skipped; a trainee is never put in two
+    courses at once, finished ones included. BHS-JPN (10 seats) ends full with 4 on its
+    waitlist, DGM with requests pending, approved and rejected.
+    """
+    from lms.catalog.models import Course
+    from lms.core.types import utcnow
+    from lms.enrollment import services as enrolment
+    from lms.errors import LmsError
+
+    now = utcnow()
+    staff = db.session.scalar(select(User).where(User.email == OFFICE[0][0]))
+    trainees = db.session.scalars(
+        select(User).where(User.role == "trainee").order_by(User.id)
+    ).all()
+    courses = {
+        c.code.rsplit("-", 2)[0]: c for c in db.session.scalars(select(Course).order_by(Course.id))
+    }
+    busy = {}  # trainee id -> [(first day, last day)] of the demo's enrolments
+
+    for prefix, wanted, cancelled in ENROLMENTS:
+        course = courses.get(prefix)
+        if course is None:  # its type is disabled
+            continue
+        self_service = course.registration_opens_at <= now < course.registration_closes_at
+        made = []
+        for user in rng.sample(trainees, len(trainees)):
+            if len(made) == wanted:
+                break
+            dates = busy.get(user.id, ())
+            if any(s <= course.ends_on and course.starts_on <= e for s, e in dates):
+                continue
+            try:
+                made.append(
+                    enrolment.enroll(
+                        user,
+                        course,
+                        actor=user if self_service else staff,
+                        bypass_window=not self_service,
+                    )
+                )
+            except LmsError:
+                continue
+            busy.setdefault(user.id, []).append((course.starts_on, course.ends_on))
+        if prefix == "DGM":
+            for e in made[:DGM_APPROVED]:
+                enrolment.approve(e, staff)
+            for e in made[DGM_APPROVED : DGM_APPROVED + DGM_REJECTED]:
+                enrolment.reject(e, staff, reason="Belum memiliki usaha yang berjalan.")
+        seated = [e for e in made if e.status == "enrolled"]
+        for e in rng.sample(seated, cancelled if len(seated) >= 5 else 0):
+            if self_service:
+                enrolment.cancel(e, e.user, reason="Berhalangan karena urusan keluarga.")
+            else:
+                enrolment.cancel(e, staff, reason="Berangkat bekerja lebih awal.")
+    db.session.flush()

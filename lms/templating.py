@@ -9,6 +9,7 @@ from flask_login import current_user
 NAVIGATION = (
     ("core.home", _l("Home"), None),
     ("catalog.index", _l("Courses"), None),
+    ("enrollment.my_courses", _l("My courses"), ("trainee",)),
     ("manage.courses", _l("Manage courses"), ("staff", "admin")),
     ("partners.index", _l("Partners"), ("staff", "admin")),
     ("users.index", _l("Users"), ("staff", "admin")),

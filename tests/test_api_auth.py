@@ -296,3 +296,22 @@ def test_unknown_api_path_is_a_json_404(client, method, path):
 def test_wrong_method_is_a_json_405(client):
     response = client.put("/api/v1/tokens", json={})
     assert_json_error(response, 405, "method_not_allowed")
+
+
+def _csrf_token(client):
+    """The CSRF token the site's pages carry (the login session keeps its secret)."""
+    import re
+
+    page = client.get("/profile").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_site_pages_may_call_the_api_with_the_session_and_a_csrf_header(client, login, dummy_staff):
+    login(dummy_staff)
+    token = _csrf_token(client)
+    me = client.get("/api/v1/me", headers={"X-CSRFToken": token})
+    assert me.status_code == 200
+    assert me.get_json()["id"] == dummy_staff.id
+    assert client.get("/api/v1/me", headers={"X-CSRFToken": "forged"}).status_code == 401
+    revoke = client.delete("/api/v1/tokens/current", headers={"X-CSRFToken": token})
+    assert revoke.status_code == 400

@@ -230,3 +230,7 @@ def test_new_dates_must_keep_the_sessions_inside(create_course, create_session):
         update_course(course, {"starts_on": course.starts_on + timedelta(days=1)})
     assert "starts_on" in refused.value.fields
     update_course(course, {"ends_on": course.ends_on + timedelta(days=7)})
+
+
+def test_an_id_beyond_a_database_integer_is_404(client):
+    assert client.get("/courses/99999999999999999999").status_code == 404

@@ -1,13 +1,20 @@
 """The JSON API under /api/v1 (flask-smorest); its OpenAPI document is /api/v1/openapi.json."""
 
 from flask import g, request
+from flask_login import current_user
 from flask_smorest import Api
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from lms.extensions import csrf
 
 
 def load_token_user():
-    """Authenticate an API request by its bearer token; an invalid token leaves it anonymous."""
+    """Authenticate an API request by its bearer token; an invalid token leaves it anonymous.
+
+    The site's own pages (the offline roster) may call the API with the login session instead,
+    but only with a valid ``X-CSRFToken`` header, so another site cannot use a visitor's cookie.
+    """
     if not request.path.startswith("/api/"):
         return
     from lms.auth.services import api_token_row
@@ -18,6 +25,12 @@ def load_token_user():
         row = api_token_row(token.strip())
         if row is not None:
             g.api_token, g.api_user = row, row.user
+    elif request.headers.get("X-CSRFToken") and current_user.is_authenticated:
+        try:
+            validate_csrf(request.headers["X-CSRFToken"])
+        except ValidationError:
+            return
+        g.api_user = current_user._get_current_object()
 
 
 def init_app(app):
@@ -25,12 +38,12 @@ def init_app(app):
 
     Every API blueprint is CSRF-exempt: the API authenticates by bearer token, never by cookie.
     """
-    from . import catalog, me, partners, regencies, tokens, users
+    from . import catalog, enrollments, me, partners, regencies, tokens, users
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.before_request(load_token_user)
-    for module in (tokens, me, users, regencies, partners, catalog):
+    for module in (tokens, me, users, regencies, partners, catalog, enrollments):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["lms_api"] = api

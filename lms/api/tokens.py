@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 from lms.auth import services
 from lms.auth.limits import limit_login
 from lms.auth.permissions import login_required
-from lms.errors import Unauthorized
+from lms.errors import InvalidInput, Unauthorized
 from lms.extensions import db
 
 from .schemas import UserBrief
@@ -46,5 +46,7 @@ def create_token(data):
 @blp.response(204)
 def revoke_token():
     """Revoke the token used for this request."""
+    if g.api_token is None:
+        raise InvalidInput(_("This request was not made with a token."), code="no_token")
     services.revoke_api_token(g.api_token)
     db.session.commit()

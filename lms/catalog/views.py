@@ -67,6 +67,13 @@ def detail(course_id):
     is_staff = current_user.is_authenticated and current_user.is_staff
     if course.status not in ("published", "closed") and not is_staff:
         abort(404)
+    return render_detail(course)
+
+
+def render_detail(course, status=200, **enrolment):
+    """The course page; the enrol view passes the refusals or the error of an attempt."""
+    from lms.enrollment.views import course_box
+
     state = course_state(course, waitlist_counts([course.id]).get(course.id, 0))
     return render_template(
         "catalog/detail.html",
@@ -76,4 +83,5 @@ def detail(course_id):
         target_group_labels=TARGET_GROUP_LABELS,
         status_labels=COURSE_STATUS_LABELS,
         locale=str(get_locale()),
-    )
+        box=course_box(course, **enrolment),
+    ), status

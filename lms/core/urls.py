@@ -1,6 +1,15 @@
 """URL helpers: safe redirects and absolute links for messages."""
 
 from flask import current_app, url_for
+from werkzeug.routing import IntegerConverter
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` that refuses ids beyond a database integer (404 rather than an overflow)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def safe_next(target, default):

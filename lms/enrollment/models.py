@@ -55,6 +55,8 @@ class Enrollment(db.Model):
     reason: Mapped[str | None] = mapped_column(String(500))
     #: when the reminder before the first session was queued (sent once)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when the trainee was told their attendance fell below the threshold (cleared on recovery)
+    attendance_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     course = relationship("Course")
     user = relationship("User", foreign_keys=[user_id])

@@ -45,7 +45,8 @@ def refusals(user, course, bypass_window=False, now=None):
     """Every reason ``user`` may not enrol in ``course`` now (empty when they may)."""
     now = now or utcnow()
     found = []
-    if course.status != "published":
+    # staff adding someone by hand may also use a course whose registration was closed
+    if course.status != "published" and not (bypass_window and course.status == "closed"):
         found.append(Refusal("not_open", _("This course is not open for registration.")))
     if not bypass_window:
         if now < course.registration_opens_at:
@@ -65,7 +66,7 @@ def refusals(user, course, bypass_window=False, now=None):
         return found
     if not user.profile_complete:
         found.append(Refusal("profile_incomplete", _("Complete your profile before you enrol.")))
-    if course.target_groups and user.target_group not in course.target_groups:
+    if course.target_groups and user.target_group and user.target_group not in course.target_groups:
         found.append(
             Refusal("target_group", _("This course is not open to your group of participants."))
         )
@@ -202,6 +203,9 @@ def enroll(user, course, actor=None, bypass_window=False):
         course=course, user=user, course_id=course.id, user_id=user.id
     )
     enrollment.reason = None
+    enrollment.reminded_at = None
+    if existing is not None:
+        enrollment.created_at = utcnow()  # a new request: it queues from now
     enrollment.decided_by_id = actor.id if actor.id != user.id else None
     if course.requires_approval and actor.id == user.id:
         enrollment.status, enrollment.waitlist_position = "pending", None
@@ -218,6 +222,8 @@ def enroll(user, course, actor=None, bypass_window=False):
 def promote_waitlist(course, actor=None):
     """Move the head of the waitlist up while seats are free (course row already locked)."""
     promoted = []
+    if course.ends_on < local_today():  # nobody moves up into a course that is over
+        return promoted
     while course.enrolled_count < course.capacity:
         head = db.session.scalar(
             select(Enrollment)
@@ -250,14 +256,16 @@ def _release_seat(enrollment, course):
 def cancel(enrollment, actor, reason=None):
     """Cancel an enrolment; its seat goes to the head of the waitlist at once.
 
-    A trainee may cancel their own until the course starts; staff at any time.
+    A trainee may give up a seat until the course starts, and a pending request or a waitlist
+    place at any time; staff cancel at any time.
     """
     course = enrollment.course
     is_staff = actor.is_staff
     if not is_staff:
         if actor.id != enrollment.user_id:
             raise Forbidden(_("You are not allowed to do this."))
-        if local_today() >= course.starts_on:
+        # a seat is given back only until the start; a request or a waitlist place any time
+        if enrollment.status in SEAT_STATUSES and local_today() >= course.starts_on:
             raise InvalidInput(
                 _("The course has started; ask the office to cancel your enrolment."),
                 code="started",
@@ -392,7 +400,8 @@ def due_reminders(today=None):
         .join(
             CourseSession,
             (CourseSession.course_id == first.c.course_id)
-            & (CourseSession.starts_at == first.c.first),
+            & (CourseSession.starts_at == first.c.first)
+            & CourseSession.cancelled_at.is_(None),
         )
         .where(
             Enrollment.status == "enrolled",
@@ -407,6 +416,8 @@ def send_reminders(today=None):
     """Queue the day-before reminder for every due enrolment, once; returns how many."""
     count = 0
     for enrollment, session in due_reminders(today):
+        if enrollment.reminded_at is not None:  # two sessions at the same first hour
+            continue
         _notify(enrollment, "reminder", session=session)
         enrollment.reminded_at = utcnow()
         count += 1

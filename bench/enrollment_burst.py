@@ -1,0 +1,464 @@
+"""Enrolment burst: N trainees enrol in one 10-seat course with a waitlist at the same moment.
+
+Not a test: it prints figures and asserts nothing. It builds a fresh database (an SQLite file in
+a temporary folder, or the PostgreSQL database given with --database-url), runs the migrations,
+creates a course, N trainees and their API tokens, starts gunicorn with several workers on a free
+local port against that database, fires N concurrent ``POST /api/v1/courses/{id}/enrollments``
+from a thread pool, then a second burst of concurrent requests from one trainee, and prints:
+requests per second, p50/p95/p99 latency, the status codes, and what the database holds (a
+"seats ok" or "OVERBOOKED" line, the waitlist order, duplicates).
+
+    .venv/bin/python bench/enrollment_burst.py                       # SQLite, 300 trainees
+    .venv/bin/python bench/enrollment_burst.py --trainees 1000 --workers 8
+    .venv/bin/python bench/enrollment_burst.py \\
+        --database-url postgresql://postgres@127.0.0.1:5432/bench    # an empty database
+
+A PostgreSQL database that already holds tables is refused unless --reset is given, which drops
+and recreates its ``public`` schema.
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import date, timedelta
+from datetime import time as clock
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import flask_migrate  # noqa: E402
+import requests  # noqa: E402
+from sqlalchemy import func, inspect, select, text  # noqa: E402
+
+from config import TestingConfig  # noqa: E402
+from lms import create_app  # noqa: E402
+from lms.auth import services as auth  # noqa: E402
+from lms.catalog import services as catalog  # noqa: E402
+from lms.catalog.models import Course  # noqa: E402
+from lms.core.time import combine_local, local_today  # noqa: E402
+from lms.core.types import utcnow  # noqa: E402
+from lms.enrollment.models import Enrollment  # noqa: E402
+from lms.extensions import db  # noqa: E402
+from lms.partners.models import Partner  # noqa: E402
+
+PASSWORD = "burst-Latih-2026"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trainees", type=int, default=300, help="distinct trainees (300)")
+    parser.add_argument("--capacity", type=int, default=10, help="seats of the course (10)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="client threads; 0 = one per trainee, at most 500 (the requests start together)",
+    )
+    parser.add_argument(
+        "--duplicates",
+        type=int,
+        default=10,
+        help="concurrent requests of one more trainee after the burst (10; 0 skips it)",
+    )
+    parser.add_argument("--timeout", type=float, default=60, help="seconds per request (60)")
+    parser.add_argument(
+        "--deadline", type=float, default=300, help="seconds for the whole burst (300)"
+    )
+    parser.add_argument(
+        "--database-url", help="PostgreSQL URL of an empty database; default a fresh SQLite file"
+    )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="drop and recreate the public schema of --database-url if it holds tables",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    return parser.parse_args(argv)
+
+
+# --- the database -------------------------------------------------------------------------------
+
+
+def nik_for(n):
+    """A structurally valid NIK, unique per n (Lampung Timur, born 17 May 1995 + n // 9999 days)."""
+    day = 1 + (n // 9999) % 28
+    return f"180701{day:02d}0595{1 + n % 9999:04d}"
+
+
+def prepare(app, args):
+    """Migrate, then make a partner, the course, the trainees and their tokens (one commit)."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        tables = inspect(engine).get_table_names()
+        if tables and not args.reset:
+            sys.exit(
+                f"{engine.url.render_as_string(hide_password=True)} holds {len(tables)} tables; "
+                "give an empty database, or --reset to drop its public schema"
+            )
+        if tables:
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+    flask_migrate.upgrade()
+
+    today = local_today()
+    partner = Partner(
+        name="BLK Bench", kind="vocational_centre", mou_valid_until=today + timedelta(days=365)
+    )
+    db.session.add(partner)
+    db.session.flush()
+    starts = today + timedelta(days=30)
+    course = catalog.create_course(
+        {
+            "code": "BENCH-BURST-01",
+            "title": "Tata Graha (uji beban)",
+            "type": "hospitality",
+            "partner_id": partner.id,
+            "capacity": args.capacity,
+            "starts_on": starts,
+            "ends_on": starts + timedelta(days=27),
+            "registration_opens_at": utcnow() - timedelta(days=1),
+            "registration_closes_at": combine_local(starts - timedelta(days=1), clock(23, 59)),
+            "requires_approval": False,
+            "waitlist": True,
+            "status": "published",
+            "details": {"specialisation": "housekeeping", "destination": "JP"},
+        }
+    )
+    tokens = []
+    for n in range(1, args.trainees + 2):  # the last one sends the duplicates
+        user = auth.create_user(
+            email=f"burst{n:05d}@bench.example",
+            password=PASSWORD,
+            name=f"Peserta Uji {n:05d}",
+            role="trainee",
+            nik=nik_for(n),
+            birth_date=date(1995, 5, 17),
+            gender="female" if n % 2 else "male",
+            phone=f"0812{n:08d}",
+            regency_code="18.07",
+            target_group="cpmi",
+        )
+        token, _row = auth.issue_api_token(user)
+        tokens.append((user.id, token))
+    db.session.commit()
+    return course.id, tokens[:-1], tokens[-1]
+
+
+def database_figures(app, course_id, duplicate_user_id):
+    """What the database holds after the bursts."""
+    with app.app_context():
+        course = db.session.get(Course, course_id)
+        by_status = dict(
+            db.session.execute(
+                select(Enrollment.status, func.count())
+                .where(Enrollment.course_id == course_id)
+                .group_by(Enrollment.status)
+            ).all()
+        )
+        tickets = db.session.scalars(
+            select(Enrollment.waitlist_position).where(
+                Enrollment.course_id == course_id, Enrollment.status == "waitlisted"
+            )
+        ).all()
+        per_user = db.session.execute(
+            select(Enrollment.user_id, func.count())
+            .where(Enrollment.course_id == course_id)
+            .group_by(Enrollment.user_id)
+            .having(func.count() > 1)
+        ).all()
+        active_user_ids = set(
+            db.session.scalars(
+                select(Enrollment.user_id).where(
+                    Enrollment.course_id == course_id,
+                    Enrollment.status.in_(("enrolled", "waitlisted")),
+                )
+            )
+        )
+        duplicate_rows = db.session.scalar(
+            select(func.count()).where(
+                Enrollment.course_id == course_id, Enrollment.user_id == duplicate_user_id
+            )
+        )
+        figures = {
+            "capacity": course.capacity,
+            "enrolled_count": course.enrolled_count,
+            "by_status": by_status,
+            "tickets": tickets,
+            "users_with_two_rows": len(per_user),
+            "active_user_ids": active_user_ids,
+            "duplicate_rows": duplicate_rows,
+        }
+        db.session.remove()
+        return figures
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(uri, workers, port, log_path):
+    """gunicorn with ``workers`` sync workers, configured through LMS_* variables."""
+    env = dict(os.environ)
+    env.pop("TEST_DATABASE_URL", None)
+    env.update(
+        LMS_CONFIG="testing",
+        LMS_SQLALCHEMY_DATABASE_URI=uri,
+        LMS_RATELIMIT_ENABLED="false",
+        PYTHONUNBUFFERED="1",
+    )
+    log = open(log_path, "wb")  # noqa: SIM115 (closed with the process)
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--chdir",
+        str(ROOT),
+        "--timeout",
+        "120",
+        "--backlog",
+        "4096",
+        "--log-level",
+        "warning",
+        "lms:create_app()",
+    ]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.log = log
+    return process
+
+
+def wait_until_ready(base, process, workers, seconds=60):
+    """Poll until the app answers, then warm every worker up with a few concurrent reads."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            if requests.get(f"{base}/api/v1/course-types", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("gunicorn did not answer in time")
+        time.sleep(0.2)
+    time.sleep(1.0)  # the other workers finish booting
+    with ThreadPoolExecutor(workers * 4) as pool:
+        list(pool.map(lambda _: requests.get(f"{base}/api/v1/regencies", timeout=10), range(16)))
+
+
+def stop(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    process.log.close()
+
+
+# --- the burst ----------------------------------------------------------------------------------
+
+
+def burst(url, tokens, threads, timeout, deadline):
+    """POST once per token, every request released at the same moment.
+
+    Returns (results, seconds): results are dicts with status (an int, or the name of the client
+    error), latency in seconds and the JSON body.
+    """
+    go = threading.Event()
+
+    def one(token):
+        go.wait(timeout)
+        started = time.perf_counter()
+        try:
+            response = requests.post(
+                url,
+                json={},
+                headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"},
+                timeout=timeout,
+            )
+            status = response.status_code
+            try:
+                body = response.json()
+            except ValueError:
+                body = response.text[:300]
+        except requests.RequestException as exc:
+            status, body = type(exc).__name__, None
+        return {"status": status, "latency": time.perf_counter() - started, "body": body}
+
+    pool = ThreadPoolExecutor(max_workers=threads)
+    futures = [pool.submit(one, token) for token in tokens]
+    time.sleep(0.5)  # let the threads reach the start line
+    started = time.perf_counter()
+    go.set()
+    done, not_done = wait(futures, timeout=deadline)
+    elapsed = time.perf_counter() - started
+    for future in not_done:
+        future.cancel()
+    pool.shutdown(wait=False, cancel_futures=True)
+    results = [f.result() for f in done]
+    results += [{"status": "deadline", "latency": None, "body": None} for _ in not_done]
+    return results, elapsed
+
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, round(p / 100 * len(sorted_values) + 0.5 - 1e-9))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def show(results, elapsed, label):
+    latencies = sorted(r["latency"] for r in results if r["latency"] is not None)
+    answered = [r for r in results if isinstance(r["status"], int)]
+    codes = Counter(r["status"] for r in results)
+    print(f"{label}: {len(results)} requests in {elapsed:.2f} s")
+    print(f"  requests per second: {len(answered) / elapsed:.1f}")
+    if latencies:
+        print(
+            "  latency ms: p50 {:.0f}  p95 {:.0f}  p99 {:.0f}  max {:.0f}".format(
+                *(1000 * percentile(latencies, p) for p in (50, 95, 99, 100))
+            )
+        )
+    print("  status codes: " + ", ".join(f"{k}: {v}" for k, v in sorted(codes.items(), key=str)))
+    kinds = Counter(
+        r["body"].get("status") if r["status"] == 201 else r["body"]["error"]["code"]
+        for r in answered
+        if isinstance(r["body"], dict) and (r["status"] == 201 or "error" in r["body"])
+    )
+    print("  outcomes: " + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items())))
+    failures = [r for r in results if not isinstance(r["status"], int) or r["status"] >= 500]
+    for r in failures[:3]:
+        print(f"  failure: {r['status']} {str(r['body'])[:300]}")
+    return failures
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="latih-burst-"))
+    uri = args.database_url or f"sqlite:///{folder / 'burst.sqlite'}"
+    app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": uri})
+    process = None
+    try:
+        with app.app_context():
+            backend = db.engine.dialect.name
+            print(f"database: {backend} ({db.engine.url.render_as_string(hide_password=True)})")
+            began = time.perf_counter()
+            course_id, tokens, (dup_user_id, dup_token) = prepare(app, args)
+            print(
+                f"prepared {args.trainees + 1} trainees and a {args.capacity}-seat course "
+                f"in {time.perf_counter() - began:.1f} s"
+            )
+            db.session.remove()
+            db.engine.dispose()
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        process = start_gunicorn(uri, args.workers, port, folder / "gunicorn.log")
+        wait_until_ready(base, process, args.workers)
+        print(f"gunicorn: {args.workers} sync workers on {base} (pid {process.pid})")
+        url = f"{base}/api/v1/courses/{course_id}/enrollments"
+
+        threads = args.threads or min(len(tokens), 500)
+        results, elapsed = burst(
+            url, [t for _id, t in tokens], threads, args.timeout, args.deadline
+        )
+        failures = show(results, elapsed, f"burst of {len(tokens)} trainees, {threads} threads")
+
+        dup_results = []
+        if args.duplicates:
+            dup_results, dup_elapsed = burst(
+                url, [dup_token] * args.duplicates, args.duplicates, args.timeout, args.deadline
+            )
+            failures += show(dup_results, dup_elapsed, f"one trainee, {args.duplicates} requests")
+
+        figures = database_figures(app, course_id, dup_user_id)
+        by_status = figures["by_status"]
+        enrolled, waitlisted = by_status.get("enrolled", 0), by_status.get("waitlisted", 0)
+        print(
+            f"database: enrolled {enrolled}, waitlisted {waitlisted}, other "
+            f"{sum(by_status.values()) - enrolled - waitlisted}; course.enrolled_count "
+            f"{figures['enrolled_count']} of {figures['capacity']} seats"
+        )
+        if enrolled <= figures["capacity"] and figures["enrolled_count"] == enrolled:
+            print("seats ok")
+        else:
+            print(
+                f"OVERBOOKED: {enrolled} enrolled rows, enrolled_count "
+                f"{figures['enrolled_count']}, capacity {figures['capacity']}"
+            )
+
+        created = [r["body"] for r in results if r["status"] == 201]
+        positions = sorted(b["waitlist_position"] for b in created if b["status"] == "waitlisted")
+        expected = list(range(1, len(positions) + 1))
+        tickets = figures["tickets"]
+        if positions == expected:
+            order = f"1..{len(positions)} without gaps or repeats"
+        else:
+            order = f"NOT 1..N: {describe_gaps(positions)}"
+        print(
+            f"waitlist: positions answered {order}; "
+            f"{len(set(tickets))} distinct tickets for {len(tickets)} waitlisted rows"
+        )
+        answered_ids = {b["user"]["id"] for b in created}
+        active_ids = figures["active_user_ids"] - {dup_user_id}
+        print(
+            f"trainees answered 201: {len(answered_ids)}; of them without an active row (lost): "
+            f"{len(answered_ids - active_ids)}; active rows without a 201: "
+            f"{len(active_ids - answered_ids)}; trainees with two rows: "
+            f"{figures['users_with_two_rows']}"
+        )
+        if args.duplicates:
+            print(
+                f"one trainee, {args.duplicates} concurrent requests: "
+                f"{figures['duplicate_rows']} enrolment row(s)"
+            )
+        fives = len(failures)
+        print(f"5xx or failed requests: {fives}")
+        if fives:
+            log_text = (folder / "gunicorn.log").read_text(errors="replace")
+            tracebacks = log_text.count("Traceback")
+            print(f"gunicorn log ({tracebacks} tracebacks), last lines:")
+            print("\n".join("  " + line for line in log_text.splitlines()[-25:]))
+    finally:
+        if process is not None:
+            stop(process)
+        with app.app_context():
+            db.engine.dispose()
+        if args.keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def describe_gaps(positions):
+    counts = Counter(positions)
+    repeats = sorted(p for p, n in counts.items() if n > 1)
+    top = max(positions, default=0)
+    missing = [p for p in range(1, top + 1) if p not in counts]
+    return f"repeated {repeats[:10]}, missing {missing[:10]}, highest {top}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Tables in and out: CSV streamed row by row, XLSX through openpyxl, uploads of either.
+
+Used by every export (rosters, attendance, reports) and import (paper sheets, trainees).
+"""
+
+import csv
+import io
+import re
+
+from flask_babel import gettext as _
+
+from lms.errors import InvalidInput
+
+#: a spreadsheet would run a cell starting with one of these as a formula
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PHONE_RE = re.compile(r"^\+?\d+$")
+#: most rows an upload may hold
+MAX_ROWS = 100_000
+
+
+def safe_text(value):
+    """Text a spreadsheet shows as text: a leading formula character is quoted (not a phone)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PHONE_RE.match(value):
+        return "'" + value
+    return value
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "hour") else value.isoformat()
+    return safe_text(value)
+
+
+def csv_stream(headers, rows):
+    """CSV text, one chunk per row (UTF-8 with a BOM, so that Excel reads it)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush():
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(headers)
+    yield "\ufeff" + flush()
+    for row in rows:
+        writer.writerow([_csv_value(v) for v in row])
+        yield flush()
+
+
+def sheet_title(text):
+    """A valid worksheet title: at most 31 characters, without []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", "-", text)[:31] or "Sheet"
+
+
+def xlsx_bytes(title, headers, rows, widths=()):
+    """An XLSX workbook with one sheet (written in openpyxl's streaming mode); bytes."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=sheet_title(title))
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    bold = Font(bold=True)
+    head = []
+    for text in headers:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        head.append(cell)
+    sheet.append(head)
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would store "=..." as a formula: keep it text
+            elif hasattr(value, "hour"):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif hasattr(value, "strftime"):
+                cell.number_format = "yyyy-mm-dd"
+            cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def read_table(upload):
+    """Rows of an uploaded CSV or XLSX file as (headers, [row dicts keyed by lower-case header]).
+
+    :raise InvalidInput: not a CSV or XLSX file, unreadable, empty, or too many rows
+    """
+    name = (getattr(upload, "filename", "") or "").lower()
+    data = upload.read() if hasattr(upload, "read") else upload
+    if name.endswith(".xlsx") or data[:2] == b"PK":
+        raw = _xlsx_rows(data)
+    elif name.endswith(".csv") or name.endswith(".txt") or not name:
+        raw = _csv_rows(data)
+    else:
+        raise _bad_file()
+    raw = [r for r in raw if any(str(c).strip() for c in r if c is not None)]
+    if not raw:
+        raise InvalidInput(_("The file is empty."), fields={"file": [_("The file is empty.")]})
+    if len(raw) > MAX_ROWS + 1:
+        message = _("The file has more than %(n)s rows.", n=MAX_ROWS)
+        raise InvalidInput(message, fields={"file": [message]})
+    headers = [str(h or "").strip().lower() for h in raw[0]]
+    rows = [
+        {h: ("" if v is None else str(v).strip()) for h, v in zip(headers, row, strict=False)}
+        for row in raw[1:]
+    ]
+    return headers, rows
+
+
+def _bad_file():
+    message = _("Upload a CSV or XLSX file.")
+    return InvalidInput(message, fields={"file": [message]})
+
+
+def _csv_rows(data):
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise _bad_file() from exc
+    if "\x00" in text:
+        raise _bad_file()
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return list(csv.reader(io.StringIO(text), dialect))
+
+
+def _xlsx_rows(data):
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise _bad_file() from exc
+    sheet = workbook.worksheets[0]
+    rows = []
+    for row in sheet.iter_rows(values_only=True):
+        rows.append(list(row))
+        if len(rows) > MAX_ROWS + 1:
+            break
+    workbook.close()
+    return rows

@@ -1,0 +1,375 @@
+"""Staff pages of a course's enrolments: the list, decisions one by one or in bulk, adding a
+trainee by hand, and the roster as CSV or XLSX. Every change goes through the services."""
+
+import re
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.audit.models import AuditEntry
+from lms.auth.models import TARGET_GROUP_LABELS, User
+from lms.auth.permissions import roles_required
+from lms.catalog.models import Course
+from lms.core.forms import form_status
+from lms.core.pagination import paginate
+from lms.core.search import contains
+from lms.core.urls import safe_next
+from lms.errors import Conflict, InvalidInput, LmsError
+from lms.extensions import db
+
+from . import exports, services
+from .forms import AddTraineeForm, BulkForm, MoveForm
+from .models import ENROLLMENT_STATUS_LABELS, ENROLLMENT_STATUSES, Enrollment
+
+bp = Blueprint(
+    "enrollments",
+    __name__,
+    url_prefix="/manage/courses/<int:course_id>/enrollments",
+)
+
+#: the moves staff may offer from each status: (target status, button label, button style);
+#: the service decides whether a move is possible
+MOVES = {
+    "pending": (
+        ("enrolled", _l("Approve"), "success"),
+        ("rejected", _l("Reject"), "outline-danger"),
+        ("cancelled", _l("Cancel"), "outline-secondary"),
+    ),
+    "waitlisted": (
+        ("enrolled", _l("Move up from the waitlist"), "success"),
+        ("rejected", _l("Reject"), "outline-danger"),
+        ("cancelled", _l("Cancel"), "outline-secondary"),
+    ),
+    "enrolled": (("cancelled", _l("Cancel the enrolment"), "outline-danger"),),
+    "completed": (("cancelled", _l("Cancel the enrolment"), "outline-danger"),),
+    "rejected": (("enrolled", _l("Enrol again"), "primary"),),
+    "cancelled": (("enrolled", _l("Enrol again"), "primary"),),
+}
+#: what the audit log's actions mean, for the history of an enrolment
+AUDIT_LABELS = {
+    "enrollment.enrolled": _l("Enrolled"),
+    "enrollment.waitlisted": _l("Put on the waitlist"),
+    "enrollment.pending": _l("Asked for a place"),
+    "enrollment.promoted": _l("Moved up from the waitlist"),
+    "enrollment.approved": _l("Approved"),
+    "enrollment.rejected": _l("Rejected"),
+    "enrollment.cancelled": _l("Cancelled"),
+}
+#: how many trainees the search of "add a trainee" lists
+SEARCH_LIMIT = 20
+NIK_RE = re.compile(r"^\d{16}$")
+
+
+@bp.app_template_filter("audit_label")
+def audit_label(action):
+    """The translated meaning of an enrolment's audit action."""
+    return AUDIT_LABELS.get(action, action)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _course_or_404(course_id):
+    return db.get_or_404(Course, course_id)
+
+
+def _enrollment_or_404(course, enrollment_id):
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.course_id != course.id:
+        abort(404)
+    return enrollment
+
+
+def _filters(args):
+    """The list's filters from the query string; an unknown status means all."""
+    status = args.get("status")
+    status = status if status in ENROLLMENT_STATUSES else None
+    q = (args.get("q") or "").strip()[:100]
+    return status, q
+
+
+def _list_args(status, q):
+    """The list's query string (filters and page), for links back to the same view."""
+    args = {"status": status, "q": q or None, "page": request.args.get("page", type=int)}
+    return {k: v for k, v in args.items() if v}
+
+
+def _render_index(course, form, status=None, q="", error=None, code=200):
+    page = paginate(exports.roster_query(course.id, status, q or None))
+    counts = exports.status_counts(course.id)
+    return render_template(
+        "enrollment/manage/index.html",
+        course=course,
+        page=page,
+        form=form,
+        status=status,
+        q=q,
+        counts=counts,
+        total=sum(counts.values()),
+        statuses=[(s, ENROLLMENT_STATUS_LABELS[s]) for s in ENROLLMENT_STATUSES],
+        positions=services.waitlist_positions(course.id),
+        error=error,
+        list_args=_list_args(status, q),
+    ), code
+
+
+def _back(course):
+    """Where to go after a change: the list the staff member came from (same filters)."""
+    default = url_for("enrollments.index", course_id=course.id)
+    target = safe_next(request.form.get("next"), default)
+    prefix = url_for("enrollments.index", course_id=course.id)
+    return target if target.startswith(prefix) else default
+
+
+# --- the list and bulk decisions -----------------------------------------------------------
+
+
+@bp.route("/")
+@roles_required("staff")
+def index(course_id):
+    """A course's enrolments, filtered by status and searched by name or e-mail."""
+    course = _course_or_404(course_id)
+    status, q = _filters(request.args)
+    return _render_index(course, BulkForm(formdata=None), status, q)
+
+
+@bp.route("/bulk", methods=["POST"])
+@roles_required("staff")
+def bulk(course_id):
+    """Approve or reject the ticked enrolments in one transaction: all of them, or none."""
+    course = _course_or_404(course_id)
+    status, q = _filters(request.args)
+    form = BulkForm()
+    if not form.validate_on_submit():
+        return _render_index(course, form, status, q, code=400)
+    ids = form.ids.data
+    chosen = db.session.scalars(
+        select(Enrollment)
+        .where(Enrollment.course_id == course.id, Enrollment.id.in_(ids))
+        # first come, first served: the earliest request gets the first free seat
+        .order_by(Enrollment.created_at, Enrollment.id)
+    ).all()
+    if len(chosen) != len(ids):
+        form.ids.errors = [_("Some of the ticked enrolments are not in this course.")]
+        return _render_index(course, form, status, q, code=400)
+    actor = current_user._get_current_object()
+    approve = form.action.data == "enrolled"
+    for enrollment in chosen:
+        name = enrollment.user.name
+        try:
+            if approve:
+                services.approve(enrollment, actor)
+            else:
+                services.reject(enrollment, actor, form.reason.data)
+        except LmsError as exc:
+            db.session.rollback()
+            error = _(
+                "Nothing was changed: %(name)s could not be processed. %(message)s",
+                name=name,
+                message=exc.message,
+            )
+            return _render_index(course, form, status, q, error=error, code=exc.status)
+    results = {"enrolled": 0, "waitlisted": 0, "rejected": 0}
+    for enrollment in chosen:
+        results[enrollment.status] = results.get(enrollment.status, 0) + 1
+    db.session.commit()
+    if approve:
+        message = ngettext("%(num)s request approved.", "%(num)s requests approved.", len(chosen))
+        if results["waitlisted"]:
+            message += " " + ngettext(
+                "%(num)s went to the waitlist (no free seat).",
+                "%(num)s went to the waitlist (no free seat).",
+                results["waitlisted"],
+            )
+    else:
+        message = ngettext("%(num)s request rejected.", "%(num)s requests rejected.", len(chosen))
+    flash(message, "success")
+    return redirect(_back(course))
+
+
+# --- one enrolment -------------------------------------------------------------------------
+
+#: what the flash message says after a move, by the resulting status
+MOVED = {
+    "enrolled": _l("%(name)s is enrolled."),
+    "waitlisted": _l("%(name)s is on the waitlist."),
+    "pending": _l("%(name)s is awaiting approval."),
+    "rejected": _l("The request of %(name)s is rejected."),
+    "cancelled": _l("The enrolment of %(name)s is cancelled."),
+}
+
+
+@bp.route("/<int:enrollment_id>", methods=["GET", "POST"])
+@roles_required("staff")
+def detail(course_id, enrollment_id):
+    """One enrolment: the trainee, the history, and the moves to another status."""
+    course = _course_or_404(course_id)
+    enrollment = _enrollment_or_404(course, enrollment_id)
+    form = MoveForm(formdata=None if request.method == "GET" else request.form)
+    error, code = None, 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            name = enrollment.user.name
+            try:
+                services.move(
+                    enrollment,
+                    form.action.data,
+                    current_user._get_current_object(),
+                    reason=form.reason.data,
+                )
+            except LmsError as exc:
+                db.session.rollback()
+                messages = [str(m) for msgs in exc.fields.values() for m in msgs]
+                error, code = " ".join(dict.fromkeys([str(exc.message), *messages])), exc.status
+            else:
+                db.session.commit()
+                flash(MOVED[enrollment.status] % {"name": name}, "success")
+                return redirect(_back(course))
+        else:
+            code = form_status(form)
+    history = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "enrollment", AuditEntry.object_id == enrollment.id)
+        .order_by(AuditEntry.at, AuditEntry.id)
+    ).all()
+    return render_template(
+        "enrollment/manage/detail.html",
+        course=course,
+        enrollment=enrollment,
+        position=services.waitlist_position(enrollment),
+        form=form,
+        moves=MOVES.get(enrollment.status, ()),
+        history=history,
+        target_group_labels=TARGET_GROUP_LABELS,
+        error=error,
+        back=_back(course),
+    ), code
+
+
+# --- adding a trainee by hand --------------------------------------------------------------
+
+
+def _search_trainees(q):
+    """Trainees whose name or e-mail contains ``q``, or whose NIK is exactly ``q``."""
+    digits = re.sub(r"[\s.-]", "", q)
+    condition = contains((User.name, User.email), q)
+    if NIK_RE.match(digits):
+        condition = condition | (User.nik == digits)
+    return db.session.scalars(
+        select(User)
+        .where(User.role == "trainee", condition)
+        .order_by(User.name, User.id)
+        .limit(SEARCH_LIMIT + 1)
+    ).all()
+
+
+@bp.route("/add", methods=["GET", "POST"])
+@roles_required("staff")
+def add(course_id):
+    """Search a trainee, then enrol them; the registration window does not apply, seats do."""
+    course = _course_or_404(course_id)
+    q = (request.args.get("q") or "").strip()[:100]
+    form = AddTraineeForm(formdata=None if request.method == "GET" else request.form)
+    refusals, error, chosen, code = [], None, None, 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            chosen = db.session.get(User, form.user_id.data)
+            if chosen is None or chosen.role != "trainee":
+                abort(404)
+            name = chosen.name
+            try:
+                enrollment = services.enroll(
+                    chosen, course, actor=current_user._get_current_object(), bypass_window=True
+                )
+            except InvalidInput as exc:
+                db.session.rollback()
+                refusals = [str(m) for m in exc.fields.get("enrollment", [])] or [str(exc.message)]
+                code = 400
+            except Conflict as exc:
+                db.session.rollback()
+                error, code = str(exc.message), exc.status
+            else:
+                db.session.commit()
+                flash(MOVED[enrollment.status] % {"name": name}, "success")
+                return redirect(url_for("enrollments.index", course_id=course.id))
+        else:
+            code = 400
+    results = _search_trainees(q) if q else []
+    more = len(results) > SEARCH_LIMIT
+    results = results[:SEARCH_LIMIT]
+    current = {}
+    if results:
+        current = dict(
+            db.session.execute(
+                select(Enrollment.user_id, Enrollment.status).where(
+                    Enrollment.course_id == course.id,
+                    Enrollment.user_id.in_([u.id for u in results]),
+                )
+            ).all()
+        )
+    return render_template(
+        "enrollment/manage/add.html",
+        course=course,
+        q=q,
+        results=results,
+        more=more,
+        current=current,
+        active=services.ACTIVE_STATUSES + ("completed",),
+        form=form,
+        chosen=chosen,
+        refusals=refusals,
+        error=error,
+        status_labels=ENROLLMENT_STATUS_LABELS,
+        target_group_labels=TARGET_GROUP_LABELS,
+    ), code
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+def _export_name(course, status, extension):
+    safe_code = re.sub(r"[^A-Za-z0-9_-]+", "-", course.code)
+    suffix = f"-{status}" if status else ""
+    return f"roster-{safe_code}{suffix}.{extension}"
+
+
+@bp.route("/export.csv")
+@roles_required("staff")
+def export_csv(course_id):
+    """The roster (with the list's status filter) as CSV, streamed."""
+    course = _course_or_404(course_id)
+    status, _q = _filters(request.args)
+    name = _export_name(course, status, "csv")
+    return Response(
+        stream_with_context(exports.csv_stream(course.id, status)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/export.xlsx")
+@roles_required("staff")
+def export_xlsx(course_id):
+    """The roster (with the list's status filter) as an Excel workbook."""
+    course = _course_or_404(course_id)
+    status, _q = _filters(request.args)
+    name = _export_name(course, status, "xlsx")
+    return Response(
+        exports.xlsx_bytes(course, status),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,130 @@
+"""A registration surge against a real multi-process server never overbooks or duplicates.
+
+gunicorn runs several worker processes (each with threads) on the test database — SQLite file or
+PostgreSQL — and receives concurrent enrolment requests through the JSON API.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from lms.auth import services as auth_services
+from lms.catalog.models import Course
+from lms.enrollment.models import Enrollment
+from lms.extensions import db as _db
+
+WORKERS = 4
+THREADS = 4
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(app):
+    """gunicorn with several workers on the test database; yields its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LMS_CONFIG": "testing",
+        "LMS_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "lms:create_app()",
+        ],
+        env=env,
+        cwd=os.path.dirname(os.path.dirname(__file__)),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if requests.get(f"{base}/api/v1/regencies", timeout=10).status_code == 200:
+                    break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    pytest.fail("gunicorn did not start")
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _tokens(users):
+    tokens = [auth_services.issue_api_token(u)[0] for u in users]
+    _db.session.commit()
+    return tokens
+
+
+def _fire(base, course_id, tokens):
+    """POST an enrolment per token, all at once; returns the status codes."""
+
+    def one(token):
+        response = requests.post(
+            f"{base}/api/v1/courses/{course_id}/enrollments",
+            json={},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
+        return list(pool.map(one, tokens))
+
+
+def test_hundred_trainees_rush_a_ten_seat_course(server, db, create_course, create_user):
+    course = create_course("language", capacity=10, waitlist=True)
+    trainees = [create_user("trainee") for _ in range(100)]
+    codes = _fire(server, course.id, _tokens(trainees))
+    assert all(code < 500 for code in codes), codes
+    assert codes.count(201) == 100, codes
+    db.session.expire_all()
+    rows = db.session.scalars(select(Enrollment).where(Enrollment.course_id == course.id)).all()
+    enrolled = [r for r in rows if r.status == "enrolled"]
+    waiting = sorted(r.waitlist_position for r in rows if r.status == "waitlisted")
+    assert len(rows) == 100
+    assert len(enrolled) == 10
+    assert waiting == list(range(1, 91))  # positions 1..N, no gaps, no repeats
+    assert db.session.get(Course, course.id).enrolled_count == 10
+
+
+def test_one_trainee_sending_ten_requests_gets_one_enrolment(
+    server, db, create_course, create_user
+):
+    course = create_course("hospitality", capacity=10)
+    trainee = create_user("trainee")
+    codes = _fire(server, course.id, _tokens([trainee] * 10))
+    assert all(code < 500 for code in codes), codes
+    assert codes.count(201) == 1 and codes.count(409) == 9, codes
+    db.session.expire_all()
+    count = db.session.scalar(select(func.count()).where(Enrollment.course_id == course.id))
+    assert count == 1
+    assert db.session.get(Course, course.id).enrolled_count == 1
