@@ -68,6 +68,18 @@ class Config:
     CHECKIN_OPENS_BEFORE_MINUTES = 30
     #: days after a session during which its trainers may still change its attendance
     ATTENDANCE_EDIT_DAYS = 3
+    #: PEM file of the Ed25519 key that signs certificates (generated there in development)
+    CERTIFICATE_KEY_FILE = None
+    #: PEM files of public keys rotated out; still published so that old certificates verify
+    CERTIFICATE_OLD_PUBLIC_KEYS = ()
+    #: serial number format; fields: office, type (the course type's serial code), year, seq
+    CERTIFICATE_SERIAL_FORMAT = "{office}/{type}/{year}/{seq:05d}"
+    #: the office's code in serial numbers
+    CERTIFICATE_OFFICE_CODE = "LPG"
+    #: who signs the certificates: (name, title) pairs printed under the text
+    CERTIFICATE_SIGNATORIES = (("Kepala BP3MI Lampung", "Kepala Balai"),)
+    #: version of the privacy notice a person agrees to at registration (templates/privacy/)
+    PRIVACY_NOTICE_VERSION = "2026-11"
     #: page size of HTML lists
     PER_PAGE = 20
     WTF_CSRF_TIME_LIMIT = None

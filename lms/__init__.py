@@ -73,6 +73,7 @@ def create_app(config_class=None, test_config=None):
     from .enrollment.views import bp as enrollment_bp
     from .outbox.views import bp as outbox_bp
     from .partners.views import bp as partners_bp
+    from .privacy.views import bp as privacy_bp
     from .users.views import bp as users_bp
 
     for bp in (
@@ -81,6 +82,7 @@ def create_app(config_class=None, test_config=None):
         catalog_bp,
         users_bp,
         outbox_bp,
+        privacy_bp,
         partners_bp,
         manage_bp,
         enrollment_bp,

@@ -16,7 +16,11 @@ from lms import create_app
 from lms.extensions import db as _db
 from lms.extensions import limiter
 
-pytest_plugins = ["tests.fixtures.users", "tests.fixtures.browser", "tests.fixtures.catalog"]
+pytest_plugins = [
+    "tests.fixtures.users",
+    "tests.fixtures.browser",
+    "tests.fixtures.catalog",
+]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 #: reference data loaded by migrations, kept between tests
@@ -52,7 +56,10 @@ def app(request, tmp_path_factory):
         uri = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     else:
         uri = os.environ["TEST_DATABASE_URL"]
-    app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": uri})
+    key = tmp_path_factory.mktemp("keys") / "certificate-signing-key.pem"
+    app = create_app(
+        TestingConfig, {"SQLALCHEMY_DATABASE_URI": uri, "CERTIFICATE_KEY_FILE": str(key)}
+    )
     app.test_client_class = Client
     _reset_schema(app)
     yield app
@@ -92,7 +99,11 @@ def make_app(app):
     def _make(**overrides):
         other = create_app(
             TestingConfig,
-            {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], **overrides},
+            {
+                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                "CERTIFICATE_KEY_FILE": app.config["CERTIFICATE_KEY_FILE"],
+                **overrides,
+            },
         )
         other.test_client_class = Client
         made.append(other)

@@ -101,9 +101,10 @@ def registration(**changes):
         "phone": "0812-3456-7890",
         "regency_code": "18.07",
         "target_group": "cpmi",
+        "consent": "y",
     }
     data.update(changes)
-    return data
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def test_register_page_lists_the_regencies(client):
@@ -125,6 +126,7 @@ def test_register_creates_a_trainee_and_logs_in(client):
     assert user.regency_code == "18.07"
     assert user.profile_complete
     assert user.locale == "id"
+    assert user.consent_version and user.consent_at is not None
     assert user.password_hash != PASSWORD
     assert logged_in(client)
     assert "Siti Rahmawati" in client.get("/").get_data(as_text=True)
@@ -641,3 +643,9 @@ def test_profile_refuses_a_bad_phone(client, login, dummy_trainee):
     response = client.post("/profile", data=profile_form(dummy_trainee, phone="12345"))
     assert response.status_code == 400
     assert "phone" in field_errors(response)
+
+
+def test_registration_needs_consent_to_the_privacy_notice(client):
+    response = client.post("/register", data=registration(consent=None))
+    assert response.status_code == 400
+    assert db.session.scalar(select(User).where(User.email == "siti.rahma@example.org")) is None

@@ -40,6 +40,7 @@ class DigitalMarketingCourseType(CourseType):
     attendance_threshold = 1.0
     requires_assessment = False
     certificate_kind = "attendance"
+    serial_code = "DGM"
     certificate_wording = {
         "id": "telah mengikuti program {course} selama {hours} jam pelajaran bersama {partner}",
         "en": "has attended the {course} programme of {hours} lesson hours with {partner}",

@@ -39,6 +39,7 @@ class EntrepreneurshipCourseType(CourseType):
     attendance_threshold = 1.0
     requires_assessment = False
     certificate_kind = "attendance"
+    serial_code = "WRA"
     certificate_wording = {
         "id": "telah mengikuti lokakarya {course} yang diselenggarakan bersama {partner}",
         "en": "has attended the {course} workshop held with {partner}",

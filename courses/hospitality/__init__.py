@@ -41,6 +41,7 @@ class HospitalityCourseType(CourseType):
     attendance_threshold = 0.8
     requires_assessment = True
     certificate_kind = "competence"
+    serial_code = "HSP"
     certificate_wording = {
         "id": "telah mengikuti dan dinyatakan kompeten dalam pelatihan {course} "
         "selama {hours} jam pelajaran di {partner}",

@@ -79,6 +79,7 @@ class LanguageCourseType(CourseType):
     requires_assessment = True
     pass_mark = 60.0
     certificate_kind = "competence"
+    serial_code = "BHS"
     certificate_wording = {
         "id": "telah menyelesaikan pelatihan {course} selama {hours} jam pelajaran "
         "dan lulus ujian akhir di {partner}",

@@ -47,6 +47,7 @@ class PlantationCourseType(CourseType):
     attendance_threshold = 0.8
     requires_assessment = True
     certificate_kind = "competence"
+    serial_code = "KBN"
     certificate_wording = {
         "id": "telah mengikuti dan dinyatakan kompeten dalam pelatihan {course} "
         "selama {hours} jam pelajaran termasuk praktik lapangan di {partner}",

@@ -71,6 +71,10 @@ class RegisterForm(ProfileFieldsMixin, LmsForm):
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
         render_kw={"autocomplete": "new-password"},
     )
+    consent = BooleanField(
+        _l("I have read the privacy notice and agree to it"),
+        validators=[DataRequired(message=_l("Please agree to the privacy notice to register."))],
+    )
     submit = SubmitField(_l("Create my account"))
 
 

@@ -77,6 +77,11 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when the person agreed to the privacy notice, and to which version of it (UU PDP)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_version: Mapped[str | None] = mapped_column(String(20))
+    #: set when the personal data were erased at the person's request; the row stays for counts
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     partner = relationship("Partner", back_populates="trainers")
     regency = relationship("Regency")

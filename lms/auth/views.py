@@ -9,6 +9,7 @@ from lms.core.forms import apply_errors, form_status
 from lms.core.urls import public_url, safe_next
 from lms.errors import LmsError
 from lms.extensions import db
+from lms.privacy.services import record_consent
 from lms.regions.services import regency_choices
 
 from . import services
@@ -77,6 +78,7 @@ def register():
         except LmsError as exc:
             apply_errors(form, exc)
         else:
+            record_consent(user)
             login_user(user)
             db.session.commit()
             flash(_("Your account is ready. Welcome to Latih!"), "success")

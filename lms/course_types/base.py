@@ -116,6 +116,8 @@ class CourseType:
     pass_mark: ClassVar[float] = 60.0
     #: "competence" (skills certified) or "attendance" (participation certified)
     certificate_kind: ClassVar[str] = "competence"
+    #: short code of the type in certificate serial numbers (default: the key's first letters)
+    serial_code: ClassVar[str | None] = None
     #: certificate body per language; str.format fields: name, course, hours, partner
     certificate_wording: ClassVar[dict]
     #: the suggested timetable

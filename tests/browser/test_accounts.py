@@ -79,6 +79,7 @@ def fill_registration(page, nik=NIK):
     page.fill("#phone", "0812 3456 7890")
     page.select_option("#regency_code", label="Lampung Timur")
     page.select_option("#target_group", value="cpmi")
+    page.check("#consent")
 
 
 def field_group(page, field_id):

@@ -79,6 +79,7 @@ def test_waitlisted_trainee_moves_up_when_another_cancels(
     page.fill("#phone", "0812 3456 7891")
     page.select_option("#regency_code", label="Lampung Timur")
     page.select_option("#target_group", value="cpmi")
+    page.check("#consent")
     page.locator("main form #submit").click()
     checked(page, "/")
 

@@ -97,6 +97,49 @@ def test_sixth_type_in_catalogue(plugin_app, create_partner):
     assert "Elderly home" in detail.text and "40" in detail.text
 
 
+def test_sixth_type_in_the_staff_form_and_the_api(plugin_app, create_user, create_partner):
+    from lms.auth import services as auth_services
+
+    staff = create_user("staff")
+    partner = create_partner(mou_valid_until=date.today() + timedelta(days=365))
+    client = plugin_app.test_client()
+    types = client.get("/api/v1/course-types", headers={"Accept-Language": "en"}).get_json()
+    caregiving = next(t for t in types if t["key"] == "caregiving")
+    assert caregiving["label"] == "Caregiving"
+    assert [f["name"] for f in caregiving["fields"]] == ["setting", "practice_hours"]
+    with client.session_transaction() as session:
+        session["_user_id"] = staff.get_id()
+    form = client.get("/manage/courses/new/caregiving")
+    assert form.status_code == 200
+    assert 'name="details-setting"' in form.text and 'name="details-practice_hours"' in form.text
+    with plugin_app.app_context():
+        token, _row = auth_services.issue_api_token(db.session.get(type(staff), staff.id))
+        db.session.commit()
+    today = date.today()
+    body = {
+        "code": "CARE-API",
+        "title": "Perawatan Lansia",
+        "type": "caregiving",
+        "partner_id": partner.id,
+        "capacity": 10,
+        "starts_on": (today + timedelta(days=20)).isoformat(),
+        "ends_on": (today + timedelta(days=40)).isoformat(),
+        "registration_opens_at": f"{today.isoformat()}T08:00:00+07:00",
+        "registration_closes_at": f"{(today + timedelta(days=10)).isoformat()}T08:00:00+07:00",
+        "requires_approval": False,
+        "waitlist": True,
+        "details": {"setting": "household", "practice_hours": 0},
+    }
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    refused = client.post("/api/v1/courses", json=body, headers=headers)
+    assert refused.status_code == 400
+    assert "details.practice_hours" in refused.get_json()["error"]["fields"]
+    body["details"]["practice_hours"] = 30
+    created = client.post("/api/v1/courses", json=body, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["details"] == {"setting": "household", "practice_hours": 30}
+
+
 def test_disabling_a_type_hides_it(make_app):
     disabled = make_app(COURSE_TYPES_DISABLED=("plantation",))
     assert "plantation" not in disabled.extensions["course_types"]

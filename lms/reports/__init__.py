@@ -1,0 +1,1 @@
+"""The office's figures: the annual report and the partner report."""

@@ -1,0 +1,326 @@
+"""The annual report, by the counting rules of API.md, computed in the database.
+
+The year's enrolments are those in courses that start in the year with status enrolled or
+completed; nothing else counts anywhere. A trainee counts once in the totals, and once per group
+in each breakdown.
+"""
+
+from datetime import date, datetime, time
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, distinct, extract, func, select
+
+from lms.attendance.models import Attendance
+from lms.auth.models import User
+from lms.catalog.models import Course, CourseSession
+from lms.certificates.models import Certificate
+from lms.core.time import local_to_utc, local_today
+from lms.core.types import utcnow
+from lms.enrollment.models import Enrollment
+from lms.errors import InvalidInput
+from lms.extensions import db
+from lms.partners.models import Partner
+from lms.regions.models import Regency
+
+#: statuses of the enrolments a report counts
+COUNTED_STATUSES = ("enrolled", "completed")
+#: the key of a breakdown group when the trainee's profile does not say
+UNKNOWN = "unknown"
+
+
+def year_enrollments(year):
+    """A subquery of the year's counted enrolments with what the breakdowns group by."""
+    return (
+        select(
+            Enrollment.id.label("enrollment_id"),
+            Enrollment.user_id.label("user_id"),
+            Enrollment.course_id.label("course_id"),
+            Course.type_key.label("type_key"),
+            Course.partner_id.label("partner_id"),
+            Course.starts_on.label("starts_on"),
+            User.regency_code.label("regency_code"),
+            User.target_group.label("target_group"),
+        )
+        .join(Course, Course.id == Enrollment.course_id)
+        .join(User, User.id == Enrollment.user_id)
+        .where(
+            Course.starts_on >= date(year, 1, 1),
+            Course.starts_on <= date(year, 12, 31),
+            Enrollment.status.in_(COUNTED_STATUSES),
+        )
+        .subquery("year_enrollments")
+    )
+
+
+def _held_sessions(now):
+    """A subquery: held sessions per course (started, not cancelled)."""
+    return (
+        select(CourseSession.course_id, func.count().label("held"))
+        .where(CourseSession.cancelled_at.is_(None), CourseSession.starts_at <= now)
+        .group_by(CourseSession.course_id)
+        .subquery("held")
+    )
+
+
+def _valid_certificates():
+    return (
+        select(Certificate.enrollment_id, func.count().label("certificates"))
+        .where(Certificate.revoked_at.is_(None))
+        .group_by(Certificate.enrollment_id)
+        .subquery("valid_certificates")
+    )
+
+
+def _breakdown(e, valid, key, join=None):
+    """{group: {trainees, enrollments, completions, certificates}} for one dimension.
+
+    ``join`` is (table, on clause) when the group's name lives in another table.
+    """
+    query = (
+        select(
+            key,
+            func.count(distinct(e.c.user_id)),
+            func.count(e.c.enrollment_id),
+            func.count(valid.c.enrollment_id),
+            func.coalesce(func.sum(valid.c.certificates), 0),
+        )
+        .select_from(e)
+        .outerjoin(valid, valid.c.enrollment_id == e.c.enrollment_id)
+    )
+    if join is not None:
+        query = query.outerjoin(*join)
+    rows = db.session.execute(query.group_by(key)).all()
+    return {
+        (group if group is not None else UNKNOWN): {
+            "trainees": trainees,
+            "enrollments": enrollments,
+            "completions": completions,
+            "certificates": int(certificates),
+        }
+        for group, trainees, enrollments, completions, certificates in rows
+    }
+
+
+def _attendance(e, now):
+    """(attended, countable) pooled over the year's enrolments: present+late and held-excused."""
+    held = _held_sessions(now)
+    countable_held = db.session.scalar(
+        select(func.coalesce(func.sum(held.c.held), 0))
+        .select_from(e)
+        .join(held, held.c.course_id == e.c.course_id)
+    )
+    attended, excused = db.session.execute(
+        select(
+            func.coalesce(
+                func.sum(case((Attendance.status.in_(("present", "late")), 1), else_=0)), 0
+            ),
+            func.coalesce(func.sum(case((Attendance.status == "excused", 1), else_=0)), 0),
+        )
+        .select_from(e)
+        .join(Attendance, Attendance.enrollment_id == e.c.enrollment_id)
+        .join(
+            CourseSession,
+            and_(
+                CourseSession.id == Attendance.session_id,
+                CourseSession.cancelled_at.is_(None),
+                CourseSession.starts_at <= now,
+            ),
+        )
+    ).one()
+    return int(attended), int(countable_held) - int(excused)
+
+
+def annual_report(year, now=None):
+    """Every figure of the annual report of ``year`` (the dict of GET /api/v1/reports/annual)."""
+    now = now or utcnow()
+    e = year_enrollments(year)
+    valid = _valid_certificates()
+    totals = db.session.execute(
+        select(
+            func.count(distinct(e.c.user_id)),
+            func.count(e.c.enrollment_id),
+            func.count(valid.c.enrollment_id),
+            func.coalesce(func.sum(valid.c.certificates), 0),
+        )
+        .select_from(e)
+        .outerjoin(valid, valid.c.enrollment_id == e.c.enrollment_id)
+    ).one()
+    held = _held_sessions(now)
+    sessions_held = db.session.scalar(
+        select(func.coalesce(func.sum(held.c.held), 0))
+        .select_from(Course)
+        .join(held, held.c.course_id == Course.id)
+        .where(Course.starts_on >= date(year, 1, 1), Course.starts_on <= date(year, 12, 31))
+    )
+    attended, countable = _attendance(e, now)
+    by_type = _breakdown(e, valid, e.c.type_key)
+    by_regency = _breakdown(
+        e, valid, Regency.name, join=(Regency, Regency.code == e.c.regency_code)
+    )
+    by_partner = _breakdown(e, valid, Partner.name, join=(Partner, Partner.id == e.c.partner_id))
+    by_group = _breakdown(e, valid, e.c.target_group)
+    months = db.session.execute(
+        select(
+            extract("month", e.c.starts_on).label("month"),
+            func.count(distinct(e.c.user_id)),
+            func.count(e.c.enrollment_id),
+            func.count(valid.c.enrollment_id),
+        )
+        .select_from(e)
+        .outerjoin(valid, valid.c.enrollment_id == e.c.enrollment_id)
+        .group_by("month")
+    ).all()
+    trend = {m: {"trainees": 0, "enrollments": 0, "completions": 0} for m in range(1, 13)}
+    for month, trainees, enrollments, completions in months:
+        trend[int(month)] = {
+            "trainees": trainees,
+            "enrollments": enrollments,
+            "completions": completions,
+        }
+    return {
+        "year": year,
+        "trainees": totals[0],
+        "enrollments": totals[1],
+        "completions": totals[2],
+        "certificates_issued": int(totals[3]),
+        "sessions_held": int(sessions_held),
+        "attendance_rate": (attended / countable) if countable > 0 else None,
+        "by_course_type": by_type,
+        "by_regency": {name: v["trainees"] for name, v in by_regency.items()},
+        "by_partner": {name: v["trainees"] for name, v in by_partner.items()},
+        "by_target_group": {name: v["trainees"] for name, v in by_group.items()},
+        "by_month": trend,
+    }
+
+
+# --- the year asked for, and the years there is something to report on -------------------------
+
+#: the years a report may be asked for (a date outside them is bad input, never a 500)
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+def parse_year(value):
+    """The report year from a query-string value.
+
+    :raise InvalidInput: missing, not a whole number, or outside MIN_YEAR..MAX_YEAR
+    """
+    text = str(value if value is not None else "").strip()
+    if not text.isascii() or not text.isdigit() or not MIN_YEAR <= int(text) <= MAX_YEAR:
+        message = _(
+            "Give the year as a number from %(min)s to %(max)s.", min=MIN_YEAR, max=MAX_YEAR
+        )
+        raise InvalidInput(message, fields={"year": [message]})
+    return int(text)
+
+
+def report_years(today=None):
+    """The years in which some course starts, and the current one; newest first."""
+    today = today or local_today()
+    years = db.session.scalars(
+        select(extract("year", Course.starts_on).label("year")).distinct()
+    ).all()
+    return sorted({int(y) for y in years} | {today.year}, reverse=True)
+
+
+# --- the partner report (MoU evaluation) -------------------------------------------------------
+
+
+def _attendance_by(e, now, key):
+    """{group: (attended, countable)}: the pooled attendance of ``_attendance`` per group of a
+    column of the year's enrolments (present+late, and held sessions minus excused)."""
+    held = _held_sessions(now)
+    held_by = dict(
+        db.session.execute(
+            select(key, func.coalesce(func.sum(held.c.held), 0))
+            .select_from(e)
+            .join(held, held.c.course_id == e.c.course_id)
+            .group_by(key)
+        ).all()
+    )
+    marks = {
+        group: (int(attended), int(excused))
+        for group, attended, excused in db.session.execute(
+            select(
+                key,
+                func.coalesce(
+                    func.sum(case((Attendance.status.in_(("present", "late")), 1), else_=0)), 0
+                ),
+                func.coalesce(func.sum(case((Attendance.status == "excused", 1), else_=0)), 0),
+            )
+            .select_from(e)
+            .join(Attendance, Attendance.enrollment_id == e.c.enrollment_id)
+            .join(
+                CourseSession,
+                and_(
+                    CourseSession.id == Attendance.session_id,
+                    CourseSession.cancelled_at.is_(None),
+                    CourseSession.starts_at <= now,
+                ),
+            )
+            .group_by(key)
+        ).all()
+    }
+    return {
+        group: (marks.get(group, (0, 0))[0], int(held) - marks.get(group, (0, 0))[1])
+        for group, held in held_by.items()
+    }
+
+
+def partner_report(year, now=None):
+    """Per partner, the figures of the year by the annual report's counting rules.
+
+    A list of dicts by partner name: ``partner`` (the Partner), ``courses`` (courses starting in
+    the year), ``sessions_held``, ``trainees``, ``enrollments``, ``completions``,
+    ``completion_rate`` (completions / enrollments, None without enrolments), ``certificates``
+    (valid ones) and ``attendance_rate`` (pooled as in the annual report, None when nothing was
+    held). Listed: every partner with a course starting in the year, and every partner on record
+    by the end of the year whose MoU was valid during some of it (with zeros: an MoU that
+    produced nothing is a finding too).
+    """
+    now = now or utcnow()
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    in_year = and_(Course.starts_on >= first, Course.starts_on <= last)
+    courses = dict(
+        db.session.execute(
+            select(Course.partner_id, func.count()).where(in_year).group_by(Course.partner_id)
+        ).all()
+    )
+    held = _held_sessions(now)
+    sessions = dict(
+        db.session.execute(
+            select(Course.partner_id, func.coalesce(func.sum(held.c.held), 0))
+            .join(held, held.c.course_id == Course.id)
+            .where(in_year)
+            .group_by(Course.partner_id)
+        ).all()
+    )
+    e = year_enrollments(year)
+    figures = _breakdown(e, _valid_certificates(), e.c.partner_id)
+    attendance = _attendance_by(e, now, e.c.partner_id)
+    recorded_by = local_to_utc(datetime.combine(date(year + 1, 1, 1), time()))
+    partners = db.session.scalars(
+        select(Partner).where(
+            Partner.id.in_(list(courses))
+            | ((Partner.mou_valid_until >= first) & (Partner.created_at < recorded_by))
+        )
+    ).all()
+    rows = []
+    for partner in partners:
+        f = figures.get(partner.id, {})
+        enrollments, completions = f.get("enrollments", 0), f.get("completions", 0)
+        attended, countable = attendance.get(partner.id, (0, 0))
+        rows.append(
+            {
+                "partner": partner,
+                "courses": courses.get(partner.id, 0),
+                "sessions_held": int(sessions.get(partner.id, 0)),
+                "trainees": f.get("trainees", 0),
+                "enrollments": enrollments,
+                "completions": completions,
+                "completion_rate": completions / enrollments if enrollments else None,
+                "certificates": f.get("certificates", 0),
+                "attendance_rate": attended / countable if countable > 0 else None,
+            }
+        )
+    # by name in Python: the same order on every database, whatever its collation
+    return sorted(rows, key=lambda r: (r["partner"].name.casefold(), r["partner"].id))
