@@ -32,6 +32,8 @@ class Config:
     LOGIN_RATE_LIMIT = "5 per minute;30 per hour"
     #: ...and per address alone (a classroom behind one NAT logs in together)
     LOGIN_IP_RATE_LIMIT = "60 per minute"
+    #: certificate verifications (page and API) per address: codes must not be enumerated
+    VERIFY_RATE_LIMIT = "30 per minute"
     #: werkzeug password hashing method
     PASSWORD_HASH_METHOD = "scrypt"
     #: minimum password length for every account

@@ -171,6 +171,154 @@ def take_all(browser, base, out):
             context.close()
 
 
+def prepare_attendance(app):
+    """Make the attendance pages worth a look: a running course gets a session now (when it has
+    none today) and marks on its held sessions (when the demo gave it none). Returns what the
+    attendance screenshots open: the course, the session, its trainer, an enrolled trainee."""
+    import random
+    from datetime import time as datetime_time
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from lms.attendance import services as attendance
+    from lms.attendance.models import Attendance
+    from lms.auth.models import User
+    from lms.catalog import services as catalog
+    from lms.catalog.models import Course, CourseSession
+    from lms.core.time import combine_local, local_today
+    from lms.core.types import utcnow
+
+    with app.app_context():
+        today = local_today()
+        course = db.session.scalar(
+            select(Course)
+            .where(Course.starts_on < today, Course.ends_on > today, Course.enrolled_count > 0)
+            .order_by(Course.starts_on)
+        )
+        start = combine_local(today, datetime_time(0))
+        session = db.session.scalar(
+            select(CourseSession).where(
+                CourseSession.course_id == course.id,
+                CourseSession.starts_at >= start,
+                CourseSession.starts_at < start + timedelta(days=1),
+            )
+        )
+        if session is None:
+            now = utcnow().replace(second=0, microsecond=0)
+            session = catalog.add_session(
+                course, now - timedelta(minutes=10), now + timedelta(hours=3), topic="Speaking"
+            )
+        trainer = course.trainers[0]
+        held = db.session.scalars(
+            select(CourseSession).where(
+                CourseSession.course_id == course.id,
+                CourseSession.starts_at < start,
+                CourseSession.cancelled_at.is_(None),
+            )
+        ).all()
+        marked = db.session.scalar(
+            select(func.count())
+            .select_from(Attendance)
+            .where(Attendance.session_id.in_([s.id for s in held]))
+        )
+        roster = attendance.roster(session)
+        if not marked:
+            rng = random.Random(5)
+            staff = db.session.scalar(select(User).where(User.role == "staff"))
+            for s in held:
+                records = []
+                for index, (enrollment, _mark) in enumerate(roster):
+                    weights = (2, 3, 1, 4) if index % 5 == 4 else (17, 2, 1, 1)
+                    status = rng.choices(("present", "late", "excused", "absent"), weights)[0]
+                    records.append({"enrollment_id": enrollment.id, "status": status})
+                attendance.save_marks(s, records, staff, now=s.ends_at + timedelta(hours=1))
+        attendance.checkin_secret(session)
+        trainee = roster[0][0].user
+        info = {
+            "course": course.id,
+            "session": session.id,
+            "trainer": trainer.email,
+            "trainee": trainee.email,
+            "enrollment": roster[0][0].id,
+        }
+        db.session.commit()
+    return info
+
+
+def take_attendance(browser, base, out, app, info):
+    """The attendance pages: the trainer's day, the sheet, an import refused row by row, the
+    summary and the assessments; the trainee's check-in and own attendance."""
+    from lms.attendance import services as attendance
+    from lms.catalog.models import CourseSession
+
+    bad_sheet = {
+        "name": "lembar.csv",
+        "mimeType": "text/csv",
+        "buffer": b"enrollment_id,name,status\n999999,Orang lain,hadir\nabc,Siapa,mungkin\n",
+    }
+    course, session = info["course"], info["session"]
+    for width, height in WIDTHS.items():
+        for locale in LOCALES:
+            viewport = {"width": width, "height": height}
+            context = browser.new_context(viewport=viewport, locale=locale, base_url=base)
+            page = context.new_page()
+            log_in(page, info["trainer"], locale)
+            page.goto("/trainer/today")
+            shot(page, out, "att-today", width, locale)
+            page.goto(f"/trainer/sessions/{session}/sheet")
+            shot(page, out, "att-sheet", width, locale)
+            if width == 1280:
+                page.emulate_media(media="print")
+                shot(page, out, "att-sheet-print", width, locale)
+                page.emulate_media(media="screen")
+            page.goto(f"/trainer/sessions/{session}/import")
+            page.set_input_files("#file", bad_sheet)
+            page.locator("main form button[type=submit]").click()
+            page.wait_for_load_state()
+            shot(page, out, "att-import-errors", width, locale)
+            page.goto(f"/trainer/courses/{course}/attendance")
+            shot(page, out, "att-summary", width, locale)
+            page.goto(f"/trainer/courses/{course}/assessments")
+            page.fill(f"#score-{info['enrollment']}", "150")
+            page.locator(f"#trainee-{info['enrollment']} button[type=submit]").click()
+            page.wait_for_load_state()
+            shot(page, out, "att-assessments", width, locale)
+            context.close()
+
+            context = browser.new_context(viewport=viewport, locale=locale, base_url=base)
+            page = context.new_page()
+            log_in(page, info["trainee"], locale)
+            page.goto(f"/checkin/{session}")
+            shot(page, out, "att-checkin-type", width, locale)
+            with app.app_context():
+                code, _expires = attendance.current_checkin_code(
+                    db.session.get(CourseSession, session)
+                )
+            page.goto(f"/checkin/{session}?code={code}")
+            shot(page, out, "att-checkin", width, locale)
+            page.get_by_test_id("checkin-button").click()
+            page.wait_for_load_state()
+            shot(page, out, "att-checkin-done", width, locale)
+            with app.app_context():  # check in again on the next round
+                from sqlalchemy import delete
+
+                from lms.attendance.models import Attendance
+
+                db.session.execute(
+                    delete(Attendance).where(
+                        Attendance.session_id == session,
+                        Attendance.enrollment_id == info["enrollment"],
+                    )
+                )
+                db.session.commit()
+            page.goto("/my/courses")
+            shot(page, out, "att-my-courses", width, locale)
+            page.goto(f"/my/enrollments/{info['enrollment']}/attendance")
+            shot(page, out, "att-mine", width, locale)
+            context.close()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="/tmp/latih-shots", help="output folder")
@@ -184,6 +332,7 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory(prefix="latih-shots-") as tmp:
         app = build_app(Path(tmp) / "demo.sqlite")
+        attendance = prepare_attendance(app)
         server, base = serve(app)
         try:
             with sync_playwright() as playwright:
@@ -192,6 +341,7 @@ def main(argv=None):
                 )
                 queue_reset_mail(browser, base)
                 take_all(browser, base, out)
+                take_attendance(browser, base, out, app, attendance)
                 browser.close()
         finally:
             server.shutdown()

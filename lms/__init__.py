@@ -65,15 +65,22 @@ def create_app(config_class=None, test_config=None):
 
     app.url_map.converters["int"] = BoundedIntConverter
     from .api import init_app as init_api
+    from .attendance.roster import bp as roster_bp
+    from .attendance.views import bp as attendance_bp
     from .auth.views import bp as auth_bp
     from .catalog.manage import bp as manage_bp
     from .catalog.views import bp as catalog_bp
+    from .certificates.views import bp as certificates_bp
+    from .certificates.wellknown import bp as wellknown_bp
     from .core.views import bp as core_bp
     from .enrollment.manage import bp as enrollments_bp
     from .enrollment.views import bp as enrollment_bp
+    from .exports.views import bp as exports_bp
+    from .imports.views import bp as imports_bp
     from .outbox.views import bp as outbox_bp
     from .partners.views import bp as partners_bp
     from .privacy.views import bp as privacy_bp
+    from .reports.views import bp as reports_bp
     from .users.views import bp as users_bp
 
     for bp in (
@@ -87,6 +94,13 @@ def create_app(config_class=None, test_config=None):
         manage_bp,
         enrollment_bp,
         enrollments_bp,
+        attendance_bp,
+        roster_bp,
+        certificates_bp,
+        wellknown_bp,
+        imports_bp,
+        exports_bp,
+        reports_bp,
     ):
         app.register_blueprint(bp)
     init_api(app)

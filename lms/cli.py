@@ -75,6 +75,55 @@ def send_reminders():
     click.echo(f"Queued {count} reminder(s).")
 
 
+@lms_cli.command("import-trainees")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--course", "course_code", default=None, help="Enrol every trainee in this course.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
+def import_trainees(file, course_code, dry_run):
+    """Import trainees from a CSV or XLSX FILE (the template's columns): every row or none.
+
+    Exits with status 1 when a row is rejected (nothing is written then).
+    """
+    from werkzeug.datastructures import FileStorage
+
+    from lms.imports import services as imports
+
+    try:
+        course = imports.find_course(course_code) if course_code else None
+        with open(file, "rb") as stream:
+            rows = imports.read_rows(FileStorage(stream, filename=os.path.basename(file)))
+    except LmsError as exc:
+        _fail(exc)
+    with click.progressbar(length=len(rows), label="Checking rows") as bar:
+        plan = imports.plan_import(rows, course, progress=bar.update)
+    counts = plan.counts
+    click.echo(
+        f"{counts['create']} to create, {counts['update']} to update, "
+        f"{counts['unchanged']} unchanged, {counts['reject']} rejected"
+        + (f", {plan.to_enroll} to enrol in {course.code}" if course else "")
+    )
+    for row in plan.rejected:
+        click.echo(f"  row {row.line} ({row.label}): {row.reasons}", err=True)
+    if plan.rejected or dry_run:
+        db.session.rollback()
+        click.echo("Nothing was written" + (" (dry run)." if dry_run else "."))
+        if plan.rejected:
+            click.get_current_context().exit(1)
+        return
+    total = counts["create"] + counts["update"] + plan.to_enroll
+    try:
+        with click.progressbar(length=total, label="Writing") as bar:
+            result = imports.apply_plan(plan, progress=bar.update)
+    except LmsError as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    click.echo(
+        f"Imported: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.enrolled} enrolled."
+    )
+
+
 i18n_cli = AppGroup("i18n", help="Translation catalogues.")
 lms_cli.add_command(i18n_cli)
 

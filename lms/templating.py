@@ -10,9 +10,15 @@ NAVIGATION = (
     ("core.home", _l("Home"), None),
     ("catalog.index", _l("Courses"), None),
     ("enrollment.my_courses", _l("My courses"), ("trainee",)),
+    ("certificates.mine", _l("My certificates"), ("trainee",)),
+    ("attendance.today", _l("Today"), ("trainer", "staff", "admin")),
     ("manage.courses", _l("Manage courses"), ("staff", "admin")),
+    ("certificates.index", _l("Certificates"), ("staff", "admin")),
     ("partners.index", _l("Partners"), ("staff", "admin")),
     ("users.index", _l("Users"), ("staff", "admin")),
+    ("reports.annual", _l("Reports"), ("staff", "admin")),
+    ("imports.trainees", _l("Import"), ("staff", "admin")),
+    ("exports.index", _l("Export"), ("staff", "admin")),
     ("outbox.index", _l("Outbox"), ("staff", "admin")),
 )
 

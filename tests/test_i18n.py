@@ -147,7 +147,10 @@ def test_translations_can_be_formatted(catalogue):
 def test_compiled_catalogue_is_up_to_date(catalogue):
     def key(message):
         msgid = tuple(message.id) if message.pluralizable else message.id
-        return (msgid, message.context)
+        context = message.context
+        if isinstance(context, bytes):  # Babel's read_mo gives the context as bytes
+            context = context.decode()
+        return (msgid, context)
 
     def string(message):
         return tuple(message.string) if message.pluralizable else message.string

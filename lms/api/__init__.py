@@ -38,12 +38,34 @@ def init_app(app):
 
     Every API blueprint is CSRF-exempt: the API authenticates by bearer token, never by cookie.
     """
-    from . import catalog, enrollments, me, partners, regencies, tokens, users
+    from . import (
+        attendance,
+        catalog,
+        certificates,
+        enrollments,
+        me,
+        partners,
+        regencies,
+        reports,
+        tokens,
+        users,
+    )
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.before_request(load_token_user)
-    for module in (tokens, me, users, regencies, partners, catalog, enrollments):
+    for module in (
+        tokens,
+        me,
+        users,
+        regencies,
+        partners,
+        catalog,
+        enrollments,
+        attendance,
+        certificates,
+        reports,
+    ):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["lms_api"] = api

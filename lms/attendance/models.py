@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Index,
     String,
     UniqueConstraint,
 )
@@ -40,13 +41,14 @@ class Attendance(db.Model):
             "source IN ({})".format(", ".join(repr(s) for s in ATTENDANCE_SOURCES)),
             name="source",
         ),
+        # an enrolment's marks; with session and status, the annual report's pooled
+        # attendance rate is read from the index alone
+        Index("ix_attendance_enrollment_session_status", "enrollment_id", "session_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("course_sessions.id", ondelete="CASCADE"))
-    enrollment_id: Mapped[int] = mapped_column(
-        ForeignKey("enrollments.id", ondelete="CASCADE"), index=True
-    )
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
     #: one of ATTENDANCE_STATUSES
     status: Mapped[str] = mapped_column(String(16))
     #: a trainer's remark, e.g. why someone is excused

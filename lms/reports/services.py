@@ -28,28 +28,33 @@ COUNTED_STATUSES = ("enrolled", "completed")
 UNKNOWN = "unknown"
 
 
-def year_enrollments(year):
-    """A subquery of the year's counted enrolments with what the breakdowns group by."""
-    return (
-        select(
-            Enrollment.id.label("enrollment_id"),
-            Enrollment.user_id.label("user_id"),
-            Enrollment.course_id.label("course_id"),
-            Course.type_key.label("type_key"),
-            Course.partner_id.label("partner_id"),
-            Course.starts_on.label("starts_on"),
+def year_enrollments(year, profile=False):
+    """A subquery of the year's counted enrolments with what the breakdowns group by.
+
+    ``profile`` adds the trainee's regency and target group (a join with users that the other
+    figures do without: at national scale it is a pass over every account).
+    """
+    columns = [
+        Enrollment.id.label("enrollment_id"),
+        Enrollment.user_id.label("user_id"),
+        Enrollment.course_id.label("course_id"),
+        Course.type_key.label("type_key"),
+        Course.partner_id.label("partner_id"),
+        Course.starts_on.label("starts_on"),
+    ]
+    if profile:
+        columns += [
             User.regency_code.label("regency_code"),
             User.target_group.label("target_group"),
-        )
-        .join(Course, Course.id == Enrollment.course_id)
-        .join(User, User.id == Enrollment.user_id)
-        .where(
-            Course.starts_on >= date(year, 1, 1),
-            Course.starts_on <= date(year, 12, 31),
-            Enrollment.status.in_(COUNTED_STATUSES),
-        )
-        .subquery("year_enrollments")
-    )
+        ]
+    query = select(*columns).join(Course, Course.id == Enrollment.course_id)
+    if profile:
+        query = query.join(User, User.id == Enrollment.user_id)
+    return query.where(
+        Course.starts_on >= date(year, 1, 1),
+        Course.starts_on <= date(year, 12, 31),
+        Enrollment.status.in_(COUNTED_STATUSES),
+    ).subquery("year_enrollments")
 
 
 def _held_sessions(now):
@@ -62,30 +67,33 @@ def _held_sessions(now):
     )
 
 
-def _valid_certificates():
-    return (
-        select(Certificate.enrollment_id, func.count().label("certificates"))
-        .where(Certificate.revoked_at.is_(None))
-        .group_by(Certificate.enrollment_id)
-        .subquery("valid_certificates")
+def _with_valid_certificate(query, e):
+    """``query`` over the enrolments ``e``, outer-joined to each one's valid certificate.
+
+    An enrolment holds at most one valid certificate (the unique partial index
+    uq_certificates_valid_enrollment), so the join adds no row: counting the certificates'
+    ids counts completions and valid certificates alike, without grouping the whole table.
+    """
+    return query.outerjoin(
+        Certificate,
+        and_(Certificate.enrollment_id == e.c.enrollment_id, Certificate.revoked_at.is_(None)),
     )
 
 
-def _breakdown(e, valid, key, join=None):
+def _breakdown(e, key, join=None):
     """{group: {trainees, enrollments, completions, certificates}} for one dimension.
 
     ``join`` is (table, on clause) when the group's name lives in another table.
     """
-    query = (
+    query = _with_valid_certificate(
         select(
             key,
             func.count(distinct(e.c.user_id)),
             func.count(e.c.enrollment_id),
-            func.count(valid.c.enrollment_id),
-            func.coalesce(func.sum(valid.c.certificates), 0),
-        )
-        .select_from(e)
-        .outerjoin(valid, valid.c.enrollment_id == e.c.enrollment_id)
+            func.count(Certificate.enrollment_id),
+            func.count(Certificate.id),
+        ).select_from(e),
+        e,
     )
     if join is not None:
         query = query.outerjoin(*join)
@@ -95,55 +103,41 @@ def _breakdown(e, valid, key, join=None):
             "trainees": trainees,
             "enrollments": enrollments,
             "completions": completions,
-            "certificates": int(certificates),
+            "certificates": certificates,
         }
         for group, trainees, enrollments, completions, certificates in rows
     }
 
 
+def _trainees_by(e, key, join=None):
+    """{group: distinct trainees} for one dimension (``join`` as in _breakdown)."""
+    query = select(key, func.count(distinct(e.c.user_id))).select_from(e)
+    if join is not None:
+        query = query.outerjoin(*join)
+    rows = db.session.execute(query.group_by(key)).all()
+    return {(group if group is not None else UNKNOWN): trainees for group, trainees in rows}
+
+
 def _attendance(e, now):
     """(attended, countable) pooled over the year's enrolments: present+late and held-excused."""
-    held = _held_sessions(now)
-    countable_held = db.session.scalar(
-        select(func.coalesce(func.sum(held.c.held), 0))
-        .select_from(e)
-        .join(held, held.c.course_id == e.c.course_id)
-    )
-    attended, excused = db.session.execute(
-        select(
-            func.coalesce(
-                func.sum(case((Attendance.status.in_(("present", "late")), 1), else_=0)), 0
-            ),
-            func.coalesce(func.sum(case((Attendance.status == "excused", 1), else_=0)), 0),
-        )
-        .select_from(e)
-        .join(Attendance, Attendance.enrollment_id == e.c.enrollment_id)
-        .join(
-            CourseSession,
-            and_(
-                CourseSession.id == Attendance.session_id,
-                CourseSession.cancelled_at.is_(None),
-                CourseSession.starts_at <= now,
-            ),
-        )
-    ).one()
-    return int(attended), int(countable_held) - int(excused)
+    return _attendance_by(e, now).get(None, (0, 0))
 
 
 def annual_report(year, now=None):
     """Every figure of the annual report of ``year`` (the dict of GET /api/v1/reports/annual)."""
     now = now or utcnow()
     e = year_enrollments(year)
-    valid = _valid_certificates()
+    people = year_enrollments(year, profile=True)
     totals = db.session.execute(
-        select(
-            func.count(distinct(e.c.user_id)),
-            func.count(e.c.enrollment_id),
-            func.count(valid.c.enrollment_id),
-            func.coalesce(func.sum(valid.c.certificates), 0),
+        _with_valid_certificate(
+            select(
+                func.count(distinct(e.c.user_id)),
+                func.count(e.c.enrollment_id),
+                func.count(Certificate.enrollment_id),
+                func.count(Certificate.id),
+            ).select_from(e),
+            e,
         )
-        .select_from(e)
-        .outerjoin(valid, valid.c.enrollment_id == e.c.enrollment_id)
     ).one()
     held = _held_sessions(now)
     sessions_held = db.session.scalar(
@@ -153,26 +147,27 @@ def annual_report(year, now=None):
         .where(Course.starts_on >= date(year, 1, 1), Course.starts_on <= date(year, 12, 31))
     )
     attended, countable = _attendance(e, now)
-    by_type = _breakdown(e, valid, e.c.type_key)
-    by_regency = _breakdown(
-        e, valid, Regency.name, join=(Regency, Regency.code == e.c.regency_code)
+    by_type = _breakdown(e, e.c.type_key)
+    by_regency = _trainees_by(
+        people, Regency.name, join=(Regency, Regency.code == people.c.regency_code)
     )
-    by_partner = _breakdown(e, valid, Partner.name, join=(Partner, Partner.id == e.c.partner_id))
-    by_group = _breakdown(e, valid, e.c.target_group)
+    by_partner = _trainees_by(e, Partner.name, join=(Partner, Partner.id == e.c.partner_id))
+    by_group = _trainees_by(people, people.c.target_group)
+    month = extract("month", e.c.starts_on).label("month")
     months = db.session.execute(
-        select(
-            extract("month", e.c.starts_on).label("month"),
-            func.count(distinct(e.c.user_id)),
-            func.count(e.c.enrollment_id),
-            func.count(valid.c.enrollment_id),
-        )
-        .select_from(e)
-        .outerjoin(valid, valid.c.enrollment_id == e.c.enrollment_id)
-        .group_by("month")
+        _with_valid_certificate(
+            select(
+                month,
+                func.count(distinct(e.c.user_id)),
+                func.count(e.c.enrollment_id),
+                func.count(Certificate.enrollment_id),
+            ).select_from(e),
+            e,
+        ).group_by(month)
     ).all()
     trend = {m: {"trainees": 0, "enrollments": 0, "completions": 0} for m in range(1, 13)}
-    for month, trainees, enrollments, completions in months:
-        trend[int(month)] = {
+    for number, trainees, enrollments, completions in months:
+        trend[int(number)] = {
             "trainees": trainees,
             "enrollments": enrollments,
             "completions": completions,
@@ -182,13 +177,13 @@ def annual_report(year, now=None):
         "trainees": totals[0],
         "enrollments": totals[1],
         "completions": totals[2],
-        "certificates_issued": int(totals[3]),
+        "certificates_issued": totals[3],
         "sessions_held": int(sessions_held),
         "attendance_rate": (attended / countable) if countable > 0 else None,
         "by_course_type": by_type,
-        "by_regency": {name: v["trainees"] for name, v in by_regency.items()},
-        "by_partner": {name: v["trainees"] for name, v in by_partner.items()},
-        "by_target_group": {name: v["trainees"] for name, v in by_group.items()},
+        "by_regency": by_regency,
+        "by_partner": by_partner,
+        "by_target_group": by_group,
         "by_month": trend,
     }
 
@@ -225,23 +220,29 @@ def report_years(today=None):
 # --- the partner report (MoU evaluation) -------------------------------------------------------
 
 
-def _attendance_by(e, now, key):
-    """{group: (attended, countable)}: the pooled attendance of ``_attendance`` per group of a
-    column of the year's enrolments (present+late, and held sessions minus excused)."""
+def _attendance_by(e, now, key=None):
+    """{group: (attended, countable)} pooled over the enrolments ``e``, per group of the column
+    ``key`` (one group, None, without it): present + late, and held sessions minus excused.
+
+    The same definition as an enrolment's rate (lms.attendance.services.attendance_summary): a
+    held session without a mark counts as absent, marks on sessions not held count nowhere.
+    """
+    keys = [] if key is None else [key]
     held = _held_sessions(now)
-    held_by = dict(
-        db.session.execute(
-            select(key, func.coalesce(func.sum(held.c.held), 0))
+    held_by = {
+        (row[0] if keys else None): int(row[-1])
+        for row in db.session.execute(
+            select(*keys, func.coalesce(func.sum(held.c.held), 0))
             .select_from(e)
             .join(held, held.c.course_id == e.c.course_id)
-            .group_by(key)
+            .group_by(*keys)
         ).all()
-    )
+    }
     marks = {
-        group: (int(attended), int(excused))
-        for group, attended, excused in db.session.execute(
+        (row[0] if keys else None): (int(row[-2]), int(row[-1]))
+        for row in db.session.execute(
             select(
-                key,
+                *keys,
                 func.coalesce(
                     func.sum(case((Attendance.status.in_(("present", "late")), 1), else_=0)), 0
                 ),
@@ -257,11 +258,11 @@ def _attendance_by(e, now, key):
                     CourseSession.starts_at <= now,
                 ),
             )
-            .group_by(key)
+            .group_by(*keys)
         ).all()
     }
     return {
-        group: (marks.get(group, (0, 0))[0], int(held) - marks.get(group, (0, 0))[1])
+        group: (marks.get(group, (0, 0))[0], held - marks.get(group, (0, 0))[1])
         for group, held in held_by.items()
     }
 
@@ -295,7 +296,7 @@ def partner_report(year, now=None):
         ).all()
     )
     e = year_enrollments(year)
-    figures = _breakdown(e, _valid_certificates(), e.c.partner_id)
+    figures = _breakdown(e, e.c.partner_id)
     attendance = _attendance_by(e, now, e.c.partner_id)
     recorded_by = local_to_utc(datetime.combine(date(year + 1, 1, 1), time()))
     partners = db.session.scalars(

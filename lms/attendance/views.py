@@ -1,0 +1,606 @@
+"""Attendance pages: the trainer's day, the trainee's QR check-in, the paper sign-in sheet and its
+import, assessments, a course's attendance summary (with exports) and a trainee's own attendance.
+
+The rules live in ``services``; these views find the records, check who may see them and render.
+Trainers see only the courses assigned to them (others are a 404), trainees get a 403 on trainer
+pages, staff see everything.
+"""
+
+import re
+from datetime import time, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import format_datetime, ngettext, pgettext
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.routing import BuildError
+
+from lms.auth.permissions import ensure_course_access, roles_required
+from lms.catalog.models import Course, CourseSession, course_trainers
+from lms.core import tabular
+from lms.core.forms import apply_errors
+from lms.core.time import combine_local, local_today, utc_to_local
+from lms.core.types import utcnow
+from lms.course_types.base import Assessment as AssessmentResult
+from lms.enrollment.models import Enrollment
+from lms.errors import Conflict, Forbidden, InvalidInput, LmsError, NotFound
+from lms.extensions import db, limiter
+
+from . import services
+from .forms import AssessmentForm, CheckinForm, ImportForm
+from .models import ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES, Assessment, Attendance
+
+bp = Blueprint("attendance", __name__)
+
+#: who may open the trainer pages (admins pass every staff check)
+TRAINER_ROLES = ("trainer", "staff")
+#: how many days after today the trainer's day lists (collapsed)
+DAYS_AHEAD = 7
+#: check-in attempts a trainee may make per minute (a 6-digit code must not be guessed)
+CHECKIN_RATE_LIMIT = "20 per minute"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- helpers shared by the pages ---------------------------------------------------------------
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.app_template_global()
+def status_initial(status):
+    """The one-letter initial of a mark in the reader's language (matrix and sheet)."""
+    initials = {
+        "present": pgettext("attendance initial", "P"),
+        "late": pgettext("attendance initial", "L"),
+        "excused": pgettext("attendance initial", "E"),
+        "absent": pgettext("attendance initial", "A"),
+    }
+    return initials.get(status, "")
+
+
+@bp.app_template_filter()
+def attendance_status_label(status):
+    """The translated name of a mark."""
+    return ATTENDANCE_STATUS_LABELS.get(status, status or "")
+
+
+@bp.app_template_global()
+def roster_url(session_id):
+    """The trainer's roster (marking) page of a session."""
+    try:
+        return url_for("roster.roster", session_id=session_id)
+    except BuildError:
+        return f"{request.script_root}/trainer/sessions/{session_id}/roster"
+
+
+@bp.app_template_global()
+def own_attendance(enrollment):
+    """A trainee's attendance summary for "my courses", or None when not on the roster."""
+    if enrollment.status not in services.ROSTER_STATUSES:
+        return None
+    return services.attendance_summary(enrollment)
+
+
+def _course_for(course_id):
+    """The course, if the current user may see its attendance (staff, its trainers); else 404."""
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise NotFound(_("This course does not exist."))
+    return ensure_course_access(_actor(), course)
+
+
+def _safe_code(course):
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", course.code)
+
+
+def _download(body, name, mimetype):
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+# --- the trainer's day --------------------------------------------------------------------------
+
+
+def _assigned_course_ids(user):
+    return select(course_trainers.c.course_id).where(course_trainers.c.user_id == user.id)
+
+
+def _marked_counts(session_ids):
+    """{session id: marks of trainees on its roster}, in one query."""
+    if not session_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Attendance.session_id, func.count())
+            .join(Enrollment, Enrollment.id == Attendance.enrollment_id)
+            .where(
+                Attendance.session_id.in_(session_ids),
+                Enrollment.status.in_(services.ROSTER_STATUSES),
+            )
+            .group_by(Attendance.session_id)
+        ).all()
+    )
+
+
+def _roster_sizes(course_ids):
+    """{course id: trainees on its roster}, in one query."""
+    if not course_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Enrollment.course_id, func.count())
+            .where(
+                Enrollment.course_id.in_(course_ids),
+                Enrollment.status.in_(services.ROSTER_STATUSES),
+            )
+            .group_by(Enrollment.course_id)
+        ).all()
+    )
+
+
+def _day_courses(user, day):
+    """The courses the day page lists: a trainer's own (not archived), for staff those running."""
+    query = select(Course).options(joinedload(Course.partner)).where(Course.status != "draft")
+    if user.is_staff:
+        query = query.where(
+            Course.status.in_(("published", "closed")),
+            Course.starts_on <= day,
+            Course.ends_on >= day,
+        )
+    else:
+        query = query.where(Course.id.in_(_assigned_course_ids(user)), Course.status != "archived")
+    courses = db.session.scalars(query.order_by(Course.starts_on, Course.code)).all()
+    # running first, then those to come (soonest first), then the finished (latest first)
+    running = [c for c in courses if c.starts_on <= day <= c.ends_on]
+    coming = [c for c in courses if c.starts_on > day]
+    finished = [c for c in reversed(courses) if c.ends_on < day]
+    return running + coming + finished
+
+
+@bp.route("/trainer/today")
+@roles_required(*TRAINER_ROLES)
+def today():
+    """Today's sessions (WIB) of the trainer's courses, then the next days, and the courses."""
+    user = _actor()
+    day = local_today()
+    tomorrow = combine_local(day + timedelta(days=1), time(0))
+    query = (
+        select(CourseSession)
+        .join(Course, Course.id == CourseSession.course_id)
+        .options(joinedload(CourseSession.course))
+        .where(
+            CourseSession.starts_at >= combine_local(day, time(0)),
+            CourseSession.starts_at < combine_local(day + timedelta(days=DAYS_AHEAD + 1), time(0)),
+            Course.status != "draft",
+        )
+        .order_by(CourseSession.starts_at, Course.code, CourseSession.id)
+    )
+    if not user.is_staff:
+        query = query.where(CourseSession.course_id.in_(_assigned_course_ids(user)))
+    sessions = db.session.scalars(query).all()
+    todays = [s for s in sessions if s.starts_at < tomorrow]
+    later = {}
+    for session in sessions[len(todays) :]:
+        later.setdefault(utc_to_local(session.starts_at).date(), []).append(session)
+    courses = _day_courses(user, day)
+    return render_template(
+        "attendance/today.html",
+        day=day,
+        todays=todays,
+        later=sorted(later.items()),
+        later_count=len(sessions) - len(todays),
+        marked=_marked_counts([s.id for s in todays]),
+        sizes=_roster_sizes({s.course_id for s in todays} | {c.id for c in courses}),
+        courses=courses,
+        now=utcnow(),
+    )
+
+
+# --- the trainee's check-in ---------------------------------------------------------------------
+
+
+def _checkin_key():
+    """Check-in attempts are counted per trainee (a class may share one address)."""
+    if current_user.is_authenticated:
+        return f"checkin|{current_user.id}"
+    return f"checkin|{get_remote_address()}"
+
+
+def _checkin_limit():
+    return current_app.config.get("CHECKIN_RATE_LIMIT", CHECKIN_RATE_LIMIT)
+
+
+def _own_enrollment(session, user):
+    """The trainee's enrolment on the session's roster, or None."""
+    return db.session.scalar(
+        select(Enrollment).where(
+            Enrollment.course_id == session.course_id,
+            Enrollment.user_id == user.id,
+            Enrollment.status.in_(services.ROSTER_STATUSES),
+        )
+    )
+
+
+def _window_text(session):
+    opens, closes = services.checkin_window(session)
+    return _(
+        "Check-in is open from %(start)s to %(end)s.",
+        start=format_datetime(opens, "d MMM, HH:mm"),
+        end=format_datetime(closes, "HH:mm"),
+    )
+
+
+@bp.route("/checkin/<int:session_id>", methods=["GET", "POST"])
+@limiter.limit(_checkin_limit, key_func=_checkin_key, methods=["POST"])
+@roles_required("trainee")
+def checkin(session_id):
+    """What the QR code opens: the session and one "Check in" button (or a box for the code);
+    after the POST, the result in big letters or the reason it was refused."""
+    session = db.session.get(CourseSession, session_id)
+    if session is None:
+        raise NotFound(_("This session does not exist."))
+    user = _actor()
+    form = CheckinForm()
+    page = {"session": session, "course": session.course, "form": form}
+    enrollment = _own_enrollment(session, user)
+    if enrollment is None:
+        # the course is not named: its session ids must not tell a stranger about it
+        return render_template(
+            "attendance/checkin.html",
+            **page,
+            error=_("You are not enrolled in this course."),
+            error_code="not_enrolled",
+            session_shown=False,
+        ), 404
+
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template(
+                "attendance/checkin.html", **page, show_form=True, typed=True
+            ), 400
+        try:
+            mark = services.check_in(session, user, form.code.data)
+        except LmsError as exc:
+            db.session.rollback()
+            bad_code = exc.code == "bad_code"
+            if bad_code:
+                form.code.errors = [str(m) for m in exc.fields.get("code", [])]
+            return render_template(
+                "attendance/checkin.html",
+                **page,
+                error=str(exc.message),
+                error_code=exc.code,
+                show_form=bad_code,
+                typed=True,
+            ), exc.status
+        status = mark.status
+        db.session.commit()
+        return render_template("attendance/checkin.html", **page, outcome=status)
+
+    # GET: tell at once what a press of the button would do
+    code = (request.args.get("code") or "").strip()
+    form.code.data = code
+    existing = db.session.scalar(
+        select(Attendance).where(
+            Attendance.session_id == session.id, Attendance.enrollment_id == enrollment.id
+        )
+    )
+    opens, closes = services.checkin_window(session)
+    now = utcnow()
+    notice = None
+    if existing is not None:
+        return render_template("attendance/checkin.html", **page, existing=existing)
+    if session.cancelled_at is not None:
+        notice = _("This session was cancelled.")
+    elif not opens <= now <= closes:
+        notice = _window_text(session)
+    return render_template(
+        "attendance/checkin.html",
+        **page,
+        notice=notice,
+        show_form=notice is None,
+        typed=not code,
+    )
+
+
+# --- the paper sign-in sheet and its import -----------------------------------------------------
+
+
+def _sheet_name(session, extension):
+    day = utc_to_local(session.starts_at).strftime("%Y-%m-%d")
+    return f"sheet-{_safe_code(session.course)}-{day}-{session.id}.{extension}"
+
+
+@bp.route("/trainer/sessions/<int:session_id>/sheet")
+@roles_required(*TRAINER_ROLES)
+def sheet(session_id):
+    """The sign-in sheet of a session, laid out to print on A4."""
+    session = services.session_for(_actor(), session_id)
+    return render_template(
+        "attendance/sheet.html",
+        session=session,
+        course=session.course,
+        rows=services.roster(session),
+        statuses=ATTENDANCE_STATUSES,
+    )
+
+
+@bp.route("/trainer/sessions/<int:session_id>/sheet.xlsx")
+@roles_required(*TRAINER_ROLES)
+def sheet_xlsx(session_id):
+    """The same sheet as a workbook, prefilled with the saved marks, to fill in and import."""
+    session = services.session_for(_actor(), session_id)
+    title = f"{session.course.code} {utc_to_local(session.starts_at):%Y-%m-%d}"
+    body = tabular.xlsx_bytes(
+        title, list(services.SHEET_COLUMNS), services.sheet_rows(session), widths=(14, 36, 14, 40)
+    )
+    return _download(body, _sheet_name(session, "xlsx"), XLSX_MIMETYPE)
+
+
+@bp.route("/trainer/sessions/<int:session_id>/import", methods=["GET", "POST"])
+@roles_required(*TRAINER_ROLES)
+def import_sheet(session_id):
+    """Upload a filled-in sheet: every row is saved, or none and the rows' problems are listed."""
+    user = _actor()
+    session = services.session_for(user, session_id)
+    form = ImportForm()
+    report, error, status = {}, None, 200
+    if form.validate_on_submit():
+        try:
+            _headers, rows = tabular.read_table(form.file.data)
+            saved = services.import_marks(session, rows, user)
+        except InvalidInput as exc:
+            db.session.rollback()
+            form.file.errors = [str(m) for m in exc.fields.get("file", [])]
+            report = {k: [str(m) for m in v] for k, v in exc.fields.items() if k != "file"}
+            error, status = str(exc.message), 400
+        except Forbidden as exc:
+            db.session.rollback()
+            error, status = str(exc.message), 403
+        else:
+            db.session.commit()
+            if saved:
+                flash(ngettext("%(num)s mark saved.", "%(num)s marks saved.", saved), "success")
+            else:
+                flash(_("Nothing changed: the sheet holds the marks already saved."), "info")
+            return redirect(roster_url(session.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "attendance/import.html",
+        session=session,
+        course=session.course,
+        form=form,
+        report=report,
+        error=error,
+        refusal=services.marking_refusal(user, session),
+    ), status
+
+
+# --- assessments ------------------------------------------------------------------------------
+
+
+def _render_assessments(course, posted=None, status=200):
+    """The assessment list; ``posted`` is (enrolment id, form) of a refused row."""
+    from lms.catalog.services import course_type_of
+
+    summaries = services.course_summaries(course)
+    ids = [e.id for e, _summary in summaries]
+    results = {
+        a.enrollment_id: a
+        for a in db.session.scalars(select(Assessment).where(Assessment.enrollment_id.in_(ids)))
+    }
+    course_type = course_type_of(course)
+    rows = []
+    for enrollment, summary in summaries:
+        result = results.get(enrollment.id)
+        if posted is not None and posted[0] == enrollment.id:
+            form = posted[1]
+        else:
+            form = AssessmentForm(formdata=None, data=AssessmentForm.data_of(result))
+        passed = None
+        if course_type is not None and result is not None:
+            passed = course_type.assessment_passed(
+                course, AssessmentResult(score=result.score, competent=result.competent)
+            )
+        rows.append((enrollment, summary, result, form, passed))
+    return render_template(
+        "attendance/assessments.html",
+        course=course,
+        rows=rows,
+        course_type=course_type,
+        pass_mark=course_type.pass_mark_for(course) if course_type else None,
+    ), status
+
+
+@bp.route("/trainer/courses/<int:course_id>/assessments")
+@roles_required(*TRAINER_ROLES)
+def assessments(course_id):
+    """Every trainee of the course with a small form: score and competent or not."""
+    return _render_assessments(_course_for(course_id))
+
+
+@bp.route("/trainer/courses/<int:course_id>/assessments/<int:enrollment_id>", methods=["POST"])
+@roles_required(*TRAINER_ROLES)
+def assess(course_id, enrollment_id):
+    """Save one trainee's assessment."""
+    course = _course_for(course_id)
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.course_id != course.id:
+        abort(404)
+    form = AssessmentForm()
+    status = 400
+    if form.validate_on_submit():
+        try:
+            services.set_assessment(
+                enrollment, _actor(), score=form.score.data, competent=form.competent_value()
+            )
+        except InvalidInput as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        except Conflict as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+            status = exc.status
+        else:
+            name = enrollment.user.name
+            db.session.commit()
+            flash(_("The assessment of %(name)s is saved.", name=name), "success")
+            return redirect(
+                url_for(".assessments", course_id=course.id, _anchor=f"trainee-{enrollment.id}")
+            )
+    return _render_assessments(course, (enrollment.id, form), status)
+
+
+# --- the course's attendance summary --------------------------------------------------------------
+
+
+def _grid(course):
+    """The matrix of a course: sessions (not cancelled), rows with the below-threshold flag."""
+    now = utcnow()
+    sessions, rows = services.course_matrix(course, now)
+    sessions = [s for s in sessions if s.cancelled_at is None]
+    threshold = services.threshold_of(course)
+    rows = [
+        (enrollment, summary, marks, services.below_threshold(summary, threshold))
+        for enrollment, summary, marks in rows
+    ]
+    return {
+        "sessions": sessions,
+        "rows": rows,
+        "held": {s.id for s in sessions if s.starts_at <= now},
+        "threshold": threshold,
+        "below": sum(1 for row in rows if row[3]),
+    }
+
+
+@bp.route("/trainer/courses/<int:course_id>/attendance")
+@roles_required(*TRAINER_ROLES)
+def course_summary(course_id):
+    """Trainees x sessions with each trainee's rate; those below the threshold highlighted."""
+    course = _course_for(course_id)
+    return render_template(
+        "attendance/summary.html",
+        course=course,
+        statuses=ATTENDANCE_STATUSES,
+        **_grid(course),
+    )
+
+
+def _summary_table(course):
+    """(headers, rows) of the matrix export, in the reader's language."""
+    grid = _grid(course)
+    sessions, held = grid["sessions"], grid["held"]
+    headers = [
+        _("Name"),
+        *(f"{utc_to_local(s.starts_at):%Y-%m-%d %H:%M}" for s in sessions),
+        _("Attendance rate (%)"),
+        _("Present"),
+        _("Late"),
+        _("Excused"),
+        _("Absent"),
+        _("Held sessions"),
+        _("Below the threshold"),
+    ]
+
+    def rows():
+        for enrollment, summary, marks, below in grid["rows"]:
+            cells = [
+                str(ATTENDANCE_STATUS_LABELS[marks[s.id]]) if s.id in held and s.id in marks else ""
+                for s in sessions
+            ]
+            rate = round(summary.rate * 100, 1) if summary.rate is not None else None
+            yield [
+                enrollment.user.name,
+                *cells,
+                rate,
+                summary.present,
+                summary.late,
+                summary.excused,
+                summary.absent,
+                summary.held,
+                _("Yes") if below else _("No"),
+            ]
+
+    return headers, rows()
+
+
+@bp.route("/trainer/courses/<int:course_id>/attendance.csv")
+@roles_required(*TRAINER_ROLES)
+def summary_csv(course_id):
+    """The matrix as CSV."""
+    course = _course_for(course_id)
+    headers, rows = _summary_table(course)
+    return _download(
+        stream_with_context(tabular.csv_stream(headers, rows)),
+        f"attendance-{_safe_code(course)}.csv",
+        "text/csv",
+    )
+
+
+@bp.route("/trainer/courses/<int:course_id>/attendance.xlsx")
+@roles_required(*TRAINER_ROLES)
+def summary_xlsx(course_id):
+    """The matrix as an Excel workbook."""
+    course = _course_for(course_id)
+    headers, rows = _summary_table(course)
+    widths = (30, *([17] * (len(headers) - 1)))
+    body = tabular.xlsx_bytes(course.code, headers, rows, widths=widths)
+    return _download(body, f"attendance-{_safe_code(course)}.xlsx", XLSX_MIMETYPE)
+
+
+# --- a trainee's own attendance -------------------------------------------------------------------
+
+
+@bp.route("/my/enrollments/<int:enrollment_id>/attendance")
+@roles_required("trainee")
+def my_attendance(enrollment_id):
+    """Each held session of the course with the trainee's own mark, and the rate."""
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.user_id != current_user.id:
+        abort(404)
+    now = utcnow()
+    sessions = db.session.execute(
+        select(CourseSession, Attendance.status)
+        .outerjoin(
+            Attendance,
+            and_(
+                Attendance.session_id == CourseSession.id,
+                Attendance.enrollment_id == enrollment.id,
+            ),
+        )
+        .where(
+            CourseSession.course_id == enrollment.course_id,
+            CourseSession.cancelled_at.is_(None),
+            CourseSession.starts_at <= now,
+        )
+        .order_by(CourseSession.starts_at)
+    ).all()
+    summary = services.attendance_summary(enrollment, now)
+    threshold = services.threshold_of(enrollment.course)
+    return render_template(
+        "attendance/mine.html",
+        enrollment=enrollment,
+        course=enrollment.course,
+        sessions=sessions,
+        summary=summary,
+        threshold=threshold,
+        below=services.below_threshold(summary, threshold),
+    )

@@ -1,0 +1,554 @@
+"""Certificate pages: the public verification page (what the QR code on a certificate opens), the
+staff pages (issue a course's certificates, list and search them, revoke and re-issue one, PDF and
+ZIP downloads) and the trainee's own certificates.
+
+The rules live in ``services``; these views find the records, check who may see them and render.
+The public page shows what the certificate states (its signed claims) and never a NIK, a birth
+date or contact data.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from lms.attendance.models import Assessment
+from lms.audit.models import AuditEntry
+from lms.auth.models import User
+from lms.auth.permissions import roles_required
+from lms.catalog.models import Course
+from lms.catalog.services import course_type_of
+from lms.core.forms import apply_errors, form_status
+from lms.core.pagination import paginate
+from lms.core.search import contains
+from lms.enrollment.models import Enrollment
+from lms.errors import Conflict, InvalidInput, LmsError
+from lms.extensions import db, limiter
+
+from . import archive, badges, pdf, services
+from .forms import IssueForm, ReasonForm
+from .models import Certificate
+
+bp = Blueprint("certificates", __name__)
+
+#: what a certificate certifies, by the course type's ``certificate_kind``
+KIND_LABELS = {
+    "competence": _l("Certificate of competence"),
+    "attendance": _l("Certificate of attendance"),
+}
+#: what the audit log's certificate actions mean, for a certificate's history
+AUDIT_LABELS = {
+    "certificate.issued": _l("Issued"),
+    "certificate.revoked": _l("Revoked"),
+    "certificate.reissued": _l("Issued as a correction"),
+}
+#: the filters of the staff list
+LIST_STATUSES = ("valid", "revoked")
+ZIP_MIMETYPE = "application/zip"
+#: what a revoked certificate's holder reads instead of a download
+REVOKED_NO_DOWNLOAD = _l("This certificate was revoked: it can no longer be downloaded.")
+
+
+# --- helpers shared by the pages ---------------------------------------------------------------
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def verify_url(certificate):
+    """The absolute URL of a certificate's public verification page (the QR code's target)."""
+    return pdf.verify_url_for(certificate)
+
+
+@bp.app_template_filter("certificate_code")
+def code_groups(code):
+    """A verification code in groups of four, easier to read aloud and type: ABCD-EFGH-JKMN."""
+    code = code or ""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a certificate states, from its signed claims, ready for a page."""
+
+    serial: str
+    code: str
+    holder: str
+    course_code: str
+    course_title: str
+    type_key: str
+    kind: str | None
+    partner: str
+    starts_on: date | None
+    ends_on: date | None
+    hours: int | None
+    issued_on: date | None
+    issuer: str
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS.get(self.kind, "")
+
+
+def _day(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def facts(certificate):
+    """The :class:`Facts` of a certificate, the course title in the page's language."""
+    claims = services.claims(certificate)
+    course = claims.get("course") or {}
+    title = course.get("title") or ""
+    if str(get_locale()) == "en":
+        title = course.get("title_en") or title
+    return Facts(
+        serial=claims.get("serial") or certificate.serial,
+        code=claims.get("code") or certificate.code,
+        holder=claims.get("holder") or "",
+        course_code=course.get("code") or "",
+        course_title=title,
+        type_key=course.get("type") or "",
+        kind=course.get("kind"),
+        partner=claims.get("partner") or "",
+        starts_on=_day(claims.get("starts_on")),
+        ends_on=_day(claims.get("ends_on")),
+        hours=claims.get("hours"),
+        issued_on=_day(claims.get("issued_on")),
+        issuer=claims.get("issuer") or "",
+    )
+
+
+def _attachment(body, mimetype, name):
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def _pdf_response(certificate):
+    """The certificate's PDF, rendered from the record (the same bytes every time)."""
+    body = pdf.render(certificate, verify_url(certificate))
+    return _attachment(body, "application/pdf", pdf.file_name(certificate))
+
+
+def _replacement(certificate):
+    """The certificate that replaced this one after a correction, or None."""
+    if certificate.replaced_by_id is None:
+        return None
+    return db.session.get(Certificate, certificate.replaced_by_id)
+
+
+def _predecessor(certificate):
+    """The certificate this one replaced after a correction, or None."""
+    return db.session.scalar(
+        select(Certificate).where(Certificate.replaced_by_id == certificate.id)
+    )
+
+
+# --- public verification -----------------------------------------------------------------------
+
+
+def _verify_limit():
+    """Read at request time, so that the setting (or a test) can change it."""
+    return current_app.config["VERIFY_RATE_LIMIT"]
+
+
+def _no_store(response):
+    """A verification must be fresh (a revocation shows at once) and stays out of search engines."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _clean_code(text):
+    return re.sub(r"[\s-]+", "", text or "").upper()[:64]
+
+
+@bp.route("/verify")
+def verify():
+    """A box to type the code printed on a certificate; a code given goes to its page."""
+    raw = request.args.get("code")
+    if raw is not None:
+        code = _clean_code(raw)
+        if code:
+            return redirect(url_for(".verify_page", code=code))
+        return _no_store(
+            Response(
+                render_template(
+                    "certificates/verify.html", error=_("Type the code printed on the certificate.")
+                ),
+                400,
+            )
+        )
+    return _no_store(Response(render_template("certificates/verify.html")))
+
+
+@bp.route("/verify/<code>")
+@limiter.limit(_verify_limit)
+def verify_page(code):
+    """The public verification of one certificate: valid or revoked, what it states, whether its
+    signature holds. An unknown code is a 404 (no hint whether it is close to a real one)."""
+    certificate = services.get_by_code(code)
+    if certificate is None:
+        page = render_template("certificates/verify.html", not_found=_clean_code(code)[:32])
+        return _no_store(Response(page, 404))
+    page = render_template(
+        "certificates/verify.html",
+        certificate=certificate,
+        facts=facts(certificate),
+        signature_valid=services.signature_valid(certificate),
+        replacement=_replacement(certificate),
+    )
+    return _no_store(Response(page))
+
+
+@bp.errorhandler(429)
+def too_many(error):
+    """Too many verifications from one address: the box again, and how long to wait."""
+    page = render_template("certificates/verify.html", limited=True)
+    return _no_store(Response(page, 429))
+
+
+# --- staff: a course's certificates ------------------------------------------------------------
+
+
+def _course_or_404(course_id):
+    return db.get_or_404(Course, course_id)
+
+
+def _render_course(course, form=None, error=None, code=200):
+    """The issuing page: every trainee on the roster, eligible or why not, and their certificate."""
+    candidates = services.course_candidates(course)
+    ids = [c.enrollment.id for c in candidates]
+    assessments = {}
+    if ids:
+        assessments = {
+            a.enrollment_id: a
+            for a in db.session.scalars(select(Assessment).where(Assessment.enrollment_id.in_(ids)))
+        }
+    course_type = course_type_of(course)
+    ready = [c for c in candidates if c.decision.eligible and c.certificate is None]
+    issued = [c for c in candidates if c.certificate is not None]
+    form = form or IssueForm(formdata=None)
+    return render_template(
+        "certificates/course.html",
+        course=course,
+        course_type=course_type,
+        threshold=course_type.threshold_for(course) if course_type else None,
+        pass_mark=course_type.pass_mark_for(course) if course_type else None,
+        candidates=candidates,
+        assessments=assessments,
+        ready=len(ready),
+        issued=len(issued),
+        not_eligible=sum(
+            1 for c in candidates if not c.decision.eligible and c.certificate is None
+        ),
+        form=form,
+        ticked=set(form.ids.data or []),
+        error=error,
+    ), code
+
+
+@bp.route("/manage/courses/<int:course_id>/certificates")
+@roles_required("staff")
+def course(course_id):
+    """Who of a course's trainees may get a certificate, why not, and who has one."""
+    return _render_course(_course_or_404(course_id))
+
+
+def _skipped_text(skipped):
+    """ "Name: reason; reason" for each enrolment the service did not issue to."""
+    parts = []
+    for enrollment_id, reasons in skipped:
+        enrollment = db.session.get(Enrollment, enrollment_id)
+        name = enrollment.user.name if enrollment is not None else f"#{enrollment_id}"
+        parts.append(f"{name}: {'; '.join(str(r) for r in reasons)}")
+    return " ".join(parts)
+
+
+@bp.route("/manage/courses/<int:course_id>/certificates/issue", methods=["POST"])
+@roles_required("staff")
+def issue(course_id):
+    """Issue to every eligible trainee, or to the ticked ones, in one transaction."""
+    course = _course_or_404(course_id)
+    form = IssueForm()
+    if not form.validate_on_submit():
+        return _render_course(course, form, code=400)
+    ids = None if form.action.data == "all" else form.ids.data
+    try:
+        issued, skipped = services.issue(course, _actor(), ids)
+    except LmsError as exc:
+        db.session.rollback()
+        return _render_course(course, form, error=str(exc.message), code=exc.status)
+    if ids is not None and not issued:
+        # nothing to write: say why, on the page, next to the ticks
+        error = _("No certificate was issued.") + " " + _skipped_text(skipped)
+        db.session.rollback()
+        return _render_course(course, form, error=error, code=400)
+    skipped_text = _skipped_text(skipped) if ids is not None else ""
+    db.session.commit()
+    if issued:
+        flash(
+            ngettext("%(num)s certificate issued.", "%(num)s certificates issued.", len(issued)),
+            "success",
+        )
+    else:
+        flash(_("No trainee is eligible for a new certificate."), "info")
+    if skipped_text:
+        flash(_("Not issued: %(who)s", who=skipped_text), "warning")
+    return redirect(url_for(".course", course_id=course.id))
+
+
+@bp.route("/manage/courses/<int:course_id>/certificates.zip")
+@roles_required("staff")
+def course_zip(course_id):
+    """Every valid certificate of a course as PDFs in one ZIP."""
+    course = _course_or_404(course_id)
+    certificates = archive.valid_certificates(course)
+    if not certificates:
+        flash(_("This course has no certificate to download yet."), "info")
+        return redirect(url_for(".course", course_id=course.id))
+    body = archive.course_zip(course, certificates, verify_url)
+    return _attachment(body, ZIP_MIMETYPE, archive.zip_name(course))
+
+
+# --- staff: every certificate ------------------------------------------------------------------
+
+
+def _list_filters(args):
+    status = args.get("status")
+    status = status if status in LIST_STATUSES else None
+    q = (args.get("q") or "").strip()[:100]
+    course_id = args.get("course", type=int)
+    course = db.session.get(Course, course_id) if course_id and 0 < course_id < 2**31 else None
+    return status, q, course
+
+
+@bp.route("/manage/certificates")
+@roles_required("staff")
+def index():
+    """Every certificate, newest first: search by serial, code or holder; valid or revoked."""
+    status, q, course = _list_filters(request.args)
+    query = (
+        select(Certificate)
+        .join(Enrollment, Enrollment.id == Certificate.enrollment_id)
+        .join(User, User.id == Enrollment.user_id)
+        .join(Course, Course.id == Enrollment.course_id)
+        .options(
+            contains_eager(Certificate.enrollment).contains_eager(Enrollment.user),
+            contains_eager(Certificate.enrollment).contains_eager(Enrollment.course),
+        )
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
+    if status == "valid":
+        query = query.where(Certificate.revoked_at.is_(None))
+    elif status == "revoked":
+        query = query.where(Certificate.revoked_at.is_not(None))
+    if course is not None:
+        query = query.where(Enrollment.course_id == course.id)
+    if q:
+        query = query.where(
+            contains((Certificate.serial, User.name), q) | (Certificate.code == _clean_code(q))
+        )
+    return render_template(
+        "certificates/index.html",
+        page=paginate(query),
+        status=status,
+        q=q,
+        course=course,
+        statuses=(("valid", _("Valid")), ("revoked", _("Revoked"))),
+    )
+
+
+def _certificate_or_404(certificate_id):
+    certificate = db.session.get(
+        Certificate, certificate_id, options=[joinedload(Certificate.enrollment)]
+    )
+    if certificate is None:
+        abort(404)
+    return certificate
+
+
+def _render_detail(certificate, revoke_form=None, reissue_form=None, error=None, code=200):
+    enrollment = certificate.enrollment
+    history = db.session.scalars(
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.actor))
+        .where(AuditEntry.object_type == "certificate", AuditEntry.object_id == certificate.id)
+        .order_by(AuditEntry.at, AuditEntry.id)
+    ).all()
+    return render_template(
+        "certificates/detail.html",
+        certificate=certificate,
+        facts=facts(certificate),
+        enrollment=enrollment,
+        course=enrollment.course,
+        issued_by=db.session.get(User, certificate.issued_by_id)
+        if certificate.issued_by_id
+        else None,
+        revoked_by=db.session.get(User, certificate.revoked_by_id)
+        if certificate.revoked_by_id
+        else None,
+        replacement=_replacement(certificate),
+        predecessor=_predecessor(certificate),
+        signature_valid=services.signature_valid(certificate),
+        verify_link=verify_url(certificate),
+        revoke_form=revoke_form or ReasonForm(formdata=None),
+        reissue_form=reissue_form or ReasonForm(formdata=None),
+        history=history,
+        audit_labels=AUDIT_LABELS,
+        error=error,
+    ), code
+
+
+@bp.route("/manage/certificates/<int:certificate_id>")
+@roles_required("staff")
+def detail(certificate_id):
+    """One certificate: what it states, its status, its history; revoke or re-issue it."""
+    return _render_detail(_certificate_or_404(certificate_id))
+
+
+def _refused(certificate, exc, revoke_form=None, reissue_form=None):
+    """Re-render the certificate page with a service's refusal next to the form that caused it."""
+    db.session.rollback()
+    form = revoke_form or reissue_form
+    if isinstance(exc, InvalidInput) and exc.fields:
+        apply_errors(form, exc)
+        error = None if "reason" in exc.fields else str(exc.message)
+    else:
+        error = str(exc.message)
+    certificate = _certificate_or_404(certificate.id)
+    return _render_detail(certificate, revoke_form, reissue_form, error=error, code=exc.status)
+
+
+@bp.route("/manage/certificates/<int:certificate_id>/revoke", methods=["POST"])
+@roles_required("staff")
+def revoke(certificate_id):
+    """Revoke a certificate; the reason is required (it stays verifiable as revoked)."""
+    certificate = _certificate_or_404(certificate_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _render_detail(certificate, revoke_form=form, code=form_status(form))
+    try:
+        services.revoke(certificate, _actor(), form.reason.data)
+    except LmsError as exc:
+        return _refused(certificate, exc, revoke_form=form)
+    serial = certificate.serial
+    db.session.commit()
+    flash(_("Certificate %(serial)s is revoked.", serial=serial), "success")
+    return redirect(url_for(".detail", certificate_id=certificate_id))
+
+
+@bp.route("/manage/certificates/<int:certificate_id>/reissue", methods=["POST"])
+@roles_required("staff")
+def reissue(certificate_id):
+    """Revoke a certificate after a correction and issue its replacement, linked to it."""
+    certificate = _certificate_or_404(certificate_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _render_detail(certificate, reissue_form=form, code=form_status(form))
+    try:
+        new = services.reissue(certificate, _actor(), form.reason.data)
+    except LmsError as exc:
+        return _refused(certificate, exc, reissue_form=form)
+    old_serial, new_serial, new_id = certificate.serial, new.serial, new.id
+    db.session.commit()
+    flash(
+        _(
+            "Certificate %(old)s is revoked and replaced by %(new)s.",
+            old=old_serial,
+            new=new_serial,
+        ),
+        "success",
+    )
+    return redirect(url_for(".detail", certificate_id=new_id))
+
+
+@bp.route("/manage/certificates/<int:certificate_id>/pdf")
+@roles_required("staff")
+def download_pdf(certificate_id):
+    """A certificate's PDF, valid or revoked (for the record)."""
+    return _pdf_response(_certificate_or_404(certificate_id))
+
+
+# --- the trainee's own certificates ------------------------------------------------------------
+
+
+def _own_certificate_or_404(certificate_id):
+    """The trainee's own certificate; someone else's is a 404 (its existence is not revealed)."""
+    certificate = db.session.get(
+        Certificate, certificate_id, options=[joinedload(Certificate.enrollment)]
+    )
+    if certificate is None or certificate.enrollment.user_id != current_user.id:
+        abort(404)
+    return certificate
+
+
+def _own_valid_certificate_or_404(certificate_id):
+    certificate = _own_certificate_or_404(certificate_id)
+    if certificate.revoked_at is not None:
+        raise Conflict(REVOKED_NO_DOWNLOAD, code="revoked")
+    return certificate
+
+
+@bp.route("/my/certificates")
+@roles_required("trainee")
+def mine():
+    """The trainee's certificates, valid and revoked, newest first, with their downloads."""
+    certificates = db.session.scalars(
+        select(Certificate)
+        .join(Enrollment, Enrollment.id == Certificate.enrollment_id)
+        .options(contains_eager(Certificate.enrollment).joinedload(Enrollment.course))
+        .where(Enrollment.user_id == current_user.id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    ).all()
+    by_id = {c.id: c for c in certificates}
+    return render_template(
+        "certificates/mine.html",
+        certificates=[(c, facts(c)) for c in certificates],
+        by_id=by_id,
+    )
+
+
+@bp.route("/my/certificates/<int:certificate_id>/pdf")
+@roles_required("trainee")
+def my_pdf(certificate_id):
+    """The trainee's own certificate as PDF (a valid one)."""
+    return _pdf_response(_own_valid_certificate_or_404(certificate_id))
+
+
+@bp.route("/my/certificates/<int:certificate_id>/credential")
+@roles_required("trainee")
+def my_credential(certificate_id):
+    """The trainee's own certificate as an Open Badges 3.0 credential (a VC-JWT), for a wallet."""
+    certificate = _own_valid_certificate_or_404(certificate_id)
+    token = badges.credential_jwt(certificate)
+    name = pdf.file_name(certificate).removesuffix(".pdf") + ".jwt"
+    response = _attachment(token, "text/plain", name)
+    response.charset = "utf-8"
+    return response

@@ -1,0 +1,1 @@
+"""Exports of the office's records (trainees, courses, enrolments, attendance, certificates)."""

@@ -1,0 +1,75 @@
+"""Staff pages: the exports (trainees, courses, enrolments, attendance, certificates) as CSV or
+XLSX, with the filters of the lists. The CSV is streamed as it is written; the XLSX is written
+to a temporary file and sent from there. The queries and columns live in ``services``.
+"""
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_babel import get_locale
+
+from lms.auth.models import TARGET_GROUP_LABELS
+from lms.auth.permissions import roles_required
+from lms.catalog.models import COURSE_STATUS_LABELS
+from lms.enrollment.models import ENROLLMENT_STATUS_LABELS
+from lms.extensions import course_types
+
+from . import services
+
+bp = Blueprint("exports", __name__, url_prefix="/exports")
+
+
+@bp.route("/")
+@roles_required("staff")
+def index():
+    """Every export with its filters and a CSV and an XLSX button."""
+    return render_template(
+        "exports/index.html",
+        datasets=services.DATASETS,
+        target_groups=list(TARGET_GROUP_LABELS.items()),
+        types=course_types.choices(get_locale()),
+        course_statuses=list(COURSE_STATUS_LABELS.items()),
+        enrollment_statuses=list(ENROLLMENT_STATUS_LABELS.items()),
+        **services.choices(),
+    )
+
+
+@bp.route("/<key>.csv")
+@roles_required("staff")
+def download_csv(key):
+    """An export as CSV (UTF-8), streamed; the query string holds the filters."""
+    services.dataset(key)
+    filters = services.filters_from(key, request.args)
+    name = services.file_name(key, filters, "csv")
+    return Response(
+        stream_with_context(services.csv_chunks(key, filters)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/<key>.xlsx")
+@roles_required("staff")
+def download_xlsx(key):
+    """An export as an Excel workbook, written to a temporary file and sent from it."""
+    services.dataset(key)
+    filters = services.filters_from(key, request.args)
+    out = services.xlsx_file(key, filters)
+    size = out.seek(0, 2)
+    out.seek(0)
+    name = services.file_name(key, filters, "xlsx")
+    response = Response(
+        _blocks(out),
+        mimetype=services.XLSX_MIMETYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        direct_passthrough=True,
+    )
+    response.content_length = size
+    return response
+
+
+def _blocks(out, size=64 * 1024):
+    """The file's content in blocks; the file is closed when sent, or when the client leaves."""
+    try:
+        while block := out.read(size):
+            yield block
+    finally:
+        out.close()

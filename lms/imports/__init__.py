@@ -1,0 +1,1 @@
+"""Bulk import of trainees from CSV or XLSX files (staff page and command line)."""

@@ -1,0 +1,167 @@
+"""Staff pages: import trainees from a CSV or XLSX file (dry run, then all or nothing), and the
+template to fill in. The rules live in ``services``; the command line uses the same ones.
+
+The file travels from the dry run to the import inside the page (compressed, in a hidden field),
+so that no server keeps it between two requests; the import checks it all over again.
+"""
+
+import base64
+import binascii
+import io
+import zlib
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
+from wtforms import HiddenField, StringField, SubmitField
+from wtforms.validators import Length, Optional
+
+from lms.auth.permissions import roles_required
+from lms.core.forms import LmsForm
+from lms.errors import LmsError
+from lms.extensions import db
+
+from . import services
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: most bytes a file carried from the dry run may unpack to
+PAYLOAD_MAX = 32 * 1024 * 1024
+#: rows of each kind listed on the page (every rejected row is always listed)
+SHOWN = 2000
+
+
+class ImportForm(LmsForm):
+    """Upload a file of trainees; optionally enrol them all in a course."""
+
+    file = FileField(
+        _l("File of trainees (CSV or XLSX)"), render_kw={"accept": ".csv,.xlsx,text/csv"}
+    )
+    course = StringField(
+        _l("Enrol every trainee of the file in the course (code, optional)"),
+        validators=[Optional(), Length(max=40)],
+        render_kw={"list": "course-codes", "autocomplete": "off"},
+    )
+    #: the file of a dry run, compressed (zlib) and base64-encoded
+    payload = HiddenField()
+    filename = HiddenField()
+    check = SubmitField(_l("Check the file (dry run)"))
+    run = SubmitField(_l("Import"))
+
+
+def _pack(data):
+    return base64.b64encode(zlib.compress(data, 6)).decode("ascii")
+
+
+def _unpack(text):
+    """The file carried by a dry-run page, or None if the text is not one."""
+    try:
+        packed = base64.b64decode(text, validate=True)
+        unpacker = zlib.decompressobj()
+        data = unpacker.decompress(packed, PAYLOAD_MAX)
+    except (binascii.Error, ValueError, zlib.error):
+        return None
+    return None if unpacker.unconsumed_tail else data
+
+
+def _source(form):
+    """(file name, bytes) of the upload or of the dry run's file; None when there is none."""
+    upload = form.file.data
+    if upload is not None and getattr(upload, "filename", ""):
+        return upload.filename, upload.read()
+    if form.payload.data:
+        data = _unpack(form.payload.data)
+        if data is not None:
+            return form.filename.data or "", data
+    return None
+
+
+def _render(form, plan=None, payload=None, status=200):
+    shown = {}
+    if plan is not None:
+        for action in services.ACTIONS:
+            rows = [r for r in plan.rows if r.action == action]
+            shown[action] = rows if action == services.REJECT else rows[:SHOWN]
+    return render_template(
+        "imports/trainees.html",
+        form=form,
+        plan=plan,
+        shown=shown,
+        shown_max=SHOWN,
+        payload=payload,
+        columns=services.COLUMNS,
+        column_help=services.COLUMN_HELP,
+        course_codes=services.open_course_codes(),
+    ), status
+
+
+@bp.route("/trainees", methods=["GET", "POST"])
+@roles_required("staff")
+def trainees():
+    """The import page: upload, dry run (every row's outcome), then the import, all or nothing."""
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _render(form, status=400 if form.is_submitted() else 200)
+    source = _source(form)
+    if source is None:
+        form.file.errors = [_("Choose a CSV or XLSX file.")]
+        return _render(form, status=400)
+    name, data = source
+    try:
+        course = services.find_course(form.course.data) if form.course.data else None
+        rows = services.read_rows(FileStorage(io.BytesIO(data), filename=name))
+    except LmsError as exc:
+        db.session.rollback()
+        form.course.errors = [str(m) for m in exc.fields.get("course", [])]
+        form.file.errors = [str(m) for m in exc.fields.get("file", [])]
+        return _render(form, status=exc.status)
+    plan = services.plan_import(rows, course)
+    status = 400 if form.run.data else 200
+    if form.run.data and not plan.rejected:
+        try:
+            result = services.apply_plan(plan, actor=current_user._get_current_object())
+        except LmsError as exc:
+            # something changed since the check (an e-mail taken, a course filled up): nothing
+            # was written; show the file as it stands now
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+            plan, status = services.plan_import(rows, course), exc.status
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Import done: %(created)s created, %(updated)s updated, "
+                    "%(unchanged)s unchanged, %(enrolled)s enrolled.",
+                    created=result.created,
+                    updated=result.updated,
+                    unchanged=result.unchanged,
+                    enrolled=result.enrolled,
+                ),
+                "success",
+            )
+            return redirect(url_for(".trainees"))
+    elif form.run.data:
+        flash(_("Nothing was imported: correct the rejected rows and try again."), "danger")
+    db.session.rollback()  # a dry run writes nothing
+    payload = _pack(data) if not plan.rejected and plan.changes_anything else None
+    form.filename.data = name
+    return _render(form, plan, payload, status=status)
+
+
+@bp.route("/trainees/template.<any(csv, xlsx):extension>")
+@roles_required("staff")
+def template(extension):
+    """The file to fill in: the header row of the import's columns (XLSX: with a help sheet)."""
+    if extension == "csv":
+        body, mimetype = services.template_csv(), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = services.template_xlsx(), XLSX_MIMETYPE
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="latih-trainees.{extension}"'},
+    )

@@ -1,0 +1,106 @@
+"""Staff pages: the annual report (with its charts, print layout, XLSX and PDF) and the partner
+report for MoU evaluation. The figures come from :mod:`lms.reports.services`; the tables and the
+files from :mod:`lms.reports.exports`; the charts from :mod:`lms.reports.charts`."""
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from lms.auth.permissions import roles_required
+from lms.core.time import local_today
+
+from . import charts, exports, services
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@bp.context_processor
+def _helpers():
+    """How the report templates format a figure (as the PDF does) and colour a legend."""
+    return {
+        "format_value": exports.format_value,
+        "is_rate": exports.is_rate,
+        "chart_colors": charts.COLORS,
+    }
+
+
+def _year():
+    """The year of ``?year=``: the current one when not given; a bad value is a 400."""
+    raw = request.args.get("year")
+    if raw is None or not raw.strip():
+        return local_today().year
+    return services.parse_year(raw)
+
+
+def _years(year):
+    """The years to choose from: those with courses, the current one, and the one shown."""
+    return sorted(set(services.report_years()) | {year}, reverse=True)
+
+
+def _download(body, name, mimetype):
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.route("/")
+@roles_required("staff")
+def index():
+    return redirect(url_for("reports.annual"))
+
+
+@bp.route("/annual")
+@roles_required("staff")
+def annual():
+    year = _year()
+    report = services.annual_report(year)
+    sections = exports.annual_sections(report)
+    return render_template(
+        "reports/annual.html",
+        year=year,
+        years=_years(year),
+        report=report,
+        sections=sections,
+        charts=charts.annual_charts(sections),
+    )
+
+
+@bp.route("/annual.xlsx")
+@roles_required("staff")
+def annual_xlsx():
+    year = _year()
+    body = exports.annual_xlsx(services.annual_report(year))
+    return _download(body, f"annual-report-{year}.xlsx", exports.XLSX_MIMETYPE)
+
+
+@bp.route("/annual.pdf")
+@roles_required("staff")
+def annual_pdf():
+    year = _year()
+    body = exports.annual_pdf(services.annual_report(year))
+    return _download(body, f"annual-report-{year}.pdf", exports.PDF_MIMETYPE)
+
+
+@bp.route("/partners")
+@roles_required("staff")
+def partners():
+    year = _year()
+    section = exports.partner_section(services.partner_report(year))
+    return render_template(
+        "reports/partners.html",
+        year=year,
+        years=_years(year),
+        section=section,
+        chart=charts.annual_charts([section]).get(section.key),
+    )
+
+
+@bp.route("/partners.xlsx")
+@roles_required("staff")
+def partners_xlsx():
+    year = _year()
+    body = exports.partner_xlsx(services.partner_report(year), year)
+    return _download(body, f"partner-report-{year}.xlsx", exports.XLSX_MIMETYPE)

@@ -1,0 +1,438 @@
+"""Exports: only staff reach them; each takes its list's filters; the trainee export has the import
+template's columns and imports back without a change; formulas stay text; and a 100,000-row
+export is streamed, never built in memory."""
+
+import contextlib
+import csv
+import ctypes
+import gc
+import io
+import os
+import threading
+import time
+import tracemalloc
+import zipfile
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import insert
+
+from lms.attendance.models import Attendance
+from lms.auth.models import User
+from lms.certificates.models import Certificate
+from lms.core.types import utcnow
+from lms.enrollment import services as enrollment_services
+from lms.exports import services as exports
+from lms.extensions import db
+from lms.imports import services as imports
+
+ROLES = [None, "trainee", "trainer", "staff", "admin"]
+EXPECTED = {None: 302, "trainee": 403, "trainer": 403, "staff": 200, "admin": 200}
+KEYS = ("trainees", "courses", "enrollments", "attendance", "certificates")
+MB = 1024 * 1024
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def read_csv(response):
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def read_xlsx(response):
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype == exports.XLSX_MIMETYPE
+    assert int(response.headers["Content-Length"]) == len(response.data)
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def column(rows, name):
+    index = rows[0].index(name)
+    return [row[index] for row in rows[1:]]
+
+
+@pytest.fixture
+def staff(client, login, dummy_staff):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login(dummy_staff)
+    return dummy_staff
+
+
+@pytest.fixture
+def trainees(create_user):
+    """Trainees of several regencies and groups (the first from the fixture's defaults)."""
+    return [
+        create_user("trainee", name="Ani Susanti"),  # Lampung Timur, cpmi
+        create_user(
+            "trainee",
+            name="Budi Santoso",
+            regency_code="18.02",
+            target_group="family",
+            gender="male",
+        ),
+        create_user("trainee", name="Citra Maharani", target_group="purna_pmi"),
+        create_user("trainee", name="Dedi Hidayat", profile=False),  # made by staff: no profile
+    ]
+
+
+# --- access --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_export_pages_by_role(client, login, users_by_role, role):
+    if role is not None:
+        login(users_by_role[role])
+    paths = ["/exports/"] + [f"/exports/{key}.{ext}" for key in KEYS for ext in ("csv", "xlsx")]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == EXPECTED[role], path
+        if role is None:
+            assert response.location.startswith("/login?next="), path
+
+
+def test_unknown_exports_and_courses_are_not_found(client, staff):
+    assert client.get("/exports/passwords.csv").status_code == 404
+    assert client.get("/exports/enrollments.csv?course=NO-SUCH").status_code == 404
+    assert client.get("/exports/certificates.xlsx?course=NO-SUCH").status_code == 404
+
+
+def test_the_page_lists_every_export(client, staff, create_course):
+    course = create_course()
+    page = client.get("/exports/").get_data(as_text=True)
+    for key in KEYS:
+        assert f'data-testid="export-{key}-csv"' in page
+        assert f'data-testid="export-{key}-xlsx"' in page
+    assert f'<option value="{course.code}">' in page
+
+
+# --- trainees ------------------------------------------------------------------------------
+
+
+def test_trainee_export_has_the_template_columns(client, staff, trainees):
+    rows = read_csv(client.get("/exports/trainees.csv"))
+    assert rows[0] == list(imports.COLUMNS)
+    assert column(rows, "name") == ["Ani Susanti", "Budi Santoso", "Citra Maharani", "Dedi Hidayat"]
+    ani = trainees[0]
+    assert rows[1] == [
+        ani.name,
+        ani.email,
+        ani.nik,
+        "1995-05-17",
+        "female",
+        ani.phone,
+        "Lampung Timur",
+        "cpmi",
+    ]
+    assert rows[4][2:] == ["", "", "", "", "", ""]
+    sheet = read_xlsx(client.get("/exports/trainees.xlsx"))
+    assert sheet[0] == list(imports.COLUMNS)
+    assert sheet[1][:3] == [ani.name, ani.email, ani.nik]  # the NIK stays text
+    assert sheet[1][3].date() == date(1995, 5, 17)
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("regency=18.02", ["Budi Santoso"]),
+        ("regency=18.07&target_group=cpmi", ["Ani Susanti"]),
+        ("target_group=purna_pmi", ["Citra Maharani"]),
+        ("q=maharani", ["Citra Maharani"]),
+        ("regency=99.99&target_group=pirate", None),  # unknown values mean "all", as in lists
+    ],
+)
+def test_trainee_export_filters(client, staff, trainees, query, names):
+    rows = read_csv(client.get(f"/exports/trainees.csv?{query}"))
+    everyone = ["Ani Susanti", "Budi Santoso", "Citra Maharani", "Dedi Hidayat"]
+    assert column(rows, "name") == (names or everyone)
+    sheet = read_xlsx(client.get(f"/exports/trainees.xlsx?{query}"))
+    assert column(sheet, "name") == (names or everyone)
+
+
+def test_trainee_export_finds_a_nik(client, staff, trainees):
+    rows = read_csv(client.get(f"/exports/trainees.csv?q={trainees[1].nik}"))
+    assert column(rows, "name") == ["Budi Santoso"]
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_an_export_imports_back_without_a_change(client, staff, trainees, extension):
+    response = client.get(f"/exports/trainees.{extension}")
+    assert response.status_code == 200
+    rows = imports.read_rows(imports_upload(response.data, f"trainees.{extension}"))
+    plan = imports.plan_import(rows)
+    assert [(r.action, r.errors) for r in plan.rows] == [("unchanged", [])] * 4
+    assert {r.user.id for r in plan.rows} == {t.id for t in trainees}
+
+
+def imports_upload(data, name):
+    from werkzeug.datastructures import FileStorage
+
+    return FileStorage(io.BytesIO(data), filename=name)
+
+
+def test_formulas_stay_text(client, staff, create_user):
+    create_user("trainee", name='=HYPERLINK("http://evil.example","klik")')
+    rows = read_csv(client.get("/exports/trainees.csv"))
+    assert rows[1][0].startswith("'=")
+    assert rows[1][5].startswith("+62")
+    response = client.get("/exports/trainees.xlsx")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet["A2"].data_type == "s"
+    assert sheet["A2"].value.startswith("=HYPERLINK")
+
+
+# --- courses, enrolments, attendance, certificates -----------------------------------------
+
+
+def test_course_export_filters(client, staff, create_course, create_partner):
+    today = date.today()
+    partner = create_partner(name="LPK Bahasa", mou_valid_until=today + timedelta(days=900))
+    language = create_course("language", partner=partner, code="BHS-1")
+    next_year = create_course(
+        "language",
+        partner=partner,
+        code="BHS-2",
+        starts_on=date(today.year + 1, 2, 1),
+        ends_on=date(today.year + 1, 3, 1),
+    )
+    create_course("hospitality", code="HOS-1", status="draft")
+    rows = read_csv(client.get("/exports/courses.csv"))
+    assert rows[0] == list(exports.COURSE_COLUMNS)
+    assert sorted(column(rows, "code")) == ["BHS-1", "BHS-2", "HOS-1"]
+    assert column(read_csv(client.get("/exports/courses.csv?type=language")), "code") == [
+        "BHS-2",
+        "BHS-1",
+    ]
+    rows = read_csv(client.get(f"/exports/courses.csv?partner={partner.id}&year={today.year + 1}"))
+    assert column(rows, "code") == ["BHS-2"]
+    assert column(rows, "partner") == ["LPK Bahasa"]
+    assert column(read_csv(client.get("/exports/courses.csv?status=draft")), "code") == ["HOS-1"]
+    sheet = read_xlsx(client.get("/exports/courses.xlsx?q=bhs-1"))
+    assert column(sheet, "code") == ["BHS-1"]
+    assert column(sheet, "starts_on")[0].date() == language.starts_on
+    assert next_year.code == "BHS-2"
+
+
+def test_enrollment_export_by_course_and_status(client, staff, classroom, create_user):
+    course = classroom.course
+    enrollment_services.cancel(classroom.enrollments[2], staff, reason="Pindah kerja")
+    db.session.commit()
+    rows = read_csv(client.get(f"/exports/enrollments.csv?course={course.code}"))
+    assert rows[0] == list(exports.ENROLLMENT_COLUMNS)
+    assert len(rows) == 4
+    assert set(column(rows, "course_code")) == {course.code}
+    assert sorted(column(rows, "status")) == ["cancelled", "enrolled", "enrolled"]
+    everything = read_csv(client.get("/exports/enrollments.csv"))
+    assert len(everything) == 5  # the outsider's enrolment in another course too
+    rows = read_csv(client.get(f"/exports/enrollments.csv?course={course.code}&status=cancelled"))
+    assert column(rows, "reason") == ["Pindah kerja"]
+    sheet = read_xlsx(client.get(f"/exports/enrollments.xlsx?course={course.code}&status=enrolled"))
+    assert column(sheet, "name") == sorted(t.name for t in classroom.trainees[:2])
+
+
+def test_attendance_export_by_course(client, staff, classroom, add_meeting, make_classroom):
+    meeting = add_meeting(classroom.course, day=0, topic="Tata graha")
+    statuses = ("present", "late", "absent")
+    for enrollment, status in zip(classroom.enrollments, statuses, strict=True):
+        db.session.add(
+            Attendance(
+                session_id=meeting.id,
+                enrollment_id=enrollment.id,
+                status=status,
+                marked_by_id=classroom.trainer.id,
+                source="trainer",
+            )
+        )
+    other = make_classroom(1)
+    other_meeting = add_meeting(other.course, day=0)
+    db.session.add(
+        Attendance(session_id=other_meeting.id, enrollment_id=other.enrollment.id, status="present")
+    )
+    db.session.commit()
+    rows = read_csv(client.get(f"/exports/attendance.csv?course={classroom.course.code}"))
+    assert rows[0] == list(exports.ATTENDANCE_COLUMNS)
+    assert sorted(column(rows, "status")) == sorted(statuses)
+    assert set(column(rows, "topic")) == {"Tata graha"}
+    assert set(column(rows, "marked_by")) == {"Dewi Lestari"}
+    assert column(rows, "session_starts_at_wib")[0].endswith("08:00")
+    assert len(read_csv(client.get("/exports/attendance.csv"))) == 5
+    sheet = read_xlsx(client.get(f"/exports/attendance.xlsx?course={other.course.code}"))
+    assert column(sheet, "status") == ["present"]
+
+
+def test_certificate_export_by_course_and_status(client, staff, classroom):
+    for n, enrollment in enumerate(classroom.enrollments[:2], start=1):
+        db.session.add(
+            Certificate(
+                enrollment_id=enrollment.id,
+                serial=f"LPG/HOS/2026/{n:05d}",
+                code=f"code{n}",
+                issued_by_id=staff.id,
+                claims="{}",
+                signature="-",
+                key_id="k1",
+                revoked_at=utcnow() if n == 2 else None,
+                revoked_reason="Salah nama" if n == 2 else None,
+            )
+        )
+    db.session.commit()
+    url = f"/exports/certificates.csv?course={classroom.course.code}"
+    rows = read_csv(client.get(url))
+    assert rows[0] == list(exports.CERTIFICATE_COLUMNS)
+    assert column(rows, "serial") == ["LPG/HOS/2026/00001", "LPG/HOS/2026/00002"]
+    assert column(rows, "status") == ["valid", "revoked"]
+    assert column(rows, "issued_by") == [staff.name, staff.name]
+    assert column(read_csv(client.get(url + "&status=revoked")), "revoked_reason") == ["Salah nama"]
+    sheet = read_xlsx(client.get(url.replace(".csv", ".xlsx") + "&status=valid"))
+    assert column(sheet, "serial") == ["LPG/HOS/2026/00001"]
+
+
+# --- a 100,000-row export ------------------------------------------------------------------
+
+
+def _nik(i):
+    """A structurally valid NIK, unique for i < 279,972."""
+    serial, rest = 1 + i % 9999, i // 9999
+    return f"1807{1 + rest % 28:02d}{1 + rest % 28:02d}0595{serial:04d}"
+
+
+def insert_trainees(n):
+    """n trainees with a full profile, inserted with one executemany (SQLAlchemy core)."""
+    now = utcnow()
+    db.session.execute(
+        insert(User.__table__),
+        [
+            {
+                "email": f"peserta{i}@example.org",
+                "password_hash": "!",
+                "name": f"Peserta {i:06d}",
+                "role": "trainee",
+                "active": True,
+                "session_version": 1,
+                "created_at": now,
+                "nik": _nik(i),
+                "birth_date": date(1995, 5, 17),
+                "gender": "female",
+                "phone": f"+62812{i:08d}",
+                "regency_code": "18.07",
+                "target_group": "cpmi",
+            }
+            for i in range(n)
+        ],
+    )
+    db.session.commit()
+    gc.collect()
+    _trim()
+
+
+def _trim():
+    """Give freed heap memory back to the system (glibc), so that RSS shows what is in use."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+class PeakRss:
+    """Samples the resident memory of this process in a thread; ``growth`` is the peak over the
+    value at the start. Unlike tracemalloc it sees C allocations (SQLite, zlib) and costs nothing."""
+
+    def __init__(self, interval=0.005):
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+
+    @staticmethod
+    def rss():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss())
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self.start = self.peak = self.rss()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.rss())
+
+    @property
+    def growth(self):
+        return self.peak - self.start
+
+
+def check_xlsx(out, n):
+    """The workbook holds the header and n rows, the last one included."""
+    with out, zipfile.ZipFile(out) as workbook:
+        sheet = workbook.read("xl/worksheets/sheet1.xml")
+    assert sheet.count(b"<row ") == n + 1
+    assert f"Peserta {n - 1:06d}".encode() in sheet
+    return len(sheet)
+
+
+N = 100_000
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads /proc (Linux)")
+def test_a_100000_row_export_stays_under_100_mb():
+    """The CSV generator under tracemalloc, and the XLSX writer watched through the RSS (tracing
+    the XLSX writer too costs about a minute: the next test, run with LMS_SLOW_TESTS=1)."""
+    started = time.perf_counter()
+    insert_trainees(N)
+    inserted = time.perf_counter()
+
+    tracemalloc.start()
+    try:
+        lines = size = 0
+        for piece in exports.csv_chunks("trainees", {}):
+            lines += piece.count("\n")
+            size += len(piece)
+        csv_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    csv_done = time.perf_counter()
+    assert lines == N + 1
+    assert csv_peak < 100 * MB
+
+    _trim()
+    with PeakRss() as rss:
+        out = exports.xlsx_file("trainees", {})
+    xlsx_done = time.perf_counter()
+    sheet_size = check_xlsx(out, N)
+    print(
+        f"\n{N:,} trainees: insert {inserted - started:.1f} s; CSV {csv_done - inserted:.1f} s, "
+        f"{size / MB:.1f} MB of text, tracemalloc peak {csv_peak / MB:.1f} MB; XLSX "
+        f"{xlsx_done - csv_done:.1f} s, {sheet_size / MB:.1f} MB sheet, RSS growth "
+        f"{rss.growth / MB:.1f} MB"
+    )
+    assert rss.growth < 100 * MB
+
+
+@pytest.mark.skipif(not os.environ.get("LMS_SLOW_TESTS"), reason="about a minute; LMS_SLOW_TESTS=1")
+def test_a_100000_row_xlsx_export_under_tracemalloc():
+    """The XLSX writer on 100,000 rows with every Python allocation traced (slow: tracemalloc
+    multiplies openpyxl's time by about five)."""
+    insert_trainees(N)
+    started = time.perf_counter()
+    tracemalloc.start()
+    try:
+        out = exports.xlsx_file("trainees", {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    print(
+        f"\nXLSX of {N:,} rows under tracemalloc: {time.perf_counter() - started:.1f} s, "
+        f"peak {peak / MB:.1f} MB"
+    )
+    check_xlsx(out, N)
+    assert peak < 100 * MB
