@@ -130,6 +130,7 @@ def seed(today=None):
         )
     _seed_courses(partners, today)
     _seed_enrolments(rng)
+    _seed_attendance_and_certificates(rng)
     return logins, True
 
 
@@ -409,3 +410,43 @@ def _seed_enrolments(rng):
             else:
                 enrolment.cancel(e, staff, reason="Berangkat bekerja lebih awal.")
     db.session.flush()
+
+
+def _seed_attendance_and_certificates(rng):
+    """Realistic marks for every held session, assessments, and certificates for the finished
+    courses (one of them revoked) — all through the services."""
+    from lms.attendance import services as attendance
+    from lms.catalog.models import Course
+    from lms.catalog.services import course_type_of
+    from lms.certificates import services as certificates
+    from lms.core.time import local_today
+    from lms.core.types import utcnow
+
+    staff = db.session.scalar(select(User).where(User.email == OFFICE[0][0]))
+    now = utcnow()
+    weights = (("present", 85), ("late", 6), ("excused", 4), ("absent", 5))
+    statuses, chances = zip(*weights, strict=True)
+    finished = []
+    for course in db.session.scalars(select(Course).order_by(Course.id)):
+        held = [s for s in course.sessions if s.cancelled_at is None and s.starts_at <= now]
+        if not held:
+            continue
+        for session in held:
+            records = [
+                {"enrollment_id": e.id, "status": rng.choices(statuses, chances)[0]}
+                for e, _mark in attendance.roster(session)
+            ]
+            if records:
+                attendance.save_marks(session, records, staff, now=session.ends_at)
+        course_type = course_type_of(course)
+        if course_type is not None and course_type.requires_assessment:
+            for enrollment, _summary in attendance.course_summaries(course):
+                attendance.set_assessment(enrollment, staff, score=float(rng.randint(52, 96)))
+        if course.ends_on < local_today():
+            finished.append(course)
+    issued = []
+    for course in finished:
+        done, _skipped = certificates.issue(course, staff)
+        issued.extend(done)
+    if issued:
+        certificates.revoke(issued[0], staff, "Nama peserta salah ketik; akan diterbitkan ulang.")

@@ -98,3 +98,20 @@ def test_seed_demo_from_the_command_line(runner):
     assert result.exit_code == 0, result.output
     assert "staff@latih.example" in result.output
     assert db.session.scalar(select(func.count(Enrollment.id))) > 50
+
+
+def test_demo_has_attendance_and_certificates_one_revoked(app):
+    from lms.attendance.models import Attendance
+    from lms.certificates.models import Certificate
+    from lms.demo import seed
+
+    seed()
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Attendance.id))) > 100
+    valid = db.session.scalar(
+        select(func.count(Certificate.id)).where(Certificate.revoked_at.is_(None))
+    )
+    revoked = db.session.scalar(
+        select(func.count(Certificate.id)).where(Certificate.revoked_at.is_not(None))
+    )
+    assert valid > 10 and revoked == 1
