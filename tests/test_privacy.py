@@ -136,3 +136,12 @@ def test_missing_user_is_404(client, login, dummy_staff):
 def test_only_a_trainee_can_be_erased(client, login, dummy_staff, dummy_trainer):
     login(dummy_staff)
     assert client.post(f"/users/{dummy_trainer.id}/erase").status_code == 409
+
+
+def test_exporting_full_niks_is_audited(client, login, db, history, dummy_staff):
+    login(dummy_staff)
+    response = client.get("/exports/trainees.csv")
+    assert response.status_code == 200
+    assert history["siti"].nik in response.get_data(as_text=True)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.nik_exported"))
+    assert entry is not None and entry.actor_id == dummy_staff.id

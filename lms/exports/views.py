@@ -5,12 +5,13 @@ to a temporary file and sent from there. The queries and columns live in ``servi
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import get_locale
+from flask_login import current_user
 
 from lms.auth.models import TARGET_GROUP_LABELS
 from lms.auth.permissions import roles_required
 from lms.catalog.models import COURSE_STATUS_LABELS
 from lms.enrollment.models import ENROLLMENT_STATUS_LABELS
-from lms.extensions import course_types
+from lms.extensions import course_types, db
 
 from . import services
 
@@ -38,6 +39,7 @@ def download_csv(key):
     """An export as CSV (UTF-8), streamed; the query string holds the filters."""
     services.dataset(key)
     filters = services.filters_from(key, request.args)
+    _audit_full_niks(key, filters)
     name = services.file_name(key, filters, "csv")
     return Response(
         stream_with_context(services.csv_chunks(key, filters)),
@@ -52,6 +54,7 @@ def download_xlsx(key):
     """An export as an Excel workbook, written to a temporary file and sent from it."""
     services.dataset(key)
     filters = services.filters_from(key, request.args)
+    _audit_full_niks(key, filters)
     out = services.xlsx_file(key, filters)
     size = out.seek(0, 2)
     out.seek(0)
@@ -64,6 +67,20 @@ def download_xlsx(key):
     )
     response.content_length = size
     return response
+
+
+def _audit_full_niks(key, filters):
+    """The trainee export carries full NIKs: each download is a staff view, so it is audited."""
+    if key == "trainees":
+        from lms.audit import services as audit
+
+        audit.record(
+            "user.nik_exported",
+            actor=current_user,
+            object_type="export",
+            filters={k: str(v) for k, v in filters.items()} if isinstance(filters, dict) else {},
+        )
+        db.session.commit()
 
 
 def _blocks(out, size=64 * 1024):
