@@ -118,6 +118,53 @@ def _trainees_by(e, key, join=None):
     return {(group if group is not None else UNKNOWN): trainees for group, trainees in rows}
 
 
+def _attendance_by(e, now, key=None):
+    """{group: (attended, countable)} pooled over the enrolments ``e``, per group of the column
+    ``key`` (one group, None, without it): present + late, and held sessions minus excused.
+
+    The same definition as an enrolment's rate (lms.attendance.services.attendance_summary): a
+    held session without a mark counts as absent, marks on sessions not held count nowhere.
+    """
+    keys = [] if key is None else [key]
+    held = _held_sessions(now)
+    held_by = {
+        (row[0] if keys else None): int(row[-1])
+        for row in db.session.execute(
+            select(*keys, func.coalesce(func.sum(held.c.held), 0))
+            .select_from(e)
+            .join(held, held.c.course_id == e.c.course_id)
+            .group_by(*keys)
+        ).all()
+    }
+    marks = {
+        (row[0] if keys else None): (int(row[-2]), int(row[-1]))
+        for row in db.session.execute(
+            select(
+                *keys,
+                func.coalesce(
+                    func.sum(case((Attendance.status.in_(("present", "late")), 1), else_=0)), 0
+                ),
+                func.coalesce(func.sum(case((Attendance.status == "excused", 1), else_=0)), 0),
+            )
+            .select_from(e)
+            .join(Attendance, Attendance.enrollment_id == e.c.enrollment_id)
+            .join(
+                CourseSession,
+                and_(
+                    CourseSession.id == Attendance.session_id,
+                    CourseSession.cancelled_at.is_(None),
+                    CourseSession.starts_at <= now,
+                ),
+            )
+            .group_by(*keys)
+        ).all()
+    }
+    return {
+        group: (marks.get(group, (0, 0))[0], held - marks.get(group, (0, 0))[1])
+        for group, held in held_by.items()
+    }
+
+
 def _attendance(e, now):
     """(attended, countable) pooled over the year's enrolments: present+late and held-excused."""
     return _attendance_by(e, now).get(None, (0, 0))
@@ -218,53 +265,6 @@ def report_years(today=None):
 
 
 # --- the partner report (MoU evaluation) -------------------------------------------------------
-
-
-def _attendance_by(e, now, key=None):
-    """{group: (attended, countable)} pooled over the enrolments ``e``, per group of the column
-    ``key`` (one group, None, without it): present + late, and held sessions minus excused.
-
-    The same definition as an enrolment's rate (lms.attendance.services.attendance_summary): a
-    held session without a mark counts as absent, marks on sessions not held count nowhere.
-    """
-    keys = [] if key is None else [key]
-    held = _held_sessions(now)
-    held_by = {
-        (row[0] if keys else None): int(row[-1])
-        for row in db.session.execute(
-            select(*keys, func.coalesce(func.sum(held.c.held), 0))
-            .select_from(e)
-            .join(held, held.c.course_id == e.c.course_id)
-            .group_by(*keys)
-        ).all()
-    }
-    marks = {
-        (row[0] if keys else None): (int(row[-2]), int(row[-1]))
-        for row in db.session.execute(
-            select(
-                *keys,
-                func.coalesce(
-                    func.sum(case((Attendance.status.in_(("present", "late")), 1), else_=0)), 0
-                ),
-                func.coalesce(func.sum(case((Attendance.status == "excused", 1), else_=0)), 0),
-            )
-            .select_from(e)
-            .join(Attendance, Attendance.enrollment_id == e.c.enrollment_id)
-            .join(
-                CourseSession,
-                and_(
-                    CourseSession.id == Attendance.session_id,
-                    CourseSession.cancelled_at.is_(None),
-                    CourseSession.starts_at <= now,
-                ),
-            )
-            .group_by(*keys)
-        ).all()
-    }
-    return {
-        group: (marks.get(group, (0, 0))[0], held - marks.get(group, (0, 0))[1])
-        for group, held in held_by.items()
-    }
 
 
 def partner_report(year, now=None):
