@@ -45,7 +45,14 @@ function keepable(response) {
   return !!response && response.status === 200 && response.type === 'basic' && !response.redirected;
 }
 
-self.addEventListener('install', function () {
+self.addEventListener('install', function (event) {
+  // the API never passes through this worker: where the browser can, it goes straight to the
+  // network (no waking the worker every time the check-in code rotates)
+  if (event.addRoutes) {
+    event.waitUntil(Promise.resolve().then(function () {
+      return event.addRoutes({ condition: { urlPattern: BASE + 'api/*' }, source: 'network' });
+    }).catch(function () { return null; }));
+  }
   self.skipWaiting();
 });
 

@@ -86,16 +86,14 @@ def _checkin_panel(session, refusal, now):
     opens, closes = services.checkin_window(session)
     if refusal or now > closes:
         return None
-    code, expires_at = services.current_checkin_code(session, now)
+    code, _expires_at = services.current_checkin_code(session, now)
     return {
         "code": code,
-        "expires_at": expires_at,
         "seconds_left": checkin.seconds_left(now),
         "period": int(current_app.config["CHECKIN_CODE_PERIOD"]),
         "opens": opens,
         "closes": closes,
         "not_yet_open": now < opens,
-        "url": checkin_url(session, code),
     }
 
 
@@ -109,7 +107,7 @@ def _back_link(user, course):
         return None, None
 
 
-def _client_messages(statuses):
+def _client_messages():
     """Every text roster.js shows, in the page's language (placeholders: {num}, {seconds})."""
     translations = get_translations()
     return {
@@ -134,8 +132,6 @@ def _client_messages(statuses):
         "login_link": _("Log in"),
         "countdown": _("New code in %(seconds)s s", seconds="{seconds}"),
         "code_offline": _("The check-in code needs a connection."),
-        "counts": {status: str(label) for status, label in statuses.items()},
-        "unmarked": _("Not marked"),
     }
 
 
@@ -242,7 +238,7 @@ def roster(session_id):
         counts=counts,
         unmarked=sum(1 for _e, mark in rows if mark is None),
         checkin=panel,
-        messages=_client_messages(statuses),
+        messages=_client_messages(),
         script_version=_static_version("js/roster.js"),
         api_base=f"{request.script_root}/api/v1/sessions/{session.id}",
     )

@@ -369,12 +369,13 @@
   var worker = null;
 
   function keepOffline(refresh) {
-    if (!worker) return;
+    var target = (navigator.serviceWorker && navigator.serviceWorker.controller) || worker;
+    if (!target) return;
     var assets = Array.prototype.map.call(
       document.querySelectorAll('link[rel="stylesheet"][href], script[src]'),
       function (el) { return el.href || el.src; }
     ).filter(function (url) { return url.indexOf(window.location.origin + '/') === 0; });
-    worker.postMessage({ type: 'keep', page: window.location.pathname, assets: assets, refresh: !!refresh });
+    target.postMessage({ type: 'keep', page: window.location.pathname, assets: assets, refresh: !!refresh });
   }
 
   function registerWorker() {
