@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.outbox.models import OutboxMessage
-from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll
+from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll, open_menu
 from tests.fixtures.users import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -30,14 +30,6 @@ def tr(text, locale, **params):
 def fresh(db):
     """Forget what the test's session read, so the next query sees the live server's commits."""
     db.session.expire_all()
-
-
-def open_menu(page):
-    """On a phone the navbar is collapsed behind the toggler: open it (once)."""
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
-        toggler.click()
-    expect(page.locator("#mainnav")).to_be_visible()
 
 
 def navbar(page):
@@ -144,7 +136,8 @@ def test_trainee_registers_logs_in_switches_language_and_resets_password(db, new
     open_menu(page)
     switch = navbar(page).locator(".lang-switch")
     expect(switch.locator("button[value=id]")).to_have_attribute("aria-pressed", "true")
-    switch.locator("button[value=en]").click()
+    with page.expect_navigation():
+        switch.locator("button[value=en]").click()
     checked(page, "/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("main h2")).to_have_text(f"Hello, {NAME}")

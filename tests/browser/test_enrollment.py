@@ -13,7 +13,7 @@ from lms.auth.models import User
 from lms.core.time import local_today
 from lms.enrollment import services
 from lms.enrollment.models import Enrollment
-from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll
+from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll, open_menu
 from tests.fixtures.users import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -36,13 +36,6 @@ def checked(page, path=None):
     page.wait_for_load_state()
     assert_no_horizontal_scroll(page)
     return page
-
-
-def open_menu(page):
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
-        toggler.click()
-    expect(page.locator("#mainnav")).to_be_visible()
 
 
 def go_to_my_courses(page):
