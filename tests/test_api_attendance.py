@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from flask_babel import force_locale, format_datetime, gettext
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from lms.attendance import checkin
 from lms.attendance import services as attendance
@@ -18,6 +18,7 @@ from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.outbox.models import OutboxMessage
+from tests.fixtures.queries import statements
 
 #: every actor: anonymous, a trainee of the course, a trainee of another course, the course's
 #: trainer, a trainer of another course, staff, admin
@@ -367,24 +368,15 @@ def test_saving_a_roster_does_not_grow_with_it(client, as_, make_classroom, add_
             ],
             "batch_id": f"batch-{size}",
         }
-        seen = []
-
-        def count(*_args, seen=seen):
-            seen.append(1)
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with statements() as new:
             assert client.put(url(session), json=body, headers=headers).get_json() == {
                 "saved": size
             }
-            new = len(seen)
+        with statements() as updated:
             assert client.put(url(session), json=changed, headers=headers).get_json() == {
                 "saved": size
             }
-            updated = len(seen) - new
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-        counts[size] = (new, updated)
+        counts[size] = (len(new), len(updated))
     assert counts[10] == counts[40], counts
 
 
@@ -652,7 +644,7 @@ def test_competent_or_not_yet(client, as_, classroom):
     assert body["competent"] is True and body["score"] == 90 and body["passed"] is True
     assert db.session.scalar(select(func.count()).select_from(Assessment)) == 1
     entries = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "assessment.recorded")
+        select(AuditEntry).where(AuditEntry.action == "assessment.recorded").order_by(AuditEntry.id)
     ).all()
     assert len(entries) == 2 and entries[1].data["old"] == {"score": None, "competent": False}
 

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from flask_babel import force_locale, gettext
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 
 from lms.catalog import services as catalog
 from lms.catalog.models import Course, CourseSession, course_trainers
@@ -14,6 +14,7 @@ from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.partners.models import Partner
 from tests.fixtures.catalog import DETAILS
+from tests.fixtures.queries import statements
 from tests.fixtures.users import valid_nik
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
@@ -554,22 +555,12 @@ def _bulk_courses(partner, trainer, trainee, first, n):
     db.session.commit()
 
 
-def _statements_of(app, request):
+def _statements_of(request):
     """The SQL statements a request issues."""
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
+    with statements() as seen:
         response = request()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
     assert response.status_code == 200
-    return response, statements
+    return response, seen
 
 
 @pytest.mark.parametrize("role", [None, "staff"])
@@ -583,12 +574,12 @@ def test_course_list_queries_do_not_grow_with_courses(
         return client.get("/api/v1/courses?per_page=100", headers=request_headers)
 
     _bulk_courses(partner, trainer, trainee, 0, 10)
-    small, few = _statements_of(app, page)
+    small, few = _statements_of(page)
     assert len(small.get_json()["items"]) == 10
 
     _bulk_courses(partner, trainer, trainee, 10, 990)
     assert count(Course) == 1000
-    large, many = _statements_of(app, page)
+    large, many = _statements_of(page)
     body = large.get_json()
     assert body["total"] == 1000 and len(body["items"]) == 100
     assert all(i["waitlist_count"] == 1 for i in body["items"])

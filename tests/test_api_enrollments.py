@@ -4,7 +4,7 @@ from datetime import time, timedelta
 
 import pytest
 from flask_babel import force_locale, gettext
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from lms.attendance.models import Attendance
 from lms.attendance.services import attendance_summary
@@ -14,6 +14,7 @@ from lms.core.types import utcnow
 from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
+from tests.fixtures.queries import statements
 
 #: the actors of these tests: anonymous, a trainee, the course's trainer, a trainer of another
 #: course, staff and an admin
@@ -480,27 +481,18 @@ def test_roster_queries_do_not_grow_with_the_waitlist(app, client, as_, make_cou
     headers = as_("staff")
     url = f"/api/v1/courses/{course.id}/enrollments"
 
-    def statements():
-        seen = []
-
-        def count(*_args):
-            seen.append(1)
-
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+    def roster_statements():
+        with statements() as seen:
             assert client.get(url, headers=headers).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(seen)
 
     for trainee in people[:3]:
         enrol(trainee, course)
-    few = statements()
+    few = roster_statements()
     assert few > 0
     for trainee in people[3:]:
         enrol(trainee, course)
-    assert statements() == few
+    assert roster_statements() == few
 
 
 # --- GET /api/v1/me/enrollments -----------------------------------------------------------------
@@ -659,16 +651,8 @@ def test_attendance_summary_is_one_query(actors, running_course, create_session)
     for day in range(4):
         mark(meeting(create_session, running_course, day), me, "present")
     db.session.refresh(me)  # loaded, as a caller holds it
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with statements() as seen:
         assert attendance_summary(me).rate == 1.0
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     assert len(seen) == 1
 
 

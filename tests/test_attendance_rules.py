@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from flask_babel import gettext
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from lms.attendance import checkin
 from lms.attendance import services as attendance
@@ -19,6 +19,7 @@ from lms.enrollment import services as enrolment
 from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.extensions import db
 from lms.outbox.models import OutboxMessage
+from tests.fixtures.queries import statements
 
 #: RFC 4226, appendix D: the secret "12345678901234567890" and its first codes
 RFC_SECRET = "3132333435363738393031323334353637383930"
@@ -898,24 +899,6 @@ def test_assessments_are_audited(classroom):
 # --- the number of SQL statements -------------------------------------------------------------
 
 
-class StatementCounter:
-    def __init__(self):
-        self.statements = []
-
-    def __call__(self, _conn, _cursor, statement, *_args):
-        self.statements.append(statement)
-
-    def __enter__(self):
-        event.listen(db.engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(db.engine, "before_cursor_execute", self)
-
-    def __len__(self):
-        return len(self.statements)
-
-
 def count_save(session, records, actor, **kwargs):
     """The statements save_marks issues (from a clean session, as a request starts)."""
     db.session.commit()
@@ -924,7 +907,7 @@ def count_save(session, records, actor, **kwargs):
         db.session.get(type(session), session.id),
         db.session.get(type(actor), actor.id),
     )
-    with StatementCounter() as counter:
+    with statements() as counter:
         attendance.save_marks(session, records, actor, **kwargs)
         db.session.commit()
     return len(counter)

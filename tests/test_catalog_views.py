@@ -3,11 +3,12 @@
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from lms.catalog.models import Course
 from lms.core.time import combine_local, local_today
 from lms.core.types import utcnow
+from tests.fixtures.queries import statements
 
 EN = {"Accept-Language": "en"}
 
@@ -183,29 +184,21 @@ def _bulk_courses(db, partner_id, count):
     db.session.commit()
 
 
-def _count_queries(db, call):
-    statements = []
-
-    def listener(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+def _count_queries(call):
+    with statements() as seen:
         response = call()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert response.status_code == 200
-    return len(statements)
+    return len(seen)
 
 
 def test_catalogue_query_count_does_not_grow_with_courses(client, db, create_partner):
     partner = create_partner(mou_valid_until=date.today() + timedelta(days=365))
     _bulk_courses(db, partner.id, 10)
-    few = _count_queries(db, lambda: client.get("/courses/?type=hospitality"))
+    few = _count_queries(lambda: client.get("/courses/?type=hospitality"))
     db.session.execute(Course.__table__.delete())
     db.session.commit()
     _bulk_courses(db, partner.id, 1000)
-    many = _count_queries(db, lambda: client.get("/courses/?type=hospitality"))
+    many = _count_queries(lambda: client.get("/courses/?type=hospitality"))
     assert few == many
 
 
