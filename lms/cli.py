@@ -75,6 +75,16 @@ def send_reminders():
     click.echo(f"Queued {count} reminder(s).")
 
 
+@lms_cli.command("check-attendance")
+def check_attendance():
+    """Tell the trainees of running courses who fell below the attendance threshold (run daily)."""
+    from lms.attendance.services import alert_running_courses
+
+    count = alert_running_courses()
+    db.session.commit()
+    click.echo(f"Queued {count} attendance alert(s).")
+
+
 @lms_cli.command("import-trainees")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--course", "course_code", default=None, help="Enrol every trainee in this course.")

@@ -261,13 +261,13 @@ def test_a_batch_sent_twice_is_applied_once(client, as_, classroom, yesterday):
     assert set(marks_of(yesterday).values()) == {"present"}
     assert db.session.scalar(select(func.count()).select_from(AttendanceBatch)) == 1
     sources = set(db.session.scalars(select(Attendance.source)))
-    assert sources == {"offline"}  # a batch comes from the offline client
+    assert sources == {"trainer"}  # a batch id makes a retry safe; it says nothing of the source
 
 
 def test_the_client_may_name_the_source(client, as_, classroom, yesterday):
-    body = {**roster_body(classroom), "batch_id": "b-1", "source": "trainer"}
+    body = {**roster_body(classroom), "batch_id": "b-1", "source": "offline"}
     client.put(url(yesterday), json=body, headers=as_("trainer"))
-    assert set(db.session.scalars(select(Attendance.source))) == {"trainer"}
+    assert set(db.session.scalars(select(Attendance.source))) == {"offline"}
 
 
 @pytest.mark.parametrize("lang", ["en", "id"])
@@ -517,6 +517,53 @@ def test_a_trainer_overrides_a_check_in(client, as_, classroom, now_session):
     assert mine["marked_by"]["id"] == classroom.trainer.id
 
 
+def test_the_whole_roster_sent_again_keeps_the_check_ins(client, as_, classroom, now_session):
+    """A client that sends every row (the same status for a trainee who checked in) keeps the
+    check-in as it was: who marked it, when and how; it counts only the new marks."""
+    me = classroom.enrollment
+    code = {"code": current_code(now_session)}
+    assert (
+        client.post(url(now_session, "check-in"), json=code, headers=as_("trainee")).status_code
+        == 200
+    )
+    checked_in = db.session.scalars(select(Attendance)).one()
+    when = checked_in.marked_at
+    body = roster_body(classroom)  # everyone present, the one who checked in too
+    for batch in (None, "resend-1"):
+        sent = {**body, "batch_id": batch} if batch else body
+        saved = client.put(url(now_session), json=sent, headers=as_("trainer")).get_json()
+        assert saved == {"saved": 2 if batch is None else 0}
+    db.session.expire_all()
+    mine = db.session.scalars(select(Attendance).where(Attendance.enrollment_id == me.id)).one()
+    assert (mine.status, mine.source, mine.marked_by_id) == ("present", "checkin", me.user_id)
+    assert mine.marked_at == when
+    changed = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action.like("attendance.%changed"))
+    ).all()
+    assert changed == []
+
+
+def test_a_new_note_alone_keeps_the_mark_and_is_audited(client, as_, classroom, now_session):
+    me = classroom.enrollment
+    code = {"code": current_code(now_session)}
+    assert (
+        client.post(url(now_session, "check-in"), json=code, headers=as_("trainee")).status_code
+        == 200
+    )
+    body = {"records": [{"enrollment_id": me.id, "status": "present", "note": "Datang bersama"}]}
+    assert client.put(url(now_session), json=body, headers=as_("trainer")).get_json() == {
+        "saved": 1
+    }
+    db.session.expire_all()
+    mine = db.session.scalars(select(Attendance)).one()
+    assert (mine.status, mine.source, mine.note) == ("present", "checkin", "Datang bersama")
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "attendance.note_changed")
+    ).one()
+    assert entry.actor_id == classroom.trainer.id
+    assert (entry.data["old"], entry.data["new"]) == (None, "Datang bersama")
+
+
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_check_in_to_a_cancelled_session(client, as_, classroom, now_session, lang):
     body = {"code": current_code(now_session)}
@@ -560,9 +607,11 @@ def test_check_in_can_lift_an_alert(client, as_, classroom, add_meeting, now_ses
         attendance.save_marks(
             session, [{"enrollment_id": me.id, "status": status}, *others], classroom.staff
         )
-    # the session that began five minutes ago counts as held and unmarked: 1 of 3 (others 2 of 3)
-    assert attendance.alert_falling_behind(classroom.course) == 1
+    # the session that began five minutes ago counts as held and unmarked: 1 of 3 (others 2 of 3),
+    # and the save told the trainee
     db.session.commit()
+    db.session.refresh(me)
+    assert me.attendance_alert_at is not None
     code = {"code": current_code(now_session)}
     assert client.post(
         url(now_session, "check-in"), json=code, headers=as_("trainee")

@@ -741,7 +741,7 @@ def test_a_sheet_with_wrong_columns(classroom, yesterday):
     assert marks_of(yesterday) == {}
 
 
-def test_a_sheet_without_notes_keeps_them(classroom, yesterday):
+def test_a_sheet_without_notes_keeps_them_and_who_marked_them(classroom, yesterday):
     me = classroom.enrollment
     attendance.save_marks(
         yesterday,
@@ -749,8 +749,8 @@ def test_a_sheet_without_notes_keeps_them(classroom, yesterday):
         classroom.trainer,
     )
     rows = [{"enrollment_id": str(me.id), "status": "izin"}]
-    attendance.import_marks(yesterday, rows, classroom.trainer)
-    assert marks_of(yesterday)[me.id] == ("excused", "import", "Sakit")
+    assert attendance.import_marks(yesterday, rows, classroom.trainer) == 0
+    assert marks_of(yesterday)[me.id] == ("excused", "trainer", "Sakit")
 
 
 def test_an_import_respects_the_edit_lock(classroom, add_meeting):
@@ -792,10 +792,10 @@ def test_an_alert_when_a_trainee_falls_behind(classroom, add_meeting):
         session = add_meeting(course, day)
         records = [{"enrollment_id": me.id, "status": my_status}]
         records += [{"enrollment_id": e.id, "status": "present"} for e in others]
-        attendance.save_marks(session, records, classroom.staff)
-        sent = attendance.alert_falling_behind(course)
+        told = len(low_messages())
+        attendance.save_marks(session, records, classroom.staff)  # the save tells the trainee
         db.session.commit()
-        return sent
+        return len(low_messages()) - told
 
     assert meet(0, "absent") == 0  # one session held: too early to tell
     assert low_messages() == []
@@ -834,6 +834,27 @@ def test_unmarked_sessions_count_for_alerts(classroom, add_meeting):
     db.session.commit()
     assert attendance.alert_falling_behind(course) == 3  # nobody was marked: all absent
     assert {m.user_id for m in low_messages()} == {t.id for t in classroom.trainees}
+
+
+def test_the_daily_check_tells_who_fell_behind_unmarked(classroom, add_meeting, runner):
+    """Nobody saved anything, yet two held sessions went unmarked: the daily command tells the
+    trainees of a running course, once; a course that ended before yesterday is left alone."""
+    course = classroom.course
+    catalog.update_course(course, {"attendance_threshold": 0.75})
+    add_meeting(course, 0)
+    add_meeting(course, 1)
+    ends_on = course.ends_on
+    course.ends_on = local_today() - timedelta(days=2)
+    db.session.commit()
+    assert attendance.alert_running_courses() == 0
+    course.ends_on = ends_on
+    db.session.commit()
+    result = runner.invoke(args=["lms", "check-attendance"])
+    assert result.exit_code == 0, result.output
+    assert "Queued 3 attendance alert(s)." in result.output
+    assert {m.user_id for m in low_messages()} == {t.id for t in classroom.trainees}
+    again = runner.invoke(args=["lms", "check-attendance"])
+    assert "Queued 0 attendance alert(s)." in again.output
 
 
 # --- assessments ------------------------------------------------------------------------------

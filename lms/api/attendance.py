@@ -88,7 +88,8 @@ class MarksIn(Schema):
     records = fields.List(fields.Nested(MarkIn), required=True)
     #: the client's id of this batch (a UUID): the same batch sent twice is applied once
     batch_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
-    #: where the marks come from: trainer (the default), or offline when a batch id is given
+    #: how the marks were made: trainer (the default), or offline for marks that waited on a
+    #: phone without a connection
     source = fields.String(
         validate=validate.OneOf(("trainer", "offline"), error=N_("Not a valid choice."))
     )
@@ -258,10 +259,8 @@ def put_attendance(data, session_id):
     actor = current_actor()
     session = services.session_for(actor, session_id)
     batch_id = data.get("batch_id")
-    source = data.get("source") or ("offline" if batch_id else "trainer")
+    source = data.get("source") or "trainer"
     saved = services.save_marks(session, data["records"], actor, source=source, batch_id=batch_id)
-    if saved:
-        services.alert_falling_behind(session.course)
     db.session.commit()
     return {"saved": saved}
 
@@ -279,7 +278,6 @@ def check_in(data, session_id):
     window; 409 when already checked in or marked by the trainer; 404 when not enrolled."""
     session = _session_or_404(session_id)
     mark = services.check_in(session, current_actor(), data["code"])
-    services.alert_falling_behind(session.course)
     db.session.commit()
     return {
         "status": mark.status,

@@ -173,8 +173,10 @@ def save_marks(session, records, actor, source="trainer", batch_id=None, now=Non
 
     ``records`` is a list of ``{enrollment_id, status, note?}``. All or nothing: any bad record
     refuses the lot. A ``batch_id`` already applied changes nothing (an offline client's resend).
-    A changed mark is audited with its old and new value. The number of queries does not grow
-    with the roster.
+    A record that repeats the saved status leaves the mark as it was, with who made it, when and
+    how (a trainee's check-in stays one even when the whole roster is sent again); only a changed
+    note is saved then. Every change is audited with its old and new value; trainees who fall
+    below the course's threshold are told. The number of queries does not grow with the roster.
     """
     now = now or utcnow()
     if batch_id is not None:
@@ -203,44 +205,50 @@ def save_marks(session, records, actor, source="trainer", batch_id=None, now=Non
             )
         )
     }
+    ip = request.remote_addr if has_request_context() else None
     inserts, updates, audits = [], [], []
+
+    def audited(action, mark, **data):
+        audits.append(
+            {
+                "action": action,
+                "actor_id": actor.id,
+                "object_type": "attendance",
+                "object_id": mark.id,
+                "data": {"session": session.id, "enrollment": mark.enrollment_id, **data},
+                "at": now,
+                "ip": ip,
+            }
+        )
+
     for enrollment_id, (status, note) in clean.items():
         old = existing.get(enrollment_id)
         if note is KEEP_NOTE:
             note = old.note if old is not None else None
-        values = {
-            "status": status,
-            "note": note,
-            "marked_by_id": actor.id,
-            "marked_at": now,
-            "source": source,
-        }
+        mark = {"marked_by_id": actor.id, "marked_at": now, "source": source}
         if old is None:
-            inserts.append({"session_id": session.id, "enrollment_id": enrollment_id, **values})
-        elif (old.status, old.note) != (status, note) or old.source != source:
-            updates.append({"id": old.id, **values})
-            if old.status != status:
-                audits.append(
-                    {
-                        "action": "attendance.changed",
-                        "actor_id": actor.id,
-                        "object_type": "attendance",
-                        "object_id": old.id,
-                        "data": {
-                            "session": session.id,
-                            "enrollment": enrollment_id,
-                            "old": old.status,
-                            "new": status,
-                            "old_source": old.source,
-                        },
-                        "at": now,
-                        "ip": request.remote_addr if has_request_context() else None,
-                    }
-                )
+            inserts.append(
+                {
+                    "session_id": session.id,
+                    "enrollment_id": enrollment_id,
+                    "status": status,
+                    "note": note,
+                    **mark,
+                }
+            )
+        elif old.status != status:
+            updates.append({"id": old.id, "status": status, "note": note, **mark})
+            audited("attendance.changed", old, old=old.status, new=status, old_source=old.source)
+        elif old.note != note:
+            updates.append({"id": old.id, "note": note})
+            audited("attendance.note_changed", old, old=old.note, new=note)
     if inserts:
         db.session.execute(insert(Attendance), inserts)
     if updates:
-        db.session.execute(update(Attendance), updates)
+        # rows of different shapes (a new status, a new note only) are one UPDATE per shape
+        for shape in {tuple(row) for row in updates}:
+            rows = [row for row in updates if tuple(row) == shape]
+            db.session.execute(update(Attendance), rows)
     if audits:
         db.session.execute(insert(AuditEntry), audits)
     if inserts or updates:
@@ -254,8 +262,9 @@ def save_marks(session, records, actor, source="trainer", batch_id=None, now=Non
             source=source,
             batch=batch_id,
         )
-    db.session.flush()
-    db.session.expire_all()
+        db.session.flush()
+        db.session.expire_all()
+        alert_falling_behind(session.course, now)
     return len(inserts) + len(updates)
 
 
@@ -288,7 +297,8 @@ def checkin_window(session):
 
 
 def check_in(session, user, code, now=None):
-    """Mark ``user`` present (late after the grace period) with the session's current code.
+    """Mark ``user`` present (late after the grace period) with the session's current code; a
+    trainee back above the course's threshold is no longer "falling behind".
 
     :raise InvalidInput: wrong or expired code, outside the session's window, cancelled session
     :raise NotFound: the user is not on the roster of the session's course
@@ -352,6 +362,7 @@ def check_in(session, user, code, now=None):
     except IntegrityError as exc:
         db.session.rollback()
         raise Conflict(_("You have already checked in."), code="already_marked") from exc
+    alert_falling_behind(session.course, now)
     return mark
 
 
@@ -502,6 +513,25 @@ def alert_falling_behind(course, now=None):
             enrollment.attendance_alert_at = None  # back on track: a new fall alerts again
     db.session.flush()
     return sent
+
+
+def alert_running_courses(now=None):
+    """Check every course running today (a session nobody marked counts as absent, so a trainee
+    can fall behind without any save): run it daily. Returns the number of messages written."""
+    from lms.catalog.models import Course
+
+    now = now or utcnow()
+    today = utc_to_local(now).date()
+    courses = db.session.scalars(
+        select(Course)
+        .where(
+            Course.status.in_(("published", "closed")),
+            Course.starts_on <= today,
+            Course.ends_on >= today - timedelta(days=1),
+        )
+        .order_by(Course.id)
+    ).all()
+    return sum(alert_falling_behind(course, now) for course in courses)
 
 
 # --- paper sheets ----------------------------------------------------------------------------
