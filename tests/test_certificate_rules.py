@@ -525,6 +525,43 @@ def test_revoke_with_a_reason(cohort, certificate):
     assert entry.object_id == certificate.id and entry.data["reason"] == "Nama salah ketik"
 
 
+def test_a_certified_enrolment_is_cancelled_only_after_the_revocation(
+    app, client, login, api_headers, cohort, certificate
+):
+    """A valid certificate always belongs to a completed enrolment: staff cannot cancel it (page,
+    API, service) until the certificate is revoked; then the enrolment cancels as any other."""
+    enrollment = certificate.enrollment
+    with force_locale("en"), pytest.raises(Conflict) as refused:
+        enrolment.cancel(enrollment, cohort.staff, "Salah kelas")
+    assert refused.value.code == "completed"
+    assert "revoke the certificate first" in str(refused.value.message)
+    db.session.rollback()
+
+    response = client.delete(
+        f"/api/v1/enrollments/{enrollment.id}", headers=api_headers(cohort.staff)
+    )
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "completed"
+
+    login(cohort.staff)
+    page_url = f"/manage/courses/{cohort.course.id}/enrollments/{enrollment.id}"
+    page = client.get(page_url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-testid="completed-hint"' in html and certificate.serial in html
+    assert 'data-testid="move-cancelled"' not in html
+    response = client.post(page_url, data={"action": "cancelled"})
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Enrollment, enrollment.id).status == "completed"
+    assert db.session.get(Certificate, certificate.id).revoked_at is None
+
+    services.revoke(db.session.get(Certificate, certificate.id), cohort.staff, "Salah kelas")
+    enrolment.cancel(db.session.get(Enrollment, enrollment.id), cohort.staff, "Salah kelas")
+    db.session.commit()
+    assert db.session.get(Enrollment, enrollment.id).status == "cancelled"
+
+
 def test_revoke_needs_a_reason_and_happens_once(cohort, certificate):
     for reason in (None, "", "   "):
         with pytest.raises(InvalidInput) as raised:

@@ -649,13 +649,25 @@ def test_staff_cancel_even_a_finished_course(dummy_trainee, create_course, staff
     today = local_today()
     course = create_course(starts_on=today - timedelta(days=30), ends_on=today - timedelta(days=2))
     e = enrolment.enroll(dummy_trainee, course, actor=staff, bypass_window=True)
-    e.status = "completed"
     db.session.commit()
     enrolment.cancel(e, staff)
     db.session.commit()
     assert e.status == "cancelled"
-    assert course.enrolled_count == 0  # a completed enrolment held a seat too
+    assert course.enrolled_count == 0
     assert_seats(course)
+
+
+def test_a_completed_enrolment_is_not_cancelled(dummy_trainee, create_course, staff):
+    """Completed means certified: the certificate is revoked first (tests/test_certificate_rules)."""
+    today = local_today()
+    course = create_course(starts_on=today - timedelta(days=30), ends_on=today - timedelta(days=2))
+    e = enrolment.enroll(dummy_trainee, course, actor=staff, bypass_window=True)
+    e.status = "completed"
+    db.session.commit()
+    with pytest.raises(Conflict):
+        enrolment.cancel(e, staff)
+    db.session.rollback()
+    assert e.status == "completed" and course.enrolled_count == 1
 
 
 def test_nobody_moves_up_into_a_course_that_is_over(trainees, create_course, staff):

@@ -55,7 +55,6 @@ MOVES = {
         ("cancelled", _l("Cancel"), "outline-secondary"),
     ),
     "enrolled": (("cancelled", _l("Cancel the enrolment"), "outline-danger"),),
-    "completed": (("cancelled", _l("Cancel the enrolment"), "outline-danger"),),
     "rejected": (("enrolled", _l("Enrol again"), "primary"),),
     "cancelled": (("enrolled", _l("Enrol again"), "primary"),),
 }
@@ -246,10 +245,20 @@ def detail(course_id, enrollment_id):
         .where(AuditEntry.object_type == "enrollment", AuditEntry.object_id == enrollment.id)
         .order_by(AuditEntry.at, AuditEntry.id)
     ).all()
+    certificate = None
+    if enrollment.status == "completed":
+        from lms.certificates.models import Certificate
+
+        certificate = db.session.scalar(
+            select(Certificate).where(
+                Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_(None)
+            )
+        )
     return render_template(
         "enrollment/manage/detail.html",
         course=course,
         enrollment=enrollment,
+        certificate=certificate,
         position=services.waitlist_position(enrollment),
         form=form,
         moves=MOVES.get(enrollment.status, ()),

@@ -257,7 +257,9 @@ def cancel(enrollment, actor, reason=None):
     """Cancel an enrolment; its seat goes to the head of the waitlist at once.
 
     A trainee may give up a seat until the course starts, and a pending request or a waitlist
-    place at any time; staff cancel at any time.
+    place at any time; staff cancel at any time, but not a completed enrolment: its certificate
+    is revoked first (which makes the enrolment active again), so that a valid certificate always
+    belongs to a completed enrolment and the reports count it.
     """
     course = enrollment.course
     is_staff = actor.is_staff
@@ -272,7 +274,15 @@ def cancel(enrollment, actor, reason=None):
             )
     _lock_course(course)
     db.session.refresh(enrollment)
-    if enrollment.status not in (*ACTIVE_STATUSES, "completed"):
+    if enrollment.status == "completed":
+        raise Conflict(
+            _(
+                "This trainee completed the course and holds its certificate: revoke the "
+                "certificate first, then cancel the enrolment."
+            ),
+            code="completed",
+        )
+    if enrollment.status not in ACTIVE_STATUSES:
         raise Conflict(
             _("This enrolment is no longer active (%(status)s).", status=enrollment.status_label),
             code="not_active",
