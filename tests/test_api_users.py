@@ -367,8 +367,12 @@ def test_list_search_takes_wildcards_literally(client, api_headers, dummy_staff,
     assert response["total"] == 0
 
 
-def test_list_hides_nothing_but_the_password(client, api_headers, dummy_staff, dummy_trainee):
+def test_the_list_masks_the_nik_and_hides_the_password(
+    client, api_headers, dummy_staff, dummy_trainee
+):
     body = list_users(client, api_headers(dummy_staff), role="trainee")
     (item,) = body["items"]
-    assert item["nik"] == dummy_trainee.nik
+    assert item["nik"] == "•" * 12 + dummy_trainee.nik[-4:]
+    assert dummy_trainee.nik not in str(body)
+    assert (item["email"], item["phone"]) == (dummy_trainee.email, dummy_trainee.phone)
     assert "password_hash" not in item

@@ -9,9 +9,25 @@ from lms.auth.models import GENDERS, ROLES, TARGET_GROUPS
 from lms.auth.permissions import roles_required
 from lms.errors import Forbidden, LmsError
 from lms.extensions import db
+from lms.templating import mask_nik
 from lms.users.services import search_users
 
 from .schemas import PageArgs, UserSchema, page_of
+
+
+class UserListItem(UserSchema):
+    """A user in a list: the NIK masked but for its last four digits, as on the staff pages (a
+    full NIK is shown one person at a time, audited, or exported with an audit entry)."""
+
+    nik = fields.Function(lambda user: mask_nik(user.nik) or None)
+
+
+class UserPage(Schema):
+    items = fields.List(fields.Nested(UserListItem))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
 
 blp = Blueprint("api_users", __name__, description="User accounts")
 
@@ -39,10 +55,11 @@ class UserCreate(Schema):
 @blp.route("/users")
 @roles_required("staff")
 @blp.arguments(UserListArgs, location="query")
+@blp.response(200, UserPage)
 def list_users(args):
-    """Users, filtered by role and a search over name and e-mail."""
+    """Users, filtered by role and a search over name and e-mail; NIKs masked."""
     query = search_users(args.get("role"), args.get("q"))
-    return page_of(query, args, UserSchema().dump)
+    return page_of(query, args, lambda user: user)
 
 
 @blp.route("/users", methods=["POST"])
