@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from lms.audit import services as audit
+from lms.auth.models import User
 from lms.catalog.models import Course
 from lms.core.locking import lock_row
 from lms.core.time import local_today
@@ -188,9 +189,13 @@ def enroll(user, course, actor=None, bypass_window=False):
 
     :raise InvalidInput: a rule refuses it (the messages say why)
     :raise Conflict: already enrolled, or full with no waitlist
+
+    The course row is locked (seats), then the trainee's (the rules on their other courses: two
+    requests for two overlapping courses at once must not both pass); always in this order.
     """
     actor = actor or user
     _lock_course(course)
+    lock_row(User, user.id)
     existing = db.session.scalar(
         select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id)
     )
