@@ -84,6 +84,8 @@ class Config:
     PRIVACY_NOTICE_VERSION = "2026-11"
     #: page size of HTML lists
     PER_PAGE = 20
+    #: largest request body, in bytes (a 100,000-row trainee file is about 15 MB): 413 above it
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None
     #: refuse to start unless SECRET_KEY and the database URL come from outside
     REQUIRE_EXTERNAL_SECRETS = False

@@ -1,7 +1,10 @@
 """Error pages in both languages, and domain errors as HTML pages or API JSON."""
 
+import io
+
 import pytest
 from flask_babel import force_locale, gettext
+from sqlalchemy import func, select
 
 from lms.auth.models import User
 from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -195,3 +198,39 @@ def test_csrf_protects_the_forms_outside_the_api(fresh_app, create_user):
     assert client.post("/login", data=data).status_code == 400
     token = client.post("/api/v1/tokens", json=data)
     assert token.status_code == 201
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_an_upload_over_the_limit_is_refused_with_a_message(
+    make_app, api_headers, lang, dummy_staff
+):
+    """An upload larger than MAX_CONTENT_LENGTH: 413 and a message in the user's language, on the
+    import page and through the API, with nothing written."""
+    small = make_app(MAX_CONTENT_LENGTH=2048)
+    client = small.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = dummy_staff.get_id()
+    big = b"name,email\n" + b"x" * 4096
+    response = client.post(
+        "/imports/trainees",
+        data={"file": (io.BytesIO(big), "trainees.csv"), "check": "y"},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": lang},
+    )
+    assert response.status_code == 413
+    expected = gettext_in(lang, "The upload is too large.")
+    assert expected in response.get_data(as_text=True)
+    response = client.put(
+        "/api/v1/sessions/1/attendance",
+        data=big,
+        content_type="application/json",
+        headers=api_headers(dummy_staff, lang),
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["message"] == expected
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def gettext_in(lang, msgid):
+    with force_locale(lang):
+        return gettext(msgid)
