@@ -3,6 +3,7 @@
 import os
 
 from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 
 def create_app(config_class=None, test_config=None):
@@ -45,6 +46,11 @@ def create_app(config_class=None, test_config=None):
     )
 
     course_types.init_app(app)
+    # templates: the app's own folder first, then each course-type plugin's own folder, so a
+    # plugin adds its fragments, the office may override them, and no plugin replaces an app page
+    app.jinja_loader = ChoiceLoader(
+        [app.jinja_loader, *map(FileSystemLoader, app.extensions["course_type_templates"])]
+    )
 
     from .core.sqlite import install_pragmas
 

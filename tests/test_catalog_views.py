@@ -1,16 +1,34 @@
 """The public catalogue and course pages."""
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import insert
+from flask_babel import force_locale, gettext, ngettext
+from sqlalchemy import func, insert, select
 
-from lms.catalog.models import Course
+from lms.auth.models import User
+from lms.catalog.models import Course, CourseSession, course_trainers
 from lms.core.time import combine_local, local_today
 from lms.core.types import utcnow
+from lms.enrollment.models import Enrollment
+from lms.partners.models import Partner
+from tests.fixtures.catalog import DETAILS
 from tests.fixtures.queries import statements
 
 EN = {"Accept-Language": "en"}
+
+
+def text_in(lang, msgid, **params):
+    """A message as the pages say it in ``lang``."""
+    with force_locale(lang):
+        return gettext(msgid, **params)
+
+
+def plural_in(lang, singular, plural, num, **params):
+    """A plural message as the pages say it in ``lang``."""
+    with force_locale(lang):
+        return ngettext(singular, plural, num, **params)
 
 
 def test_catalogue_lists_published_courses_only(client, create_course):
@@ -97,6 +115,106 @@ def test_states_are_shown(client, create_course):
     assert "Finished" in page
 
 
+#: how each state of a course reads on its card and its page: (badge, seats), in a language
+STATE_TEXTS = {
+    "open": lambda lang: (
+        text_in(lang, "Open for registration"),
+        plural_in(
+            lang,
+            "%(num)s seat left of %(capacity)s",
+            "%(num)s seats left of %(capacity)s",
+            15,
+            capacity=20,
+        ),
+    ),
+    "waitlist": lambda lang: (
+        text_in(lang, "Full — waitlist open"),
+        plural_in(lang, "%(num)s person on the waitlist", "%(num)s people on the waitlist", 3),
+    ),
+    "full": lambda lang: (
+        text_in(lang, "Full"),
+        plural_in(lang, "%(num)s seat", "%(num)s seats", 20),
+    ),
+    "closed": lambda lang: (
+        text_in(lang, "Registration closed"),
+        plural_in(lang, "%(num)s seat", "%(num)s seats", 20),
+    ),
+}
+
+
+@pytest.fixture
+def course_in_state(create_course, create_user, db):
+    """Make a course of capacity 20 in a state: open (5 enrolled), waitlist (full, 3 waiting),
+    full (no waitlist), closed (registration over, or the course closed by the office)."""
+
+    def _make(state):
+        today, now = local_today(), utcnow()
+        overrides = {"title": f"Kursus {state}", "title_en": f"Course {state}", "capacity": 20}
+        if state == "full":
+            overrides["waitlist"] = False
+        if state == "closed_by_deadline":
+            overrides.update(
+                starts_on=today - timedelta(days=3),
+                ends_on=today + timedelta(days=20),
+                registration_opens_at=now - timedelta(days=20),
+                registration_closes_at=combine_local(today - timedelta(days=4), time(23, 59)),
+            )
+        if state == "closed_by_office":
+            overrides["status"] = "closed"
+        course = create_course("hospitality", **overrides)
+        course.enrolled_count = 5 if state == "open" else 0
+        if state in ("waitlist", "full"):
+            course.enrolled_count = course.capacity
+        if state == "waitlist":
+            for position in range(1, 4):
+                waiting = create_user("trainee")
+                db.session.add(
+                    Enrollment(
+                        course_id=course.id,
+                        user_id=waiting.id,
+                        status="waitlisted",
+                        waitlist_position=position,
+                    )
+                )
+        db.session.commit()
+        return course
+
+    return _make
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize(
+    "state, texts",
+    [
+        ("open", "open"),
+        ("waitlist", "waitlist"),
+        ("full", "full"),
+        ("closed_by_deadline", "closed"),
+        ("closed_by_office", "closed"),
+    ],
+)
+def test_state_and_seats_on_the_card_and_the_course_page(
+    client, course_in_state, state, texts, lang
+):
+    course = course_in_state(state)
+    badge, seats = STATE_TEXTS[texts](lang)
+    headers = {"Accept-Language": lang}
+    listing = client.get("/courses/", headers=headers)
+    assert listing.status_code == 200
+    assert f">{badge}</span>" in listing.text
+    assert f'<p class="card-text small mb-0">{seats}</p>' in listing.text
+    page = client.get(f"/courses/{course.id}", headers=headers)
+    assert page.status_code == 200
+    assert f">{badge}</span>" in page.text
+    assert f'<dd data-testid="seats">{seats}</dd>' in page.text
+    # no other state is claimed
+    for other, other_texts in STATE_TEXTS.items():
+        if other != texts:
+            other_badge = other_texts(lang)[0]
+            assert f">{other_badge}</span>" not in listing.text
+            assert f">{other_badge}</span>" not in page.text
+
+
 def test_unknown_filter_values_are_ignored(client, create_course):
     create_course("hospitality", title="Tata Graha")
     page = client.get("/courses/?type=nope&d_language=xx&partner_id=abc&page=999")
@@ -153,32 +271,82 @@ def test_missing_course_is_404(client):
     assert client.get("/courses/999999").status_code == 404
 
 
-def _bulk_courses(db, partner_id, count):
+def _bulk_partners(db, count):
+    """Insert ``count`` partners with a valid MoU; returns their ids."""
+    names = [f"Mitra Massal {i:02d}" for i in range(count)]
+    valid = date.today() + timedelta(days=365)
+    db.session.execute(
+        insert(Partner),
+        [{"name": n, "kind": "vocational_centre", "mou_valid_until": valid} for n in names],
+    )
+    return db.session.scalars(select(Partner.id).where(Partner.name.in_(names))).all()
+
+
+def _bulk_courses(db, partner_ids, first, count):
+    """Insert ``count`` published courses fast, the partners taken in turn, each course with a
+    trainer of its own (of its partner) and a session."""
     now = utcnow()
     today = date.today()
+    rows = [
+        {
+            "code": f"BULK-{i:05d}",
+            "title": f"Kursus {i}",
+            "type_key": "hospitality",
+            "partner_id": partner_ids[i % len(partner_ids)],
+            "capacity": 10,
+            "enrolled_count": 0,
+            "starts_on": today + timedelta(days=30),
+            "ends_on": today + timedelta(days=60),
+            "registration_opens_at": now - timedelta(days=1),
+            "registration_closes_at": now + timedelta(days=20),
+            "requires_approval": False,
+            "waitlist": True,
+            "status": "published",
+            "target_groups": [],
+            "details": DETAILS["hospitality"],
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(first, first + count)
+    ]
+    db.session.execute(insert(Course), rows)
+    courses = db.session.execute(
+        select(Course.id, Course.partner_id).where(Course.code.in_([r["code"] for r in rows]))
+    ).all()
     db.session.execute(
-        insert(Course),
+        insert(User),
         [
             {
-                "code": f"BULK-{i:05d}",
-                "title": f"Kursus {i}",
-                "type_key": "hospitality",
+                "email": f"pelatih-massal-{course_id}@example.org",
+                "password_hash": "-",
+                "name": f"Pelatih Massal {course_id}",
+                "role": "trainer",
                 "partner_id": partner_id,
-                "capacity": 10,
-                "enrolled_count": 0,
-                "starts_on": today + timedelta(days=30),
-                "ends_on": today + timedelta(days=60),
-                "registration_opens_at": now - timedelta(days=1),
-                "registration_closes_at": now + timedelta(days=20),
-                "requires_approval": False,
-                "waitlist": True,
-                "status": "published",
-                "target_groups": [],
-                "details": {"specialisation": "housekeeping"},
+                "active": True,
+                "session_version": 1,
                 "created_at": now,
-                "updated_at": now,
             }
-            for i in range(count)
+            for course_id, partner_id in courses
+        ],
+    )
+    trainers = dict(
+        db.session.execute(
+            select(User.email, User.id).where(User.email.like("pelatih-massal-%"))
+        ).all()
+    )
+    db.session.execute(
+        insert(course_trainers),
+        [
+            {"course_id": course_id, "user_id": trainers[f"pelatih-massal-{course_id}@example.org"]}
+            for course_id, _partner_id in courses
+        ],
+    )
+    starts = combine_local(today + timedelta(days=30), time(8))
+    db.session.execute(
+        insert(CourseSession),
+        [
+            {"course_id": course_id, "starts_at": starts, "ends_at": starts + timedelta(hours=4)}
+            for course_id, _partner_id in courses
         ],
     )
     db.session.commit()
@@ -188,18 +356,37 @@ def _count_queries(call):
     with statements() as seen:
         response = call()
     assert response.status_code == 200
-    return len(seen)
+    return response, seen
 
 
-def test_catalogue_query_count_does_not_grow_with_courses(client, db, create_partner):
-    partner = create_partner(mou_valid_until=date.today() + timedelta(days=365))
-    _bulk_courses(db, partner.id, 10)
-    few = _count_queries(lambda: client.get("/courses/?type=hospitality"))
-    db.session.execute(Course.__table__.delete())
-    db.session.commit()
-    _bulk_courses(db, partner.id, 1000)
-    many = _count_queries(lambda: client.get("/courses/?type=hospitality"))
-    assert few == many
+def test_catalogue_query_count_does_not_grow_with_courses(client, db, app):
+    # a partner per course on a page: a query per course for its partner would show
+    partner_ids = _bulk_partners(db, app.config["PER_PAGE"])
+    names = dict(db.session.execute(select(Partner.id, Partner.name)).all())
+
+    def page():
+        return client.get("/courses/?type=hospitality")
+
+    def shown_with_partner(response):
+        """Every course on the page is shown with its own partner."""
+        courses = db.session.execute(
+            select(Course.code, Course.partner_id).where(
+                Course.code.in_(set(re.findall(r"BULK-\d{5}", response.text)))
+            )
+        ).all()
+        assert courses
+        for code, partner_id in courses:
+            assert f"{code} · {names[partner_id]}" in response.text
+        return len(courses)
+
+    _bulk_courses(db, partner_ids, 0, 10)
+    small, few = _count_queries(page)
+    assert shown_with_partner(small) == 10
+    _bulk_courses(db, partner_ids, 10, 990)
+    assert db.session.scalar(select(func.count()).select_from(Course)) == 1000
+    large, many = _count_queries(page)
+    assert shown_with_partner(large) == app.config["PER_PAGE"]
+    assert len(few) == len(many), "\n".join(many)
 
 
 def test_moving_a_course_to_a_partner_without_valid_mou_is_refused(create_course, create_partner):

@@ -104,8 +104,13 @@ class CourseType:
     descriptions: ClassVar[dict] = {}
     #: WTForms ``Form`` (not FlaskForm) with the type's own fields; its data goes to ``details``
     details_form: ClassVar[type[Form] | None] = None
-    #: template fragment that shows the details on the course page; the generic one lists fields
+    #: template fragment that shows the details on the course pages (public and staff); when it
+    #: cannot be found the generic one, which lists the fields, is shown instead
     details_template: ClassVar[str] = "courses/_details.html"
+    #: folder with the plugin's own templates, absolute or relative to the plugin's module; by
+    #: default ``templates/`` beside that module, when it exists. It is searched after the app's
+    #: own templates (which may override a plugin's fragment); keep files under ``courses/<key>/``
+    template_folder: ClassVar[str | None] = None
     #: names of ``details`` fields (choice fields) offered as catalogue filters
     catalog_filters: ClassVar[tuple] = ()
     #: default minimum attendance rate (0..1) for a certificate; a course may override it

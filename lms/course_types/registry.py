@@ -39,6 +39,8 @@ class CourseTypeRegistry:
                 )
             types[course_type.key] = course_type
         app.extensions["course_types"] = types
+        # the plugins' own template folders; create_app adds them to the Jinja loader
+        app.extensions["course_type_templates"] = _template_folders(types.values())
         _add_translation_directories(app, types.values())
 
     @staticmethod
@@ -59,6 +61,31 @@ class CourseTypeRegistry:
     def choices(self, locale):
         """(key, label) pairs for a select field."""
         return [(t.key, t.label(locale)) for t in self.all()]
+
+
+def _template_folders(types):
+    """The template folders the plugins ship (``CourseType.template_folder``), each once.
+
+    The default ``templates/`` beside a plugin's module counts only when it exists; a folder a
+    plugin names that does not exist (templates left out of its package) stops the app at start-up.
+    """
+    folders = []
+    for course_type in types:
+        module_file = getattr(sys.modules[type(course_type).__module__], "__file__", None)
+        here = os.path.dirname(os.path.abspath(module_file)) if module_file else None
+        if course_type.template_folder is None:
+            folder = os.path.join(here, "templates") if here else None
+            if folder is None or not os.path.isdir(folder):
+                continue
+        else:
+            folder = os.path.join(here or "", course_type.template_folder)
+            if not os.path.isdir(folder):
+                raise RuntimeError(
+                    f"course type {course_type.key!r}: template folder {folder!r} does not exist"
+                )
+        if folder not in folders:
+            folders.append(folder)
+    return folders
 
 
 def _add_translation_directories(app, types):

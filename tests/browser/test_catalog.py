@@ -103,6 +103,20 @@ def test_staff_publish_a_mandarin_course_and_a_visitor_finds_it(
     assert visitor.locator("html").get_attribute("lang") == "en"
     assert visitor.get_by_role("heading", name="Conversational Mandarin for Taiwan").is_visible()
     assert "Mon" in visitor.get_by_test_id("schedule").inner_text()
-    visitor.goto("/courses/?type=language&d_language=zh&q=conversational")
-    assert visitor.get_by_role("link", name="Conversational Mandarin for Taiwan").is_visible()
+
+    # the same search through the form, in English: type, language, and words of the English title
+    visitor.goto("/courses/")
+    assert visitor.locator("html").get_attribute("lang") == "en"
+    visitor.select_option("#type", "language")  # submits the form
+    visitor.wait_for_url(re.compile(r"type=language"))
+    visitor.select_option("#d_language", "zh")
+    visitor.fill("#q", "conversational")
+    visitor.locator("form[role=search] button[type=submit]").click()
+    visitor.wait_for_url(lambda url: "d_language=zh" in url and "q=conversational" in url)
+    assert visitor.get_by_test_id("result-count").inner_text() == "1 course found"
+    card = visitor.get_by_role("link", name="Conversational Mandarin for Taiwan")
+    assert card.is_visible()
     assert_no_horizontal_scroll(visitor)
+    card.click()
+    visitor.wait_for_url(re.compile(rf"/courses/{course.id}$"))
+    assert visitor.get_by_role("heading", name="Conversational Mandarin for Taiwan").is_visible()

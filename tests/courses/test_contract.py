@@ -130,3 +130,8 @@ def test_assessment_rule_follows_the_type(course_type):
         _course(course_type), AttendanceSummary(held=10, present=10), None, date.today()
     )
     assert result.eligible is (not course_type.requires_assessment)
+
+
+def test_details_template_is_found(app, course_type):
+    # the course pages fall back to the generic fragment, so a misspelt name would go unnoticed
+    app.jinja_env.get_template(course_type.details_template)
