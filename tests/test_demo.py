@@ -1,14 +1,22 @@
 """seed-demo: the demo site's data, enrolments included, made through the services."""
 
+import re
 from collections import Counter
 
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
 
-from lms.catalog.models import Course
+from lms.auth.models import User
+from lms.catalog.models import Course, course_trainers
+from lms.core.time import local_today, utc_to_local
+from lms.core.types import utcnow
+from lms.demo import DEMO_PASSWORD, seed
 from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
 from lms.extensions import course_types, db
 from lms.outbox.models import OutboxMessage
+from lms.partners.models import Partner
+from lms.regions.models import Regency
 
 
 def by_prefix():
@@ -22,8 +30,6 @@ def statuses(course):
 
 
 def test_seed_demo_fills_the_courses(app):
-    from lms.demo import seed
-
     logins, created = seed()
     db.session.commit()
     assert created
@@ -93,17 +99,47 @@ def test_seed_demo_fills_the_courses(app):
     )
 
 
+def row_counts():
+    """The number of rows in every table (the regencies included)."""
+    db.session.rollback()
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }
+
+
 def test_seed_demo_from_the_command_line(runner):
     result = runner.invoke(args=["lms", "seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "staff@latih.example" in result.output
+    assert "Demo data loaded." in result.output
+    assert DEMO_PASSWORD in result.output
+    logins, _created = seed()  # already loaded: only says who can log in
+    for role, email in logins:
+        assert re.search(rf"^\s*{role}\s+{re.escape(email)}$", result.output, re.M), email
     assert db.session.scalar(select(func.count(Enrollment.id))) > 50
+
+
+def test_seed_demo_twice_keeps_the_data(runner):
+    """A second run (e.g. the README's start command run again) adds, changes and removes
+    nothing: no duplicate partner, account, course, session, enrolment, mark or certificate."""
+    assert runner.invoke(args=["lms", "seed-demo"]).exit_code == 0
+    before = row_counts()
+    assert before["users"] == 45 and before["courses"] >= 9 and before["course_sessions"] > 100
+    users_before = db.session.execute(select(User.id, User.email, User.password_hash)).all()
+
+    again = runner.invoke(args=["lms", "seed-demo"])
+    assert again.exit_code == 0, again.output
+    assert "Demo data was already loaded." in again.output
+    assert "staff@latih.example" in again.output  # the logins are printed again
+    assert row_counts() == before
+    assert db.session.execute(select(User.id, User.email, User.password_hash)).all() == (
+        users_before
+    )
 
 
 def test_demo_has_attendance_and_certificates_one_revoked(app):
     from lms.attendance.models import Attendance
     from lms.certificates.models import Certificate
-    from lms.demo import seed
 
     seed()
     db.session.commit()
@@ -115,3 +151,140 @@ def test_demo_has_attendance_and_certificates_one_revoked(app):
         select(func.count(Certificate.id)).where(Certificate.revoked_at.is_not(None))
     )
     assert valid > 10 and revoked == 1
+
+
+# --- the people: partners, office, trainers, trainees (issue 2) ---------------------------------
+
+#: the kinds of the three institutions: a provincial agricultural training centre, a university
+#: language unit, a city vocational training centre
+PARTNER_KINDS = {"training_centre", "university", "vocational_centre"}
+#: where most of the province's workers come from (DESIGN.md)
+LEADING_REGENCIES = {"Lampung Timur", "Lampung Tengah", "Lampung Selatan"}
+
+
+def test_demo_people(app):
+    logins, created = seed()
+    db.session.commit()
+    assert created
+
+    # three partner institutions, one of each kind, each with a valid MoU and one trainer
+    partners = db.session.scalars(select(Partner)).all()
+    assert len(partners) == 3
+    assert {p.kind for p in partners} == PARTNER_KINDS
+    for partner in partners:
+        assert partner.mou_number and partner.mou_valid_on(local_today()), partner.name
+        [trainer] = partner.trainers
+        assert trainer.role == "trainer" and ("trainer", trainer.email) in logins
+    assert db.session.scalar(select(func.count()).where(User.role == "trainer")) == 3
+
+    # a staff and an admin login, printed with the rest; the demo password opens every one
+    roles = Counter(role for role, _email in logins)
+    assert roles["staff"] >= 1 and roles["admin"] >= 1 and roles["trainer"] == 3
+    for role, email in logins:
+        user = db.session.scalar(select(User).where(User.email == email))
+        assert user is not None and user.role == role and user.active, email
+        assert check_password_hash(user.password_hash, DEMO_PASSWORD), email
+
+    # forty trainees with a complete, consistent profile, from the regencies of Lampung
+    trainees = db.session.scalars(select(User).where(User.role == "trainee")).all()
+    assert len(trainees) == 40
+    lampung = set(db.session.scalars(select(Regency.code).where(Regency.province == "Lampung")))
+    for t in trainees:
+        assert t.profile_complete and t.partner_id is None, t.email
+        assert t.regency_code in lampung, t.email
+        assert t.phone.startswith("+628"), t.email
+        # the NIK says where the person is registered and when they were born (women: day + 40)
+        assert t.nik[:4] == t.regency_code.replace(".", ""), t.email
+        day = t.birth_date.day + (40 if t.gender == "female" else 0)
+        assert t.nik[6:12] == f"{day:02d}{t.birth_date:%m%y}", t.email
+    assert len({t.nik for t in trainees}) == 40
+    assert {t.gender for t in trainees} == {"female", "male"}
+
+    # spread over several regencies, the three that lead the province ahead of the rest
+    per_regency = Counter(t.regency.name for t in trainees)
+    assert len(per_regency) >= 8, per_regency
+    others = max(n for name, n in per_regency.items() if name not in LEADING_REGENCIES)
+    assert all(per_regency[name] > others for name in LEADING_REGENCIES), per_regency
+
+    # every target group, prospective workers the most
+    groups = Counter(t.target_group for t in trainees)
+    assert set(groups) == {"cpmi", "purna_pmi", "family", "general"}
+    assert groups.most_common(1)[0][0] == "cpmi"
+
+
+# --- the courses: every type, the four languages, sensible partners, timetables (issue 3) -----
+
+BUILT_IN_TYPES = {"hospitality", "plantation", "language", "entrepreneurship", "digital_marketing"}
+#: which kind of partner runs which type of course
+PARTNER_OF_TYPE = {
+    "language": "university",
+    "hospitality": "vocational_centre",
+    "plantation": "training_centre",
+}
+
+
+def test_demo_courses_mirror_a_real_year(app):
+    seed()
+    db.session.commit()
+    today, now = local_today(), utcnow()
+    courses = db.session.scalars(select(Course).order_by(Course.id)).all()
+
+    # courses of every type, all published
+    by_type = Counter(c.type_key for c in courses)
+    assert set(by_type) == BUILT_IN_TYPES == set(course_types.keys())
+    assert all(c.status == "published" for c in courses)
+
+    # a Japanese, a Mandarin, a Cantonese and an English class
+    languages = [c.details.get("language") for c in courses if c.type_key == "language"]
+    assert sorted(languages) == sorted(["ja", "zh", "yue", "en"])
+    # two entrepreneurship workshops and a digital-marketing programme, for returned workers
+    assert by_type["entrepreneurship"] == 2 and by_type["digital_marketing"] == 1
+    for c in courses:
+        if c.type_key in ("entrepreneurship", "digital_marketing"):
+            assert "purna_pmi" in c.target_groups, c.code
+        if c.type_key == "plantation":
+            assert c.details["commodity"] == "oil_palm", c.code
+        # languages at the university, hospitality at the city centre, oil palm at the
+        # agricultural centre
+        if c.type_key in PARTNER_OF_TYPE:
+            assert c.partner.kind == PARTNER_OF_TYPE[c.type_key], c.code
+
+    # each course is taught by a trainer of its own partner, and no trainer teaches elsewhere
+    teaching = db.session.execute(
+        select(course_trainers.c.course_id, User.role, User.partner_id).join(
+            User, User.id == course_trainers.c.user_id
+        )
+    ).all()
+    partner_of = {c.id: c.partner_id for c in courses}
+    assert {course_id for course_id, _role, _partner in teaching} == set(partner_of)
+    for course_id, role, partner_id in teaching:
+        assert role == "trainer" and partner_id == partner_of[course_id], course_id
+    assert len(set(partner_of.values())) == 3, "every partner runs a course"
+
+    # every course has a timetable inside its dates: daytime WIB meetings that do not overlap
+    for c in courses:
+        assert c.sessions, c.code
+        assert c.registration_opens_at < c.registration_closes_at, c.code
+        previous_end = None
+        for s in c.sessions:
+            start, end = utc_to_local(s.starts_at), utc_to_local(s.ends_at)
+            assert c.starts_on <= start.date() == end.date() <= c.ends_on, c.code
+            assert 6 <= start.hour < end.hour <= 18, c.code
+            assert previous_end is None or previous_end <= s.starts_at, c.code
+            previous_end = s.ends_at
+
+    # a year in motion: finished, running, open for registration, full, not yet open
+    def state(c):
+        if c.ends_on < today:
+            return "finished"
+        if c.starts_on <= today:
+            return "running"
+        if now < c.registration_opens_at:
+            return "upcoming"
+        if now < c.registration_closes_at:
+            return "full" if c.enrolled_count >= c.capacity else "open"
+        return "closed"
+
+    states = Counter(state(c) for c in courses)
+    assert {"finished", "running", "open", "full", "upcoming"} <= set(states), states
+    assert states["finished"] >= 2, states
