@@ -23,12 +23,31 @@ NAVIGATION = (
 )
 
 
+#: the office's back-room pages: one "Administration" menu, so that the bar keeps to one line
+ADMINISTRATION = (
+    "partners.index",
+    "users.index",
+    "imports.trainees",
+    "exports.index",
+    "outbox.index",
+)
+
+
 def nav_items():
     """The menu entries the current user may see."""
     role = current_user.role if current_user.is_authenticated else None
     return [
         (endpoint, label) for endpoint, label, roles in NAVIGATION if roles is None or role in roles
     ]
+
+
+def nav_groups():
+    """(the bar's entries, the Administration menu's entries) for the current user."""
+    items = nav_items()
+    return (
+        [item for item in items if item[0] not in ADMINISTRATION],
+        [item for item in items if item[0] in ADMINISTRATION],
+    )
 
 
 def mask_nik(nik):
@@ -62,6 +81,7 @@ def init_app(app):
     )
     app.jinja_env.filters["mask_nik"] = mask_nik
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["nav_groups"] = nav_groups
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["type_label"] = type_label
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
