@@ -19,6 +19,7 @@ from lms.certificates.models import Certificate
 from lms.core.time import combine_local, local_today
 from lms.enrollment import services as enrolment
 from lms.extensions import db
+from lms.privacy import services as privacy
 
 BASE = "https://latih.example.go.id"
 NAMES = ["Ṣiti Nur'aini", "Ñoman Ketut"]
@@ -301,3 +302,67 @@ def test_the_course_zip_holds_one_pdf_per_valid_certificate(finished_course):
     # revoked ones are left out also when given; the order does not depend on the input's
     assert archive.course_zip(course, list(reversed(issued)), url_of) == data
     assert archive.zip_name(course) == f"sertifikat_{course.code}.zip"
+
+
+def test_an_erased_holder_is_not_named_and_the_certificate_still_renders(finished_course):
+    course, staff, issued = finished_course()
+    erased, kept = issued
+    name = holder_of(erased)
+    privacy.anonymise(erased.enrollment.user, staff)
+    db.session.commit()
+    claims = certificates.claims(erased)
+    assert claims["holder"] is None and pdf.holder_withheld(claims)
+    assert certificates.signature_valid(erased)
+
+    data = pdf.render(erased, url_of(erased))
+    reader, text = read(data)
+    for expected in (
+        "Nama dirahasiakan atas permintaan pemegang sertifikat",
+        "Name withheld at the holder's request",
+        erased.serial,
+        "Tata Graha Hotel",
+        "Hotel Housekeeping",
+        "120 jam pelajaran",
+    ):
+        assert expected in text, expected
+    assert name not in text and "None" not in text
+    assert reader.metadata.subject == "Tata Graha Hotel"
+    assert "DICABUT" not in text  # still valid
+    [image] = reader.pages[0].images
+    assert [b.text for b in zxingcpp.read_barcodes(image.image)] == [url_of(erased)]
+    assert pdf.render(erased, url_of(erased)) == data
+    assert pdf.file_name(erased) == f"{erased.serial.replace('/', '-')}_holder.pdf"
+
+    # the course's ZIP holds it under a name without a name, next to the others
+    with zipfile.ZipFile(io.BytesIO(archive.course_zip(course, None, url_of))) as zipped:
+        assert zipped.namelist() == [pdf.file_name(c) for c in issued]
+        assert zipped.read(pdf.file_name(erased)) == data
+        assert holder_of(kept) in read(zipped.read(pdf.file_name(kept)))[1]
+
+    # revoked afterwards, it still renders, marked revoked
+    certificates.revoke(erased, staff, "Dicabut")
+    db.session.commit()
+    _reader, text = read(pdf.render(erased, url_of(erased)))
+    assert "DICABUT" in text and "Name withheld at the holder's request" in text
+
+
+def test_a_type_whose_wording_names_the_holder_says_the_name_is_withheld(
+    finished_course, app, monkeypatch
+):
+    _course, staff, issued = finished_course(names=["Ñoman Ketut"])
+    certificate = issued[0]
+    course_type = app.extensions["course_types"]["hospitality"]
+    monkeypatch.setattr(
+        course_type,
+        "certificate_wording",
+        {
+            "id": "menyatakan bahwa {name} lulus {course}",
+            "en": "states that {name} passed {course}",
+        },
+    )
+    privacy.anonymise(certificate.enrollment.user, staff)
+    db.session.commit()
+    _reader, text = read(pdf.render(certificate, url_of(certificate)))
+    assert "menyatakan bahwa Nama dirahasiakan atas permintaan pemegang sertifikat lulus" in text
+    assert "states that Name withheld at the holder's request passed" in text
+    assert "None" not in text

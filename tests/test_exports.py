@@ -1,6 +1,7 @@
-"""Exports: only staff reach them; each takes its list's filters; the trainee export has the import
-template's columns and imports back without a change; formulas stay text; and a 100,000-row
-export is streamed, never built in memory."""
+"""Exports: only staff reach them; each takes its list's filters and refuses a bad one with a 400;
+the trainee export has the import template's columns and imports back without a change; formulas
+stay text; and a 100,000-row export is streamed, never built in memory. (The lists' download links
+are in test_export_links.)"""
 
 import contextlib
 import csv
@@ -16,9 +17,10 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from lms.attendance.models import Attendance
+from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.certificates.models import Certificate
 from lms.core.types import utcnow
@@ -96,10 +98,48 @@ def test_export_pages_by_role(client, login, users_by_role, role):
             assert response.location.startswith("/login?next="), path
 
 
-def test_unknown_exports_and_courses_are_not_found(client, staff):
+def test_an_unknown_export_is_not_found(client, staff):
     assert client.get("/exports/passwords.csv").status_code == 404
-    assert client.get("/exports/enrollments.csv?course=NO-SUCH").status_code == 404
-    assert client.get("/exports/certificates.xlsx?course=NO-SUCH").status_code == 404
+    assert client.get("/exports/passwords.xlsx?course=1").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("enrollments.csv?course_code=NO-SUCH", "No course has the code NO-SUCH."),
+        ("certificates.xlsx?course_code=NO-SUCH", "No course has the code NO-SUCH."),
+        ("attendance.csv?course=BHS-1", "The course filter takes a course number, not BHS-1."),
+        ("certificates.csv?course=99999999999", "course number, not 99999999999"),
+        ("certificates.csv?course=0", "course number, not 0"),
+        ("enrollments.csv?course=987654", "No course has the number 987654."),
+        ("certificates.csv?status=bogus", "Unknown status: bogus."),
+        ("enrollments.xlsx?status=valid", "Unknown status: valid."),
+        ("courses.csv?status=revoked", "Unknown status: revoked."),
+        ("courses.csv?type=pirate", "Unknown course type: pirate."),
+        ("courses.csv?partner=abc", "The partner filter takes a partner number, not abc."),
+        ("courses.csv?partner=987654", "No partner has the number 987654."),
+        ("courses.xlsx?year=20x6", "Not a year: 20x6."),
+        ("courses.csv?year=1066", "Not a year: 1066."),
+        ("trainees.csv?regency=99.99", "Unknown regency or city: 99.99."),
+        ("trainees.csv?target_group=pirate", "Unknown participant group: pirate."),
+        ("trainees.xlsx?role=wizard", "Unknown role: wizard."),
+        ("trainees.csv?role=staff", "The trainee export holds trainees only"),
+    ],
+)
+def test_a_bad_filter_is_refused_with_a_message(client, staff, path, message):
+    """A bad value never means "all": a download must not hold more than was asked for."""
+    response = client.get(f"/exports/{path}")
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert message in response.get_data(as_text=True)
+
+
+def test_a_refused_trainee_export_is_not_audited(client, staff):
+    assert client.get("/exports/trainees.csv?regency=99.99").status_code == 400
+    assert (
+        db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.nik_exported"))
+        is None
+    )
 
 
 def test_the_page_lists_every_export(client, staff, create_course):
@@ -109,6 +149,7 @@ def test_the_page_lists_every_export(client, staff, create_course):
         assert f'data-testid="export-{key}-csv"' in page
         assert f'data-testid="export-{key}-xlsx"' in page
     assert f'<option value="{course.code}">' in page
+    assert page.count('name="course_code"') == 3  # the course by its code, as a person types it
 
 
 # --- trainees ------------------------------------------------------------------------------
@@ -143,7 +184,7 @@ def test_trainee_export_has_the_template_columns(client, staff, trainees):
         ("regency=18.07&target_group=cpmi", ["Ani Susanti"]),
         ("target_group=purna_pmi", ["Citra Maharani"]),
         ("q=maharani", ["Citra Maharani"]),
-        ("regency=99.99&target_group=pirate", None),  # unknown values mean "all", as in lists
+        ("role=trainee&q=&regency=&target_group=", None),  # empty values mean "all"
     ],
 )
 def test_trainee_export_filters(client, staff, trainees, query, names):
@@ -222,16 +263,18 @@ def test_enrollment_export_by_course_and_status(client, staff, classroom, create
     course = classroom.course
     enrollment_services.cancel(classroom.enrollments[2], staff, reason="Pindah kerja")
     db.session.commit()
-    rows = read_csv(client.get(f"/exports/enrollments.csv?course={course.code}"))
+    rows = read_csv(client.get(f"/exports/enrollments.csv?course_code={course.code}"))
     assert rows[0] == list(exports.ENROLLMENT_COLUMNS)
+    assert read_csv(client.get(f"/exports/enrollments.csv?course={course.id}")) == rows
     assert len(rows) == 4
     assert set(column(rows, "course_code")) == {course.code}
     assert sorted(column(rows, "status")) == ["cancelled", "enrolled", "enrolled"]
     everything = read_csv(client.get("/exports/enrollments.csv"))
     assert len(everything) == 5  # the outsider's enrolment in another course too
-    rows = read_csv(client.get(f"/exports/enrollments.csv?course={course.code}&status=cancelled"))
+    rows = read_csv(client.get(f"/exports/enrollments.csv?course={course.id}&status=cancelled"))
     assert column(rows, "reason") == ["Pindah kerja"]
-    sheet = read_xlsx(client.get(f"/exports/enrollments.xlsx?course={course.code}&status=enrolled"))
+    url = f"/exports/enrollments.xlsx?course_code={course.code}&status=enrolled"
+    sheet = read_xlsx(client.get(url))
     assert column(sheet, "name") == sorted(t.name for t in classroom.trainees[:2])
 
 
@@ -254,14 +297,14 @@ def test_attendance_export_by_course(client, staff, classroom, add_meeting, make
         Attendance(session_id=other_meeting.id, enrollment_id=other.enrollment.id, status="present")
     )
     db.session.commit()
-    rows = read_csv(client.get(f"/exports/attendance.csv?course={classroom.course.code}"))
+    rows = read_csv(client.get(f"/exports/attendance.csv?course_code={classroom.course.code}"))
     assert rows[0] == list(exports.ATTENDANCE_COLUMNS)
     assert sorted(column(rows, "status")) == sorted(statuses)
     assert set(column(rows, "topic")) == {"Tata graha"}
     assert set(column(rows, "marked_by")) == {"Dewi Lestari"}
     assert column(rows, "session_starts_at_wib")[0].endswith("08:00")
     assert len(read_csv(client.get("/exports/attendance.csv"))) == 5
-    sheet = read_xlsx(client.get(f"/exports/attendance.xlsx?course={other.course.code}"))
+    sheet = read_xlsx(client.get(f"/exports/attendance.xlsx?course={other.course.id}"))
     assert column(sheet, "status") == ["present"]
 
 
@@ -281,8 +324,12 @@ def test_certificate_export_by_course_and_status(client, staff, classroom):
             )
         )
     db.session.commit()
-    url = f"/exports/certificates.csv?course={classroom.course.code}"
+    url = f"/exports/certificates.csv?course_code={classroom.course.code}"
     rows = read_csv(client.get(url))
+    by_id = f"/exports/certificates.csv?course={classroom.course.id}"
+    assert read_csv(client.get(by_id)) == rows
+    both = f"{by_id}&course_code={classroom.course.code}"
+    assert read_csv(client.get(both)) == rows
     assert rows[0] == list(exports.CERTIFICATE_COLUMNS)
     assert column(rows, "serial") == ["LPG/HOS/2026/00001", "LPG/HOS/2026/00002"]
     assert column(rows, "status") == ["valid", "revoked"]
@@ -394,7 +441,7 @@ def test_a_100000_row_export_stays_under_100_mb():
     tracemalloc.start()
     try:
         lines = size = 0
-        for piece in exports.csv_chunks("trainees", {}):
+        for piece in exports.csv_chunks("trainees"):
             lines += piece.count("\n")
             size += len(piece)
         csv_peak = tracemalloc.get_traced_memory()[1]
@@ -406,7 +453,7 @@ def test_a_100000_row_export_stays_under_100_mb():
 
     _trim()
     with PeakRss() as rss:
-        out = exports.xlsx_file("trainees", {})
+        out = exports.xlsx_file("trainees")
     xlsx_done = time.perf_counter()
     sheet_size = check_xlsx(out, N)
     print(
@@ -426,7 +473,7 @@ def test_a_100000_row_xlsx_export_under_tracemalloc():
     started = time.perf_counter()
     tracemalloc.start()
     try:
-        out = exports.xlsx_file("trainees", {})
+        out = exports.xlsx_file("trainees")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

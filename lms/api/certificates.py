@@ -87,7 +87,9 @@ class CertificateSchema(Schema):
     code = fields.String()
     serial = fields.String()
     status = fields.String(validate=validate.OneOf(("valid", "revoked")))
-    holder_name = fields.String()
+    #: null when the holder's personal data were erased at their request (the certificate
+    #: stays valid and verifiable; it names nobody)
+    holder_name = fields.String(allow_none=True)
     course = fields.Nested(CertifiedCourse)
     #: the partner institution that ran the course
     partner = fields.String()

@@ -3,7 +3,9 @@
 The credential states what the certificate's signed claims state (holder, course, type,
 partner, dates, hours, serial) and nothing else: no NIK, birth date or contact data. The holder
 is named by an ``IdentityObject`` of type "name" and identified by an opaque ``urn:uuid`` that
-stands for the holder on this site (the same for every certificate of that person).
+stands for the holder on this site (the same for every certificate of that person). Once the
+holder's personal data were erased the claims name nobody: the credential then has no
+``identifier`` (it is optional in Open Badges 3.0) rather than an identity without a value.
 
 The VC-JWT follows the JSON Web Token proof format of Open Badges 3.0: the JWT payload is the
 credential itself with the registered claims ``iss`` (issuer.id), ``jti`` (id), ``sub``
@@ -25,7 +27,7 @@ from lms.catalog.services import course_type_of
 from lms.errors import Conflict
 from lms.extensions import course_types
 
-from . import services, signing
+from . import pdf, services, signing
 
 CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",
@@ -121,10 +123,11 @@ def credential(certificate):
         "name": claims.get("issuer") or current_app.config["OFFICE_NAME"],
         "url": site_url(),
     }
+    withheld = pdf.holder_withheld(claims)
     if course_type is not None:
         description = course_type.certificate_text(
             locale,
-            name=claims["holder"],
+            name=_("Name withheld at the holder's request") if withheld else claims["holder"],
             course=title,
             hours=claims["hours"],
             partner=claims["partner"],
@@ -148,6 +151,17 @@ def credential(certificate):
         "humanCode": claims["course"]["code"],
         "fieldOfStudy": type_label,
     }
+    subject = {"id": holder_id(enrollment.user_id), "type": ["AchievementSubject"]}
+    if not withheld:
+        subject["identifier"] = [
+            {
+                "type": "IdentityObject",
+                "identityType": "name",
+                "hashed": False,
+                "identityHash": claims["holder"],
+            }
+        ]
+    subject["achievement"] = achievement
     return {
         "@context": list(CONTEXT),
         "id": url,
@@ -156,19 +170,7 @@ def credential(certificate):
         "description": description,
         "issuer": issuer,
         "validFrom": issued_at.isoformat().replace("+00:00", "Z"),
-        "credentialSubject": {
-            "id": holder_id(enrollment.user_id),
-            "type": ["AchievementSubject"],
-            "identifier": [
-                {
-                    "type": "IdentityObject",
-                    "identityType": "name",
-                    "hashed": False,
-                    "identityHash": claims["holder"],
-                }
-            ],
-            "achievement": achievement,
-        },
+        "credentialSubject": subject,
         "credentialSchema": [dict(SCHEMA)],
     }
 

@@ -4,7 +4,8 @@ Everything printed comes from the stored certificate: its signed claims (holder,
 partner, dates, hours, serial, code, issuer), its revocation, the course type's wording through
 its plugin (a generic wording when the type is no longer installed) and the signatories from
 settings. Nothing is read from the course or the user as they are now, so a certificate prints
-what was signed, and no query runs while rendering.
+what was signed, and no query runs while rendering. When the holder's personal data were erased
+the claims name nobody, and the place of the name says, in both languages, that it is withheld.
 
 The output is deterministic (ReportLab's invariant mode, fixed metadata, no clock): the same
 certificate gives the same bytes in every process. The Noto Sans font is parsed once per process;
@@ -75,6 +76,12 @@ WORDS = {
     "revoked": {"id": "DICABUT", "en": "REVOKED"},
     "revoked_on": {"id": "Dicabut pada {date}", "en": "Revoked on {date}"},
     "hours": {"id": "{hours} jam pelajaran", "en": "{hours} lesson hours"},
+    # in place of the name once the holder's personal data were erased (the same words as the
+    # catalogue's "Name withheld at the holder's request" on the pages)
+    "withheld": {
+        "id": "Nama dirahasiakan atas permintaan pemegang sertifikat",
+        "en": "Name withheld at the holder's request",
+    },
 }
 
 #: wording when the course type's plugin is not installed any more (by certificate kind)
@@ -119,6 +126,12 @@ def _register_fonts():
 # --- helpers for callers -------------------------------------------------------------------
 
 
+def holder_withheld(claims):
+    """Whether the claims name no holder: their personal data were erased at their request (the
+    claims were signed again without the name; the certificate stays valid and verifiable)."""
+    return bool(claims.get("holder_withheld")) or not claims.get("holder")
+
+
 def verify_url_for(certificate):
     """The public verification URL of a certificate, as its QR code carries it.
 
@@ -148,7 +161,8 @@ def file_name(certificate, claims=None):
     e.g. ``LPG-HSP-2026-00042_Siti_Nuraini.pdf``."""
     claims = claims or services.claims(certificate)
     serial = safe_ascii(claims["serial"].replace("/", " "), "-") or str(certificate.id)
-    return f"{serial}_{safe_ascii(claims['holder'], '_') or 'holder'}.pdf"
+    holder = None if holder_withheld(claims) else claims["holder"]
+    return f"{serial}_{safe_ascii(holder, '_') or 'holder'}.pdf"
 
 
 def safe_ascii(text, space="-"):
@@ -197,8 +211,8 @@ def _wording(claims):
     """The body text per language: the plugin's wording, or the generic one."""
     course = claims["course"]
     course_type = course_types.get(course.get("type"))
+    withheld = holder_withheld(claims)
     values = {
-        "name": claims["holder"],
         "hours": claims.get("hours", ""),
         "partner": claims.get("partner") or "",
     }
@@ -206,6 +220,7 @@ def _wording(claims):
     for locale in LANGUAGES:
         title = course["title"] if locale == "id" else (course.get("title_en") or course["title"])
         values["course"] = title
+        values["name"] = WORDS["withheld"][locale] if withheld else claims["holder"]
         if course_type is not None:
             texts[locale] = course_type.certificate_text(locale, **values)
             type_labels[locale] = course_type.label(locale)
@@ -418,6 +433,27 @@ def _split_url(url, font, size, width):
     return lines[:3]
 
 
+def _holder(canvas, name):
+    """The holder's name, large, with a rule beneath."""
+    size = _fit(name, FONT, 30, 640, 14)
+    _bold(canvas, CENTRE, 360, name, FONT, size, NAVY, weight=0.03)
+    _rule(canvas, 349, min(320, pdfmetrics.stringWidth(name, FONT, size) / 2 + 30))
+
+
+def _holder_withheld(canvas):
+    """In place of an erased holder's name: that it is withheld, in both languages, smaller and
+    in the colours of the text around it (it must not read as a name)."""
+    text_id, text_en = WORDS["withheld"]["id"], WORDS["withheld"]["en"]
+    size = _fit(text_id, FONT, 17, 640, 11)
+    canvas.setFillColor(NAVY)
+    canvas.setFont(FONT, size)
+    canvas.drawCentredString(CENTRE, 370, text_id)
+    canvas.setFillColor(GREY)
+    canvas.setFont(FONT_ITALIC, 10)
+    canvas.drawCentredString(CENTRE, 354, text_en)
+    _rule(canvas, 346, min(320, pdfmetrics.stringWidth(text_id, FONT, size) / 2 + 30))
+
+
 def _revoked(canvas, revoked_at):
     """DICABUT / REVOKED across the page, and the date of revocation at the top."""
     canvas.saveState()
@@ -462,7 +498,11 @@ def render(certificate, verify_url):
     )
     canvas.setTitle(f"{labels['id']['certificate']} {claims['serial']}")
     canvas.setAuthor(issuer)
-    canvas.setSubject(f"{claims['holder']} – {claims['course']['title']}")
+    withheld = holder_withheld(claims)
+    if withheld:
+        canvas.setSubject(claims["course"]["title"])
+    else:
+        canvas.setSubject(f"{claims['holder']} – {claims['course']['title']}")
     canvas.setCreator("Latih")
     canvas.setProducer("Latih")
     canvas.setKeywords([claims["serial"], claims["code"]])
@@ -492,10 +532,10 @@ def render(certificate, verify_url):
     canvas.setFillColor(GREY)
     canvas.setFont(FONT_ITALIC, 9)
     canvas.drawCentredString(CENTRE, 397, WORDS["awarded_to"]["en"])
-    name = claims["holder"]
-    size = _fit(name, FONT, 30, 640, 14)
-    _bold(canvas, CENTRE, 360, name, FONT, size, NAVY, weight=0.03)
-    _rule(canvas, 349, min(320, pdfmetrics.stringWidth(name, FONT, size) / 2 + 30))
+    if withheld:
+        _holder_withheld(canvas)
+    else:
+        _holder(canvas, claims["holder"])
 
     # what the holder did, in the type's words
     y = _centred_lines(canvas, texts["id"], FONT, 12, 327, 600, 15, INK)

@@ -37,9 +37,9 @@ from lms.catalog.models import Course
 from lms.catalog.services import course_type_of
 from lms.core.forms import apply_errors, form_status
 from lms.core.pagination import paginate
-from lms.core.search import contains
 from lms.enrollment.models import Enrollment
 from lms.errors import Conflict, InvalidInput, LmsError
+from lms.exports.filters import CertificateFilters
 from lms.extensions import db, limiter
 
 from . import archive, badges, pdf, services
@@ -59,11 +59,11 @@ AUDIT_LABELS = {
     "certificate.revoked": _l("Revoked"),
     "certificate.reissued": _l("Issued as a correction"),
 }
-#: the filters of the staff list
-LIST_STATUSES = ("valid", "revoked")
 ZIP_MIMETYPE = "application/zip"
 #: what a revoked certificate's holder reads instead of a download
 REVOKED_NO_DOWNLOAD = _l("This certificate was revoked: it can no longer be downloaded.")
+#: what the pages show in place of the name of a holder whose personal data were erased
+HOLDER_WITHHELD = _l("Name withheld at the holder's request")
 
 
 # --- helpers shared by the pages ---------------------------------------------------------------
@@ -91,6 +91,7 @@ class Facts:
 
     serial: str
     code: str
+    #: the holder's name as signed; "" when it is withheld (see ``holder_withheld``)
     holder: str
     course_code: str
     course_title: str
@@ -102,10 +103,17 @@ class Facts:
     hours: int | None
     issued_on: date | None
     issuer: str
+    #: the holder's personal data were erased: the certificate names nobody
+    holder_withheld: bool = False
 
     @property
     def kind_label(self):
         return KIND_LABELS.get(self.kind, "")
+
+    @property
+    def holder_label(self):
+        """The holder's name, or the words that say it is withheld."""
+        return HOLDER_WITHHELD if self.holder_withheld else self.holder
 
 
 def _day(value):
@@ -119,13 +127,14 @@ def facts(certificate):
     """The :class:`Facts` of a certificate, the course title in the page's language."""
     claims = services.claims(certificate)
     course = claims.get("course") or {}
+    withheld = pdf.holder_withheld(claims)
     title = course.get("title") or ""
     if str(get_locale()) == "en":
         title = course.get("title_en") or title
     return Facts(
         serial=claims.get("serial") or certificate.serial,
         code=claims.get("code") or certificate.code,
-        holder=claims.get("holder") or "",
+        holder="" if withheld else claims["holder"],
         course_code=course.get("code") or "",
         course_title=title,
         type_key=course.get("type") or "",
@@ -136,6 +145,7 @@ def facts(certificate):
         hours=claims.get("hours"),
         issued_on=_day(claims.get("issued_on")),
         issuer=claims.get("issuer") or "",
+        holder_withheld=withheld,
     )
 
 
@@ -340,20 +350,12 @@ def course_zip(course_id):
 # --- staff: every certificate ------------------------------------------------------------------
 
 
-def _list_filters(args):
-    status = args.get("status")
-    status = status if status in LIST_STATUSES else None
-    q = (args.get("q") or "").strip()[:100]
-    course_id = args.get("course", type=int)
-    course = db.session.get(Course, course_id) if course_id and 0 < course_id < 2**31 else None
-    return status, q, course
-
-
 @bp.route("/manage/certificates")
 @roles_required("staff")
 def index():
-    """Every certificate, newest first: search by serial, code or holder; valid or revoked."""
-    status, q, course = _list_filters(request.args)
+    """Every certificate, newest first: search by serial, code or holder; valid or revoked. The
+    filters are the certificate export's, so its download links carry them."""
+    filters = CertificateFilters.from_args(request.args)
     query = (
         select(Certificate)
         .join(Enrollment, Enrollment.id == Certificate.enrollment_id)
@@ -365,22 +367,13 @@ def index():
         )
         .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
     )
-    if status == "valid":
-        query = query.where(Certificate.revoked_at.is_(None))
-    elif status == "revoked":
-        query = query.where(Certificate.revoked_at.is_not(None))
-    if course is not None:
-        query = query.where(Enrollment.course_id == course.id)
-    if q:
-        query = query.where(
-            contains((Certificate.serial, User.name), q) | (Certificate.code == _clean_code(q))
-        )
     return render_template(
         "certificates/index.html",
-        page=paginate(query),
-        status=status,
-        q=q,
-        course=course,
+        page=paginate(filters.apply(query)),
+        status=filters.status,
+        q=filters.q,
+        course=filters.course,
+        export_args=filters.args(),
         statuses=(("valid", _("Valid")), ("revoked", _("Revoked"))),
     )
 

@@ -1,6 +1,7 @@
 """Exports of the office's records as CSV or XLSX, with a list's filters, streamed.
 
-Each export is a query read in batches (``yield_per``) as plain rows, never as a list: the CSV
+Each export takes the filters of its list (see ``filters``: the same parser and the same
+conditions as the list, strict about bad values) and is a query read in batches (``yield_per``) as plain rows, never as a list: the CSV
 leaves as it is written, and the XLSX is written by openpyxl in write-only mode into a temporary
 file that stays in memory while small and moves to disk when large. So a 100,000-row export
 needs no more memory than a 100-row one.
@@ -17,21 +18,29 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import extract, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased
 
 from lms.attendance.models import Attendance
-from lms.auth.models import TARGET_GROUPS, User
-from lms.catalog.models import COURSE_STATUSES, Course, CourseSession
+from lms.auth.models import User
+from lms.catalog.models import Course, CourseSession
+from lms.catalog.services import CatalogFilters, catalog_query
 from lms.certificates.models import Certificate
 from lms.core import tabular
-from lms.core.search import contains
 from lms.core.time import local_today, utc_to_local
-from lms.enrollment.models import ENROLLMENT_STATUSES, Enrollment
-from lms.errors import NotFound
-from lms.extensions import course_types, db
+from lms.enrollment.models import Enrollment
+from lms.errors import InvalidInput, NotFound
+from lms.extensions import db
 from lms.imports.services import COLUMNS as TRAINEE_COLUMNS
 from lms.partners.models import Partner
 from lms.regions.models import Regency
+
+from .filters import (
+    AttendanceFilters,
+    CertificateFilters,
+    CourseFilters,
+    EnrollmentFilters,
+    UserFilters,
+)
 
 #: rows fetched from the database at a time
 BATCH = 1000
@@ -39,14 +48,12 @@ BATCH = 1000
 SPOOL_MAX = 4 * 1024 * 1024
 #: CSV text is sent in pieces of about this many characters (not one tiny piece per row)
 CSV_PIECE = 64 * 1024
-#: a certificate is valid until revoked
-CERTIFICATE_STATUSES = ("valid", "revoked")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """One export: its key (in URLs and file names), title, columns and rows."""
+    """One export: its key (in URLs and file names), title, columns, filters and rows."""
 
     #: "trainees", "courses", ...; the URL is /exports/<key>.csv
     key: str
@@ -54,7 +61,9 @@ class Dataset:
     label: object
     #: the column names of the header row
     headers: tuple
-    #: ``rows(**filters)``: an iterator of lists, one per record
+    #: ``parse(args)``: the export's filters from a query string (InvalidInput if bad)
+    parse: object
+    #: ``rows(filters)``: an iterator of lists, one per record
     rows: object
     #: column widths in the XLSX
     widths: tuple = ()
@@ -81,7 +90,19 @@ def _year(query, column, year):
 # --- trainees ------------------------------------------------------------------------------
 
 
-def trainee_query(regency=None, target_group=None, q=None):
+def trainee_filters(args):
+    """The account list's filters for the trainee export: the role is "trainee" or none.
+
+    :raise InvalidInput: a bad value, or another role
+    """
+    filters = UserFilters.from_args(args, strict=True)
+    if filters.role not in (None, "trainee"):
+        message = _("The trainee export holds trainees only: choose the role Trainee.")
+        raise InvalidInput(message, fields={"role": [message]})
+    return filters
+
+
+def trainee_query(filters=UserFilters()):
     """A select of trainees' profile values in the import template's column order, by name."""
     query = (
         select(
@@ -97,21 +118,11 @@ def trainee_query(regency=None, target_group=None, q=None):
         .outerjoin(Regency, Regency.code == User.regency_code)
         .where(User.role == "trainee")
     )
-    if regency:
-        query = query.where(User.regency_code == regency)
-    if target_group:
-        query = query.where(User.target_group == target_group)
-    if q:
-        text = q.strip()
-        condition = contains((User.name, User.email), text)
-        if re.fullmatch(r"[0-9]{16}", text):
-            condition = condition | (User.nik == text)
-        query = query.where(condition)
-    return query.order_by(User.name, User.id)
+    return filters.apply(query).order_by(User.name, User.id)
 
 
-def trainee_rows(**filters):
-    for row in _stream(trainee_query(**filters)):
+def trainee_rows(filters):
+    for row in _stream(trainee_query(filters)):
         yield list(row)
 
 
@@ -138,23 +149,23 @@ COURSE_COLUMNS = (
 )
 
 
-def course_query(type=None, partner=None, status=None, year=None, q=None):
-    """A select of courses (partner and trainers loaded), newest start first."""
-    query = select(Course).options(selectinload(Course.partner), selectinload(Course.trainers))
-    if type:
-        query = query.where(Course.type_key == type)
-    if partner:
-        query = query.where(Course.partner_id == partner)
-    if status:
-        query = query.where(Course.status == status)
-    if q:
-        query = query.where(contains((Course.title, Course.title_en, Course.code), q))
-    query = _year(query, Course.starts_on, year)
-    return query.order_by(Course.starts_on.desc(), Course.id.desc())
+def course_query(filters=CourseFilters()):
+    """A select of courses (partner and trainers loaded), newest start first: the staff course
+    list's query (every status), in the year of start if one is chosen."""
+    query = catalog_query(
+        CatalogFilters(
+            include_unpublished=True,
+            status=filters.status,
+            type=filters.type,
+            partner_id=filters.partner,
+            q=filters.q or None,
+        )
+    )
+    return _year(query, Course.starts_on, filters.year)
 
 
-def course_rows(**filters):
-    for course in db.session.scalars(course_query(**filters).execution_options(yield_per=BATCH)):
+def course_rows(filters):
+    for course in db.session.scalars(course_query(filters).execution_options(yield_per=BATCH)):
         yield [
             course.code,
             course.title,
@@ -192,7 +203,7 @@ ENROLLMENT_COLUMNS = (
 )
 
 
-def enrollment_query(course=None, status=None):
+def enrollment_query(filters=EnrollmentFilters()):
     """A select of enrolments with their course and trainee, by course then trainee name."""
     query = (
         select(
@@ -211,15 +222,15 @@ def enrollment_query(course=None, status=None):
         .join(User, User.id == Enrollment.user_id)
         .outerjoin(Regency, Regency.code == User.regency_code)
     )
-    if course is not None:
-        query = query.where(Enrollment.course_id == course.id)
-    if status:
-        query = query.where(Enrollment.status == status)
+    if filters.course is not None:
+        query = query.where(Enrollment.course_id == filters.course.id)
+    if filters.status:
+        query = query.where(Enrollment.status == filters.status)
     return query.order_by(Course.starts_on.desc(), Course.code, User.name, Enrollment.id)
 
 
-def enrollment_rows(**filters):
-    for row in _stream(enrollment_query(**filters)):
+def enrollment_rows(filters):
+    for row in _stream(enrollment_query(filters)):
         *values, created, updated = row
         yield [*(v if v is not None else "" for v in values), _wib(created), _wib(updated)]
 
@@ -240,7 +251,7 @@ ATTENDANCE_COLUMNS = (
 )
 
 
-def attendance_query(course=None):
+def attendance_query(filters=AttendanceFilters()):
     """A select of attendance marks with session, trainee and marker, in session order."""
     marker = aliased(User)
     query = (
@@ -262,14 +273,14 @@ def attendance_query(course=None):
         .join(User, User.id == Enrollment.user_id)
         .outerjoin(marker, marker.id == Attendance.marked_by_id)
     )
-    if course is not None:
-        query = query.where(CourseSession.course_id == course.id)
+    if filters.course is not None:
+        query = query.where(CourseSession.course_id == filters.course.id)
     return query.order_by(Course.code, CourseSession.starts_at, User.name, Attendance.id)
 
 
-def attendance_rows(**filters):
+def attendance_rows(filters):
     for code, starts, topic, name, email, status, note, source, marker, marked in _stream(
-        attendance_query(**filters)
+        attendance_query(filters)
     ):
         yield [
             code,
@@ -302,8 +313,9 @@ CERTIFICATE_COLUMNS = (
 )
 
 
-def certificate_query(course=None, status=None):
-    """A select of certificates with course, trainee and issuer, in serial order."""
+def certificate_query(filters=CertificateFilters()):
+    """A select of certificates with course, trainee and issuer, in serial order: the rows of the
+    staff certificate list with the same filters (the list shows the newest first)."""
     issuer = aliased(User)
     query = (
         select(
@@ -323,18 +335,12 @@ def certificate_query(course=None, status=None):
         .join(User, User.id == Enrollment.user_id)
         .outerjoin(issuer, issuer.id == Certificate.issued_by_id)
     )
-    if course is not None:
-        query = query.where(Enrollment.course_id == course.id)
-    if status == "valid":
-        query = query.where(Certificate.revoked_at.is_(None))
-    elif status == "revoked":
-        query = query.where(Certificate.revoked_at.is_not(None))
-    return query.order_by(Certificate.issued_at, Certificate.id)
+    return filters.apply(query).order_by(Certificate.issued_at, Certificate.id)
 
 
-def certificate_rows(**filters):
+def certificate_rows(filters):
     for serial, code, course, title, name, email, issued, by, revoked, reason in _stream(
-        certificate_query(**filters)
+        certificate_query(filters)
     ):
         yield [
             serial,
@@ -353,6 +359,16 @@ def certificate_rows(**filters):
 
 # --- the list of exports and their filters -------------------------------------------------
 
+
+def _strict(filters_class):
+    """A parser of ``filters_class`` that refuses bad values (an export's)."""
+
+    def parse(args):
+        return filters_class.from_args(args, strict=True)
+
+    return parse
+
+
 DATASETS = {
     d.key: d
     for d in (
@@ -360,6 +376,7 @@ DATASETS = {
             "trainees",
             _l("Trainees"),
             TRAINEE_COLUMNS,
+            trainee_filters,
             trainee_rows,
             (30, 32, 20, 12, 8, 18, 24, 14),
         ),
@@ -367,6 +384,7 @@ DATASETS = {
             "courses",
             _l("Courses"),
             COURSE_COLUMNS,
+            _strict(CourseFilters),
             course_rows,
             (20, 40, 40, 18, 30, 10, 24, 12, 12, 8, 8, 18, 18, 8, 8, 8, 40),
         ),
@@ -374,6 +392,7 @@ DATASETS = {
             "enrollments",
             _l("Enrolments"),
             ENROLLMENT_COLUMNS,
+            _strict(EnrollmentFilters),
             enrollment_rows,
             (20, 40, 30, 32, 24, 14, 12, 30, 18, 18),
         ),
@@ -381,6 +400,7 @@ DATASETS = {
             "attendance",
             _l("Attendance"),
             ATTENDANCE_COLUMNS,
+            _strict(AttendanceFilters),
             attendance_rows,
             (20, 18, 30, 30, 32, 10, 30, 10, 30, 18),
         ),
@@ -388,6 +408,7 @@ DATASETS = {
             "certificates",
             _l("Certificates"),
             CERTIFICATE_COLUMNS,
+            _strict(CertificateFilters),
             certificate_rows,
             (22, 16, 20, 40, 30, 32, 10, 18, 30, 18, 30),
         ),
@@ -405,52 +426,14 @@ def dataset(key):
     return DATASETS[key]
 
 
-def _course_by_code(code):
-    course = db.session.scalar(select(Course).where(Course.code == code))
-    if course is None:
-        raise NotFound(_("No course has the code %(code)s.", code=code))
-    return course
-
-
-def _int(text, low, high):
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        return None
-    return value if low <= value <= high else None
-
-
 def filters_from(key, args):
-    """An export's filters from a query string (a mapping of text): unknown values mean "all",
-    as in the lists; an unknown course code is a 404.
+    """An export's filters from a query string (a mapping of text), by the list's rules; an
+    empty value means "all".
 
-    :raise NotFound: the course of ``course`` does not exist
+    :raise NotFound: no such export
+    :raise InvalidInput: a value the filter does not know (a 400 with a message naming it)
     """
-    text = {name: (args.get(name) or "").strip()[:100] for name in args}
-    filters = {}
-    if key == "trainees":
-        if text.get("regency") and db.session.get(Regency, text["regency"]) is not None:
-            filters["regency"] = text["regency"]
-        if text.get("target_group") in TARGET_GROUPS:
-            filters["target_group"] = text["target_group"]
-        if text.get("q"):
-            filters["q"] = text["q"]
-    elif key == "courses":
-        if text.get("type") and course_types.get(text["type"]) is not None:
-            filters["type"] = text["type"]
-        if text.get("status") in COURSE_STATUSES:
-            filters["status"] = text["status"]
-        filters["partner"] = _int(text.get("partner"), 1, 2**31 - 1)
-        filters["year"] = _int(text.get("year"), 1900, 2999)
-        if text.get("q"):
-            filters["q"] = text["q"]
-    else:
-        if text.get("course"):
-            filters["course"] = _course_by_code(text["course"])
-        statuses = {"enrollments": ENROLLMENT_STATUSES, "certificates": CERTIFICATE_STATUSES}
-        if text.get("status") in statuses.get(key, ()):
-            filters["status"] = text["status"]
-    return {name: value for name, value in filters.items() if value is not None}
+    return dataset(key).parse(args)
 
 
 def choices():
@@ -473,17 +456,20 @@ def choices():
 
 def file_name(key, filters, extension):
     """e.g. trainees-2026-03-01.csv, enrollments-BHS-MAN-2026-01-2026-03-01.xlsx."""
-    course = filters.get("course")
+    course = getattr(filters, "course", None)
     parts = [key, re.sub(r"[^A-Za-z0-9_-]+", "-", course.code) if course is not None else None]
     parts.append(local_today().isoformat())
     return "-".join(p for p in parts if p) + "." + extension
 
 
-def csv_chunks(key, filters):
-    """The export as CSV text (UTF-8 with a BOM for Excel), in pieces of about CSV_PIECE."""
+def csv_chunks(key, filters=None):
+    """The export as CSV text (UTF-8 with a BOM for Excel), in pieces of about CSV_PIECE;
+    ``filters`` None means everything."""
     data = dataset(key)
+    if filters is None:
+        filters = data.parse({})
     piece, size = [], 0
-    for text in tabular.csv_stream(list(data.headers), data.rows(**filters)):
+    for text in tabular.csv_stream(list(data.headers), data.rows(filters)):
         piece.append(text)
         size += len(text)
         if size >= CSV_PIECE:
@@ -527,12 +513,15 @@ def write_xlsx(out, title, headers, rows, widths=()):
     workbook.save(out)
 
 
-def xlsx_file(key, filters):
-    """The export as an XLSX workbook in a temporary file (rewound); the caller closes it."""
+def xlsx_file(key, filters=None):
+    """The export as an XLSX workbook in a temporary file (rewound); the caller closes it;
+    ``filters`` None means everything."""
     data = dataset(key)
+    if filters is None:
+        filters = data.parse({})
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # noqa: SIM115 (the response closes it)
     try:
-        write_xlsx(out, data.key, data.headers, data.rows(**filters), data.widths)
+        write_xlsx(out, data.key, data.headers, data.rows(filters), data.widths)
     except BaseException:
         out.close()
         raise

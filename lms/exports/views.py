@@ -1,6 +1,7 @@
 """Staff pages: the exports (trainees, courses, enrolments, attendance, certificates) as CSV or
-XLSX, with the filters of the lists. The CSV is streamed as it is written; the XLSX is written
-to a temporary file and sent from there. The queries and columns live in ``services``.
+XLSX, with the filters of the lists: a list's download buttons link here with its filters, and a
+bad value is a 400. The CSV is streamed as it is written; the XLSX is written to a temporary file
+and sent from there. The queries and columns live in ``services``, the filters in ``filters``.
 """
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
@@ -78,7 +79,7 @@ def _audit_full_niks(key, filters):
             "user.nik_exported",
             actor=current_user,
             object_type="export",
-            filters={k: str(v) for k, v in filters.items()} if isinstance(filters, dict) else {},
+            filters={name: str(value) for name, value in filters.args().items()},
         )
         db.session.commit()
 

@@ -3,7 +3,9 @@
 Anonymisation removes every personal field but keeps the rows (enrolments, attendance,
 certificates) and the fields reports group by (regency, target group), so past figures do not
 change; certificates stay verifiable with the holder's name withheld (their claims are signed
-again without the name).
+again without the name). Free text written about the person goes too: enrolment and revocation
+reasons, attendance notes, and the same texts kept in the audit log, whose entries stay (who did
+what, when) without them.
 """
 
 import json
@@ -26,6 +28,13 @@ from lms.outbox.models import OutboxMessage
 
 #: what an erased person's name becomes
 ANONYMOUS_NAME = "—"
+#: the free-text keys an audit entry's data may hold about the person, by object type and
+#: action (None: every action on that object type)
+AUDIT_TEXT_KEYS = {
+    ("enrollment", None): ("reason",),
+    ("certificate", None): ("reason",),
+    ("attendance", "attendance.note_changed"): ("old", "new"),
+}
 
 
 def record_consent(user):
@@ -153,6 +162,34 @@ def personal_data(user):
     }
 
 
+def _erase_audit_texts(user):
+    """Remove the free texts about ``user`` from the audit log (see AUDIT_TEXT_KEYS); the
+    entries themselves stay."""
+    enrollment_ids = select(Enrollment.id).where(Enrollment.user_id == user.id)
+    objects = {
+        "enrollment": enrollment_ids,
+        "certificate": select(Certificate.id).where(Certificate.enrollment_id.in_(enrollment_ids)),
+        "attendance": select(Attendance.id).where(Attendance.enrollment_id.in_(enrollment_ids)),
+    }
+    conditions = []
+    for (object_type, action), _keys in AUDIT_TEXT_KEYS.items():
+        condition = (AuditEntry.object_type == object_type) & AuditEntry.object_id.in_(
+            objects[object_type]
+        )
+        if action is not None:
+            condition &= AuditEntry.action == action
+        conditions.append(condition)
+    for entry in db.session.scalars(select(AuditEntry).where(or_(*conditions))):
+        keys = set()
+        for (object_type, action), names in AUDIT_TEXT_KEYS.items():
+            if entry.object_type == object_type and action in (None, entry.action):
+                keys.update(names)
+        data = entry.data or {}
+        if keys & set(data):
+            # a new dict: the JSON column does not notice changes made in place
+            entry.data = {k: v for k, v in data.items() if k not in keys}
+
+
 def anonymise(user, actor):
     """Erase a trainee's personal data at their request (audited; cannot be undone)."""
     if user.anonymised_at is not None:
@@ -172,12 +209,15 @@ def anonymise(user, actor):
         .where(OutboxMessage.user_id == user.id)
         .values(recipient="", subject="", body="")
     )
+    enrollment_ids = select(Enrollment.id).where(Enrollment.user_id == user.id)
     db.session.execute(
-        update(Attendance)
-        .where(
-            Attendance.enrollment_id.in_(select(Enrollment.id).where(Enrollment.user_id == user.id))
-        )
-        .values(note=None)
+        update(Attendance).where(Attendance.enrollment_id.in_(enrollment_ids)).values(note=None)
+    )
+    # cancellation and rejection reasons
+    db.session.execute(
+        update(Enrollment)
+        .where(Enrollment.user_id == user.id, Enrollment.reason.is_not(None))
+        .values(reason=None)
     )
     for certificate in db.session.scalars(
         select(Certificate).join(Enrollment).where(Enrollment.user_id == user.id)
@@ -188,6 +228,8 @@ def anonymise(user, actor):
         data = signing.canonical(claims)
         certificate.claims = data.decode()
         certificate.signature, certificate.key_id = signing.sign(data)
+        certificate.revoked_reason = None
+    _erase_audit_texts(user)
     db.session.flush()
     audit.record("user.anonymised", user, actor=actor)
     return user

@@ -6,16 +6,17 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from lms.auth import services as auth_services
-from lms.auth.models import ROLE_LABELS, ROLES, User
+from lms.auth.models import ROLE_LABELS, ROLES, TARGET_GROUP_LABELS, User
 from lms.auth.permissions import roles_required
 from lms.core.forms import apply_errors, form_status
 from lms.core.pagination import paginate
 from lms.errors import LmsError
+from lms.exports.filters import UserFilters
 from lms.extensions import db
 from lms.partners.models import Partner
+from lms.regions.services import list_regencies
 
 from .forms import RoleForm, UserCreateForm
-from .services import search_users
 
 #: a higher ?page= would overflow the database's integer offset; no list is that long
 
@@ -36,11 +37,18 @@ def _partner_choices():
 @bp.route("/")
 @roles_required("staff")
 def index():
-    role = request.args.get("role") if request.args.get("role") in ROLES else None
-    q = (request.args.get("q") or "").strip()[:100]
-    page = paginate(search_users(role, q))
+    """The accounts, by name: a role, a search, and a trainee's regency and group. The filters are
+    the trainee export's, so with the role "trainee" the download links carry them."""
+    filters = UserFilters.from_args(request.args)
+    page = paginate(filters.apply(select(User).order_by(User.name, User.id)))
     return render_template(
-        "users/index.html", page=page, role=role, q=q, roles=[(r, ROLE_LABELS[r]) for r in ROLES]
+        "users/index.html",
+        page=page,
+        filters=filters,
+        export_args=filters.args(),
+        roles=[(r, ROLE_LABELS[r]) for r in ROLES],
+        regencies=list_regencies(),
+        target_groups=list(TARGET_GROUP_LABELS.items()),
     )
 
 
