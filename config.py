@@ -84,6 +84,10 @@ class Config:
     PRIVACY_NOTICE_VERSION = "2026-11"
     #: page size of HTML lists
     PER_PAGE = 20
+    #: how many reverse proxies (nginx, a load balancer) stand in front of the app and set
+    #: X-Forwarded-For/-Proto/-Host: the client's address then comes from them (rate limits and
+    #: audit entries need it); 0 trusts no such header
+    PROXY_COUNT = 0
     #: largest request body, in bytes (a 100,000-row trainee file is about 15 MB): 413 above it
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None

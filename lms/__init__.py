@@ -111,6 +111,12 @@ def create_app(config_class=None, test_config=None):
         app.register_blueprint(bp)
     init_api(app)
 
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
     # 4. template helpers, error handlers and the CLI
     from . import cli, errors, templating
 

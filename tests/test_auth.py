@@ -395,6 +395,23 @@ def test_login_is_throttled_per_address(app, client, monkeypatch):
     assert other_address.status_code == 400
 
 
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_behind_a_proxy_the_forwarded_address_is_throttled(make_app, proxies):
+    """Behind nginx (PROXY_COUNT=1) every request comes from the proxy: the client's address is
+    the forwarded one, so one classroom does not lock out another. Without a proxy setting the
+    header is ignored, so nobody escapes the limit by inventing one."""
+    app = make_app(PROXY_COUNT=proxies, LOGIN_IP_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+
+    def attempt(n, address):
+        return post_login(
+            client, f"guess{n}@example.org", "x", headers={"X-Forwarded-For": address}
+        ).status_code
+
+    assert [attempt(n, "36.80.1.1") for n in range(4)] == [400, 400, 400, 429]
+    assert attempt(9, "36.80.2.2") == (400 if proxies else 429)
+
+
 def test_login_throttle_page_is_indonesian_by_default(app, client, monkeypatch, dummy_trainee):
     monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
     for _ in range(3):
