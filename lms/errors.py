@@ -98,11 +98,11 @@ def _http_error(error):
     message = HTTP_MESSAGES.get(status) or error.description
     if wants_json():
         messages = (getattr(error, "data", None) or {}).get("messages")
-        if status == 422 and messages:
-            # webargs/marshmallow validation: a 400 with the messages per field, translated
+        if status == 400 and messages:
+            # webargs/marshmallow validation (lms.api.blueprint): the messages per field, translated
             from lms.api.validation import fields_from_messages
 
-            return json_error(400, "invalid", message, fields_from_messages(messages))
+            return json_error(400, "invalid", HTTP_MESSAGES[422], fields_from_messages(messages))
         return json_error(status, HTTP_CODES.get(status, "error"), message)
     return render_template("errors/error.html", status=status, message=message), status
 

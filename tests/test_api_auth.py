@@ -268,6 +268,9 @@ def test_openapi_document(client):
         for method, operation in item.items():
             if method in {"get", "post", "put", "patch", "delete"}:
                 assert operation.get("responses"), (path, method)
+                # bad input is documented as it is answered (API.md): 400, never 422
+                assert "422" not in operation["responses"], (path, method)
+    assert "400" in paths["/api/v1/users"]["post"]["responses"]
     schemas = doc.get("components", {}).get("schemas", {})
     text = response.get_data(as_text=True)
     for name in re.findall(r'"#/components/schemas/([^"]+)"', text):

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -22,6 +21,7 @@ from lms.enrollment.models import Enrollment
 from lms.errors import NotFound
 from lms.extensions import db
 
+from .blueprint import Blueprint
 from .catalog import CourseSessionSchema
 
 blp = Blueprint("api_attendance", __name__, description="Attendance, check-in and assessments")

@@ -6,7 +6,6 @@ and shape the answer. Trainers appear by id and name only: these endpoints are p
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -17,6 +16,7 @@ from lms.catalog.models import COURSE_STATUSES, Course, CourseSession
 from lms.errors import NotFound
 from lms.extensions import course_types, db
 
+from .blueprint import Blueprint
 from .schemas import PageArgs, page_of
 
 blp = Blueprint("api_catalog", __name__, description="Course types, courses and their sessions")

@@ -11,7 +11,6 @@ that codes cannot be enumerated.
 from flask import Response, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.auth.permissions import current_actor, roles_required
@@ -20,6 +19,8 @@ from lms.certificates import badges, services
 from lms.core.time import utc_to_local
 from lms.errors import Conflict, NotFound
 from lms.extensions import course_types, db, limiter
+
+from .blueprint import Blueprint
 
 blp = Blueprint("api_certificates", __name__, description="Certificates and their verification")
 

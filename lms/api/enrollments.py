@@ -6,7 +6,6 @@ once and shape the answer. Rosters show a trainee by id and name only.
 """
 
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -20,6 +19,7 @@ from lms.enrollment.models import ENROLLMENT_STATUSES, Enrollment
 from lms.errors import Forbidden, InvalidInput, NotFound
 from lms.extensions import db
 
+from .blueprint import Blueprint
 from .catalog import _visible_course
 from .schemas import PageArgs, page_of
 

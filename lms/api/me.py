@@ -1,10 +1,10 @@
 """GET /api/v1/me."""
 
 from flask import g
-from flask_smorest import Blueprint
 
 from lms.auth.permissions import login_required
 
+from .blueprint import Blueprint
 from .schemas import UserSchema
 
 blp = Blueprint("api_me", __name__, description="The current user")

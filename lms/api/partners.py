@@ -1,6 +1,5 @@
 """GET /api/v1/partners (anyone) and POST /api/v1/partners (staff)."""
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -10,6 +9,7 @@ from lms.extensions import db
 from lms.partners import services
 from lms.partners.models import PARTNER_KINDS, Partner
 
+from .blueprint import Blueprint
 from .schemas import PageArgs, page_of
 
 blp = Blueprint("api_partners", __name__, description="Partner institutions")

@@ -1,9 +1,10 @@
 """GET /api/v1/regencies."""
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from lms.regions.services import list_regencies
+
+from .blueprint import Blueprint
 
 blp = Blueprint("api_regencies", __name__, description="Regencies of origin")
 

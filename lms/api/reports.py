@@ -1,11 +1,12 @@
 """GET /api/v1/reports/annual?year=YYYY (staff): the annual report's figures, by the counting
 rules of API.md, as :func:`lms.reports.services.annual_report` computes them for the page."""
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.auth.permissions import roles_required
 from lms.reports import services
+
+from .blueprint import Blueprint
 
 blp = Blueprint("api_reports", __name__, description="Reports")
 

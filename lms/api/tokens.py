@@ -2,7 +2,6 @@
 
 from flask import g
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from lms.auth import services
@@ -11,6 +10,7 @@ from lms.auth.permissions import login_required
 from lms.errors import InvalidInput, Unauthorized
 from lms.extensions import db
 
+from .blueprint import Blueprint
 from .schemas import UserBrief
 
 blp = Blueprint("api_tokens", __name__, description="Bearer tokens")

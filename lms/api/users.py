@@ -1,7 +1,6 @@
 """GET and POST /api/v1/users (staff, admin)."""
 
 from flask import g
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from lms.auth import services
@@ -12,6 +11,7 @@ from lms.extensions import db
 from lms.templating import mask_nik
 from lms.users.services import search_users
 
+from .blueprint import Blueprint
 from .schemas import PageArgs, UserSchema, page_of
 
 
