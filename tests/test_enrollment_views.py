@@ -8,7 +8,7 @@ import re
 from datetime import time, timedelta
 
 import pytest
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, pgettext
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
@@ -755,6 +755,16 @@ def test_staff_add_a_trainee_after_registration_closed(client, staff, create_use
     # the list of results says who is already in the course
     page = text(client.get(staff_url(closed, "add?q=trainee")))
     assert page.count("Already registered") == 2
+
+
+def test_the_add_button_says_enrol_someone_in_indonesian(client, staff, create_user, create_course):
+    course = create_course()
+    trainee = create_user("trainee")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "id"
+    page = client.get(staff_url(course, "add?q=trainee")).get_data(as_text=True)
+    button = page.split(f'data-testid="add-{trainee.id}">', 1)[1].split("<", 1)[0]
+    with force_locale("id"):
+        assert button == pgettext("staff enrols a trainee", "Enrol") == "Daftarkan"
 
 
 def test_adding_by_hand_shows_refusals_and_conflicts(client, staff, create_user, create_course):
