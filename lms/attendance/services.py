@@ -38,14 +38,11 @@ from .models import (
 MIN_HELD_FOR_ALERT = 2
 
 
-def attendance_summary(enrollment, now=None):
-    """The enrolment's :class:`AttendanceSummary` over the held sessions of its course (one query).
-
-    ``summary.rate`` is (present + late) / (held - excused), or None when nothing counts.
-    """
-    now = now or utcnow()
-    rows = db.session.execute(
-        select(Attendance.status, func.count(CourseSession.id))
+def _held_with_own_mark(enrollment, now, *columns):
+    """A select of ``columns`` over the held sessions of the enrolment's course, each joined to
+    the enrolment's own mark (a NULL status when nobody marked it)."""
+    return (
+        select(*columns)
         .select_from(CourseSession)
         .outerjoin(
             Attendance,
@@ -59,7 +56,25 @@ def attendance_summary(enrollment, now=None):
             CourseSession.cancelled_at.is_(None),
             CourseSession.starts_at <= now,
         )
-        .group_by(Attendance.status)
+    )
+
+
+def own_marks(enrollment, now=None):
+    """[(session, status or None)] for each held session of the enrolment's course, oldest first."""
+    query = _held_with_own_mark(enrollment, now or utcnow(), CourseSession, Attendance.status)
+    return db.session.execute(query.order_by(CourseSession.starts_at)).all()
+
+
+def attendance_summary(enrollment, now=None):
+    """The enrolment's :class:`AttendanceSummary` over the held sessions of its course (one query).
+
+    ``summary.rate`` is (present + late) / (held - excused), or None when nothing counts.
+    """
+    now = now or utcnow()
+    rows = db.session.execute(
+        _held_with_own_mark(
+            enrollment, now, Attendance.status, func.count(CourseSession.id)
+        ).group_by(Attendance.status)
     ).all()
     counts = dict(rows)
     return AttendanceSummary(

@@ -25,7 +25,7 @@ from flask_babel import format_datetime, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
@@ -577,22 +577,7 @@ def my_attendance(enrollment_id):
     if enrollment is None or enrollment.user_id != current_user.id:
         abort(404)
     now = utcnow()
-    sessions = db.session.execute(
-        select(CourseSession, Attendance.status)
-        .outerjoin(
-            Attendance,
-            and_(
-                Attendance.session_id == CourseSession.id,
-                Attendance.enrollment_id == enrollment.id,
-            ),
-        )
-        .where(
-            CourseSession.course_id == enrollment.course_id,
-            CourseSession.cancelled_at.is_(None),
-            CourseSession.starts_at <= now,
-        )
-        .order_by(CourseSession.starts_at)
-    ).all()
+    sessions = services.own_marks(enrollment, now)
     summary = services.attendance_summary(enrollment, now)
     threshold = services.threshold_of(enrollment.course)
     return render_template(
