@@ -1,13 +1,13 @@
 """The staff lists' download buttons: a person filters a list, follows its "Download CSV" or
-"Download XLSX" link, and gets exactly the rows the list shows (over every page), no others. The
-links carry the list's filters and nothing else; a tampered link is a 400 with a message; only
-staff and admins may follow them."""
+"Download XLSX" link (a course roster's "Export CSV" or "Export Excel"), and gets exactly the rows
+the list shows (over every page), no others. The links carry the list's filters and nothing else;
+a tampered link is a 400 with a message; only staff and admins may follow them."""
 
 import csv
 import html
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -16,7 +16,10 @@ from sqlalchemy import select
 
 from lms.audit.models import AuditEntry
 from lms.certificates.models import Certificate
+from lms.core.time import local_today
 from lms.core.types import utcnow
+from lms.enrollment import services as enrollment_services
+from lms.enrollment.models import Enrollment
 from lms.extensions import db
 
 EXTENSIONS = ("csv", "xlsx")
@@ -72,6 +75,18 @@ def download(client, url):
         return list(csv.reader(io.StringIO(text)))
     sheet = load_workbook(io.BytesIO(response.data)).active
     return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+
+
+def downloads(client, url, pattern, carried, export):
+    """Walk a list (see ``walk``), check that its download links lead to ``export``.csv and
+    .xlsx with the filters ``carried`` and nothing else: (the matches shown, [rows of each])."""
+    shown, links = walk(client, url, pattern, carried)
+    exported = []
+    for ext in EXTENSIONS:
+        assert urlsplit(links[ext]).path == f"{export}.{ext}"
+        assert query_of(links[ext]) == carried
+        exported.append(download(client, links[ext]))
+    return shown, exported
 
 
 def column(rows, name):
@@ -146,12 +161,10 @@ def certificate_cases(c):
 def test_the_certificate_list_downloads_the_rows_it_shows(client, staff, certificates, case):
     args, carried, expected = certificate_cases(certificates)[case]
     url = "/manage/certificates?" + urlencode(args)
-    shown, links = walk(client, url, r'class="serial" href="[^"]*">([^<]+)</a>', carried)
+    pattern = r'class="serial" href="[^"]*">([^<]+)</a>'
+    shown, exported = downloads(client, url, pattern, carried, "/exports/certificates")
     assert set(shown) == expected and len(shown) == len(expected)
-    for ext in EXTENSIONS:
-        assert urlsplit(links[ext]).path == f"/exports/certificates.{ext}"
-        assert query_of(links[ext]) == carried
-        rows = download(client, links[ext])
+    for rows in exported:
         assert rows[0][0] == "serial"
         assert sorted(column(rows, "serial")) == sorted(shown)
 
@@ -225,12 +238,11 @@ def test_the_trainee_list_downloads_the_rows_it_shows(client, staff, people, cas
     args, carried, names = user_cases(people)[case]
     carried = carried if carried is not None else args
     url = "/users/?" + urlencode(args)
-    shown, links = walk(client, url, r'data-testid="user-(\d+)"', carried)
+    shown, exported = downloads(
+        client, url, r'data-testid="user-(\d+)"', carried, "/exports/trainees"
+    )
     assert [int(i) for i in shown] == [people[n].id for n in names]
-    for ext in EXTENSIONS:
-        assert urlsplit(links[ext]).path == f"/exports/trainees.{ext}"
-        assert query_of(links[ext]) == carried
-        rows = download(client, links[ext])
+    for rows in exported:
         assert column(rows, "email") == [people[n].email for n in names]
 
 
@@ -260,6 +272,125 @@ def test_following_the_trainee_link_is_audited_with_its_filters(client, staff, p
     assert entry.data["filters"] == {"role": "trainee", "regency": "18.02"}
 
 
+# --- courses -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def courses(create_course, create_partner):
+    """Five courses of three types, two partners, four statuses and two years of start."""
+    today = local_today()
+    partner = create_partner(name="LPK Bahasa", mou_valid_until=today + timedelta(days=900))
+    next_year = {"starts_on": date(today.year + 1, 2, 1), "ends_on": date(today.year + 1, 3, 1)}
+    made = {
+        "BHS-1": create_course("language", partner=partner, code="BHS-1"),
+        "BHS-2": create_course("language", partner=partner, code="BHS-2", **next_year),
+        "HOS-1": create_course("hospitality", code="HOS-1", status="draft"),
+        "HOS-2": create_course("hospitality", code="HOS-2", status="archived"),
+        "KBN-1": create_course("plantation", code="KBN-1", title="Sawit", status="closed"),
+    }
+    return {"partner": partner, "year": today.year + 1, "made": made}
+
+
+def course_cases(c):
+    """(the list's query string, the filters its links carry, the codes it shows)."""
+    partner, year = str(c["partner"].id), str(c["year"])
+    everything = set(c["made"])
+    return [
+        ({}, {}, everything),
+        ({"status": "draft"}, {"status": "draft"}, {"HOS-1"}),
+        ({"type": "language"}, {"type": "language"}, {"BHS-1", "BHS-2"}),
+        ({"partner": partner}, {"partner": partner}, {"BHS-1", "BHS-2"}),
+        ({"year": year}, {"year": year}, {"BHS-2"}),
+        ({"q": " hos "}, {"q": "hos"}, {"HOS-1", "HOS-2"}),
+        ({"q": "sawit", "status": "closed"}, {"q": "sawit", "status": "closed"}, {"KBN-1"}),
+        (
+            {"type": "language", "partner": partner, "status": "published", "q": "BHS"},
+            {"type": "language", "partner": partner, "status": "published", "q": "BHS"},
+            {"BHS-1", "BHS-2"},
+        ),
+        ({"q": "tidak ada"}, {"q": "tidak ada"}, set()),
+        # the list forgives a bad value and shows everything; its links then carry no filter
+        ({"status": "bogus", "type": "pirate", "partner": "x", "year": "20x6"}, {}, everything),
+        # an unknown partner is a bad value too: the list drops it, as the export refuses it
+        ({"partner": "987654", "q": "bhs"}, {"q": "bhs"}, {"BHS-1", "BHS-2"}),
+    ]
+
+
+@pytest.mark.parametrize("case", range(11))
+def test_the_course_list_downloads_the_rows_it_shows(client, staff, courses, case):
+    args, carried, expected = course_cases(courses)[case]
+    url = "/manage/courses/?" + urlencode(args)
+    pattern = r'data-label="Code"><a href="[^"]*">([^<]+)</a>'
+    shown, exported = downloads(client, url, pattern, carried, "/exports/courses")
+    assert set(shown) == expected and len(shown) == len(expected)
+    for rows in exported:
+        assert column(rows, "code") == shown  # the same rows in the same order
+
+
+def test_the_course_list_offers_the_years_the_export_takes(client, staff, courses):
+    page = get_page(client, f"/manage/courses/?year={courses['year']}")
+    assert f'<option value="{courses["year"]}" selected>' in page
+    assert f'<option value="{local_today().year}">' in page
+
+
+# --- a course's roster ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def roster(create_course, create_user):
+    """A course of two seats: two enrolled, three on the waitlist, one cancelled."""
+    course = create_course(capacity=2)
+    made = {}
+    for name in ("Ani Santoso", "Budi Saputra", "Citra Santoso", "Dedi Hidayat", "Eka Santoso"):
+        first = name.split()[0].lower()
+        user = create_user("trainee", name=name, email=f"{first}@example.org")
+        made[first] = enrollment_services.enroll(user, course)
+    fitri = create_user("trainee", name="Fitri Santoso", email="fitri@example.org")
+    enrollment_services.cancel(enrollment_services.enroll(fitri, course), fitri)
+    db.session.commit()
+    return course
+
+
+def roster_cases():
+    """(the list's query string, the filters its links carry, the trainees it shows)."""
+    return [
+        ({}, {}, {"ani", "budi", "citra", "dedi", "eka", "fitri"}),
+        ({"status": "waitlisted"}, {"status": "waitlisted"}, {"citra", "dedi", "eka"}),
+        ({"q": "santoso"}, {"q": "santoso"}, {"ani", "citra", "eka", "fitri"}),
+        (
+            {"status": "waitlisted", "q": " SANTOSO "},
+            {"status": "waitlisted", "q": "SANTOSO"},
+            {"citra", "eka"},
+        ),
+        ({"q": "budi@example"}, {"q": "budi@example"}, {"budi"}),
+        ({"status": "cancelled", "q": "ani"}, {"status": "cancelled", "q": "ani"}, set()),
+        # the list forgives a bad status and shows every one; its links then carry no status
+        ({"status": "bogus", "q": "santoso"}, {"q": "santoso"}, {"ani", "citra", "eka", "fitri"}),
+    ]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_the_roster_downloads_the_rows_it_shows(client, staff, roster, case):
+    args, carried, expected = roster_cases()[case]
+    base = f"/manage/courses/{roster.id}/enrollments/"
+    url = base + "?" + urlencode(args)
+    shown, exported = downloads(client, url, r'data-testid="row-(\d+)"', carried, base + "export")
+    emails = [db.session.get(Enrollment, int(i)).user.email for i in shown]
+    assert {e.split("@")[0] for e in emails} == expected and len(emails) == len(expected)
+    for rows in exported:
+        assert rows[0][:2] == ["Name", "E-mail"]
+        assert column(rows, "E-mail") == emails  # the same rows in the same order
+
+
+def test_a_tampered_roster_link_is_a_400_with_a_message(client, staff, roster):
+    page = get_page(client, f"/manage/courses/{roster.id}/enrollments/?q=santoso")
+    for ext in EXTENSIONS:
+        url = link(page, f"export-{ext}")
+        response = client.get(urlsplit(url).path, query_string={**query_of(url), "status": "x"})
+        assert response.status_code == 400, url
+        assert "Unknown status: x." in html.unescape(response.get_data(as_text=True))
+
+
 # --- bad values and roles ------------------------------------------------------------------
 
 
@@ -274,6 +405,11 @@ def test_following_the_trainee_link_is_audited_with_its_filters(client, staff, p
         ("/users/?role=trainee", {"role": "pirate"}, "Unknown role: pirate."),
         ("/users/?role=trainee", {"regency": "99.99"}, "Unknown regency or city: 99.99."),
         ("/users/?role=trainee", {"target_group": "x"}, "Unknown participant group: x."),
+        ("/manage/courses/?q=a", {"partner": "987654"}, "No partner has the number 987654."),
+        ("/manage/courses/?q=a", {"partner": "x"}, "takes a partner number, not x."),
+        ("/manage/courses/?q=a", {"type": "pirate"}, "Unknown course type: pirate."),
+        ("/manage/courses/?q=a", {"status": "bogus"}, "Unknown status: bogus."),
+        ("/manage/courses/?q=a", {"year": "1850"}, "Not a year: 1850."),
     ],
 )
 def test_a_tampered_link_is_a_400_with_a_message(
@@ -304,8 +440,14 @@ def test_the_course_id_and_code_must_agree(client, staff, certificates):
 
 @pytest.mark.parametrize("role", EXPECTED)
 def test_only_staff_follow_the_links(app, client, staff, certificates, users_by_role, role):
+    lists = (
+        "/manage/certificates?status=revoked",
+        "/users/?role=trainee&q=peserta",
+        "/manage/courses/?status=published&q=tst",
+        f"/manage/courses/{certificates['first'].id}/enrollments/?status=enrolled&q=peserta",
+    )
     urls = []
-    for path in ("/manage/certificates?status=revoked", "/users/?role=trainee&q=peserta"):
+    for path in lists:
         page = get_page(client, path)
         urls += [link(page, f"export-{ext}") for ext in EXTENSIONS]
     client = app.test_client()  # another person, on another device
@@ -318,5 +460,5 @@ def test_only_staff_follow_the_links(app, client, staff, certificates, users_by_
         assert response.status_code == EXPECTED[role], url
         if role is None:
             assert response.location.startswith("/login?next=")
-    for path in ("/manage/certificates", "/users/?role=trainee"):
+    for path in lists:
         assert client.get(path).status_code == EXPECTED[role], path

@@ -13,6 +13,7 @@ from lms.core.pagination import paginate
 from lms.core.time import combine_local, local_to_utc, local_today, utc_to_local
 from lms.course_types.base import SessionPlan
 from lms.errors import LmsError
+from lms.exports.filters import CourseFilters
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
 
@@ -224,27 +225,20 @@ def _render_course(course, status=200):
 @bp.route("/courses/")
 @roles_required("staff")
 def courses():
-    status = request.args.get("status")
-    status = status if status in COURSE_STATUSES else None
-    type_key = request.args.get("type")
-    type_key = type_key if course_types.get(type_key) is not None else None
-    partner_id = request.args.get("partner", type=int)
-    q = (request.args.get("q") or "").strip()[:100]
-    filters = services.CatalogFilters(
-        include_unpublished=True, status=status, type=type_key, partner_id=partner_id, q=q or None
-    )
-    page = paginate(services.catalog_query(filters))
+    """Every course, newest start first, filtered; the filters are the course export's, so its
+    download links carry them (a bad value is dropped here, refused by the export)."""
+    filters = CourseFilters.from_args(request.args)
+    page = paginate(filters.query())
     partners = db.session.scalars(select(Partner).order_by(Partner.name)).all()
     return render_template(
         "manage/courses.html",
         page=page,
-        status=status,
-        type_key=type_key,
-        partner_id=partner_id,
-        q=q,
+        filters=filters,
+        export_args=filters.args(),
         statuses=[(s, COURSE_STATUS_LABELS[s]) for s in COURSE_STATUSES],
         types=course_types.choices(get_locale()),
         partners=partners,
+        years=CourseFilters.years(),
     )
 
 

@@ -1,4 +1,5 @@
-"""Tables in and out: CSV streamed row by row, XLSX through openpyxl, uploads of either.
+"""Tables in and out: CSV streamed row by row, XLSX written row by row by openpyxl, uploads of
+either.
 
 Used by every export (rosters, attendance, reports) and import (paper sheets, trainees).
 """
@@ -6,6 +7,8 @@ Used by every export (rosters, attendance, reports) and import (paper sheets, tr
 import csv
 import io
 import re
+import tempfile
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 
@@ -16,6 +19,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PHONE_RE = re.compile(r"^\+?\d+$")
 #: most rows an upload may hold
 MAX_ROWS = 100_000
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: an XLSX being written to a temporary file stays in memory up to this size, then moves to disk
+SPOOL_MAX = 4 * 1024 * 1024
 
 
 def safe_text(value):
@@ -56,10 +62,16 @@ def sheet_title(text):
     return re.sub(r"[\[\]:*?/\\]", "-", text)[:31] or "Sheet"
 
 
-def xlsx_bytes(title, headers, rows, widths=()):
-    """An XLSX workbook with one sheet (written in openpyxl's streaming mode); bytes."""
+def write_xlsx(out, title, headers, rows, widths=()):
+    """Write a one-sheet workbook (a bold header row, then ``rows``) to the binary file ``out``.
+
+    openpyxl's write-only mode writes each row as it comes and keeps none, so any number of rows
+    takes the same memory. Text stays text, even "=..." or "#N/A" (which openpyxl would store as
+    a formula or an error); times and dates get a readable format.
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -67,28 +79,51 @@ def xlsx_bytes(title, headers, rows, widths=()):
     sheet = workbook.create_sheet(title=sheet_title(title))
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
+
+    def cell(value):
+        # a plain value is written through one reused cell: only these need their own
+        if isinstance(value, str):
+            if not value.startswith("=") and value not in ERROR_CODES:
+                return value
+            made = WriteOnlyCell(sheet, value=value)
+            made.data_type = "s"
+        elif isinstance(value, date):
+            made = WriteOnlyCell(sheet, value=value)
+            made.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
+        else:
+            return value
+        return made
+
     bold = Font(bold=True)
     head = []
     for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        head.append(cell)
+        made = WriteOnlyCell(sheet, value=text)
+        made.font = bold
+        head.append(made)
     sheet.append(head)
     for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # openpyxl would store "=..." as a formula: keep it text
-            elif hasattr(value, "hour"):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif hasattr(value, "strftime"):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
+        sheet.append([cell(value) for value in row])
     workbook.save(out)
+
+
+def xlsx_bytes(title, headers, rows, widths=()):
+    """An XLSX workbook with one sheet, as bytes (see ``write_xlsx``): for small tables."""
+    out = io.BytesIO()
+    write_xlsx(out, title, headers, rows, widths)
     return out.getvalue()
+
+
+def xlsx_file(title, headers, rows, widths=()):
+    """An XLSX workbook with one sheet in a temporary file, rewound, for any number of rows: it
+    stays in memory up to SPOOL_MAX, then moves to disk. The caller closes it."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # noqa: SIM115 (the caller closes it)
+    try:
+        write_xlsx(out, title, headers, rows, widths)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
 
 
 def read_table(upload):

@@ -1,7 +1,9 @@
 """A course's roster: the query behind the staff list, and its export as CSV and XLSX.
 
-The CSV is streamed row by row; the XLSX is written by openpyxl in write-only mode. Both carry
-the same columns, headed in the reader's language, with times in the office's zone (WIB).
+The list and the export take the same filters (``RosterFilters``: a status and a search), so the
+export holds exactly the rows the list shows. The CSV is streamed row by row; the XLSX is written
+by openpyxl in write-only mode. Both carry the same columns, headed in the reader's language, with
+times in the office's zone (WIB).
 """
 
 from flask_babel import gettext as _
@@ -10,8 +12,8 @@ from sqlalchemy.orm import joinedload
 
 from lms.auth.models import TARGET_GROUP_LABELS, User
 from lms.core import tabular
-from lms.core.search import contains
 from lms.core.time import utc_to_local
+from lms.exports.filters import RosterFilters
 from lms.extensions import db
 
 from . import services
@@ -21,7 +23,7 @@ from .models import ENROLLMENT_STATUSES, Enrollment
 STATUS_ORDER = ("pending", "enrolled", "waitlisted", "completed", "rejected", "cancelled")
 
 
-def roster_query(course_id, status=None, q=None):
+def roster_query(course_id, filters=RosterFilters()):
     """A select of a course's enrolments (trainee and regency loaded), filtered and in list order.
 
     Waitlisted ones come in waitlist order, pending ones first come first.
@@ -33,10 +35,7 @@ def roster_query(course_id, status=None, q=None):
         .options(joinedload(Enrollment.user).joinedload(User.regency))
         .where(Enrollment.course_id == course_id)
     )
-    if status:
-        query = query.where(Enrollment.status == status)
-    if q:
-        query = query.where(contains((User.name, User.email), q))
+    query = filters.apply(query)
     return query.order_by(rank, Enrollment.waitlist_position, Enrollment.created_at, Enrollment.id)
 
 
@@ -66,10 +65,10 @@ def headers():
     ]
 
 
-def roster_rows(course_id, status=None):
+def roster_rows(course_id, filters=RosterFilters()):
     """The roster's rows as plain values (the time is a naive WIB datetime), read in batches."""
     positions = services.waitlist_positions(course_id)
-    query = roster_query(course_id, status).execution_options(yield_per=500)
+    query = roster_query(course_id, filters).execution_options(yield_per=500)
     for enrollment in db.session.scalars(query):
         user = enrollment.user
         group = TARGET_GROUP_LABELS.get(user.target_group) if user.target_group else None
@@ -85,16 +84,16 @@ def roster_rows(course_id, status=None):
         ]
 
 
-def csv_stream(course_id, status=None):
+def csv_stream(course_id, filters=RosterFilters()):
     """The roster as streamed CSV text."""
-    return tabular.csv_stream(headers(), roster_rows(course_id, status))
+    return tabular.csv_stream(headers(), roster_rows(course_id, filters))
 
 
-def xlsx_bytes(course, status=None):
-    """The roster as an XLSX workbook (bytes)."""
+def xlsx_bytes(course, filters=RosterFilters()):
+    """The roster as an XLSX workbook (bytes: a roster is one course's enrolments)."""
     return tabular.xlsx_bytes(
         course.code,
         headers(),
-        roster_rows(course.id, status),
+        roster_rows(course.id, filters),
         widths=(30, 32, 18, 24, 36, 20, 12, 20),
     )

@@ -24,11 +24,13 @@ from lms.audit.models import AuditEntry
 from lms.auth.models import TARGET_GROUP_LABELS, User
 from lms.auth.permissions import roles_required
 from lms.catalog.models import Course
+from lms.core import tabular
 from lms.core.forms import form_status
 from lms.core.pagination import paginate
 from lms.core.search import contains
 from lms.core.urls import safe_next
 from lms.errors import Conflict, InvalidInput, LmsError
+from lms.exports.filters import RosterFilters
 from lms.extensions import db
 
 from . import exports, services
@@ -94,21 +96,21 @@ def _enrollment_or_404(course, enrollment_id):
 
 
 def _filters(args):
-    """The list's filters from the query string; an unknown status means all."""
-    status = args.get("status")
-    status = status if status in ENROLLMENT_STATUSES else None
-    q = (args.get("q") or "").strip()[:100]
-    return status, q
+    """The list's filters from the query string (the roster export's): an unknown status means
+    all; (status, q)."""
+    filters = RosterFilters.from_args(args)
+    return filters.status, filters.q
 
 
-def _list_args(status, q):
+def _list_args(filters):
     """The list's query string (filters and page), for links back to the same view."""
-    args = {"status": status, "q": q or None, "page": request.args.get("page", type=int)}
-    return {k: v for k, v in args.items() if v}
+    page = request.args.get("page", type=int)
+    return {**filters.args(), "page": page} if page else filters.args()
 
 
 def _render_index(course, form, status=None, q="", error=None, code=200):
-    page = paginate(exports.roster_query(course.id, status, q or None))
+    filters = RosterFilters(status=status, q=q)
+    page = paginate(exports.roster_query(course.id, filters))
     counts = exports.status_counts(course.id)
     return render_template(
         "enrollment/manage/index.html",
@@ -122,7 +124,8 @@ def _render_index(course, form, status=None, q="", error=None, code=200):
         statuses=[(s, ENROLLMENT_STATUS_LABELS[s]) for s in ENROLLMENT_STATUSES],
         positions=services.waitlist_positions(course.id),
         error=error,
-        list_args=_list_args(status, q),
+        list_args=_list_args(filters),
+        export_args=filters.args(),
     ), code
 
 
@@ -356,29 +359,30 @@ def _export_name(course, status, extension):
     return f"roster-{safe_code}{suffix}.{extension}"
 
 
+def _export(course_id, extension):
+    """The roster with the list's filters (``export_args``; a bad one is a 400) as a download."""
+    course = _course_or_404(course_id)
+    filters = RosterFilters.from_args(request.args, strict=True)
+    if extension == "csv":
+        body = stream_with_context(exports.csv_stream(course.id, filters))
+        mimetype = "text/csv"
+    else:
+        body, mimetype = exports.xlsx_bytes(course, filters), tabular.XLSX_MIMETYPE
+    name = _export_name(course, filters.status, extension)
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
 @bp.route("/export.csv")
 @roles_required("staff")
 def export_csv(course_id):
-    """The roster (with the list's status filter) as CSV, streamed."""
-    course = _course_or_404(course_id)
-    status, _q = _filters(request.args)
-    name = _export_name(course, status, "csv")
-    return Response(
-        stream_with_context(exports.csv_stream(course.id, status)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    """The roster (with the list's filters) as CSV, streamed."""
+    return _export(course_id, "csv")
 
 
 @bp.route("/export.xlsx")
 @roles_required("staff")
 def export_xlsx(course_id):
-    """The roster (with the list's status filter) as an Excel workbook."""
-    course = _course_or_404(course_id)
-    status, _q = _filters(request.args)
-    name = _export_name(course, status, "xlsx")
-    return Response(
-        exports.xlsx_bytes(course, status),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    """The roster (with the list's filters) as an Excel workbook."""
+    return _export(course_id, "xlsx")

@@ -1,8 +1,8 @@
 """The filters of the staff lists that have an export, shared by the list and the export.
 
 A list and its export read the same names from the query string with the same parser and narrow
-their queries with the same ``apply``, so a download link that carries a list's filters
-(``args()``) exports exactly the rows the list shows.
+their queries with the same ``apply`` (or build the same ``query``), so a download link that
+carries a list's filters (``args()``) exports exactly the rows the list shows.
 
 The two differ only in what a bad value does. A list forgives it and shows everything (a
 mistyped link still opens a page); an export refuses it with a 400 (``strict=True``), since a
@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import extract, select
 
 from lms.auth.models import ROLES, TARGET_GROUPS, User
 from lms.catalog.models import COURSE_STATUSES, Course
+from lms.catalog.services import CatalogFilters, catalog_query
 from lms.certificates.models import Certificate
 from lms.core.search import contains
 from lms.enrollment.models import ENROLLMENT_STATUSES, Enrollment
@@ -213,14 +214,16 @@ class UserFilters:
         )
 
 
-# --- courses, enrolments, attendance (the export page's filters) ----------------------------
+# --- courses -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class CourseFilters:
     """The staff course list's filters (type, status, partner, search) and a year of start."""
 
+    #: a course type's key
     type: str | None = None
+    #: one of COURSE_STATUSES, or None for every status
     status: str | None = None
     #: a partner's id
     partner: int | None = None
@@ -257,8 +260,30 @@ class CourseFilters:
             q=read.text("q"),
         )
 
+    def query(self):
+        """The staff course list's select (every status; partner and trainers loaded), newest
+        start first, narrowed by these filters."""
+        query = catalog_query(
+            CatalogFilters(
+                include_unpublished=True,
+                status=self.status,
+                type=self.type,
+                partner_id=self.partner,
+                q=self.q or None,
+            )
+        )
+        if self.year:
+            query = query.where(extract("year", Course.starts_on) == self.year)
+        return query
+
+    @staticmethod
+    def years():
+        """The years courses start in, newest first: the year filter's choices."""
+        years = db.session.scalars(select(extract("year", Course.starts_on)).distinct()).all()
+        return sorted({int(y) for y in years if y is not None}, reverse=True)
+
     def args(self):
-        """The query string that gives these filters back."""
+        """The query string that gives these filters back (the list's and the export's)."""
         return _present(
             {
                 "type": self.type,
@@ -270,29 +295,70 @@ class CourseFilters:
         )
 
 
-@dataclass(frozen=True)
-class EnrollmentFilters:
-    """A course's enrolments (or every course's), of one status or all."""
+# --- enrolments ----------------------------------------------------------------------------
 
-    course: Course | None = None
+
+@dataclass(frozen=True)
+class RosterFilters:
+    """A course roster's filters (its course is in its URL): a status and a search."""
+
+    #: one of ENROLLMENT_STATUSES, or None for every status
     status: str | None = None
+    #: searched in the trainee's name and e-mail address
+    q: str = ""
 
     @classmethod
     def from_args(cls, args, strict=False):
-        """The filters of a query string: ``course`` (id) or ``course_code``, ``status``."""
-        read = Args(args, strict)
-        return cls(
-            course=read.course(),
-            status=read.choice(
+        """The filters of a query string: ``status``, ``q``."""
+        return cls(**cls._read(Args(args, strict)))
+
+    @classmethod
+    def _read(cls, read):
+        return {
+            "status": read.choice(
                 "status", ENROLLMENT_STATUSES, lambda v: _("Unknown status: %(value)s.", value=v)
             ),
-        )
+            "q": read.text("q"),
+        }
+
+    def apply(self, query):
+        """Narrow a select that joins the trainee (User) to Enrollment."""
+        if self.status:
+            query = query.where(Enrollment.status == self.status)
+        if self.q:
+            query = query.where(contains((User.name, User.email), self.q))
+        return query
+
+    def args(self):
+        """The query string that gives these filters back (the roster's and its export's)."""
+        return _present({"status": self.status, "q": self.q})
+
+
+@dataclass(frozen=True)
+class EnrollmentFilters(RosterFilters):
+    """A roster's filters over a course's enrolments, or every course's (the export page's)."""
+
+    #: only this course's enrolments
+    course: Course | None = None
+
+    @classmethod
+    def _read(cls, read):
+        """``course`` (id) or ``course_code``, then the roster's."""
+        return {"course": read.course(), **super()._read(read)}
+
+    def apply(self, query):
+        """Narrow a select that joins the trainee (User) to Enrollment."""
+        if self.course is not None:
+            query = query.where(Enrollment.course_id == self.course.id)
+        return super().apply(query)
 
     def args(self):
         """The query string that gives these filters back."""
-        return _present(
-            {"course": self.course.id if self.course is not None else None, "status": self.status}
-        )
+        course = self.course.id if self.course is not None else None
+        return _present({"course": course, **super().args()})
+
+
+# --- attendance ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

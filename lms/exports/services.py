@@ -1,36 +1,36 @@
 """Exports of the office's records as CSV or XLSX, with a list's filters, streamed.
 
 Each export takes the filters of its list (see ``filters``: the same parser and the same
-conditions as the list, strict about bad values) and is a query read in batches (``yield_per``) as plain rows, never as a list: the CSV
-leaves as it is written, and the XLSX is written by openpyxl in write-only mode into a temporary
-file that stays in memory while small and moves to disk when large. So a 100,000-row export
-needs no more memory than a 100-row one.
+conditions as the list, strict about bad values) and is a query read in batches (``yield_per``)
+as plain rows, never as a list: the CSV leaves as it is written, and the XLSX is written by
+``tabular.xlsx_file`` row by row into a temporary file that stays in memory while small and moves
+to disk when large. So a 100,000-row export needs no more memory than a 100-row one.
 
-Columns carry stable names, not translated titles. The trainee export's columns are the import
-template's, so that an exported file imports back without a change. Statuses are their keys;
-times are in the office's zone (WIB) without the zone, as the ``_wib`` in their names says.
+An export's columns are declared once, in a table of ``Column``: the name in the header row, what
+the query selects for it, how its value is shown, its width. Names are stable, not translated
+titles. The trainee export's columns are the import template's, so that an exported file imports
+back without a change. Statuses are their keys; times are in the office's zone (WIB) without the
+zone, as the ``_wib`` in their names says.
 """
 
 import re
-import tempfile
 from dataclasses import dataclass
+from operator import attrgetter
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import extract, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from lms.attendance.models import Attendance
 from lms.auth.models import User
 from lms.catalog.models import Course, CourseSession
-from lms.catalog.services import CatalogFilters, catalog_query
 from lms.certificates.models import Certificate
 from lms.core import tabular
 from lms.core.time import local_today, utc_to_local
 from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
-from lms.imports.services import COLUMNS as TRAINEE_COLUMNS
 from lms.partners.models import Partner
 from lms.regions.models import Regency
 
@@ -44,29 +44,67 @@ from .filters import (
 
 #: rows fetched from the database at a time
 BATCH = 1000
-#: an XLSX being written stays in memory up to this size, then moves to a temporary file
-SPOOL_MAX = 4 * 1024 * 1024
 #: CSV text is sent in pieces of about this many characters (not one tiny piece per row)
 CSV_PIECE = 64 * 1024
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export: its name, where its value comes from, how it is shown."""
+
+    #: the name in the header row: stable, never translated
+    name: str
+    #: what the export's query selects for it; in an export of records (courses), the name of
+    #: the record's attribute, dotted for a related record's ("partner.name")
+    source: object
+    #: the column's width in the XLSX
+    width: int
+    #: turns the selected value into the cell's (e.g. a UTC time into WIB); None keeps it
+    show: object = None
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """One export: its key (in URLs and file names), title, columns, filters and rows."""
+    """One export: its key (in URLs and file names), title, columns, filters and query."""
 
     #: "trainees", "courses", ...; the URL is /exports/<key>.csv
     key: str
     #: the title on the page
     label: object
-    #: the column names of the header row
-    headers: tuple
+    #: its ``Column`` table, in order
+    columns: tuple
     #: ``parse(args)``: the export's filters from a query string (InvalidInput if bad)
     parse: object
-    #: ``rows(filters)``: an iterator of lists, one per record
-    rows: object
-    #: column widths in the XLSX
-    widths: tuple = ()
+    #: ``query(filters)``: a select of the columns' sources (see ``_select``), or of records
+    query: object
+    #: whether the query yields records whose attributes the columns' sources name
+    records: bool = False
+
+    @property
+    def headers(self):
+        """The column names of the header row."""
+        return tuple(column.name for column in self.columns)
+
+    @property
+    def widths(self):
+        """The column widths in the XLSX."""
+        return tuple(column.width for column in self.columns)
+
+    def rows(self, filters):
+        """The export's rows, lists of cell values, read from the database BATCH at a time (a
+        server-side cursor on PostgreSQL)."""
+        result = db.session.execute(self.query(filters).execution_options(yield_per=BATCH))
+        if self.records:
+            getters = [attrgetter(column.source) for column in self.columns]
+            result = ([get(record) for get in getters] for record in result.scalars())
+        shows = [column.show for column in self.columns]
+        for values in result:
+            yield [v if show is None else show(v) for show, v in zip(shows, values, strict=True)]
+
+
+def _select(columns):
+    """A select of the columns' sources, in order (joins and filters are added by the caller)."""
+    return select(*(column.source for column in columns))
 
 
 def _wib(value):
@@ -74,20 +112,43 @@ def _wib(value):
     return utc_to_local(value).replace(tzinfo=None, microsecond=0) if value else None
 
 
+def _text(value):
+    """An empty cell for a missing text."""
+    return "" if value is None else value
+
+
 def _yes(value):
     return "yes" if value else "no"
 
 
-def _stream(query):
-    """The query's rows, fetched BATCH at a time (a server-side cursor on PostgreSQL)."""
-    return db.session.execute(query.execution_options(yield_per=BATCH))
+def _names(people):
+    return ", ".join(person.name for person in people)
 
 
-def _year(query, column, year):
-    return query.where(extract("year", column) == year) if year else query
+def _revoked(revoked):
+    return "revoked" if revoked else "valid"
 
 
-# --- trainees ------------------------------------------------------------------------------
+#: columns several exports share: the trainee's (or holder's) name and e-mail, the course's
+#: code and title
+NAME = Column("name", User.name, 30)
+EMAIL = Column("email", User.email, 32)
+COURSE_CODE = Column("course_code", Course.code, 20)
+COURSE_TITLE = Column("course_title", Course.title, 40)
+
+
+# --- trainees: the import template's columns -----------------------------------------------
+
+TRAINEES = (
+    NAME,
+    EMAIL,
+    Column("nik", User.nik, 20),
+    Column("birth_date", User.birth_date, 12),
+    Column("gender", User.gender, 8),
+    Column("phone", User.phone, 18),
+    Column("regency", Regency.name, 24),
+    Column("target_group", User.target_group, 14),
+)
 
 
 def trainee_filters(args):
@@ -103,258 +164,131 @@ def trainee_filters(args):
 
 
 def trainee_query(filters=UserFilters()):
-    """A select of trainees' profile values in the import template's column order, by name."""
+    """A select of trainees' profile values, by name."""
     query = (
-        select(
-            User.name,
-            User.email,
-            User.nik,
-            User.birth_date,
-            User.gender,
-            User.phone,
-            Regency.name,
-            User.target_group,
-        )
+        _select(TRAINEES)
         .outerjoin(Regency, Regency.code == User.regency_code)
         .where(User.role == "trainee")
     )
     return filters.apply(query).order_by(User.name, User.id)
 
 
-def trainee_rows(filters):
-    for row in _stream(trainee_query(filters)):
-        yield list(row)
+# --- courses: the staff course list's records ----------------------------------------------
 
-
-# --- courses -------------------------------------------------------------------------------
-
-COURSE_COLUMNS = (
-    "code",
-    "title",
-    "title_en",
-    "type",
-    "partner",
-    "status",
-    "location",
-    "starts_on",
-    "ends_on",
-    "capacity",
-    "enrolled",
-    "registration_opens_at_wib",
-    "registration_closes_at_wib",
-    "requires_approval",
-    "waitlist",
-    "attendance_threshold",
-    "trainers",
+COURSES = (
+    Column("code", "code", 20),
+    Column("title", "title", 40),
+    Column("title_en", "title_en", 40, _text),
+    Column("type", "type_key", 18),
+    Column("partner", "partner.name", 30),
+    Column("status", "status", 10),
+    Column("location", "location", 24, _text),
+    Column("starts_on", "starts_on", 12),
+    Column("ends_on", "ends_on", 12),
+    Column("capacity", "capacity", 8),
+    Column("enrolled", "enrolled_count", 8),
+    Column("registration_opens_at_wib", "registration_opens_at", 18, _wib),
+    Column("registration_closes_at_wib", "registration_closes_at", 18, _wib),
+    Column("requires_approval", "requires_approval", 8, _yes),
+    Column("waitlist", "waitlist", 8, _yes),
+    Column("attendance_threshold", "attendance_threshold", 8),
+    Column("trainers", "trainers", 40, _names),
 )
-
-
-def course_query(filters=CourseFilters()):
-    """A select of courses (partner and trainers loaded), newest start first: the staff course
-    list's query (every status), in the year of start if one is chosen."""
-    query = catalog_query(
-        CatalogFilters(
-            include_unpublished=True,
-            status=filters.status,
-            type=filters.type,
-            partner_id=filters.partner,
-            q=filters.q or None,
-        )
-    )
-    return _year(query, Course.starts_on, filters.year)
-
-
-def course_rows(filters):
-    for course in db.session.scalars(course_query(filters).execution_options(yield_per=BATCH)):
-        yield [
-            course.code,
-            course.title,
-            course.title_en or "",
-            course.type_key,
-            course.partner.name,
-            course.status,
-            course.location or "",
-            course.starts_on,
-            course.ends_on,
-            course.capacity,
-            course.enrolled_count,
-            _wib(course.registration_opens_at),
-            _wib(course.registration_closes_at),
-            _yes(course.requires_approval),
-            _yes(course.waitlist),
-            course.attendance_threshold,
-            ", ".join(t.name for t in course.trainers),
-        ]
 
 
 # --- enrolments ----------------------------------------------------------------------------
 
-ENROLLMENT_COLUMNS = (
-    "course_code",
-    "course_title",
-    "name",
-    "email",
-    "regency",
-    "target_group",
-    "status",
-    "reason",
-    "created_at_wib",
-    "updated_at_wib",
+ENROLLMENTS = (
+    COURSE_CODE,
+    COURSE_TITLE,
+    NAME,
+    EMAIL,
+    Column("regency", Regency.name, 24, _text),
+    Column("target_group", User.target_group, 14, _text),
+    Column("status", Enrollment.status, 12),
+    Column("reason", Enrollment.reason, 30, _text),
+    Column("created_at_wib", Enrollment.created_at, 18, _wib),
+    Column("updated_at_wib", Enrollment.updated_at, 18, _wib),
 )
 
 
 def enrollment_query(filters=EnrollmentFilters()):
     """A select of enrolments with their course and trainee, by course then trainee name."""
     query = (
-        select(
-            Course.code,
-            Course.title,
-            User.name,
-            User.email,
-            Regency.name,
-            User.target_group,
-            Enrollment.status,
-            Enrollment.reason,
-            Enrollment.created_at,
-            Enrollment.updated_at,
-        )
+        _select(ENROLLMENTS)
         .join(Course, Course.id == Enrollment.course_id)
         .join(User, User.id == Enrollment.user_id)
         .outerjoin(Regency, Regency.code == User.regency_code)
     )
-    if filters.course is not None:
-        query = query.where(Enrollment.course_id == filters.course.id)
-    if filters.status:
-        query = query.where(Enrollment.status == filters.status)
+    query = filters.apply(query)
     return query.order_by(Course.starts_on.desc(), Course.code, User.name, Enrollment.id)
-
-
-def enrollment_rows(filters):
-    for row in _stream(enrollment_query(filters)):
-        *values, created, updated = row
-        yield [*(v if v is not None else "" for v in values), _wib(created), _wib(updated)]
 
 
 # --- attendance ----------------------------------------------------------------------------
 
-ATTENDANCE_COLUMNS = (
-    "course_code",
-    "session_starts_at_wib",
-    "topic",
-    "name",
-    "email",
-    "status",
-    "note",
-    "source",
-    "marked_by",
-    "marked_at_wib",
+#: who marked the attendance (the trainee is User)
+MARKER = aliased(User, name="marker")
+
+ATTENDANCE = (
+    COURSE_CODE,
+    Column("session_starts_at_wib", CourseSession.starts_at, 18, _wib),
+    Column("topic", CourseSession.topic, 30, _text),
+    NAME,
+    EMAIL,
+    Column("status", Attendance.status, 10),
+    Column("note", Attendance.note, 30, _text),
+    Column("source", Attendance.source, 10),
+    Column("marked_by", MARKER.name, 30, _text),
+    Column("marked_at_wib", Attendance.marked_at, 18, _wib),
 )
 
 
 def attendance_query(filters=AttendanceFilters()):
     """A select of attendance marks with session, trainee and marker, in session order."""
-    marker = aliased(User)
     query = (
-        select(
-            Course.code,
-            CourseSession.starts_at,
-            CourseSession.topic,
-            User.name,
-            User.email,
-            Attendance.status,
-            Attendance.note,
-            Attendance.source,
-            marker.name,
-            Attendance.marked_at,
-        )
+        _select(ATTENDANCE)
         .join(CourseSession, CourseSession.id == Attendance.session_id)
         .join(Course, Course.id == CourseSession.course_id)
         .join(Enrollment, Enrollment.id == Attendance.enrollment_id)
         .join(User, User.id == Enrollment.user_id)
-        .outerjoin(marker, marker.id == Attendance.marked_by_id)
+        .outerjoin(MARKER, MARKER.id == Attendance.marked_by_id)
     )
     if filters.course is not None:
         query = query.where(CourseSession.course_id == filters.course.id)
     return query.order_by(Course.code, CourseSession.starts_at, User.name, Attendance.id)
 
 
-def attendance_rows(filters):
-    for code, starts, topic, name, email, status, note, source, marker, marked in _stream(
-        attendance_query(filters)
-    ):
-        yield [
-            code,
-            _wib(starts),
-            topic or "",
-            name,
-            email,
-            status,
-            note or "",
-            source,
-            marker or "",
-            _wib(marked),
-        ]
-
-
 # --- certificates --------------------------------------------------------------------------
 
-CERTIFICATE_COLUMNS = (
-    "serial",
-    "verification_code",
-    "course_code",
-    "course_title",
-    "name",
-    "email",
-    "status",
-    "issued_at_wib",
-    "issued_by",
-    "revoked_at_wib",
-    "revoked_reason",
+#: who issued the certificate (the holder is User)
+ISSUER = aliased(User, name="issuer")
+
+CERTIFICATES = (
+    Column("serial", Certificate.serial, 22),
+    Column("verification_code", Certificate.code, 16),
+    COURSE_CODE,
+    COURSE_TITLE,
+    NAME,
+    EMAIL,
+    Column("status", Certificate.revoked_at.is_not(None), 10, _revoked),
+    Column("issued_at_wib", Certificate.issued_at, 18, _wib),
+    Column("issued_by", ISSUER.name, 30, _text),
+    Column("revoked_at_wib", Certificate.revoked_at, 18, _wib),
+    Column("revoked_reason", Certificate.revoked_reason, 30, _text),
 )
 
 
 def certificate_query(filters=CertificateFilters()):
-    """A select of certificates with course, trainee and issuer, in serial order: the rows of the
+    """A select of certificates with course, holder and issuer, in serial order: the rows of the
     staff certificate list with the same filters (the list shows the newest first)."""
-    issuer = aliased(User)
     query = (
-        select(
-            Certificate.serial,
-            Certificate.code,
-            Course.code,
-            Course.title,
-            User.name,
-            User.email,
-            Certificate.issued_at,
-            issuer.name,
-            Certificate.revoked_at,
-            Certificate.revoked_reason,
-        )
+        _select(CERTIFICATES)
         .join(Enrollment, Enrollment.id == Certificate.enrollment_id)
         .join(Course, Course.id == Enrollment.course_id)
         .join(User, User.id == Enrollment.user_id)
-        .outerjoin(issuer, issuer.id == Certificate.issued_by_id)
+        .outerjoin(ISSUER, ISSUER.id == Certificate.issued_by_id)
     )
     return filters.apply(query).order_by(Certificate.issued_at, Certificate.id)
-
-
-def certificate_rows(filters):
-    for serial, code, course, title, name, email, issued, by, revoked, reason in _stream(
-        certificate_query(filters)
-    ):
-        yield [
-            serial,
-            code,
-            course,
-            title,
-            name,
-            email,
-            "revoked" if revoked else "valid",
-            _wib(issued),
-            by or "",
-            _wib(revoked),
-            reason or "",
-        ]
 
 
 # --- the list of exports and their filters -------------------------------------------------
@@ -372,45 +306,35 @@ def _strict(filters_class):
 DATASETS = {
     d.key: d
     for d in (
-        Dataset(
-            "trainees",
-            _l("Trainees"),
-            TRAINEE_COLUMNS,
-            trainee_filters,
-            trainee_rows,
-            (30, 32, 20, 12, 8, 18, 24, 14),
-        ),
+        Dataset("trainees", _l("Trainees"), TRAINEES, trainee_filters, trainee_query),
         Dataset(
             "courses",
             _l("Courses"),
-            COURSE_COLUMNS,
+            COURSES,
             _strict(CourseFilters),
-            course_rows,
-            (20, 40, 40, 18, 30, 10, 24, 12, 12, 8, 8, 18, 18, 8, 8, 8, 40),
+            CourseFilters.query,
+            records=True,
         ),
         Dataset(
             "enrollments",
             _l("Enrolments"),
-            ENROLLMENT_COLUMNS,
+            ENROLLMENTS,
             _strict(EnrollmentFilters),
-            enrollment_rows,
-            (20, 40, 30, 32, 24, 14, 12, 30, 18, 18),
+            enrollment_query,
         ),
         Dataset(
             "attendance",
             _l("Attendance"),
-            ATTENDANCE_COLUMNS,
+            ATTENDANCE,
             _strict(AttendanceFilters),
-            attendance_rows,
-            (20, 18, 30, 30, 32, 10, 30, 10, 30, 18),
+            attendance_query,
         ),
         Dataset(
             "certificates",
             _l("Certificates"),
-            CERTIFICATE_COLUMNS,
+            CERTIFICATES,
             _strict(CertificateFilters),
-            certificate_rows,
-            (22, 16, 20, 40, 30, 32, 10, 18, 30, 18, 30),
+            certificate_query,
         ),
     )
 }
@@ -438,13 +362,10 @@ def filters_from(key, args):
 
 def choices():
     """What the export page's filters offer: regencies, partners, years, course codes."""
-    years = db.session.scalars(
-        select(extract("year", Course.starts_on).label("y")).distinct().order_by("y")
-    ).all()
     return {
         "regencies": db.session.scalars(select(Regency).order_by(Regency.name)).all(),
         "partners": db.session.scalars(select(Partner).order_by(Partner.name)).all(),
-        "years": sorted({int(y) for y in years if y is not None}, reverse=True),
+        "years": CourseFilters.years(),
         "courses": db.session.scalars(
             select(Course.code).order_by(Course.starts_on.desc(), Course.code).limit(500)
         ).all(),
@@ -462,14 +383,19 @@ def file_name(key, filters, extension):
     return "-".join(p for p in parts if p) + "." + extension
 
 
+def _table(key, filters):
+    """An export's headers, widths and rows; ``filters`` None means everything."""
+    data = dataset(key)
+    rows = data.rows(data.parse({}) if filters is None else filters)
+    return data.headers, data.widths, rows
+
+
 def csv_chunks(key, filters=None):
     """The export as CSV text (UTF-8 with a BOM for Excel), in pieces of about CSV_PIECE;
     ``filters`` None means everything."""
-    data = dataset(key)
-    if filters is None:
-        filters = data.parse({})
+    headers, _widths, rows = _table(key, filters)
     piece, size = [], 0
-    for text in tabular.csv_stream(list(data.headers), data.rows(filters)):
+    for text in tabular.csv_stream(list(headers), rows):
         piece.append(text)
         size += len(text)
         if size >= CSV_PIECE:
@@ -479,51 +405,8 @@ def csv_chunks(key, filters=None):
         yield "".join(piece)
 
 
-def _cell(sheet, value):
-    """A value as openpyxl writes it: text beginning with "=" stays text, not a formula."""
-    if isinstance(value, str) and value.startswith("="):
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
-
-
-def write_xlsx(out, title, headers, rows, widths=()):
-    """Write a one-sheet workbook to the binary file ``out``, row by row (write-only mode)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=tabular.sheet_title(title))
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    bold = Font(bold=True)
-    head = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        head.append(cell)
-    sheet.append(head)
-    for row in rows:
-        sheet.append([_cell(sheet, value) for value in row])
-    workbook.save(out)
-
-
 def xlsx_file(key, filters=None):
     """The export as an XLSX workbook in a temporary file (rewound); the caller closes it;
     ``filters`` None means everything."""
-    data = dataset(key)
-    if filters is None:
-        filters = data.parse({})
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # noqa: SIM115 (the response closes it)
-    try:
-        write_xlsx(out, data.key, data.headers, data.rows(filters), data.widths)
-    except BaseException:
-        out.close()
-        raise
-    out.seek(0)
-    return out
+    headers, widths, rows = _table(key, filters)
+    return tabular.xlsx_file(key, headers, rows, widths)

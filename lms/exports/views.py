@@ -11,6 +11,7 @@ from flask_login import current_user
 from lms.auth.models import TARGET_GROUP_LABELS
 from lms.auth.permissions import roles_required
 from lms.catalog.models import COURSE_STATUS_LABELS
+from lms.core import tabular
 from lms.enrollment.models import ENROLLMENT_STATUS_LABELS
 from lms.extensions import course_types, db
 
@@ -62,7 +63,7 @@ def download_xlsx(key):
     name = services.file_name(key, filters, "xlsx")
     response = Response(
         _blocks(out),
-        mimetype=services.XLSX_MIMETYPE,
+        mimetype=tabular.XLSX_MIMETYPE,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
         direct_passthrough=True,
     )
