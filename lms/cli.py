@@ -8,35 +8,72 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from lms.auth.models import GENDERS, TARGET_GROUPS
 from lms.errors import LmsError
 from lms.extensions import db
 
 lms_cli = AppGroup("lms", help="Latih operator commands.")
 
 
-def _fail(error):
+def _fail(error, names=None):
+    """Stop with the error's message and, per field, its messages (``names`` renames fields)."""
     message = str(error.message)
     for field, messages in error.fields.items():
+        field = (names or {}).get(field, field)
         message += f"\n  {field}: " + "; ".join(str(m) for m in messages)
     raise click.ClickException(message)
 
 
+def _locale(_ctx, _param, value):
+    if value is not None and value not in current_app.config["LANGUAGES"]:
+        choices = ", ".join(current_app.config["LANGUAGES"])
+        raise click.BadParameter(f"{value!r} is not one of {choices}.")
+    return value
+
+
 @lms_cli.command("create-user")
 @click.option("--email", required=True)
-@click.option("--password", required=True)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for (hidden, twice) when left out, so that it stays out of the shell history.",
+)
 @click.option("--name", required=True)
 @click.option(
     "--role", type=click.Choice(["trainee", "trainer", "staff", "admin"]), default="trainee"
 )
 @click.option("--partner-id", type=int, default=None, help="Partner of a trainer.")
-def create_user(email, password, name, role, partner_id):
-    """Create an account."""
+@click.option("--nik", default=None, help="The 16 digits of the KTP.")
+@click.option(
+    "--birth-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD"
+)
+@click.option("--gender", type=click.Choice(GENDERS, case_sensitive=False), default=None)
+@click.option("--phone", default=None, help="Indonesian mobile number, e.g. 0812 3456 7890.")
+@click.option("--regency", default=None, help="Code of the regency or city of origin, e.g. 18.07.")
+@click.option(
+    "--target-group", type=click.Choice(TARGET_GROUPS, case_sensitive=False), default=None
+)
+@click.option("--locale", default=None, callback=_locale, help="Language of the account: id or en.")
+def create_user(email, password, name, role, partner_id, **profile):
+    """Create an account; a trainee given every profile option can enrol at once."""
     from lms.auth.services import create_user as create
 
+    if profile["birth_date"] is not None:
+        profile["birth_date"] = profile["birth_date"].date()
+    profile["regency_code"] = profile.pop("regency")
     try:
-        user = create(email=email, password=password, name=name, role=role, partner_id=partner_id)
+        user = create(
+            email=email,
+            password=password,
+            name=name,
+            role=role,
+            partner_id=partner_id,
+            **{key: value for key, value in profile.items() if value is not None},
+        )
     except LmsError as exc:
-        _fail(exc)
+        _fail(exc, names={"regency_code": "regency"})
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 

@@ -1,4 +1,7 @@
-"""The ``flask lms`` operator commands: create-user, i18n compile, send-mail."""
+"""The ``flask lms`` operator commands: create-user (with a trainee's profile, the password asked
+for), i18n compile, send-mail."""
+
+from datetime import date
 
 import pytest
 from babel.messages.mofile import read_mo
@@ -8,9 +11,11 @@ from werkzeug.security import check_password_hash
 
 from lms.auth import services as auth_services
 from lms.auth.models import User
+from lms.enrollment.services import enroll, refusals
 from lms.extensions import db
 from lms.outbox.models import OutboxMessage
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.pages import logged_in
+from tests.fixtures.users import PASSWORD, valid_nik
 
 
 def msg(msgid, **params):
@@ -28,11 +33,6 @@ def cli_create(runner, email="ani.susanti@example.org", password=PASSWORD, name=
 def users():
     db.session.rollback()  # see what the command committed in its own session
     return db.session.scalars(select(User).order_by(User.id)).all()
-
-
-def logged_in(client):
-    """Whether the client's cookies authenticate it (the profile page needs a login)."""
-    return client.get("/profile").status_code == 200
 
 
 # --- create-user: accounts of every role --------------------------------------------------------
@@ -206,13 +206,143 @@ def test_unknown_role_is_a_usage_error(runner):
     assert users() == []
 
 
-@pytest.mark.parametrize("missing", ["--email", "--password", "--name"])
+@pytest.mark.parametrize("missing", ["--email", "--name"])
 def test_required_options(runner, missing):
     args = {"--email": "siti@example.org", "--password": PASSWORD, "--name": "Siti"}
     del args[missing]
     result = runner.invoke(args=["lms", "create-user", *[x for kv in args.items() for x in kv]])
     assert result.exit_code == 2
     assert missing in result.output
+    assert users() == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--nik", "1234", ("nik", "The NIK must be exactly 16 digits.")),
+        (
+            "--nik",
+            "1807014713950001",  # month 13
+            ("nik", "This is not a valid NIK. Please check the number on your KTP."),
+        ),
+        ("--regency", "99.99", ("regency", "Not a valid choice.")),
+        ("--regency", "Lampung Timur", ("regency", "Not a valid choice.")),  # a name, not a code
+        (
+            "--phone",
+            "021 555 1234",
+            (
+                "phone",
+                "Enter an Indonesian mobile number, for example 0812 3456 7890 or "
+                "+62 812 3456 7890.",
+            ),
+        ),
+        ("--birth-date", "2020-01-01", ("birth_date", "Please check the birth date.")),
+    ],
+)
+def test_bad_profile_values_are_refused_with_the_field_named(runner, option, value, expected):
+    field, msgid = expected
+    result = cli_create(runner, "siti@example.org", PASSWORD, "Siti Rahmawati", option, value)
+    assert_refused(result, msg("Please correct the marked fields."), f"{field}: " + msg(msgid))
+    assert users() == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--gender", "X"),
+        ("--target-group", "turis"),
+        ("--birth-date", "17/05/1995"),
+        ("--locale", "fr"),
+    ],
+)
+def test_profile_options_outside_their_choices_are_usage_errors(runner, option, value):
+    result = cli_create(runner, "siti@example.org", PASSWORD, "Siti", option, value)
+    assert result.exit_code == 2, result.output
+    assert option in result.output
+    assert value in result.output
+    assert users() == []
+
+
+# --- create-user: a trainee's complete profile --------------------------------------------------
+
+
+def test_trainee_with_a_complete_profile_can_enrol(runner, create_course):
+    nik = valid_nik(7, birth=date(1996, 3, 9), female=True)
+    result = cli_create(
+        runner,
+        "siti.rahma@example.org",
+        PASSWORD,
+        "Siti Rahmawati",
+        *("--nik", f"{nik[:6]}.{nik[6:12]}.{nik[12:]}"),  # as written on a form: with dots
+        *("--birth-date", "1996-03-09"),
+        *("--gender", "Female"),
+        *("--phone", "0812 3456 7890"),
+        *("--regency", "18.07"),
+        *("--target-group", "cpmi"),
+        *("--locale", "en"),
+    )
+    assert result.exit_code == 0, result.output
+    [user] = users()
+    assert result.output.strip() == f"Created trainee siti.rahma@example.org (id {user.id})."
+    profile = (user.nik, user.birth_date, user.gender, user.phone)
+    assert profile == (nik, date(1996, 3, 9), "female", "+6281234567890")
+    assert (user.regency_code, user.target_group, user.locale) == ("18.07", "cpmi", "en")
+    assert user.profile_complete
+
+    course = create_course()
+    assert refusals(user, course) == []
+    assert enroll(user, course).status == "enrolled"
+    db.session.commit()
+
+
+def test_trainee_without_a_profile_cannot_enrol_yet(runner, create_course):
+    assert cli_create(runner, "siti@example.org").exit_code == 0
+    [user] = users()
+    assert not user.profile_complete
+    assert [r.code for r in refusals(user, create_course())] == ["profile_incomplete"]
+
+
+# --- create-user: the password prompt -----------------------------------------------------------
+
+
+def cli_create_asking(runner, input, email="siti@example.org", *extra):
+    """create-user without --password: the password is typed at the prompt (``input``)."""
+    args = ["lms", "create-user", "--email", email, "--name", "Siti Rahmawati", *extra]
+    return runner.invoke(args=args, input=input)
+
+
+def test_password_is_asked_for_hidden_and_twice(runner):
+    result = cli_create_asking(runner, f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "Password: " in result.output
+    assert "Repeat for confirmation: " in result.output
+    assert PASSWORD not in result.output  # not echoed
+    [user] = users()
+    assert check_password_hash(user.password_hash, PASSWORD)
+    assert f"Created trainee siti@example.org (id {user.id})." in result.output
+
+
+def test_password_asked_again_until_both_entries_match(runner):
+    result = cli_create_asking(runner, f"{PASSWORD}\nsomething-else-9\n{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "The two entered values do not match." in result.output
+    [user] = users()
+    assert check_password_hash(user.password_hash, PASSWORD)
+
+
+def test_a_weak_password_at_the_prompt_is_refused(runner):
+    result = cli_create_asking(runner, "12345678\n12345678\n")
+    assert result.exit_code == 1, result.output
+    assert "\nError: " + msg("Please correct the marked fields.") in result.output
+    assert "password: " + msg(TOO_EASY) in result.output
+    assert "12345678" not in result.output
+    assert users() == []
+
+
+def test_no_password_typed_creates_nothing(runner):
+    result = cli_create_asking(runner, "")
+    assert result.exit_code == 1, result.output
+    assert "Aborted!" in result.output
     assert users() == []
 
 

@@ -1065,3 +1065,166 @@ def test_a_missing_participant_group_is_reported_once(create_user, create_course
     trainee = create_user("trainee", target_group=None)
     course = create_course(target_groups=["cpmi"])
     assert [r.code for r in enrolment.refusals(trainee, course)] == ["profile_incomplete"]
+
+
+# --- enrolling many at once -------------------------------------------------------------------
+
+
+def decision(user, enrollment=None, error=None):
+    """What enrolling one trainee gave, comparable between ``enroll`` and ``enroll_many``."""
+    if error is not None:
+        fields = {k: [str(m) for m in v] for k, v in error.fields.items()}
+        return (user.id, type(error).__name__, error.code, str(error.message), fields)
+    return (user.id, enrollment.status)
+
+
+def one_by_one(people, course, actor, bypass):
+    """``enroll`` called for each trainee in turn, a refusal not stopping the others."""
+    found = []
+    for person in people:
+        try:
+            e = enrolment.enroll(person, course, actor=actor, bypass_window=bypass)
+        except (InvalidInput, Conflict) as exc:
+            found.append(decision(person, error=exc))
+        else:
+            found.append(decision(person, e))
+    return found
+
+
+def written(course, audit_after, outbox_after):
+    """What the course holds and what was audited and queued since the marks."""
+    db.session.flush()
+    db.session.refresh(course)
+    rows = db.session.scalars(
+        select(Enrollment).where(Enrollment.course_id == course.id).order_by(Enrollment.user_id)
+    ).all()
+    owner = {e.id: e.user_id for e in rows}
+    positions = enrolment.waitlist_positions(course.id)
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.id > audit_after).order_by(AuditEntry.id)
+    ).all()
+    outbox = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id > outbox_after).order_by(OutboxMessage.id)
+    ).all()
+    return {
+        "enrolled_count": course.enrolled_count,
+        "enrolments": [
+            (e.user_id, e.status, positions.get(e.id), e.decided_by_id, e.reason) for e in rows
+        ],
+        "waitlist": [
+            e.user_id
+            for e in sorted(rows, key=lambda e: e.waitlist_position or 0)
+            if e.status == "waitlisted"
+        ],
+        "audit": [
+            (a.action, a.actor_id, a.object_type, owner.get(a.object_id), a.data) for a in entries
+        ],
+        "outbox": [(m.user_id, m.recipient, m.kind, m.locale, m.subject, m.body) for m in outbox],
+    }
+
+
+def last_id(model):
+    return db.session.scalar(select(func.max(model.id))) or 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "by_staff", "bypass"),
+    [
+        ({}, True, False),
+        ({"waitlist": False}, True, False),
+        ({"capacity": 2}, True, False),  # full, with a waitlist, before the batch
+        ({"requires_approval": True}, False, False),
+        ({"status": "closed"}, True, True),
+        ({"status": "closed"}, True, False),
+    ],
+    ids=[
+        "seats-then-waitlist",
+        "no-waitlist",
+        "already-full",
+        "approval",
+        "closed-staff",
+        "closed",
+    ],
+)
+def test_enroll_many_decides_as_enroll_one_by_one(
+    overrides, by_staff, bypass, app, monkeypatch, trainees, create_user, create_course, staff
+):
+    monkeypatch.setitem(app.config, "MAX_ACTIVE_ENROLLMENTS", 1)
+    course = create_course(**{"capacity": 3, "target_groups": ["cpmi", "purna_pmi"], **overrides})
+    same_time = create_course(starts_on=course.starts_on, ends_on=course.ends_on)
+    later = create_course(**block(3))
+    held, gone, busy, capped, *fresh = trainees(8)
+    fresh.append(create_user("trainee", locale="en"))
+    general = create_user("trainee", target_group="general")
+    trainer = create_user("trainer")
+    enrolment.enroll(held, course, actor=staff, bypass_window=True)
+    cancelled = enrolment.enroll(gone, course, actor=staff, bypass_window=True)
+    enrolment.cancel(cancelled, staff, reason="Sakit")
+    enrolment.enroll(busy, same_time, actor=staff)
+    enrolment.enroll(capped, later, actor=staff)
+    if overrides.get("capacity") == 2:
+        filler, first, second = trainees(3)
+        queued = [enrolment.enroll(p, course, actor=staff) for p in (filler, first, second)]
+        enrolment.cancel(queued[1], staff)  # a gap in the waitlist tickets
+    db.session.commit()
+    people = [
+        gone,
+        fresh[0],
+        held,
+        fresh[1],
+        general,
+        busy,
+        fresh[2],
+        capped,
+        trainer,
+        fresh[3],
+        fresh[4],
+        fresh[0],  # twice in the batch: already registered the second time
+    ]
+    actor = staff if by_staff else None
+    marks = (last_id(AuditEntry), last_id(OutboxMessage))
+
+    expected_decisions = one_by_one(people, course, actor, bypass)
+    expected = written(course, *marks)
+    db.session.rollback()
+
+    outcomes = enrolment.enroll_many(people, course, actor=actor, bypass_window=bypass)
+    assert [o.user for o in outcomes] == people
+    assert [decision(o.user, o.enrollment, o.error) for o in outcomes] == expected_decisions
+    assert written(course, *marks) == expected
+    db.session.commit()
+    assert_seats(course)
+    # the mix reached every branch it was meant to
+    kinds_seen = {d[1] if len(d) == 2 else d[2] for d in expected_decisions}
+    assert "already_enrolled" in kinds_seen
+    if overrides == {}:
+        assert kinds_seen == {
+            "enrolled",
+            "waitlisted",
+            "already_enrolled",
+            "target_group",
+            "overlap",
+            "too_many",
+            "not_trainee",
+        }
+        assert len(expected["waitlist"]) == 4
+    if overrides == {"waitlist": False}:
+        assert "full" in kinds_seen
+
+
+def test_enroll_many_reads_in_bulk(trainees, create_course, staff):
+    """A fixed number of statements besides the inserts, whatever the number of trainees."""
+    from tests.fixtures.queries import statements
+
+    def not_inserts(n):
+        course = create_course(capacity=n // 2)
+        people = trainees(n)
+        with statements() as sent:
+            outcomes = enrolment.enroll_many(people, course, actor=staff)
+        assert [o.enrollment.status for o in outcomes] == ["enrolled"] * (n // 2) + [
+            "waitlisted"
+        ] * (n - n // 2)
+        db.session.commit()
+        return [s for s in sent if not s.lstrip().upper().startswith("INSERT")]
+
+    assert len(not_inserts(4)) == len(not_inserts(30))

@@ -21,6 +21,7 @@ from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.imports import services
 from lms.imports.services import COLUMNS
+from lms.outbox.models import OutboxMessage
 from tests.fixtures.queries import commits, statements
 from tests.fixtures.users import PASSWORD
 
@@ -110,13 +111,6 @@ def english():
     """Messages made outside a request (services, command line) in English, as the asserts."""
     with force_locale("en"):
         yield
-
-
-@pytest.fixture
-def staff(client, login, dummy_staff):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    login(dummy_staff)
-    return dummy_staff
 
 
 # --- the 1,000-row file --------------------------------------------------------------------
@@ -259,6 +253,62 @@ def test_a_course_filling_up_at_commit_writes_nothing(create_course, create_user
     db.session.rollback()
     assert trainees_count() == 1
     assert db.session.scalar(select(func.count(Enrollment.id))) == 1
+
+
+def test_a_trainee_refused_at_commit_is_named_and_nothing_is_written(
+    create_course, create_user, dummy_staff
+):
+    course = create_course(capacity=10)
+    same_time = create_course(starts_on=course.starts_on, ends_on=course.ends_on)
+    known = create_user("trainee", email="impor3@example.org", nik=nik_for(3, female=True))
+    plan = plan_of(csv_bytes(big_rows(6)), course=course)
+    assert [row.enrollment for row in plan.rows] == ["enrolled"] * 6
+    assert plan.rows[3].user is known
+    from lms.enrollment.services import enroll
+
+    # meanwhile the trainee of row 5 enrols in a course at the same time
+    enroll(known, same_time, actor=dummy_staff)
+    db.session.commit()
+    outbox_before = db.session.scalar(select(func.count(OutboxMessage.id)))
+    with pytest.raises(InvalidInput) as error:
+        services.apply_plan(plan, dummy_staff)
+    assert str(error.value.message) == (
+        f"Row 5 could not be enrolled (You are already enrolled in {same_time.code}, which runs "
+        "at the same time.): nothing was imported."
+    )
+    db.session.rollback()
+    assert trainees_count() == 1
+    assert db.session.scalar(select(func.count(Enrollment.id))) == 1
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == outbox_before
+
+
+def test_importing_with_a_course_reads_in_bulk(client, staff, create_course):
+    """With a course, the import (dry run and writing, one request) sends the same statements for
+    10 rows as for 60, but for the inserts: no lookup, lock or count per row."""
+
+    def import_rows(first, n):
+        course = create_course(capacity=n // 2)
+        rows = [trainee_row(i) for i in range(first, first + n) if i % 4 != 3]  # cpmi... only
+        with commits() as committed, statements() as sent:
+            response = post_file(client, csv_bytes(rows), course=course.code, run=True)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        assert len(committed) == 1
+        db.session.rollback()
+        statuses = db.session.scalars(
+            select(Enrollment.status)
+            .where(Enrollment.course_id == course.id)
+            .order_by(Enrollment.id)
+        ).all()
+        seats = n // 2
+        assert statuses == ["enrolled"] * seats + ["waitlisted"] * (len(rows) - seats)
+        inserts = [s for s in sent if s.lstrip().upper().startswith("INSERT")]
+        # an account, its audit entry, an enrolment, its audit entry and a message per row at most
+        assert len(inserts) <= 5 * len(rows) + 5, len(inserts)
+        return [s for s in sent if not s.lstrip().upper().startswith("INSERT")]
+
+    few = import_rows(0, 12)
+    many = import_rows(1000, 80)
+    assert len(many) == len(few), "\n".join(many)
 
 
 # --- matching and rules --------------------------------------------------------------------

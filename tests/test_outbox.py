@@ -85,10 +85,11 @@ def test_outbox_says_when_empty(client, login, dummy_staff):
 
 
 def test_outbox_pages(client, login, dummy_staff, dummy_trainee):
-    ids = [
-        queue_reset(dummy_trainee, f"http://localhost/password/reset/n{n}").id for n in range(25)
+    messages = [
+        queue_reset(dummy_trainee, f"http://localhost/password/reset/n{n}") for n in range(25)
     ]
     db.session.commit()
+    ids = [message.id for message in messages]
     login(dummy_staff)
 
     def listed(query):

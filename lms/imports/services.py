@@ -27,7 +27,7 @@ from lms.auth.models import GENDER_LABELS, TARGET_GROUP_LABELS, User
 from lms.auth.services import _clean_profile as clean_profile
 from lms.catalog.models import Course
 from lms.core import tabular
-from lms.errors import Conflict, InvalidInput, LmsError
+from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.regions.models import Regency
 
@@ -373,10 +373,11 @@ def _match(values, by_nik, by_email):
     return user, errors
 
 
-def _enrollment_check(row, course, held, seats):
+def _enrollment_check(row, course, held, others, seats):
     """With a course: what enrolling an accepted row would give, or its refusals as errors.
 
-    ``seats`` is a one-item list: the seats still free as the rows are counted in file order.
+    ``others`` are the matched trainees' active enrolments elsewhere (read in bulk); ``seats``
+    is a one-item list: the seats still free as the rows are counted in file order.
     """
     from lms.enrollment.services import refusals
 
@@ -386,7 +387,7 @@ def _enrollment_check(row, course, held, seats):
     # the rules of enrolment look at the profile as it will be after the import
     current = {name: getattr(user, name) for name in FIELD_COLUMNS} if user is not None else {}
     candidate = User(id=user.id if user else None, role="trainee", **{**current, **row.values})
-    found = refusals(candidate, course, bypass_window=True)
+    found = refusals(candidate, course, bypass_window=True, others=others.get(candidate.id, []))
     errors = [("course", r.message) for r in found]
     if errors:
         return None, errors
@@ -409,12 +410,14 @@ def plan_import(rows, course=None, progress=None):
     read = [(line, raw, *_check(raw, lookups)) for line, raw in enumerate(rows, start=2)]
     by_nik = _accounts(User.nik, {c["nik"] for _i, _r, c, _e in read if c.get("nik")})
     by_email = _accounts(User.email, {c["email"] for _i, _r, c, _e in read if c.get("email")})
-    held, seats = {}, [0]
+    held, others, seats = {}, {}, [0]
     if course is not None:
         from lms.enrollment.models import Enrollment
+        from lms.enrollment.services import other_active_enrollments
 
-        ids = [u.id for u in (*by_nik.values(), *by_email.values())]
-        for chunk in _chunks(set(ids)):
+        ids = {u.id for u in (*by_nik.values(), *by_email.values())}
+        others = other_active_enrollments(ids, course)
+        for chunk in _chunks(ids):
             held.update(
                 db.session.execute(
                     select(Enrollment.user_id, Enrollment.status).where(
@@ -445,7 +448,7 @@ def plan_import(rows, course=None, progress=None):
                 )
                 row.action = UPDATE if row.changes else UNCHANGED
             if course is not None:
-                row.enrollment, row.errors = _enrollment_check(row, course, held, seats)
+                row.enrollment, row.errors = _enrollment_check(row, course, held, others, seats)
                 if row.errors:
                     row.action = REJECT
         if row.action == REJECT:
@@ -478,7 +481,7 @@ def apply_plan(plan, actor=None, progress=None):
     :raise InvalidInput: the plan has rejected rows, or a row failed while writing
     :raise Conflict: another account took a NIK or e-mail address of the file meanwhile
     """
-    from lms.enrollment.services import enroll
+    from lms.enrollment.services import enroll_many
 
     if plan.rejected:
         raise InvalidInput(
@@ -514,24 +517,24 @@ def apply_plan(plan, actor=None, progress=None):
         audit.record("user.updated", user, actor=actor, source="import")
     enrolled = 0
     if plan.course is not None:
-        for row in plan.rows:
-            if row.enrollment not in ENROLLING:
-                continue
-            try:
-                enroll(row.user, plan.course, actor=actor, bypass_window=True)
-            except LmsError as exc:
+        rows = [row for row in plan.rows if row.enrollment in ENROLLING]
+        outcomes = enroll_many(
+            [row.user for row in rows], plan.course, actor=actor, bypass_window=True
+        )
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if outcome.error is not None:
                 db.session.rollback()
                 raise InvalidInput(
                     _(
                         "Row %(row)s could not be enrolled (%(reason)s): nothing was imported.",
                         row=row.line,
-                        reason=exc.message,
+                        reason=outcome.error.message,
                     ),
                     code="enrollment",
-                ) from exc
-            enrolled += 1
-            if progress is not None:
-                progress(1)
+                ) from outcome.error
+        enrolled = len(outcomes)
+        if progress is not None:
+            progress(enrolled)
     counts = plan.counts
     audit.record(
         "trainees.imported",

@@ -17,7 +17,8 @@ def queue(user, kind, template, **context):
     """Write a message to ``user`` in their language, rendered from ``templates/<template>.txt``.
 
     The template sets ``subject`` with ``{% set subject %}...{% endset %}``; the rest is the body.
-    The row is part of the caller's transaction: if it rolls back, nothing is sent.
+    The row is part of the caller's transaction (written with its next flush, so a bulk change
+    writes its messages together): if it rolls back, nothing is sent.
     """
     locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
@@ -35,7 +36,6 @@ def queue(user, kind, template, **context):
         body=body,
     )
     db.session.add(message)
-    db.session.flush()
     return message
 
 
