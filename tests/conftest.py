@@ -24,6 +24,8 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.catalog",
     "tests.fixtures.attendance",
+    "tests.fixtures.pages",
+    "tests.fixtures.api",
 ]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])

@@ -7,6 +7,7 @@ from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.extensions import db
 from lms.outbox import services as outbox
+from tests.fixtures.pages import as_role
 from tests.fixtures.users import PASSWORD
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
@@ -37,12 +38,6 @@ def staff_pages(dummy_trainee, message):
         "/outbox/",
         f"/outbox/{message.id}",
     ]
-
-
-def as_role(client, login, users_by_role, role):
-    if role is not None:
-        login(users_by_role[role])
-    return client
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -18,6 +18,9 @@ from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.outbox.models import OutboxMessage
+from tests.fixtures.api import assert_json_error
+from tests.fixtures.i18n import tr
+from tests.fixtures.pages import csrf_token
 from tests.fixtures.queries import statements
 
 #: every actor: anonymous, a trainee of the course, a trainee of another course, the course's
@@ -35,24 +38,6 @@ MANAGERS = {
 }
 
 
-def assert_json_error(response, status, code=None):
-    """The error body of API.md; returns the error object."""
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    assert response.is_json, response.get_data(as_text=True)[:200]
-    error = response.get_json()["error"]
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["fields"], dict)
-    if code:
-        assert error["code"] == code, error
-    return error
-
-
-def text_in(lang, msgid, **params):
-    """A message as the API says it in ``lang``."""
-    with force_locale(lang):
-        return gettext(msgid, **params)
-
-
 def marks_of(session):
     db.session.expire_all()
     return {
@@ -62,14 +47,9 @@ def marks_of(session):
 
 
 @pytest.fixture
-def as_(api_headers, classroom):
-    """Request headers for an actor key or a user; English unless told."""
-
-    def _headers(who, lang="en"):
-        user = classroom.by_role(who) if who is None or isinstance(who, str) else who
-        return api_headers(user, lang)
-
-    return _headers
+def actors(classroom):
+    """The user of every actor key (None for anonymous), for ``as_``."""
+    return {who: classroom.by_role(who) for who in ACTORS}
 
 
 @pytest.fixture
@@ -129,7 +109,7 @@ def test_a_roster_shows_the_marks(client, as_, classroom, yesterday):
     records = {r["enrollment_id"]: r for r in body["records"]}
     assert records[first.id]["status"] == "late"
     assert records[first.id]["note"] == "Ban bocor"
-    assert records[first.id]["status_label"] == text_in("id", "Late")
+    assert records[first.id]["status_label"] == tr("Late", "id")
     assert records[first.id]["marked_by"] == {
         "id": classroom.trainer.id,
         "name": classroom.trainer.name,
@@ -210,9 +190,9 @@ def test_bad_records_refuse_the_lot(client, as_, classroom, yesterday, lang):
     }
     response = client.put(url(yesterday), json=body, headers=as_("trainer", lang))
     error = assert_json_error(response, 400, "invalid")
-    assert error["message"] == text_in(lang, "Please correct the marked fields.")
+    assert error["message"] == tr("Please correct the marked fields.", lang)
     assert error["fields"] == {
-        "records.1": [text_in(lang, "This trainee is not on the session's roster.")]
+        "records.1": [tr("This trainee is not on the session's roster.", lang)]
     }
     assert marks_of(yesterday) == {}
 
@@ -243,7 +223,7 @@ def test_a_bad_status_is_named_in_indonesian(client, as_, classroom, yesterday):
     error = assert_json_error(
         client.put(url(yesterday), json=body, headers=as_("staff", "id")), 400
     )
-    assert error["fields"]["records.0.status"] == [text_in("id", "Not a valid choice.")]
+    assert error["fields"]["records.0.status"] == [tr("Not a valid choice.", "id")]
 
 
 def test_not_json_is_a_400(client, as_, classroom, yesterday):
@@ -293,9 +273,7 @@ def test_a_later_session_cannot_be_marked(client, as_, classroom, add_meeting, l
     for who in ("trainer", "staff"):
         response = client.put(url(later), json=roster_body(classroom), headers=as_(who, lang))
         error = assert_json_error(response, 403, "forbidden")
-        assert error["message"] == text_in(
-            lang, "Attendance can be marked from the day of the session."
-        )
+        assert error["message"] == tr("Attendance can be marked from the day of the session.", lang)
     assert marks_of(later) == {}
 
 
@@ -305,17 +283,12 @@ def test_a_cancelled_session_cannot_be_marked(client, as_, classroom, yesterday,
     db.session.commit()
     response = client.put(url(yesterday), json=roster_body(classroom), headers=as_("staff", lang))
     error = assert_json_error(response, 403)
-    assert error["message"] == text_in(lang, "This session was cancelled.")
-
-
-def _csrf_token(client):
-    page = client.get("/profile").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert error["message"] == tr("This session was cancelled.", lang)
 
 
 def test_the_site_may_mark_with_the_login_session(client, login, classroom, yesterday):
     login(classroom.trainer)
-    token = _csrf_token(client)
+    token = csrf_token(client)
     body = roster_body(classroom)
     assert client.put(url(yesterday), json=body).status_code == 401  # a cookie alone: no
     assert client.put(url(yesterday), json=body, headers={"X-CSRFToken": "forged"}).status_code == (
@@ -331,7 +304,7 @@ def test_the_site_may_mark_with_the_login_session(client, login, classroom, yest
 
 def test_the_session_cookie_of_another_trainer_is_not_enough(client, login, classroom, yesterday):
     login(classroom.other_trainer)
-    token = _csrf_token(client)
+    token = csrf_token(client)
     response = client.put(
         url(yesterday), json=roster_body(classroom), headers={"X-CSRFToken": token}
     )
@@ -424,7 +397,7 @@ def test_check_in_past_the_grace_period_is_late(client, as_, classroom, create_s
     body = {"code": current_code(session)}
     response = client.post(url(session, "check-in"), json=body, headers=as_("trainee", "id"))
     assert response.get_json()["status"] == "late"
-    assert response.get_json()["status_label"] == text_in("id", "Late")
+    assert response.get_json()["status_label"] == tr("Late", "id")
 
 
 @pytest.mark.parametrize("lang", ["en", "id"])
@@ -435,10 +408,10 @@ def test_a_wrong_code(client, as_, classroom, now_session, lang):
         url(now_session, "check-in"), json={"code": wrong}, headers=as_("trainee", lang)
     )
     error = assert_json_error(response, 400, "bad_code")
-    assert error["message"] == text_in(
-        lang, "This code is wrong or has expired. Scan the code on the trainer's screen again."
+    assert error["message"] == tr(
+        "This code is wrong or has expired. Scan the code on the trainer's screen again.", lang
     )
-    assert error["fields"] == {"code": [text_in(lang, "This code is wrong or has expired.")]}
+    assert error["fields"] == {"code": [tr("This code is wrong or has expired.", lang)]}
     assert marks_of(now_session) == {}
 
 
@@ -468,7 +441,7 @@ def test_check_in_outside_the_window(client, as_, classroom, yesterday, lang):
     body = {"code": current_code(yesterday)}
     response = client.post(url(yesterday, "check-in"), json=body, headers=as_("trainee", lang))
     error = assert_json_error(response, 400, "outside_window")
-    assert error["fields"] == {"code": [text_in(lang, "Check-in is closed now.")]}
+    assert error["fields"] == {"code": [tr("Check-in is closed now.", lang)]}
     opens, closes = attendance.checkin_window(yesterday)
     with force_locale(lang):
         expected = gettext(
@@ -571,7 +544,7 @@ def test_check_in_to_a_cancelled_session(client, as_, classroom, now_session, la
     db.session.commit()
     response = client.post(url(now_session, "check-in"), json=body, headers=as_("trainee", lang))
     error = assert_json_error(response, 400, "cancelled")
-    assert error["message"] == text_in(lang, "This session was cancelled.")
+    assert error["message"] == tr("This session was cancelled.", lang)
 
 
 @pytest.mark.parametrize("body", [{}, {"code": 123456}, {"code": None}])
@@ -586,7 +559,7 @@ def test_check_in_when_not_enrolled(client, as_, classroom, now_session, lang):
     body = {"code": current_code(now_session)}
     response = client.post(url(now_session, "check-in"), json=body, headers=as_("outsider", lang))
     error = assert_json_error(response, 404, "not_found")
-    assert error["message"] == text_in(lang, "You are not enrolled in this course.")
+    assert error["message"] == tr("You are not enrolled in this course.", lang)
 
 
 def test_check_in_to_a_missing_session(client, as_, classroom):
@@ -718,7 +691,7 @@ def test_competent_or_not_yet(client, as_, classroom):
 def test_assessment_validation(client, as_, classroom, body, field, msgid, lang):
     response = client.put(assess_url(classroom.enrollment), json=body, headers=as_("trainer", lang))
     error = assert_json_error(response, 400, "invalid")
-    assert error["fields"][field] == [text_in(lang, msgid)]
+    assert error["fields"][field] == [tr(msgid, lang)]
     assert db.session.scalar(select(func.count()).select_from(Assessment)) == 0
 
 
@@ -729,7 +702,7 @@ def test_only_enrolled_trainees_are_assessed(client, as_, classroom, lang):
     db.session.commit()
     response = client.put(assess_url(gone), json={"score": 70}, headers=as_("trainer", lang))
     error = assert_json_error(response, 409, "not_enrolled")
-    assert error["message"] == text_in(lang, "Only an enrolled trainee can be assessed.")
+    assert error["message"] == tr("Only an enrolled trainee can be assessed.", lang)
 
 
 def test_assess_a_missing_enrolment(client, as_, classroom):

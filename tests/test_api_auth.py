@@ -4,32 +4,17 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from lms.auth.models import ApiToken
 from lms.core.types import utcnow
 from lms.extensions import db
+from tests.fixtures.api import assert_json_error
+from tests.fixtures.i18n import tr
+from tests.fixtures.pages import csrf_token
 from tests.fixtures.users import PASSWORD
 
 EN = {"Accept-Language": "en"}
-
-
-def assert_json_error(response, status, code=None):
-    """The error body of API.md; returns the error object."""
-    assert response.status_code == status
-    assert response.is_json, response.get_data(as_text=True)[:200]
-    error = response.get_json()["error"]
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["fields"], dict)
-    if code:
-        assert error["code"] == code
-    return error
-
-
-def in_indonesian(msgid, **params):
-    with force_locale("id"):
-        return gettext(msgid, **params)
 
 
 # --- POST /api/v1/tokens ------------------------------------------------------------------------
@@ -89,7 +74,7 @@ def test_token_refused_in_indonesian(client, dummy_trainee):
         headers={"Accept-Language": "id"},
     )
     error = assert_json_error(response, 401)
-    assert error["message"] == in_indonesian("The e-mail or the password is wrong.")
+    assert error["message"] == tr("The e-mail or the password is wrong.")
 
 
 def test_token_refused_for_a_deactivated_user(client, dummy_trainee):
@@ -116,8 +101,8 @@ def test_token_missing_field_in_indonesian(client):
         "/api/v1/tokens", json={"password": PASSWORD}, headers={"Accept-Language": "id"}
     )
     error = assert_json_error(response, 400, "invalid")
-    assert error["fields"]["email"] == [in_indonesian("Missing data for required field.")]
-    assert error["message"] == in_indonesian("The input is not valid.")
+    assert error["fields"]["email"] == [tr("Missing data for required field.")]
+    assert error["message"] == tr("The input is not valid.")
 
 
 @pytest.mark.parametrize(
@@ -301,17 +286,9 @@ def test_wrong_method_is_a_json_405(client):
     assert_json_error(response, 405, "method_not_allowed")
 
 
-def _csrf_token(client):
-    """The CSRF token the site's pages carry (the login session keeps its secret)."""
-    import re
-
-    page = client.get("/profile").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
 def test_site_pages_may_call_the_api_with_the_session_and_a_csrf_header(client, login, dummy_staff):
     login(dummy_staff)
-    token = _csrf_token(client)
+    token = csrf_token(client)
     me = client.get("/api/v1/me", headers={"X-CSRFToken": token})
     assert me.status_code == 200
     assert me.get_json()["id"] == dummy_staff.id

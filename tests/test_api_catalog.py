@@ -3,7 +3,6 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from flask_babel import force_locale, gettext
 from sqlalchemy import func, insert, select
 
 from lms.catalog import services as catalog
@@ -13,31 +12,16 @@ from lms.core.types import utcnow
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.partners.models import Partner
-from tests.fixtures.catalog import DETAILS
-from tests.fixtures.queries import statements
+from tests.fixtures.api import assert_json_error
+from tests.fixtures.catalog import DETAILS, insert_courses
+from tests.fixtures.i18n import tr
+from tests.fixtures.queries import statements_of
 from tests.fixtures.users import valid_nik
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
 #: what a role that may not call a staff endpoint gets
 REFUSED = {None: 401, "trainee": 403, "trainer": 403}
 BUILT_IN_TYPES = ["hospitality", "plantation", "language", "entrepreneurship", "digital_marketing"]
-
-
-def assert_json_error(response, status, code=None):
-    """The error body of API.md; returns the error object."""
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    assert response.is_json, response.get_data(as_text=True)[:200]
-    error = response.get_json()["error"]
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["fields"], dict)
-    if code:
-        assert error["code"] == code
-    return error
-
-
-def in_indonesian(msgid, **params):
-    with force_locale("id"):
-        return gettext(msgid, **params)
 
 
 def count(model):
@@ -135,7 +119,7 @@ def test_course_types_are_public(client, headers, role):
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_course_type_labels_follow_the_language(client, lang):
     def text(english):
-        return english if lang == "en" else in_indonesian(english)
+        return english if lang == "en" else tr(english)
 
     response = client.get("/api/v1/course-types", headers={"Accept-Language": lang})
     types = {t["key"]: t for t in response.get_json()}
@@ -217,7 +201,7 @@ def test_partner_kind_label_follows_the_language(client, partner):
     english = client.get("/api/v1/partners", headers={"Accept-Language": "en"}).get_json()
     indonesian = client.get("/api/v1/partners", headers={"Accept-Language": "id"}).get_json()
     assert english["items"][0]["kind_label"] == "Vocational training centre"
-    assert indonesian["items"][0]["kind_label"] == in_indonesian("Vocational training centre")
+    assert indonesian["items"][0]["kind_label"] == tr("Vocational training centre")
     assert indonesian["items"][0]["kind_label"] != "Vocational training centre"
 
 
@@ -511,32 +495,8 @@ def test_course_list_counts_seats_and_waitlist(client, create_course, create_use
 
 def _bulk_courses(partner, trainer, trainee, first, n):
     """Insert ``n`` published courses fast, each with a trainer and a waitlisted trainee."""
-    today = local_today()
-    now = utcnow()
-    rows = [
-        {
-            "code": f"BULK-{first + i:05d}",
-            "title": f"Kursus massal {first + i}",
-            "type_key": "hospitality",
-            "partner_id": partner.id,
-            "capacity": 10,
-            "enrolled_count": 0,
-            "starts_on": today + timedelta(days=30 + i % 300),
-            "ends_on": today + timedelta(days=60 + i % 300),
-            "registration_opens_at": now - timedelta(days=1),
-            "registration_closes_at": now + timedelta(days=20),
-            "requires_approval": False,
-            "waitlist": True,
-            "status": "published",
-            "target_groups": [],
-            "details": DETAILS["hospitality"],
-        }
-        for i in range(n)
-    ]
-    db.session.execute(insert(Course), rows)
-    ids = db.session.scalars(
-        select(Course.id).where(Course.code.in_([r["code"] for r in rows]))
-    ).all()
+    courses = insert_courses([partner.id], first, n, spread=True)
+    ids = [course_id for course_id, _partner_id in courses]
     db.session.execute(
         insert(course_trainers), [{"course_id": cid, "user_id": trainer.id} for cid in ids]
     )
@@ -555,14 +515,6 @@ def _bulk_courses(partner, trainer, trainee, first, n):
     db.session.commit()
 
 
-def _statements_of(request):
-    """The SQL statements a request issues."""
-    with statements() as seen:
-        response = request()
-    assert response.status_code == 200
-    return response, seen
-
-
 @pytest.mark.parametrize("role", [None, "staff"])
 def test_course_list_queries_do_not_grow_with_courses(
     app, client, headers, partner, trainer, create_user, role
@@ -574,12 +526,12 @@ def test_course_list_queries_do_not_grow_with_courses(
         return client.get("/api/v1/courses?per_page=100", headers=request_headers)
 
     _bulk_courses(partner, trainer, trainee, 0, 10)
-    small, few = _statements_of(page)
+    small, few = statements_of(page)
     assert len(small.get_json()["items"]) == 10
 
     _bulk_courses(partner, trainer, trainee, 10, 990)
     assert count(Course) == 1000
-    large, many = _statements_of(page)
+    large, many = statements_of(page)
     body = large.get_json()
     assert body["total"] == 1000 and len(body["items"]) == 100
     assert all(i["waitlist_count"] == 1 for i in body["items"])
@@ -618,7 +570,7 @@ def test_an_assigned_trainer_sees_a_draft(client, api_headers, create_course, pa
 def test_course_detail_of_a_missing_course(client, headers, role):
     response = client.get("/api/v1/courses/987654", headers=headers(role, "id"))
     error = assert_json_error(response, 404, "not_found")
-    assert error["message"] == in_indonesian("This course does not exist.")
+    assert error["message"] == tr("This course does not exist.")
     assert error["message"] != "This course does not exist."
 
 
@@ -745,7 +697,7 @@ def test_a_course_of_an_unavailable_type_cannot_be_edited(
     )
     error = assert_json_error(response, 400, "invalid")
     message = "This course type is not available; the course cannot be edited."
-    assert error["fields"]["type"] == [message if lang == "en" else in_indonesian(message)]
+    assert error["fields"]["type"] == [message if lang == "en" else tr(message)]
     db.session.expire_all()
     assert db.session.get(Course, course.id).title == "Tata Graha"
 
@@ -1047,7 +999,7 @@ def test_create_course_errors_in_indonesian(client, headers, partner):
     error = assert_json_error(response, 400, "invalid")
     # marshmallow's checks come first: the naive time is refused before the rules are checked
     naive = "Give the time with its UTC offset, e.g. 2026-07-01T08:00:00+07:00."
-    assert error["fields"] == {"registration_opens_at": [in_indonesian(naive)]}
+    assert error["fields"] == {"registration_opens_at": [tr(naive)]}
     assert error["fields"]["registration_opens_at"] != [naive]
 
     body = course_body(partner, capacity=0, details={"specialisation": "spa", "wifi": "ya"})
@@ -1055,7 +1007,7 @@ def test_create_course_errors_in_indonesian(client, headers, partner):
     error = assert_json_error(response, 400, "invalid")
     assert error["message"] == "Mohon perbaiki isian yang ditandai."
     seats = "Enter a number of seats from 1 to 10000."
-    assert error["fields"]["capacity"] == [in_indonesian(seats)] != [seats]
+    assert error["fields"]["capacity"] == [tr(seats)] != [seats]
     assert error["fields"]["details.wifi"] == ["Kolom tidak dikenal."]
 
     english = client.post("/api/v1/courses", json=body, headers=headers("staff", "en"))
@@ -1341,7 +1293,7 @@ def test_add_session_refuses_naive_times(client, headers, create_course, partner
         f"/api/v1/courses/{course.id}/sessions", json=body, headers=headers("staff", "id")
     )
     error = assert_json_error(response, 400)
-    naive = in_indonesian("Give the time with its UTC offset, e.g. 2026-07-01T08:00:00+07:00.")
+    naive = tr("Give the time with its UTC offset, e.g. 2026-07-01T08:00:00+07:00.")
     assert error["fields"] == {"starts_at": [naive], "ends_at": [naive]}
 
 

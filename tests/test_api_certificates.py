@@ -11,23 +11,12 @@ from lms.certificates import services
 from lms.certificates.models import Certificate
 from lms.core.time import local_today
 from lms.extensions import db
+from tests.fixtures.api import assert_json_error
 from tests.test_certificate_rules import build_cohort
 
 #: the actors: anonymous, the certificate's holder, another trainee of the course, the course's
 #: trainer, a trainer of another course, staff and an admin
 ACTORS = [None, "holder", "classmate", "trainer", "other_trainer", "staff", "admin"]
-
-
-def assert_json_error(response, status, code=None):
-    """The error body of API.md; returns the error object."""
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    assert response.is_json, response.get_data(as_text=True)[:200]
-    error = response.get_json()["error"]
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["fields"], dict)
-    if code:
-        assert error["code"] == code, error
-    return error
 
 
 @pytest.fixture
@@ -51,17 +40,6 @@ def actors(cohort, create_user):
         "staff": cohort.staff,
         "admin": create_user("admin", name="Agus Setiawan"),
     }
-
-
-@pytest.fixture
-def as_(api_headers, actors):
-    """Request headers for an actor key, or for a user object; English unless told."""
-
-    def _headers(who, lang="en"):
-        user = actors[who] if who is None or isinstance(who, str) else who
-        return api_headers(user, lang)
-
-    return _headers
 
 
 @pytest.fixture

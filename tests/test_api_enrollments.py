@@ -14,29 +14,13 @@ from lms.core.types import utcnow
 from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
+from tests.fixtures.api import assert_json_error
+from tests.fixtures.i18n import tr
 from tests.fixtures.queries import statements
 
 #: the actors of these tests: anonymous, a trainee, the course's trainer, a trainer of another
 #: course, staff and an admin
 ACTORS = [None, "trainee", "trainer", "other_trainer", "staff", "admin"]
-
-
-def assert_json_error(response, status, code=None):
-    """The error body of API.md; returns the error object."""
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    assert response.is_json, response.get_data(as_text=True)[:200]
-    error = response.get_json()["error"]
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["fields"], dict)
-    if code:
-        assert error["code"] == code, error
-    return error
-
-
-def text_in(lang, msgid, **params):
-    """A message as the API says it in ``lang`` (the catalogue may lag behind the code)."""
-    with force_locale(lang):
-        return gettext(msgid, **params)
 
 
 def rows(**where):
@@ -68,17 +52,6 @@ def actors(create_user, partner):
         "staff": create_user("staff", name="Rina Marlina"),
         "admin": create_user("admin", name="Agus Setiawan"),
     }
-
-
-@pytest.fixture
-def as_(api_headers, actors):
-    """Request headers for an actor key, or for a user object; English unless told."""
-
-    def _headers(who, lang="en"):
-        user = actors[who] if who is None or isinstance(who, str) else who
-        return api_headers(user, lang)
-
-    return _headers
 
 
 @pytest.fixture
@@ -180,7 +153,7 @@ def test_staff_must_name_the_trainee(client, as_, course):
 def test_staff_enrolling_an_unknown_user(client, as_, course, lang):
     response = post_enrol(client, course, as_("staff", lang), {"user_id": 987654})
     error = assert_json_error(response, 400, "invalid")
-    assert error["fields"] == {"user_id": [text_in(lang, "This user does not exist.")]}
+    assert error["fields"] == {"user_id": [tr("This user does not exist.", lang)]}
 
 
 def test_staff_cannot_enrol_a_trainer(client, as_, actors, course):
@@ -241,7 +214,7 @@ def test_closed_registration_refuses_the_trainee_not_staff(client, as_, actors, 
     course.registration_closes_at = utcnow() - timedelta(hours=1)
     db.session.commit()
     error = assert_json_error(post_enrol(client, course, as_("trainee", lang)), 400, "closed")
-    reason = text_in(lang, "Registration for this course has closed.")
+    reason = tr("Registration for this course has closed.", lang)
     assert error["message"] == reason
     assert error["fields"] == {"enrollment": [reason]}
     assert count_enrollments() == 0
@@ -265,7 +238,7 @@ def test_an_incomplete_profile_is_refused(client, as_, course, create_user, lang
     incomplete = create_user("trainee", profile=False)
     response = post_enrol(client, course, as_(incomplete, lang))
     error = assert_json_error(response, 400, "profile_incomplete")
-    reason = text_in(lang, "Complete your profile before you enrol.")
+    reason = tr("Complete your profile before you enrol.", lang)
     assert error["message"] == reason
     assert error["fields"] == {"enrollment": [reason]}
 
@@ -275,11 +248,11 @@ def test_every_reason_is_given(client, as_, make_course, create_user, lang):
     course = make_course(target_groups=["purna_pmi"], max_age=25)
     trainee = create_user("trainee", target_group="cpmi")  # born in 1995
     error = assert_json_error(post_enrol(client, course, as_(trainee, lang)), 400, "target_group")
-    assert error["message"] == text_in(lang, "You cannot enrol in this course.")
+    assert error["message"] == tr("You cannot enrol in this course.", lang)
     assert error["fields"] == {
         "enrollment": [
-            text_in(lang, "This course is not open to your group of participants."),
-            text_in(lang, "You must be at most %(n)s years old on the first day.", n=25),
+            tr("This course is not open to your group of participants.", lang),
+            tr("You must be at most %(n)s years old on the first day.", lang, n=25),
         ]
     }
     assert count_enrollments() == 0
@@ -301,7 +274,7 @@ def test_enrolling_twice_is_a_conflict(client, as_, actors, course, lang):
     error = assert_json_error(
         post_enrol(client, course, as_("trainee", lang)), 409, "already_enrolled"
     )
-    assert error["message"] == text_in(lang, "You are already registered for this course.")
+    assert error["message"] == tr("You are already registered for this course.", lang)
     # staff naming them get the same answer
     response = post_enrol(client, course, as_("staff", lang), {"user_id": actors["trainee"].id})
     assert_json_error(response, 409, "already_enrolled")
@@ -316,7 +289,7 @@ def test_a_full_course_without_waitlist_is_a_conflict(
     for trainee in trainees(2):
         enrol(trainee, course)
     error = assert_json_error(post_enrol(client, course, as_("trainee", lang)), 409, "full")
-    assert error["message"] == text_in(lang, "This course is full.")
+    assert error["message"] == tr("This course is full.", lang)
     # staff bypass the window, never the seats
     response = post_enrol(client, course, as_("staff"), {"user_id": actors["trainee"].id})
     assert_json_error(response, 409, "full")
@@ -457,7 +430,7 @@ def test_roster_refuses_an_unknown_status(client, as_, course, lang):
         f"/api/v1/courses/{course.id}/enrollments?status=maybe", headers=as_("staff", lang)
     )
     error = assert_json_error(response, 400, "invalid")
-    assert error["fields"] == {"status": [text_in(lang, "Not a valid choice.")]}
+    assert error["fields"] == {"status": [tr("Not a valid choice.", lang)]}
 
 
 def test_roster_pages(client, as_, make_course, trainees):
@@ -545,7 +518,7 @@ def test_my_enrolments(client, as_, actors, make_course, trainees, create_user):
         assert item["attendance_rate"] is None  # nothing held yet
         assert item["attendance"]["held"] == 0
     indonesian = client.get("/api/v1/me/enrollments", headers=as_("trainee", "id")).get_json()
-    assert indonesian["items"][1]["status_label"] == text_in("id", "On the waitlist")
+    assert indonesian["items"][1]["status_label"] == tr("On the waitlist", "id")
 
 
 def test_my_enrolments_pages(client, as_, actors, make_course):
@@ -723,7 +696,7 @@ def test_approve_only_a_pending_request(client, as_, pending, lang):
     url = f"/api/v1/enrollments/{pending.id}/approve"
     assert client.post(url, headers=as_("staff")).status_code == 200
     error = assert_json_error(client.post(url, headers=as_("staff", lang)), 409, "not_pending")
-    assert error["message"] == text_in(lang, "Only a pending request can be approved.")
+    assert error["message"] == tr("Only a pending request can be approved.", lang)
 
 
 def test_reject_with_a_reason(client, as_, actors, pending):
@@ -773,9 +746,7 @@ def test_reject_an_enrolled_trainee_is_a_conflict(client, as_, actors, course, l
     enrolled = enrol(actors["trainee"], course)
     response = client.post(f"/api/v1/enrollments/{enrolled.id}/reject", headers=as_("staff", lang))
     error = assert_json_error(response, 409, "not_pending")
-    assert error["message"] == text_in(
-        lang, "Only a pending or waitlisted request can be rejected."
-    )
+    assert error["message"] == tr("Only a pending or waitlisted request can be rejected.", lang)
 
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
@@ -881,8 +852,8 @@ def test_a_trainee_cannot_cancel_once_the_course_started(client, as_, actors, ru
     enrollment = enrol(actors["trainee"], running_course, bypass_window=True)
     url = f"/api/v1/enrollments/{enrollment.id}"
     error = assert_json_error(client.delete(url, headers=as_("trainee", lang)), 400, "started")
-    assert error["message"] == text_in(
-        lang, "The course has started; ask the office to cancel your enrolment."
+    assert error["message"] == tr(
+        "The course has started; ask the office to cancel your enrolment.", lang
     )
     assert client.delete(url, headers=as_("staff")).status_code == 200
 

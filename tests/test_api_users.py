@@ -1,21 +1,16 @@
 """GET and POST /api/v1/users: who may, validation, conflicts, languages, pagination, filters."""
 
 import pytest
-from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.extensions import db
+from tests.fixtures.i18n import tr
 from tests.fixtures.users import PASSWORD
 
 EN = {"Accept-Language": "en"}
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
-
-
-def in_indonesian(msgid, **params):
-    with force_locale("id"):
-        return gettext(msgid, **params)
 
 
 def json_error(response, status, code=None):
@@ -176,8 +171,8 @@ def test_taken_in_indonesian(client, api_headers, dummy_staff, create_user):
     )
     error = json_error(response, 409, "taken")
     english = "An account with this e-mail address already exists."
-    assert error["fields"]["email"] == [in_indonesian(english)]
-    assert error["message"] == in_indonesian("This account already exists.")
+    assert error["fields"]["email"] == [tr(english)]
+    assert error["message"] == tr("This account already exists.")
 
 
 # --- invalid values -----------------------------------------------------------------------------
@@ -223,9 +218,9 @@ def test_invalid_value_in_indonesian(client, api_headers, dummy_staff, change, f
     body = new_user(**{**trainee_profile(), **change})
     response = client.post("/api/v1/users", json=body, headers=api_headers(dummy_staff, "id"))
     error = json_error(response, 400, "invalid")
-    expected = in_indonesian(english)
+    expected = tr(english)
     assert error["fields"] == {field: [expected]}
-    assert error["message"] == in_indonesian("Please correct the marked fields.")
+    assert error["message"] == tr("Please correct the marked fields.")
     if expected != english:  # translated: nothing English left
         assert english not in response.get_data(as_text=True)
 

@@ -10,9 +10,9 @@ from datetime import time, timedelta
 from urllib.parse import unquote
 
 import pytest
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.attendance import services
 from lms.attendance.models import Assessment, Attendance
@@ -24,6 +24,8 @@ from lms.enrollment import services as enrollment_services
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.partners.models import Partner
+from tests.fixtures.i18n import tr
+from tests.fixtures.pages import count, text
 
 ROLES = [None, "trainee", "trainer", "other_trainer", "staff", "admin"]
 #: what a trainer page answers to each role (the trainer is assigned to the course, the other not)
@@ -38,22 +40,6 @@ EXPECTED = {
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def text(response):
-    """The page's visible text, tags stripped and spaces collapsed."""
-    body = re.sub(r"<(script|style).*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
-
-
-def tr(msgid, locale="id", **params):
-    with force_locale(locale):
-        return gettext(msgid, **params)
-
-
-def count(model, *where):
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def marks_of(session):
@@ -97,12 +83,6 @@ def upload(data, name="sheet.csv"):
 
 
 # --- fixtures ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def english(client):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

@@ -4,14 +4,15 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from flask_babel import force_locale, gettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.audit.models import AuditEntry
 from lms.auth import services
 from lms.auth.models import User
 from lms.extensions import db
 from lms.outbox.models import OutboxMessage
+from tests.fixtures.i18n import tr
+from tests.fixtures.pages import count, logged_in
 from tests.fixtures.users import PASSWORD
 
 NEW_PASSWORD = "kopi-Lampung-2"
@@ -68,22 +69,6 @@ def field_errors(response):
 def marked_invalid(response):
     """Names of the inputs drawn as invalid (red)."""
     return _parse(response).invalid
-
-
-def in_indonesian(msgid, **params):
-    """The message as the Indonesian catalogue has it (English while it is not translated yet)."""
-    with force_locale("id"):
-        return gettext(msgid, **params)
-
-
-def count(model):
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def logged_in(client):
-    """Whether the client's cookies authenticate it (the profile page needs a login)."""
-    return client.get("/profile").status_code == 200
 
 
 # --- registration -------------------------------------------------------------------------------
@@ -192,7 +177,7 @@ def test_register_refuses_in_indonesian(client, taken, field, changes, message):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert '<html lang="id">' in page
-    expected = in_indonesian(msgid, **params)
+    expected = tr(msgid, **params)
     assert field_errors(response).get(field) == [expected]
     assert field in marked_invalid(response)
     if expected != english:  # once translated, no English is left on the page
@@ -420,7 +405,7 @@ def test_login_throttle_page_is_indonesian_by_default(app, client, monkeypatch, 
     assert response.status_code == 429
     page = response.get_data(as_text=True)
     assert '<html lang="id">' in page
-    assert in_indonesian("Too many requests. Please wait a moment and try again.") in page
+    assert tr("Too many requests. Please wait a moment and try again.") in page
 
 
 def test_api_token_is_throttled_with_a_json_error(app, client, monkeypatch, dummy_trainee):

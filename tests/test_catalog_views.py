@@ -4,7 +4,7 @@ import re
 from datetime import date, time, timedelta
 
 import pytest
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import force_locale, ngettext
 from sqlalchemy import func, insert, select
 
 from lms.auth.models import User
@@ -13,16 +13,11 @@ from lms.core.time import combine_local, local_today
 from lms.core.types import utcnow
 from lms.enrollment.models import Enrollment
 from lms.partners.models import Partner
-from tests.fixtures.catalog import DETAILS
-from tests.fixtures.queries import statements
+from tests.fixtures.catalog import insert_courses
+from tests.fixtures.i18n import tr
+from tests.fixtures.queries import statements_of
 
 EN = {"Accept-Language": "en"}
-
-
-def text_in(lang, msgid, **params):
-    """A message as the pages say it in ``lang``."""
-    with force_locale(lang):
-        return gettext(msgid, **params)
 
 
 def plural_in(lang, singular, plural, num, **params):
@@ -118,7 +113,7 @@ def test_states_are_shown(client, create_course):
 #: how each state of a course reads on its card and its page: (badge, seats), in a language
 STATE_TEXTS = {
     "open": lambda lang: (
-        text_in(lang, "Open for registration"),
+        tr("Open for registration", lang),
         plural_in(
             lang,
             "%(num)s seat left of %(capacity)s",
@@ -128,15 +123,15 @@ STATE_TEXTS = {
         ),
     ),
     "waitlist": lambda lang: (
-        text_in(lang, "Full — waitlist open"),
+        tr("Full — waitlist open", lang),
         plural_in(lang, "%(num)s person on the waitlist", "%(num)s people on the waitlist", 3),
     ),
     "full": lambda lang: (
-        text_in(lang, "Full"),
+        tr("Full", lang),
         plural_in(lang, "%(num)s seat", "%(num)s seats", 20),
     ),
     "closed": lambda lang: (
-        text_in(lang, "Registration closed"),
+        tr("Registration closed", lang),
         plural_in(lang, "%(num)s seat", "%(num)s seats", 20),
     ),
 }
@@ -286,33 +281,7 @@ def _bulk_courses(db, partner_ids, first, count):
     """Insert ``count`` published courses fast, the partners taken in turn, each course with a
     trainer of its own (of its partner) and a session."""
     now = utcnow()
-    today = date.today()
-    rows = [
-        {
-            "code": f"BULK-{i:05d}",
-            "title": f"Kursus {i}",
-            "type_key": "hospitality",
-            "partner_id": partner_ids[i % len(partner_ids)],
-            "capacity": 10,
-            "enrolled_count": 0,
-            "starts_on": today + timedelta(days=30),
-            "ends_on": today + timedelta(days=60),
-            "registration_opens_at": now - timedelta(days=1),
-            "registration_closes_at": now + timedelta(days=20),
-            "requires_approval": False,
-            "waitlist": True,
-            "status": "published",
-            "target_groups": [],
-            "details": DETAILS["hospitality"],
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(first, first + count)
-    ]
-    db.session.execute(insert(Course), rows)
-    courses = db.session.execute(
-        select(Course.id, Course.partner_id).where(Course.code.in_([r["code"] for r in rows]))
-    ).all()
+    courses = insert_courses(partner_ids, first, count)
     db.session.execute(
         insert(User),
         [
@@ -341,7 +310,7 @@ def _bulk_courses(db, partner_ids, first, count):
             for course_id, _partner_id in courses
         ],
     )
-    starts = combine_local(today + timedelta(days=30), time(8))
+    starts = combine_local(local_today() + timedelta(days=30), time(8))  # the courses' first day
     db.session.execute(
         insert(CourseSession),
         [
@@ -350,13 +319,6 @@ def _bulk_courses(db, partner_ids, first, count):
         ],
     )
     db.session.commit()
-
-
-def _count_queries(call):
-    with statements() as seen:
-        response = call()
-    assert response.status_code == 200
-    return response, seen
 
 
 def test_catalogue_query_count_does_not_grow_with_courses(client, db, app):
@@ -380,11 +342,11 @@ def test_catalogue_query_count_does_not_grow_with_courses(client, db, app):
         return len(courses)
 
     _bulk_courses(db, partner_ids, 0, 10)
-    small, few = _count_queries(page)
+    small, few = statements_of(page)
     assert shown_with_partner(small) == 10
     _bulk_courses(db, partner_ids, 10, 990)
     assert db.session.scalar(select(func.count()).select_from(Course)) == 1000
-    large, many = _count_queries(page)
+    large, many = statements_of(page)
     assert shown_with_partner(large) == app.config["PER_PAGE"]
     assert len(few) == len(many), "\n".join(many)
 

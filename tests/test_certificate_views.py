@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 
 import pytest
-from flask_babel import force_locale, gettext, ngettext
-from sqlalchemy import func, select
+from flask_babel import force_locale, ngettext
+from sqlalchemy import select
 
 from lms.attendance import services as attendance
 from lms.audit.models import AuditEntry
@@ -24,6 +24,8 @@ from lms.core.time import combine_local, local_today
 from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
+from tests.fixtures.i18n import tr
+from tests.fixtures.pages import count, text
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
 #: what a staff page answers to each role
@@ -36,26 +38,9 @@ _partners = itertools.count(1)
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def text(response):
-    """The page's visible text, tags stripped and spaces collapsed."""
-    body = re.sub(r"<(script|style).*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
-
-
-def tr(msgid, locale="id", **params):
-    """``msgid`` as the pages show it in ``locale``."""
-    with force_locale(locale):
-        return gettext(msgid, **params)
-
-
 def issued_text(n, locale="id"):
     with force_locale(locale):
         return ngettext("%(num)s certificate issued.", "%(num)s certificates issued.", n)
-
-
-def count(model, *where):
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def valid_of(enrollment):
@@ -192,12 +177,6 @@ def as_role(client, login, issued, create_user):
         return client
 
     return _as
-
-
-@pytest.fixture
-def english(client):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 # --- access ---------------------------------------------------------------------------------------

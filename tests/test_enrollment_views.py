@@ -2,15 +2,14 @@
 adding by hand and the roster exports — for every role, with bad input and missing records."""
 
 import csv
-import html
 import io
 import re
 from datetime import time, timedelta
 
 import pytest
-from flask_babel import force_locale, gettext, pgettext
+from flask_babel import force_locale, pgettext
 from openpyxl import load_workbook
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from lms.audit.models import AuditEntry
 from lms.catalog.models import Course
@@ -20,35 +19,14 @@ from lms.enrollment import services
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.outbox.models import OutboxMessage
+from tests.fixtures.i18n import tr
+from tests.fixtures.pages import as_role, count, fresh, text
 from tests.test_auth import field_errors
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def text(response):
-    """The page's visible text, tags stripped and spaces collapsed (for "in" checks)."""
-    body = re.sub(r"<script.*?</script>", " ", response.get_data(as_text=True), flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
-
-
-def tr(msgid, locale="id", **params):
-    """A message as the catalogue renders it in ``locale``."""
-    with force_locale(locale):
-        return gettext(msgid, **params)
-
-
-def fresh(obj):
-    """Re-read a row after the request (the test's session may hold a stale copy)."""
-    db.session.rollback()
-    return db.session.get(type(obj), obj.id)
-
-
-def count(model, *where):
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def enrol(user, course, **kw):
@@ -58,29 +36,10 @@ def enrol(user, course, **kw):
     return enrollment
 
 
-def as_role(client, login, users_by_role, role):
-    if role is not None:
-        login(users_by_role[role])
-    return client
-
-
-@pytest.fixture
-def english(client):
-    """Pages in English for users without a language of their own."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
 @pytest.fixture
 def course(create_course):
     """A published hospitality course with two seats and a waitlist."""
     return create_course("hospitality", title="Tata Graha Hotel", capacity=2)
-
-
-@pytest.fixture
-def staff(client, login, dummy_staff, english):
-    login(dummy_staff)
-    return dummy_staff
 
 
 def staff_url(course, rest=""):

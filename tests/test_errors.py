@@ -3,12 +3,12 @@
 import io
 
 import pytest
-from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from lms.auth.models import User
 from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.extensions import db
+from tests.fixtures.i18n import tr
 from tests.fixtures.users import PASSWORD
 
 MESSAGES = {
@@ -19,11 +19,6 @@ MESSAGES = {
     429: "Too many requests. Please wait a moment and try again.",
     500: "Something went wrong on our side. Please try again later.",
 }
-
-
-def in_indonesian(msgid):
-    with force_locale("id"):
-        return gettext(msgid)
 
 
 @pytest.fixture
@@ -103,7 +98,7 @@ def test_error_page_in_indonesian(get_error_page, status):
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert '<html lang="id">' in page
-    expected = in_indonesian(MESSAGES[status])
+    expected = tr(MESSAGES[status])
     assert f'<h1 class="h3">{expected}</h1>' in page
     assert f'<p class="display-6 text-muted">{status}</p>' in page
     if expected != MESSAGES[status]:
@@ -142,7 +137,7 @@ def test_api_server_error_is_json(fresh_app):
 
 def test_api_server_error_in_indonesian(fresh_app):
     response = fresh_app.test_client().get("/api/v1/boom", headers={"Accept-Language": "id"})
-    assert response.get_json()["error"]["message"] == in_indonesian(MESSAGES[500])
+    assert response.get_json()["error"]["message"] == tr(MESSAGES[500])
 
 
 @pytest.mark.parametrize(
@@ -218,7 +213,7 @@ def test_an_upload_over_the_limit_is_refused_with_a_message(
         headers={"Accept-Language": lang},
     )
     assert response.status_code == 413
-    expected = gettext_in(lang, "The upload is too large.")
+    expected = tr("The upload is too large.", lang)
     assert expected in response.get_data(as_text=True)
     response = client.put(
         "/api/v1/sessions/1/attendance",
@@ -229,8 +224,3 @@ def test_an_upload_over_the_limit_is_refused_with_a_message(
     assert response.status_code == 413
     assert response.get_json()["error"]["message"] == expected
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
-
-
-def gettext_in(lang, msgid):
-    with force_locale(lang):
-        return gettext(msgid)

@@ -5,14 +5,14 @@ import re
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from lms.audit.models import AuditEntry
 from lms.catalog.models import Course, CourseSession
 from lms.core.time import combine_local, local_today
 from lms.core.types import utcnow
 from lms.extensions import db
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.pages import as_role, count, fresh
 from tests.test_auth import field_errors
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
@@ -20,22 +20,6 @@ ROLES = [None, "trainee", "trainer", "staff", "admin"]
 SCREENSHOTS = os.environ.get("LMS_TEST_SCREENSHOTS")
 GET_EXPECTED = {None: 302, "trainee": 403, "trainer": 403, "staff": 200, "admin": 200}
 POST_EXPECTED = {None: 302, "trainee": 403, "trainer": 403, "staff": 302, "admin": 302}
-
-
-def count(model, *where):
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def fresh(obj):
-    db.session.rollback()
-    return db.session.get(type(obj), obj.id)
-
-
-def as_role(client, login, users_by_role, role):
-    if role is not None:
-        login(users_by_role[role])
-    return client
 
 
 @pytest.fixture
@@ -55,14 +39,6 @@ def course(create_course, create_user):
 @pytest.fixture
 def session(course, create_session):
     return create_session(course, topic="Pinyin")
-
-
-@pytest.fixture
-def staff(client, login, dummy_staff):
-    """Logged in as staff, reading English (the messages checked are the English source)."""
-    login(dummy_staff)
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return dummy_staff
 
 
 def local_input(day, clock):
@@ -778,7 +754,7 @@ def test_cancel_session(client, staff, course, session):
 
 @pytest.mark.browser
 def test_pages_fit_a_phone(new_page, dummy_staff, course, session, ghost_course):
-    from tests.fixtures.browser import assert_no_horizontal_scroll
+    from tests.fixtures.browser import assert_no_horizontal_scroll, submit_login
 
     client_session = CourseSession(
         course_id=course.id,
@@ -791,9 +767,7 @@ def test_pages_fit_a_phone(new_page, dummy_staff, course, session, ghost_course)
     db.session.commit()
     page = new_page()
     page.goto("/login")
-    page.fill("#email", dummy_staff.email)
-    page.fill("#password", PASSWORD)
-    page.locator("form [type=submit]").last.click()
+    submit_login(page, dummy_staff.email)
     page.wait_for_load_state()
     base = f"/manage/courses/{course.id}"
     for path in (

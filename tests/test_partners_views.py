@@ -3,29 +3,20 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.core.time import local_today
 from lms.extensions import db
 from lms.partners.models import Partner
+from tests.fixtures.pages import count, fresh
 from tests.fixtures.users import PASSWORD
 from tests.test_auth import field_errors
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
 GET_EXPECTED = {None: 302, "trainee": 403, "trainer": 403, "staff": 200, "admin": 200}
 POST_EXPECTED = {None: 302, "trainee": 403, "trainer": 403, "staff": 302, "admin": 302}
-
-
-def count(model, *where):
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def fresh(obj):
-    db.session.rollback()
-    return db.session.get(type(obj), obj.id)
 
 
 @pytest.fixture
@@ -36,14 +27,6 @@ def partner(create_partner):
         mou_number="MOU/12/2025",
         mou_valid_until=local_today() + timedelta(days=200),
     )
-
-
-@pytest.fixture
-def staff(client, login, dummy_staff):
-    """Logged in as staff, reading English (the messages checked are the English source)."""
-    login(dummy_staff)
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return dummy_staff
 
 
 def partner_form(**changes):
@@ -277,15 +260,13 @@ def test_create_trainer_refuses_bad_input(client, staff, partner, create_user, c
 
 @pytest.mark.browser
 def test_pages_fit_a_phone(new_page, dummy_staff, partner, create_user, create_course):
-    from tests.fixtures.browser import assert_no_horizontal_scroll
+    from tests.fixtures.browser import assert_no_horizontal_scroll, submit_login
 
     create_user("trainer", name="Mei Lan", partner_id=partner.id)
     create_course("language", partner=partner)
     page = new_page()
     page.goto("/login")
-    page.fill("#email", dummy_staff.email)
-    page.fill("#password", PASSWORD)
-    page.locator("form [type=submit]").last.click()
+    submit_login(page, dummy_staff.email)
     page.wait_for_load_state()
     for path in (
         "/partners/",

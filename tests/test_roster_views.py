@@ -10,8 +10,7 @@ from datetime import time, timedelta
 
 import pytest
 import segno
-from flask_babel import force_locale, gettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.attendance import services
 from lms.attendance.models import Attendance, AttendanceBatch
@@ -22,6 +21,9 @@ from lms.core.types import utcnow
 from lms.enrollment import services as enrollment_services
 from lms.extensions import db
 from lms.partners.models import Partner
+from tests.fixtures.attendance import marks_of
+from tests.fixtures.i18n import tr
+from tests.fixtures.pages import count, text
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
 
@@ -66,45 +68,11 @@ def enrol_trainees(create_user, course, names):
     return enrollments
 
 
-def marks_of(session):
-    """{enrolment id: status} saved for a session, read afresh."""
-    db.session.rollback()
-    return dict(
-        db.session.execute(
-            select(Attendance.enrollment_id, Attendance.status).where(
-                Attendance.session_id == session.id
-            )
-        ).all()
-    )
-
-
-def count(model, *where):
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def text(response):
-    """The page's visible text, tags stripped and spaces collapsed."""
-    body = re.sub(r"<(script|style).*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
-
-
-def tr(msgid, locale="en", **params):
-    with force_locale(locale):
-        return gettext(msgid, **params)
-
-
 def roster_url(session):
     return f"/trainer/sessions/{session.id}/roster"
 
 
 # --- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def english(client):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture
@@ -208,9 +176,9 @@ def test_the_page_shows_the_session_the_trainees_and_their_marks(
     )
     assert checked == [("late", str(trainees[1].id))]
     assert 'value="Hujan"' in page
-    assert tr("Everyone present") in shown and tr("Save") in shown
-    assert tr("Present") + ": 0" in shown and tr("Late") + ": 1" in shown
-    assert tr("Not marked") + ": 2" in shown
+    assert tr("Everyone present", "en") in shown and tr("Save", "en") in shown
+    assert tr("Present", "en") + ": 0" in shown and tr("Late", "en") + ": 1" in shown
+    assert tr("Not marked", "en") + ": 2" in shown
     # the form posts back to itself with a fresh batch id
     assert re.search(r'<form method="post" id="roster-form"', page)
     assert re.search(r'name="batch_id"[^>]*value="[0-9a-f-]{36}"', page)
@@ -252,7 +220,7 @@ def test_no_check_in_panel_after_the_session(client, trainer, create_session, co
 def test_an_empty_roster(client, trainer, session):
     response = client.get(roster_url(session))
     assert response.status_code == 200
-    assert tr("Nobody is enrolled in this course yet.") in text(response)
+    assert tr("Nobody is enrolled in this course yet.", "en") in text(response)
     assert 'data-testid="save"' not in response.get_data(as_text=True)
 
 
@@ -282,7 +250,7 @@ def test_the_form_saves_every_mark_in_one_request(client, trainer, session, trai
     assert {r.marked_by_id for r in rows} == {trainer.id}
     assert {r.enrollment_id: r.note for r in rows}[third.id] == "Sakit, ada surat dokter"
     page = client.get(response.location)
-    assert tr("Saved: %(num)s marks changed.", num=3) in text(page)
+    assert tr("Saved: %(num)s marks changed.", "en", num=3) in text(page)
 
     # a change is saved and audited; a cleared note is cleared
     response = client.post(
@@ -314,8 +282,8 @@ def test_the_form_is_all_or_nothing(client, trainer, session, trainees):
     assert response.status_code == 400
     assert marks_of(session) == {first.id: "late"}  # nothing of the lot was saved
     page = response.get_data(as_text=True)
-    assert tr("Please correct the marked fields.") in text(response)
-    assert tr("Not a valid choice.") in text(response)
+    assert tr("Please correct the marked fields.", "en") in text(response)
+    assert tr("Not a valid choice.", "en") in text(response)
     # the rows show what was posted, the bad one in red
     assert re.search(rf'value="present"\s+id="s-{second.id}-present"[^>]*checked', page)
     assert re.search(rf'list-group-item-danger"\s+data-enrollment-id="{third.id}"', page)
@@ -331,7 +299,7 @@ def test_the_form_is_all_or_nothing(client, trainer, session, trainees):
 def test_an_empty_form_saves_nothing(client, trainer, session, trainees):
     response = client.post(roster_url(session), data={})
     assert response.status_code == 400
-    assert tr("Mark at least one trainee first.") in text(response)
+    assert tr("Mark at least one trainee first.", "en") in text(response)
     assert marks_of(session) == {}
 
 
@@ -346,7 +314,7 @@ def test_a_form_sent_twice_is_saved_once(client, trainer, session, trainees):
     assert response.status_code == 302
     assert marks_of(session) == {first.id: "present"}
     assert count(AttendanceBatch) == 1
-    assert tr("Saved: nothing changed.") in text(client.get(roster_url(session)))
+    assert tr("Saved: nothing changed.", "en") in text(client.get(roster_url(session)))
     # a malformed batch id is refused
     response = client.post(
         roster_url(session), data=form_data([(first, "late")], batch_id="<script>")
@@ -396,7 +364,7 @@ def test_a_locked_session_is_read_only_for_its_trainer(
     response = client.get(roster_url(locked))
     assert response.status_code == 200
     assert "ask the office to change it" in text(response)
-    assert tr("The roster is shown read-only.") in text(response)
+    assert tr("The roster is shown read-only.", "en") in text(response)
     assert_read_only(response)
     assert re.search(
         rf'value="late"\s+id="s-{trainees[0].id}-late"[^>]*checked', response.get_data(as_text=True)
@@ -426,7 +394,7 @@ def test_future_and_cancelled_sessions_are_read_only(
         course, starts_at=combine_local(local_today() + timedelta(days=2), time(8, 0))
     )
     response = client.get(roster_url(later))
-    assert tr("Attendance can be marked from the day of the session.") in text(response)
+    assert tr("Attendance can be marked from the day of the session.", "en") in text(response)
     assert_read_only(response)
 
     called_off = session_now(create_session, course)
@@ -434,7 +402,7 @@ def test_future_and_cancelled_sessions_are_read_only(
     called_off.cancelled_at = utcnow()
     db.session.commit()
     response = client.get(roster_url(called_off))
-    assert tr("This session was cancelled.") in text(response)
+    assert tr("This session was cancelled.", "en") in text(response)
     assert_read_only(response)
     assert (
         client.post(roster_url(called_off), data=form_data([(trainees[0], "present")])).status_code
@@ -551,4 +519,4 @@ def test_saving_the_whole_form_keeps_an_unchanged_check_in(client, trainer, sess
     # nothing changed: nothing is written
     response = client.post(roster_url(session), data=form_data([(first, "late"), (second, "late")]))
     assert response.status_code == 302
-    assert tr("Saved: nothing changed.") in text(client.get(roster_url(session)))
+    assert tr("Saved: nothing changed.", "en") in text(client.get(roster_url(session)))

@@ -3,13 +3,13 @@
 import re
 
 import pytest
-from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.outbox.models import OutboxMessage
-from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll, open_menu
+from tests.fixtures.browser import PHONE, checked, fill_registration, open_menu, submit_login
+from tests.fixtures.i18n import tr
 from tests.fixtures.users import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -17,14 +17,9 @@ pytestmark = pytest.mark.browser
 EMAIL = "siti.rahma@example.org"
 NAME = "Siti Rahmawati"
 NIK = "1807015705950001"  # Lampung Timur, a woman born on 17 May 1995
+PHONE_NUMBER = "0812 3456 7890"
 NEW_PASSWORD = "Baru-sandi-2026"
 RESET_LINK_RE = re.compile(r"https?://\S+/password/reset/\S+")
-
-
-def tr(text, locale, **params):
-    """``text`` as the catalogue renders it in ``locale`` (the app's own translation)."""
-    with force_locale(locale):
-        return gettext(text, **params)
 
 
 def fresh(db):
@@ -36,42 +31,12 @@ def navbar(page):
     return page.locator("#mainnav")
 
 
-def checked(page, path=None):
-    """After a navigation to ``path`` (a prefix if it ends in "/"): the page fits the phone."""
-    if path is not None:
-        rest = r"[^?#]*" if path.endswith("/") and path != "/" else ""
-        expect(page).to_have_url(re.compile(rf"^https?://[^/]+{re.escape(path)}{rest}([?#].*)?$"))
-    page.wait_for_load_state()
-    assert_no_horizontal_scroll(page)
-    return page
-
-
 def log_out(page, label):
     open_menu(page)
     navbar(page).get_by_role("button", name=label, exact=True).click()
     checked(page, "/")
     open_menu(page)
     expect(navbar(page).get_by_test_id("profile-link")).to_have_count(0)
-
-
-def log_in(page, email, password):
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.locator("main form #submit").click()
-
-
-def fill_registration(page, nik=NIK):
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.fill("#name", NAME)
-    page.fill("#nik", nik)
-    page.fill("#birth_date", "1995-05-17")
-    page.locator("input[name=gender][value=female]").check()
-    page.fill("#phone", "0812 3456 7890")
-    page.select_option("#regency_code", label="Lampung Timur")
-    page.select_option("#target_group", value="cpmi")
-    page.check("#consent")
 
 
 def field_group(page, field_id):
@@ -103,7 +68,7 @@ def test_trainee_registers_logs_in_switches_language_and_resets_password(db, new
     checked(page, "/register")
     expect(page.locator("html")).to_have_attribute("lang", "id")
     expect(page.get_by_role("heading", level=1)).to_have_text(tr("Create an account", "id"))
-    fill_registration(page)
+    fill_registration(page, EMAIL, NAME, NIK, PHONE_NUMBER)
     checked(page)
     page.locator("main form #submit").click()
 
@@ -128,7 +93,7 @@ def test_trainee_registers_logs_in_switches_language_and_resets_password(db, new
     expect(page.locator(".alert-info")).to_contain_text(tr("You have logged out.", "id"))
     navbar(page).get_by_role("link", name="Masuk", exact=True).click()
     checked(page, "/login")
-    log_in(page, EMAIL, PASSWORD)
+    submit_login(page, EMAIL, PASSWORD)
     checked(page, "/")
     expect(page.locator("main h2")).to_contain_text(NAME)
 
@@ -190,12 +155,12 @@ def test_trainee_registers_logs_in_switches_language_and_resets_password(db, new
     expect(page.locator(".alert-success")).to_contain_text("Your password is changed.")
 
     # the old password no longer works, the new one does
-    log_in(page, EMAIL, PASSWORD)
+    submit_login(page, EMAIL, PASSWORD)
     expect(field_group(page, "password").locator(".invalid-feedback")).to_have_text(
         "The e-mail or the password is wrong."
     )
     checked(page)
-    log_in(page, EMAIL, NEW_PASSWORD)
+    submit_login(page, EMAIL, NEW_PASSWORD)
     checked(page, "/")
     expect(page.locator("main h2")).to_have_text(f"Hello, {NAME}")
 
@@ -213,7 +178,7 @@ def test_wrong_password_shows_the_error_next_to_the_field(dummy_trainee, new_pag
     checked(page)
     expect(page.locator("html")).to_have_attribute("lang", "id")
     with page.expect_response(lambda r: r.request.method == "POST") as response:
-        log_in(page, dummy_trainee.email, "salah-sandi-123")
+        submit_login(page, dummy_trainee.email, "salah-sandi-123")
     assert response.value.status == 400
     checked(page, "/login")
     group = field_group(page, "password")
@@ -231,7 +196,7 @@ def test_wrong_password_shows_the_error_next_to_the_field(dummy_trainee, new_pag
 def test_registration_errors_show_next_to_the_field(db, new_page):
     page = new_page(viewport=PHONE, locale="id")
     page.goto("/register")
-    fill_registration(page, nik="1807 0157 0595")
+    fill_registration(page, EMAIL, NAME, "1807 0157 0595", PHONE_NUMBER)
     with page.expect_response(lambda r: r.request.method == "POST") as response:
         page.locator("main form #submit").click()
     assert response.value.status == 400

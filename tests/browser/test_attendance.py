@@ -6,15 +6,17 @@ import os
 import re
 
 import pytest
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import force_locale, ngettext
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.attendance.models import Attendance, AttendanceBatch
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
-from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.attendance import marks_of
+from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll, log_in
+from tests.fixtures.i18n import tr
+from tests.fixtures.pages import count
 from tests.test_roster_views import enrol_trainees, running_course, session_now
 
 pytestmark = pytest.mark.browser
@@ -33,41 +35,9 @@ NAMES = [
 ]  # fmt: skip
 
 
-def tr(text, **params):
-    """``text`` as the Indonesian pages show it."""
-    with force_locale("id"):
-        return gettext(text, **params)
-
-
 def pending_text(n):
     with force_locale("id"):
         return ngettext("%(num)s change not yet sent", "%(num)s changes not yet sent", n)
-
-
-def log_in(page, user, path):
-    """Log in through the login page and land on ``path``."""
-    page.goto(f"/login?next={path}")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.locator("main form #submit").click()
-    expect(page).to_have_url(re.compile(rf"{re.escape(path)}$"))
-    page.wait_for_load_state()
-
-
-def marks_of(db, session):
-    db.session.rollback()
-    return dict(
-        db.session.execute(
-            select(Attendance.enrollment_id, Attendance.status).where(
-                Attendance.session_id == session.id
-            )
-        ).all()
-    )
-
-
-def count(db, model, *where):
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def mark(page, enrollment, status):
@@ -104,7 +74,7 @@ def test_a_trainer_marks_thirty_trainees_on_a_phone(
     mark(page, late, "late")
     mark(page, absent, "absent")
     expect(page.get_by_test_id("counts")).to_contain_text(tr("Present") + ": 28")
-    assert marks_of(db, session) == {}  # nothing is saved before "Save"
+    assert marks_of(session) == {}  # nothing is saved before "Save"
 
     save = page.get_by_test_id("save")
     expect(save).to_be_in_viewport()  # sticky at the bottom of the screen
@@ -113,13 +83,13 @@ def test_a_trainer_marks_thirty_trainees_on_a_phone(
     expect(page.get_by_test_id("pending")).to_be_hidden()
     assert_no_horizontal_scroll(page)
 
-    marks = marks_of(db, session)
+    marks = marks_of(session)
     assert len(marks) == 30
     assert sorted(marks.values()).count("present") == 28
     assert marks[late.id] == "late" and marks[absent.id] == "absent"
-    assert count(db, AttendanceBatch) == 1
+    assert count(AttendanceBatch) == 1
     # the marks were sent online at once: recorded as the trainer's, not as an offline sync
-    assert count(db, Attendance, Attendance.source == "trainer") == 30
+    assert count(Attendance, Attendance.source == "trainer") == 30
 
     # the page shows the saved marks after a reload
     page.reload()
@@ -205,8 +175,8 @@ def test_marks_made_offline_reach_the_server_once(
     page.get_by_test_id("save").click()
     expect(page.get_by_test_id("pending-count")).to_have_text(pending_text(1))
     expect(page.get_by_test_id("pending")).to_be_visible()
-    assert marks_of(db, session) == {}
-    assert count(db, AttendanceBatch) == 0
+    assert marks_of(session) == {}
+    assert count(AttendanceBatch) == 0
 
     # the page opens again without a connection, from the phone's copy, with the marks kept
     renamed = db.session.get(User, enrollments[5].user_id)
@@ -223,20 +193,20 @@ def test_marks_made_offline_reach_the_server_once(
     assert_no_horizontal_scroll(page)
     # the check-in code needs a connection: the page says so instead of showing an old one
     expect(page.get_by_test_id("checkin-code")).to_be_hidden()
-    assert marks_of(db, session) == {}
+    assert marks_of(session) == {}
 
     # --- back online: the batch is sent once, the banner goes away ------------------------------
     field_site.come_back(page)
     expect(page.get_by_test_id("pending")).to_be_hidden()
     expect(page.get_by_test_id("roster-status")).to_have_text(tr("Saved."))
     expect(page.get_by_test_id("checkin-code")).to_be_visible()
-    marks = marks_of(db, session)
+    marks = marks_of(session)
     expected = {e.id: "present" for e in enrollments}
     expected.update({enrollments[1].id: "late", enrollments[4].id: "excused"})
     assert marks == expected
-    assert count(db, AttendanceBatch) == 1
-    assert count(db, Attendance, Attendance.source == "offline") == 6
-    assert count(db, AuditEntry, AuditEntry.action == "attendance.saved") == 1
+    assert count(AttendanceBatch) == 1
+    assert count(Attendance, Attendance.source == "offline") == 6
+    assert count(AuditEntry, AuditEntry.action == "attendance.saved") == 1
     note = db.session.scalar(
         select(Attendance.note).where(Attendance.enrollment_id == enrollments[4].id)
     )
@@ -264,13 +234,13 @@ def test_marks_made_offline_reach_the_server_once(
         if answers:
             break
         page.wait_for_timeout(50)
-    assert marks_of(db, session)[enrollments[0].id] == "absent"
+    assert marks_of(session)[enrollments[0].id] == "absent"
     expect(page.get_by_test_id("pending-count")).to_have_text(pending_text(1))
     page.evaluate("window.dispatchEvent(new Event('online'))")  # the retry
     expect(page.get_by_test_id("pending")).to_be_hidden()
     assert answers == [{"saved": 1}, {"saved": 0}]  # the resend changed nothing
-    assert count(db, AttendanceBatch) == 2
-    assert count(db, AuditEntry, AuditEntry.action == "attendance.saved") == 2
+    assert count(AttendanceBatch) == 2
+    assert count(AuditEntry, AuditEntry.action == "attendance.saved") == 2
 
 
 def test_a_trainee_checks_in_with_the_code_on_the_trainers_screen(
@@ -297,7 +267,7 @@ def test_a_trainee_checks_in_with_the_code_on_the_trainers_screen(
     trainee_page.get_by_test_id("checkin-button").click()
     expect(trainee_page.get_by_test_id("result-status")).to_have_text(tr("Present"))
 
-    assert marks_of(db, session) == {enrollment.id: "present"}
+    assert marks_of(session) == {enrollment.id: "present"}
     db.session.rollback()
     row = db.session.scalars(select(Attendance)).one()
     assert (row.source, row.marked_by_id) == ("checkin", enrollment.user_id)

@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.catalog.models import Course
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, submit_login
 
 pytestmark = pytest.mark.browser
 
@@ -32,9 +31,7 @@ def test_staff_publish_a_mandarin_course_and_a_visitor_finds_it(
     # --- staff, on a desktop, in English -------------------------------------------------
     staff = new_page(viewport=DESKTOP, locale="en")
     staff.goto("/login")
-    staff.fill("#email", dummy_staff.email)
-    staff.fill("#password", PASSWORD)
-    staff.locator("form [type=submit]").last.click()
+    submit_login(staff, dummy_staff.email)
     staff.goto("/manage/courses/new")
     staff.click("[data-testid=type-language]")
     staff.fill("#code", "BHS-MAN-T01")

@@ -5,37 +5,15 @@ page, the same URL says revoked."""
 import re
 
 import pytest
-from flask_babel import force_locale, gettext, ngettext
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.certificates.models import Certificate
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll
-from tests.fixtures.users import PASSWORD
-from tests.test_certificate_views import build_finished_course
+from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
+from tests.fixtures.i18n import tr
+from tests.test_certificate_views import build_finished_course, issued_text
 
 pytestmark = pytest.mark.browser
-
-
-def tr(text, **params):
-    """``text`` as the Indonesian pages show it."""
-    with force_locale("id"):
-        return gettext(text, **params)
-
-
-def issued_text(n):
-    with force_locale("id"):
-        return ngettext("%(num)s certificate issued.", "%(num)s certificates issued.", n)
-
-
-def log_in(page, user, path):
-    """Log in through the login page and land on ``path``."""
-    page.goto(f"/login?next={path}")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.locator("main form #submit").click()
-    expect(page).to_have_url(re.compile(rf"{re.escape(path)}$"))
-    page.wait_for_load_state()
 
 
 def test_staff_issue_a_visitor_verifies_then_staff_revoke(

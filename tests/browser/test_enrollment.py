@@ -1,11 +1,9 @@
 """On a 360 px phone: a new trainee registers, completes the profile, joins the waitlist of a full
 one-seat course, and gets the seat when the trainee holding it cancels from their own phone."""
 
-import re
 from datetime import timedelta
 
 import pytest
-from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -13,29 +11,14 @@ from lms.auth.models import User
 from lms.core.time import local_today
 from lms.enrollment import services
 from lms.enrollment.models import Enrollment
-from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll, open_menu
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.browser import PHONE, checked, fill_registration, open_menu, submit_login
+from tests.fixtures.i18n import tr
 
 pytestmark = pytest.mark.browser
 
 EMAIL = "wulan.sari@example.org"
 NAME = "Wulan Sari"
 NIK = "1807015705950002"  # Lampung Timur, a woman born on 17 May 1995
-
-
-def tr(text, **params):
-    """``text`` as the Indonesian pages show it."""
-    with force_locale("id"):
-        return gettext(text, **params)
-
-
-def checked(page, path=None):
-    """After a navigation (to ``path``, when given): the page fits the phone's width."""
-    if path is not None:
-        expect(page).to_have_url(re.compile(rf"^https?://[^/]+{re.escape(path)}([?#].*)?$"))
-    page.wait_for_load_state()
-    assert_no_horizontal_scroll(page)
-    return page
 
 
 def go_to_my_courses(page):
@@ -62,17 +45,7 @@ def test_waitlisted_trainee_moves_up_when_another_cancels(
     page = new_page(viewport=PHONE, locale="id")
     page.goto("/register")
     checked(page, "/register")
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.fill("#name", NAME)
-    page.fill("#nik", NIK)
-    page.fill("#birth_date", "1995-05-17")
-    page.locator("input[name=gender][value=female]").check()
-    page.fill("#phone", "0812 3456 7891")
-    page.select_option("#regency_code", label="Lampung Timur")
-    page.select_option("#target_group", value="cpmi")
-    page.check("#consent")
+    fill_registration(page, EMAIL, NAME, NIK, "0812 3456 7891")
     page.locator("main form #submit").click()
     checked(page, "/")
 
@@ -118,9 +91,7 @@ def test_waitlisted_trainee_moves_up_when_another_cancels(
     other = new_page(viewport=PHONE, locale="id")
     other.goto("/login")
     checked(other, "/login")
-    other.fill("#email", holder.email)
-    other.fill("#password", PASSWORD)
-    other.locator("main form #submit").click()
+    submit_login(other, holder.email)
     checked(other, "/")
     go_to_my_courses(other)
     expect(other.get_by_test_id("status-enrolled")).to_be_visible()

@@ -7,8 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
 from tests.test_reports import EXPECTED, EXPECTED_PREVIOUS, P, Y, make_report_year
 
 pytestmark = pytest.mark.browser
@@ -17,15 +16,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def report_year(create_user, create_partner, create_course, create_session):
     return make_report_year(create_user, create_partner, create_course, create_session)
-
-
-def log_in(page, user, path):
-    page.goto(f"/login?next={path}")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.locator("main form #submit").click()
-    expect(page).to_have_url(re.compile(rf"{re.escape(path)}$"))
-    page.wait_for_load_state()
 
 
 def chart_texts(page, key):
