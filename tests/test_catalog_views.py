@@ -322,7 +322,7 @@ def _bulk_courses(db, partner_ids, first, count):
 
 
 def test_catalogue_query_count_does_not_grow_with_courses(client, db, app):
-    # a partner per course on a page: a query per course for its partner would show
+    # a partner and a trainer per course on a page: a query per course for either would show
     partner_ids = _bulk_partners(db, app.config["PER_PAGE"])
     names = dict(db.session.execute(select(Partner.id, Partner.name)).all())
 
@@ -330,15 +330,16 @@ def test_catalogue_query_count_does_not_grow_with_courses(client, db, app):
         return client.get("/courses/?type=hospitality")
 
     def shown_with_partner(response):
-        """Every course on the page is shown with its own partner."""
+        """Every course on the page is shown with its own partner and its own trainer."""
         courses = db.session.execute(
-            select(Course.code, Course.partner_id).where(
+            select(Course.id, Course.code, Course.partner_id).where(
                 Course.code.in_(set(re.findall(r"BULK-\d{5}", response.text)))
             )
         ).all()
         assert courses
-        for code, partner_id in courses:
+        for course_id, code, partner_id in courses:
             assert f"{code} · {names[partner_id]}" in response.text
+            assert f"Pelatih Massal {course_id}</p>" in response.text
         return len(courses)
 
     _bulk_courses(db, partner_ids, 0, 10)
