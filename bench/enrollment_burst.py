@@ -29,7 +29,6 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import date, timedelta
-from datetime import time as clock
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,15 +36,14 @@ sys.path.insert(0, str(ROOT))
 
 import flask_migrate  # noqa: E402
 import requests  # noqa: E402
+from common import open_course  # noqa: E402
 from sqlalchemy import func, inspect, select, text  # noqa: E402
 
 from config import TestingConfig  # noqa: E402
 from lms import create_app  # noqa: E402
 from lms.auth import services as auth  # noqa: E402
-from lms.catalog import services as catalog  # noqa: E402
 from lms.catalog.models import Course  # noqa: E402
-from lms.core.time import combine_local, local_today  # noqa: E402
-from lms.core.types import utcnow  # noqa: E402
+from lms.core.time import local_today  # noqa: E402
 from lms.enrollment.models import Enrollment  # noqa: E402
 from lms.extensions import db  # noqa: E402
 from lms.partners.models import Partner  # noqa: E402
@@ -118,22 +116,8 @@ def prepare(app, args):
     db.session.add(partner)
     db.session.flush()
     starts = today + timedelta(days=30)
-    course = catalog.create_course(
-        {
-            "code": "BENCH-BURST-01",
-            "title": "Tata Graha (uji beban)",
-            "type": "hospitality",
-            "partner_id": partner.id,
-            "capacity": args.capacity,
-            "starts_on": starts,
-            "ends_on": starts + timedelta(days=27),
-            "registration_opens_at": utcnow() - timedelta(days=1),
-            "registration_closes_at": combine_local(starts - timedelta(days=1), clock(23, 59)),
-            "requires_approval": False,
-            "waitlist": True,
-            "status": "published",
-            "details": {"specialisation": "housekeeping", "destination": "JP"},
-        }
+    course = open_course(
+        partner.id, "BENCH-BURST-01", "Tata Graha (uji beban)", starts, args.capacity
     )
     tokens = []
     for n in range(1, args.trainees + 2):  # the last one sends the duplicates

@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import time as clock
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,16 +32,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import flask_migrate  # noqa: E402
+from common import open_course  # noqa: E402
 from sqlalchemy import func, inspect, select  # noqa: E402
 from werkzeug.datastructures import FileStorage  # noqa: E402
 
 from config import TestingConfig  # noqa: E402
 from lms import create_app  # noqa: E402
 from lms.auth.models import User  # noqa: E402
-from lms.catalog import services as catalog  # noqa: E402
 from lms.catalog.models import Course  # noqa: E402
-from lms.core.time import combine_local, local_today  # noqa: E402
-from lms.core.types import utcnow  # noqa: E402
+from lms.core.time import local_today  # noqa: E402
 from lms.enrollment.models import Enrollment  # noqa: E402
 from lms.enrollment.services import enroll  # noqa: E402
 from lms.extensions import db  # noqa: E402
@@ -102,22 +100,12 @@ def prepare(args):
     ids = []
     for k in range(2):  # one after the other: a trainee may hold both
         starts = today + timedelta(days=30 + 40 * k)
-        course = catalog.create_course(
-            {
-                "code": f"BENCH-IMPORT-{k + 1:02d}",
-                "title": f"Tata Graha (impor {k + 1})",
-                "type": "hospitality",
-                "partner_id": partner.id,
-                "capacity": args.capacity,
-                "starts_on": starts,
-                "ends_on": starts + timedelta(days=27),
-                "registration_opens_at": utcnow() - timedelta(days=1),
-                "registration_closes_at": combine_local(starts - timedelta(days=1), clock(23, 59)),
-                "requires_approval": False,
-                "waitlist": True,
-                "status": "published",
-                "details": {"specialisation": "housekeeping", "destination": "JP"},
-            }
+        course = open_course(
+            partner.id,
+            f"BENCH-IMPORT-{k + 1:02d}",
+            f"Tata Graha (impor {k + 1})",
+            starts,
+            args.capacity,
         )
         ids.append(course.id)
     db.session.commit()
