@@ -1,5 +1,5 @@
 """The staff lists' download buttons: a person filters a list, follows its "Download CSV" or
-"Download XLSX" link (a course roster's "Export CSV" or "Export Excel"), and gets exactly the rows
+"Download XLSX" link (a course roster's too), and gets exactly the rows
 the list shows (over every page), no others. The links carry the list's filters and nothing else;
 a tampered link is a 400 with a message; only staff and admins may follow them."""
 
