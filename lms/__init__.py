@@ -119,8 +119,10 @@ def create_app(config_class=None, test_config=None):
 
     # 4. template helpers, error handlers and the CLI
     from . import cli, errors, templating
+    from .core import security
 
     templating.init_app(app)
+    security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -1,6 +1,11 @@
-"""Jinja filters and globals: dates in WIB, masked identity numbers, the navigation per role."""
+"""Jinja filters and globals: dates in WIB, masked identity numbers, the navigation per role,
+static URLs that change with their file."""
 
-from flask import request
+import hashlib
+import os
+from functools import cache
+
+from flask import current_app, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -50,6 +55,23 @@ def nav_groups():
     )
 
 
+@cache
+def _file_hash(path, mtime):
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:10]
+
+
+def static_url(filename):
+    """The URL of a static file with a short hash of its content: a changed script or style sheet
+    gets a new URL, so no phone keeps running an old copy from its cache."""
+    path = os.path.join(current_app.static_folder, filename)
+    try:
+        version = _file_hash(path, os.stat(path).st_mtime_ns)
+    except OSError:
+        version = "0"
+    return url_for("static", filename=filename, v=version)
+
+
 def mask_nik(nik):
     """Show only the last four digits of a NIK."""
     if not nik:
@@ -82,6 +104,7 @@ def init_app(app):
     app.jinja_env.filters["mask_nik"] = mask_nik
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["nav_groups"] = nav_groups
+    app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["type_label"] = type_label
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -6,11 +6,8 @@ batch id (and queues the batch on the phone while offline); without it, the form
 is saved in one request by the same service function.
 """
 
-import hashlib
 import io
-import os
 import uuid
-from functools import cache
 
 import segno
 from flask import (
@@ -56,21 +53,6 @@ class RosterForm(LmsForm):
     ``status-<enrolment id>`` and ``note-<enrolment id>`` fields of each row."""
 
     batch_id = HiddenField(validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9-]+$")])
-
-
-@cache
-def _file_hash(path, mtime):
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()[:10]
-
-
-def _static_version(filename):
-    """A short hash of a static file, so that a changed script gets a new URL (and cache entry)."""
-    path = os.path.join(current_app.static_folder, filename)
-    try:
-        return _file_hash(path, os.stat(path).st_mtime_ns)
-    except OSError:
-        return "0"
 
 
 def checkin_url(session, code):
@@ -239,7 +221,6 @@ def roster(session_id):
         unmarked=sum(1 for _e, mark in rows if mark is None),
         checkin=panel,
         messages=_client_messages(),
-        script_version=_static_version("js/roster.js"),
         api_base=f"{request.script_root}/api/v1/sessions/{session.id}",
     )
     db.session.commit()  # the session's check-in secret, created on first view

@@ -1,0 +1,54 @@
+"""Security headers on every response, and a Content-Security-Policy that keeps pages script-free
+except for the site's own files.
+
+No template may hold an inline ``<script>`` (a ``type="application/json"`` data block is fine: it
+is never run) or an ``on...=`` handler: behaviour lives in static/js/ (see static/js/app.js), and
+tests/test_security_headers.py scans the templates for both.
+"""
+
+#: on every response: no MIME sniffing, nobody frames us (for browsers without CSP level 2), and
+#: a link followed elsewhere never carries our path (password-reset links hold a token in it)
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+#: on documents: scripts, fonts, images and fetches only from this site; inline styles stay
+#: allowed, as templates carry ``<style>`` blocks and ``style=""`` attributes (report and
+#: certificate layouts, chart legend swatches, the inlined pygal charts)
+DOCUMENT_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        # Bootstrap's stylesheet draws its icons (menu toggler, select arrow) as data: SVGs
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+#: on everything else (JSON, files, scripts) only the framing rule: these run nothing, and the
+#: service worker takes its own policy from its script's response, where a tighter one would
+#: govern the worker's fetches
+OTHER_POLICY = "frame-ancestors 'none'"
+
+#: responses a browser renders as a document that can run script; an SVG opened at its own URL
+#: (the check-in QR code) is one too
+DOCUMENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml"})
+
+
+def add_security_headers(response):
+    """Add the headers to a response; a view that set one of them keeps its own."""
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    policy = DOCUMENT_POLICY if response.mimetype in DOCUMENT_TYPES else OTHER_POLICY
+    response.headers.setdefault("Content-Security-Policy", policy)
+    return response
+
+
+def init_app(app):
+    app.after_request(add_security_headers)
