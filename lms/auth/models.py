@@ -94,9 +94,6 @@ class User(UserMixin, db.Model):
     def is_active(self):
         return self.active
 
-    def has_role(self, *roles):
-        return self.role in roles
-
     @property
     def is_staff(self):
         """Staff and admins manage the office's data."""
