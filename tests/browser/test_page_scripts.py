@@ -1,12 +1,14 @@
 """What inline handlers used to do, static/js/app.js does under the page policy (no inline script
-is allowed); ``new_page`` fails a test on any Content-Security-Policy violation."""
+is allowed), and the navbar's Administration menu works on a phone; ``new_page`` fails a test on any
+Content-Security-Policy violation."""
 
 import re
 
 import pytest
 
 from lms.enrollment.services import enroll
-from tests.fixtures.browser import DESKTOP, log_in
+from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in, open_menu
+from tests.fixtures.i18n import tr
 from tests.test_reports import Y
 
 
@@ -41,3 +43,24 @@ def test_page_behaviours_run_under_the_policy(
     page.goto("/courses/")
     page.select_option("#type", "language")
     expect(page).to_have_url(re.compile(r"/courses/\?(.*&)?type=language(&|$)"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_staff_reach_the_back_room_pages_through_the_administration_menu(
+    new_page, dummy_staff, viewport
+):
+    from playwright.sync_api import expect
+
+    page = new_page(viewport=viewport)
+    log_in(page, dummy_staff, "/")
+    for label, path in (("Users", "/users/"), ("Outbox", "/outbox/"), ("Partners", "/partners/")):
+        open_menu(page)
+        menu = page.locator("#mainnav")
+        menu.get_by_role("button", name=tr("Administration")).or_(
+            menu.get_by_role("link", name=tr("Administration"))
+        ).click()
+        menu.get_by_role("link", name=tr(label), exact=True).click()
+        expect(page).to_have_url(re.compile(rf"{re.escape(path)}$"))
+        expect(menu.get_by_test_id("admin-menu")).to_have_class(re.compile(r"\bactive\b"))
+        assert_no_horizontal_scroll(page)
