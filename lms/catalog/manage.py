@@ -10,6 +10,7 @@ from sqlalchemy import select
 from lms.auth.models import TARGET_GROUP_LABELS, User
 from lms.auth.permissions import roles_required
 from lms.core.pagination import paginate
+from lms.core.records import get_within_or_404
 from lms.core.time import combine_local, local_to_utc, local_today, utc_to_local
 from lms.course_types.base import SessionPlan
 from lms.errors import LmsError
@@ -53,17 +54,6 @@ def course_status_label(status):
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _course_or_404(course_id):
-    return db.get_or_404(Course, course_id)
-
-
-def _session_or_404(course, session_id):
-    session = db.session.get(CourseSession, session_id)
-    if session is None or session.course_id != course.id:
-        abort(404)
-    return session
 
 
 def _place_errors(error, form, details_form=None, rename=None):
@@ -282,13 +272,13 @@ def create_course(type_key):
 @bp.route("/courses/<int:course_id>")
 @roles_required("staff")
 def course(course_id):
-    return _render_course(_course_or_404(course_id))
+    return _render_course(db.get_or_404(Course, course_id))
 
 
 @bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
 @roles_required("staff")
 def edit_course(course_id):
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     course_type = services.course_type_of(course)
     if course_type is None:
         return _type_unavailable(course)
@@ -318,7 +308,7 @@ def edit_course(course_id):
 @bp.route("/courses/<int:course_id>/status", methods=["POST"])
 @roles_required("staff")
 def course_status(course_id):
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     form = StatusForm()
     if not form.validate_on_submit():
         flash(_("Not a valid status."), "danger")
@@ -338,7 +328,7 @@ def course_status(course_id):
 @bp.route("/courses/<int:course_id>/clone", methods=["GET", "POST"])
 @roles_required("staff")
 def clone_course(course_id):
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     if services.course_type_of(course) is None:
         return _type_unavailable(course)
     form = CloneForm()
@@ -379,7 +369,7 @@ def _session_times(form):
 @bp.route("/courses/<int:course_id>/sessions/new", methods=["GET", "POST"])
 @roles_required("staff")
 def add_session(course_id):
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     plan = _plan(course)
     form = SessionForm(data={"day": course.starts_on, "starts": plan.starts, "ends": plan.ends})
     if form.validate_on_submit():
@@ -408,7 +398,7 @@ def add_session(course_id):
 @bp.route("/courses/<int:course_id>/sessions/generate", methods=["GET", "POST"])
 @roles_required("staff")
 def generate_sessions(course_id):
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     plan = _plan(course)
     form = TimetableForm(
         data={
@@ -447,8 +437,8 @@ def generate_sessions(course_id):
 @bp.route("/courses/<int:course_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @roles_required("staff")
 def edit_session(course_id, session_id):
-    course = _course_or_404(course_id)
-    session = _session_or_404(course, session_id)
+    course = db.get_or_404(Course, course_id)
+    session = get_within_or_404(CourseSession, session_id, course_id=course.id)
     if session.cancelled_at is not None:
         flash(_("A cancelled session cannot be changed."), "warning")
         return redirect(url_for("manage.course", course_id=course.id, _anchor="sessions"))
@@ -487,8 +477,8 @@ def edit_session(course_id, session_id):
 @bp.route("/courses/<int:course_id>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
 @roles_required("staff")
 def cancel_session(course_id, session_id):
-    course = _course_or_404(course_id)
-    session = _session_or_404(course, session_id)
+    course = db.get_or_404(Course, course_id)
+    session = get_within_or_404(CourseSession, session_id, course_id=course.id)
     if session.cancelled_at is not None:
         flash(_("This session is already cancelled."), "info")
         return redirect(url_for("manage.course", course_id=course.id, _anchor="sessions"))

@@ -247,10 +247,6 @@ def too_many(error):
 # --- staff: a course's certificates ------------------------------------------------------------
 
 
-def _course_or_404(course_id):
-    return db.get_or_404(Course, course_id)
-
-
 def _render_course(course, form=None, error=None, code=200):
     """The issuing page: every trainee on the roster, eligible or why not, and their certificate."""
     candidates = services.course_candidates(course)
@@ -288,7 +284,7 @@ def _render_course(course, form=None, error=None, code=200):
 @roles_required("staff")
 def course(course_id):
     """Who of a course's trainees may get a certificate, why not, and who has one."""
-    return _render_course(_course_or_404(course_id))
+    return _render_course(db.get_or_404(Course, course_id))
 
 
 def _skipped_text(skipped):
@@ -305,7 +301,7 @@ def _skipped_text(skipped):
 @roles_required("staff")
 def issue(course_id):
     """Issue to every eligible trainee, or to the ticked ones, in one transaction."""
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     form = IssueForm()
     if not form.validate_on_submit():
         return _render_course(course, form, code=400)
@@ -338,7 +334,7 @@ def issue(course_id):
 @roles_required("staff")
 def course_zip(course_id):
     """Every valid certificate of a course as PDFs in one ZIP."""
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     certificates = archive.valid_certificates(course)
     if not certificates:
         flash(_("This course has no certificate to download yet."), "info")

@@ -27,6 +27,7 @@ from lms.catalog.models import Course
 from lms.core import tabular
 from lms.core.forms import form_status
 from lms.core.pagination import paginate
+from lms.core.records import get_within_or_404
 from lms.core.search import contains
 from lms.core.urls import safe_next
 from lms.errors import Conflict, InvalidInput, LmsError
@@ -84,17 +85,6 @@ def audit_label(action):
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _course_or_404(course_id):
-    return db.get_or_404(Course, course_id)
-
-
-def _enrollment_or_404(course, enrollment_id):
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None or enrollment.course_id != course.id:
-        abort(404)
-    return enrollment
-
-
 def _filters(args):
     """The list's filters from the query string (the roster export's): an unknown status means
     all; (status, q)."""
@@ -144,7 +134,7 @@ def _back(course):
 @roles_required("staff")
 def index(course_id):
     """A course's enrolments, filtered by status and searched by name or e-mail."""
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     status, q = _filters(request.args)
     return _render_index(course, BulkForm(formdata=None), status, q)
 
@@ -153,7 +143,7 @@ def index(course_id):
 @roles_required("staff")
 def bulk(course_id):
     """Approve or reject the ticked enrolments in one transaction: all of them, or none."""
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     status, q = _filters(request.args)
     form = BulkForm()
     if not form.validate_on_submit():
@@ -219,8 +209,8 @@ MOVED = {
 @roles_required("staff")
 def detail(course_id, enrollment_id):
     """One enrolment: the trainee, the history, and the moves to another status."""
-    course = _course_or_404(course_id)
-    enrollment = _enrollment_or_404(course, enrollment_id)
+    course = db.get_or_404(Course, course_id)
+    enrollment = get_within_or_404(Enrollment, enrollment_id, course_id=course.id)
     form = MoveForm(formdata=None if request.method == "GET" else request.form)
     error, code = None, 200
     if request.method == "POST":
@@ -293,7 +283,7 @@ def _search_trainees(q):
 @roles_required("staff")
 def add(course_id):
     """Search a trainee, then enrol them; the registration window does not apply, seats do."""
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     q = (request.args.get("q") or "").strip()[:100]
     form = AddTraineeForm(formdata=None if request.method == "GET" else request.form)
     refusals, error, chosen, code = [], None, None, 200
@@ -361,7 +351,7 @@ def _export_name(course, status, extension):
 
 def _export(course_id, extension):
     """The roster with the list's filters (``export_args``; a bad one is a 400) as a download."""
-    course = _course_or_404(course_id)
+    course = db.get_or_404(Course, course_id)
     filters = RosterFilters.from_args(request.args, strict=True)
     if extension == "csv":
         body = stream_with_context(exports.csv_stream(course.id, filters))

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from lms.auth.permissions import roles_required
 from lms.catalog.models import Course, CourseSession
+from lms.core.records import get_within_or_404
 from lms.core.time import local_today
 from lms.core.types import utcnow
 from lms.errors import Conflict, InvalidInput
@@ -130,19 +131,11 @@ def my_courses():
     )
 
 
-def _own_enrollment_or_404(enrollment_id):
-    """The trainee's own enrolment; someone else's is a 404 (its existence is not revealed)."""
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None or enrollment.user_id != current_user.id:
-        abort(404)
-    return enrollment
-
-
 @bp.route("/my/enrollments/<int:enrollment_id>/cancel", methods=["GET", "POST"])
 @roles_required("trainee")
 def cancel(enrollment_id):
     """Ask for a confirmation, then cancel; the service refuses once the course has started."""
-    enrollment = _own_enrollment_or_404(enrollment_id)
+    enrollment = get_within_or_404(Enrollment, enrollment_id, user_id=current_user.id)
     form = CancelForm()
     error, status = None, 200
     if form.validate_on_submit():

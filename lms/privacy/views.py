@@ -41,15 +41,11 @@ def my_data_json():
     )
 
 
-def _trainee_or_404(user_id):
-    return db.get_or_404(User, user_id)
-
-
 @bp.route("/users/<int:user_id>/nik", methods=["POST"])
 @roles_required("staff")
 def reveal_nik(user_id):
     """Show the full NIK once; the view is written to the audit log."""
-    user = _trainee_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     nik = services.reveal_nik(user, current_user)
     db.session.commit()
     return render_template("privacy/nik.html", user=user, nik=nik)
@@ -59,7 +55,7 @@ def reveal_nik(user_id):
 @roles_required("staff")
 def erase(user_id):
     """Erase a trainee's personal data at their request, after a confirmation."""
-    user = _trainee_or_404(user_id)
+    user = db.get_or_404(User, user_id)
     form = LmsForm()
     if form.validate_on_submit():
         try:
