@@ -23,13 +23,9 @@ from lms.extensions import db
 
 from .blueprint import Blueprint
 from .catalog import CourseSessionSchema
+from .validation import N_
 
 blp = Blueprint("api_attendance", __name__, description="Attendance, check-in and assessments")
-
-
-def N_(message):
-    """Mark a message for the catalogue; the API translates it when it answers the error."""
-    return message
 
 
 # --- schemas ---------------------------------------------------------------------------------

@@ -17,17 +17,13 @@ from lms.errors import NotFound
 from lms.extensions import course_types, db
 
 from .blueprint import Blueprint
-from .schemas import PageArgs, page_of
+from .schemas import PageArgs, page_of, page_schema
+from .validation import N_
 
 blp = Blueprint("api_catalog", __name__, description="Course types, courses and their sessions")
 
 #: statuses anyone may see; drafts and archived courses are staff's (and their trainers')
 PUBLIC_STATUSES = ("published", "closed")
-
-
-def N_(message):
-    """Mark a message for the catalogue; the API translates it when it answers the error."""
-    return message
 
 
 def one_of(choices):
@@ -154,11 +150,7 @@ class CourseSchema(Schema):
     details = fields.Dict(keys=fields.String())
 
 
-class CoursePage(Schema):
-    items = fields.List(fields.Nested(CourseSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+CoursePage = page_schema(CourseSchema)
 
 
 class CourseListArgs(PageArgs):
@@ -341,11 +333,7 @@ class CourseSessionSchema(Schema):
     cancel_reason = fields.String(allow_none=True)
 
 
-class CourseSessionPage(Schema):
-    items = fields.List(fields.Nested(CourseSessionSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+CourseSessionPage = page_schema(CourseSessionSchema)
 
 
 class CourseSessionCreate(Schema):

@@ -21,14 +21,10 @@ from lms.extensions import db
 
 from .blueprint import Blueprint
 from .catalog import _visible_course
-from .schemas import PageArgs, page_of
+from .schemas import PageArgs, page_of, page_schema
+from .validation import N_
 
 blp = Blueprint("api_enrollments", __name__, description="Enrolments, waitlists and approvals")
-
-
-def N_(message):
-    """Mark a message for the catalogue; the API translates it when it answers the error."""
-    return message
 
 
 # --- schemas ---------------------------------------------------------------------------------
@@ -56,11 +52,7 @@ class EnrollmentSchema(Schema):
     created_at = fields.DateTime()
 
 
-class EnrollmentPage(Schema):
-    items = fields.List(fields.Nested(EnrollmentSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+EnrollmentPage = page_schema(EnrollmentSchema)
 
 
 class EnrollmentCreate(Schema):
@@ -118,11 +110,7 @@ class MyEnrollment(Schema):
     created_at = fields.DateTime()
 
 
-class MyEnrollmentPage(Schema):
-    items = fields.List(fields.Nested(MyEnrollment))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+MyEnrollmentPage = page_schema(MyEnrollment)
 
 
 # --- helpers ---------------------------------------------------------------------------------

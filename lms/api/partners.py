@@ -10,7 +10,7 @@ from lms.partners import services
 from lms.partners.models import PARTNER_KINDS, Partner
 
 from .blueprint import Blueprint
-from .schemas import PageArgs, page_of
+from .schemas import PageArgs, page_of, page_schema
 
 blp = Blueprint("api_partners", __name__, description="Partner institutions")
 
@@ -30,11 +30,7 @@ class PartnerSchema(Schema):
     address = fields.String(allow_none=True)
 
 
-class PartnerPage(Schema):
-    items = fields.List(fields.Nested(PartnerSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+PartnerPage = page_schema(PartnerSchema)
 
 
 class PartnerCreate(Schema):

@@ -15,6 +15,20 @@ class PageArgs(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1))
 
 
+def page_schema(item_schema):
+    """The list body of API.md (``items``, ``page``, ``per_page``, ``total``) for one kind of
+    item, named after it in the OpenAPI document (CourseSchema: CoursePage)."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "page": fields.Integer(),
+            "per_page": fields.Integer(),
+            "total": fields.Integer(),
+        },
+        name=item_schema.__name__.removesuffix("Schema") + "Page",
+    )
+
+
 def page_of(query, args, dump):
     """The list body of API.md for one page of a select, each item passed through ``dump``."""
     from lms.extensions import db

@@ -12,7 +12,7 @@ from lms.templating import mask_nik
 from lms.users.services import search_users
 
 from .blueprint import Blueprint
-from .schemas import PageArgs, UserSchema, page_of
+from .schemas import PageArgs, UserSchema, page_of, page_schema
 
 
 class UserListItem(UserSchema):
@@ -22,11 +22,7 @@ class UserListItem(UserSchema):
     nik = fields.Function(lambda user: mask_nik(user.nik) or None)
 
 
-class UserPage(Schema):
-    items = fields.List(fields.Nested(UserListItem))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+UserPage = page_schema(UserListItem)
 
 
 blp = Blueprint("api_users", __name__, description="User accounts")
