@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import extract, select
 
 from lms.auth.models import ROLES, TARGET_GROUPS, User
-from lms.catalog.models import COURSE_STATUSES, Course
+from lms.catalog.models import COURSE_STATUSES, Course, CourseSession
 from lms.catalog.services import CatalogFilters, catalog_query
 from lms.certificates.models import Certificate
 from lms.core.search import contains
@@ -375,3 +375,9 @@ class AttendanceFilters:
     def args(self):
         """The query string that gives these filters back."""
         return _present({"course": self.course.id if self.course is not None else None})
+
+    def apply(self, query):
+        """Narrow a select that joins CourseSession."""
+        if self.course is not None:
+            query = query.where(CourseSession.course_id == self.course.id)
+        return query

@@ -253,8 +253,7 @@ def attendance_query(filters=AttendanceFilters()):
         .join(User, User.id == Enrollment.user_id)
         .outerjoin(MARKER, MARKER.id == Attendance.marked_by_id)
     )
-    if filters.course is not None:
-        query = query.where(CourseSession.course_id == filters.course.id)
+    query = filters.apply(query)
     return query.order_by(Course.code, CourseSession.starts_at, User.name, Attendance.id)
 
 
