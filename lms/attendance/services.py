@@ -311,6 +311,17 @@ def checkin_window(session):
     return session.starts_at - before, session.ends_at
 
 
+def roster_enrollment(session, user):
+    """The user's enrolment on the session's roster, or None."""
+    return db.session.scalar(
+        select(Enrollment).where(
+            Enrollment.course_id == session.course_id,
+            Enrollment.user_id == user.id,
+            Enrollment.status.in_(ROSTER_STATUSES),
+        )
+    )
+
+
 def check_in(session, user, code, now=None):
     """Mark ``user`` present (late after the grace period) with the session's current code; a
     trainee back above the course's threshold is no longer "falling behind".
@@ -320,13 +331,7 @@ def check_in(session, user, code, now=None):
     :raise Conflict: already checked in or marked by the trainer (their mark stands)
     """
     now = now or utcnow()
-    enrollment = db.session.scalar(
-        select(Enrollment).where(
-            Enrollment.course_id == session.course_id,
-            Enrollment.user_id == user.id,
-            Enrollment.status.in_(ROSTER_STATUSES),
-        )
-    )
+    enrollment = roster_enrollment(session, user)
     if enrollment is None:
         raise NotFound(_("You are not enrolled in this course."))
     if session.cancelled_at is not None:

@@ -7,7 +7,6 @@ pages, staff see everything.
 """
 
 import re
-from datetime import time, timedelta
 
 from flask import (
     Blueprint,
@@ -25,15 +24,14 @@ from flask_babel import format_datetime, ngettext, pgettext
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from lms.auth.permissions import ensure_course_access, roles_required
-from lms.catalog.models import Course, CourseSession, course_trainers
+from lms.catalog.models import Course, CourseSession
 from lms.core import tabular
 from lms.core.forms import apply_errors
-from lms.core.time import combine_local, local_today, utc_to_local
+from lms.core.time import local_today, utc_to_local
 from lms.core.types import utcnow
 from lms.course_types.base import Assessment as AssessmentResult
 from lms.enrollment.models import Enrollment
@@ -41,6 +39,7 @@ from lms.errors import Conflict, Forbidden, InvalidInput, LmsError, NotFound
 from lms.extensions import db, limiter
 
 from . import services
+from .day import trainer_day
 from .forms import AssessmentForm, CheckinForm, ImportForm
 from .models import ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES, Assessment, Attendance
 
@@ -48,11 +47,8 @@ bp = Blueprint("attendance", __name__)
 
 #: who may open the trainer pages (admins pass every staff check)
 TRAINER_ROLES = ("trainer", "staff")
-#: how many days after today the trainer's day lists (collapsed)
-DAYS_AHEAD = 7
 #: check-in attempts a trainee may make per minute (a 6-digit code must not be guessed)
 CHECKIN_RATE_LIMIT = "20 per minute"
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- helpers shared by the pages ---------------------------------------------------------------
@@ -118,97 +114,20 @@ def _download(body, name, mimetype):
 # --- the trainer's day --------------------------------------------------------------------------
 
 
-def _assigned_course_ids(user):
-    return select(course_trainers.c.course_id).where(course_trainers.c.user_id == user.id)
-
-
-def _marked_counts(session_ids):
-    """{session id: marks of trainees on its roster}, in one query."""
-    if not session_ids:
-        return {}
-    return dict(
-        db.session.execute(
-            select(Attendance.session_id, func.count())
-            .join(Enrollment, Enrollment.id == Attendance.enrollment_id)
-            .where(
-                Attendance.session_id.in_(session_ids),
-                Enrollment.status.in_(services.ROSTER_STATUSES),
-            )
-            .group_by(Attendance.session_id)
-        ).all()
-    )
-
-
-def _roster_sizes(course_ids):
-    """{course id: trainees on its roster}, in one query."""
-    if not course_ids:
-        return {}
-    return dict(
-        db.session.execute(
-            select(Enrollment.course_id, func.count())
-            .where(
-                Enrollment.course_id.in_(course_ids),
-                Enrollment.status.in_(services.ROSTER_STATUSES),
-            )
-            .group_by(Enrollment.course_id)
-        ).all()
-    )
-
-
-def _day_courses(user, day):
-    """The courses the day page lists: a trainer's own (not archived), for staff those running."""
-    query = select(Course).options(joinedload(Course.partner)).where(Course.status != "draft")
-    if user.is_staff:
-        query = query.where(
-            Course.status.in_(("published", "closed")),
-            Course.starts_on <= day,
-            Course.ends_on >= day,
-        )
-    else:
-        query = query.where(Course.id.in_(_assigned_course_ids(user)), Course.status != "archived")
-    courses = db.session.scalars(query.order_by(Course.starts_on, Course.code)).all()
-    # running first, then those to come (soonest first), then the finished (latest first)
-    running = [c for c in courses if c.starts_on <= day <= c.ends_on]
-    coming = [c for c in courses if c.starts_on > day]
-    finished = [c for c in reversed(courses) if c.ends_on < day]
-    return running + coming + finished
-
-
 @bp.route("/trainer/today")
 @roles_required(*TRAINER_ROLES)
 def today():
     """Today's sessions (WIB) of the trainer's courses, then the next days, and the courses."""
-    user = _actor()
-    day = local_today()
-    tomorrow = combine_local(day + timedelta(days=1), time(0))
-    query = (
-        select(CourseSession)
-        .join(Course, Course.id == CourseSession.course_id)
-        .options(joinedload(CourseSession.course))
-        .where(
-            CourseSession.starts_at >= combine_local(day, time(0)),
-            CourseSession.starts_at < combine_local(day + timedelta(days=DAYS_AHEAD + 1), time(0)),
-            Course.status != "draft",
-        )
-        .order_by(CourseSession.starts_at, Course.code, CourseSession.id)
-    )
-    if not user.is_staff:
-        query = query.where(CourseSession.course_id.in_(_assigned_course_ids(user)))
-    sessions = db.session.scalars(query).all()
-    todays = [s for s in sessions if s.starts_at < tomorrow]
-    later = {}
-    for session in sessions[len(todays) :]:
-        later.setdefault(utc_to_local(session.starts_at).date(), []).append(session)
-    courses = _day_courses(user, day)
+    plan = trainer_day(_actor(), local_today())
     return render_template(
         "attendance/today.html",
-        day=day,
-        todays=todays,
-        later=sorted(later.items()),
-        later_count=len(sessions) - len(todays),
-        marked=_marked_counts([s.id for s in todays]),
-        sizes=_roster_sizes({s.course_id for s in todays} | {c.id for c in courses}),
-        courses=courses,
+        day=plan.day,
+        todays=plan.todays,
+        later=plan.later,
+        later_count=plan.later_count,
+        marked=plan.marked,
+        sizes=plan.sizes,
+        courses=plan.courses,
         now=utcnow(),
     )
 
@@ -225,17 +144,6 @@ def _checkin_key():
 
 def _checkin_limit():
     return current_app.config.get("CHECKIN_RATE_LIMIT", CHECKIN_RATE_LIMIT)
-
-
-def _own_enrollment(session, user):
-    """The trainee's enrolment on the session's roster, or None."""
-    return db.session.scalar(
-        select(Enrollment).where(
-            Enrollment.course_id == session.course_id,
-            Enrollment.user_id == user.id,
-            Enrollment.status.in_(services.ROSTER_STATUSES),
-        )
-    )
 
 
 def _window_text(session):
@@ -259,7 +167,7 @@ def checkin(session_id):
     user = _actor()
     form = CheckinForm()
     page = {"session": session, "course": session.course, "form": form}
-    enrollment = _own_enrollment(session, user)
+    enrollment = services.roster_enrollment(session, user)
     if enrollment is None:
         # the course is not named: its session ids must not tell a stranger about it
         return render_template(
@@ -351,7 +259,7 @@ def sheet_xlsx(session_id):
     body = tabular.xlsx_bytes(
         title, list(services.SHEET_COLUMNS), services.sheet_rows(session), widths=(14, 36, 14, 40)
     )
-    return _download(body, _sheet_name(session, "xlsx"), XLSX_MIMETYPE)
+    return _download(body, _sheet_name(session, "xlsx"), tabular.XLSX_MIMETYPE)
 
 
 @bp.route("/trainer/sessions/<int:session_id>/import", methods=["GET", "POST"])
@@ -563,7 +471,7 @@ def summary_xlsx(course_id):
     headers, rows = _summary_table(course)
     widths = (30, *([17] * (len(headers) - 1)))
     body = tabular.xlsx_bytes(course.code, headers, rows, widths=widths)
-    return _download(body, f"attendance-{_safe_code(course)}.xlsx", XLSX_MIMETYPE)
+    return _download(body, f"attendance-{_safe_code(course)}.xlsx", tabular.XLSX_MIMETYPE)
 
 
 # --- a trainee's own attendance -------------------------------------------------------------------
