@@ -1,6 +1,8 @@
-"""Writing audit entries (in the caller's transaction; append-only)."""
+"""Writing audit entries (in the caller's transaction; append-only) and reading a record's."""
 
 from flask import has_request_context, request
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
 
@@ -22,3 +24,13 @@ def record(action, obj=None, actor=None, object_type=None, object_id=None, **dat
     )
     db.session.add(entry)
     return entry
+
+
+def history(obj):
+    """The entries about ``obj``, oldest first, with who made them."""
+    return db.session.scalars(
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.actor))
+        .where(AuditEntry.object_type == type(obj).__name__.lower(), AuditEntry.object_id == obj.id)
+        .order_by(AuditEntry.at, AuditEntry.id)
+    ).all()

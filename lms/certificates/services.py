@@ -241,6 +241,15 @@ def issue(course, actor, enrollment_ids=None, today=None):
     return issued, skipped
 
 
+def valid_certificate(enrollment):
+    """The enrolment's valid (not revoked) certificate, or None."""
+    return db.session.scalar(
+        select(Certificate).where(
+            Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_(None)
+        )
+    )
+
+
 def get_by_code(code):
     """The certificate with this public code, or None."""
     code = (code or "").strip().upper().replace("-", "").replace(" ", "")

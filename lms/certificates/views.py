@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from lms.attendance.models import Assessment
-from lms.audit.models import AuditEntry
+from lms.audit import services as audit
 from lms.auth.models import User
 from lms.auth.permissions import roles_required
 from lms.catalog.models import Course
@@ -385,12 +385,7 @@ def _certificate_or_404(certificate_id):
 
 def _render_detail(certificate, revoke_form=None, reissue_form=None, error=None, code=200):
     enrollment = certificate.enrollment
-    history = db.session.scalars(
-        select(AuditEntry)
-        .options(joinedload(AuditEntry.actor))
-        .where(AuditEntry.object_type == "certificate", AuditEntry.object_id == certificate.id)
-        .order_by(AuditEntry.at, AuditEntry.id)
-    ).all()
+    history = audit.history(certificate)
     return render_template(
         "certificates/detail.html",
         certificate=certificate,

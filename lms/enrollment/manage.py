@@ -20,10 +20,11 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.audit.models import AuditEntry
+from lms.audit import services as audit
 from lms.auth.models import TARGET_GROUP_LABELS, User
 from lms.auth.permissions import roles_required
 from lms.catalog.models import Course
+from lms.certificates.services import valid_certificate
 from lms.core import tabular
 from lms.core.forms import form_status
 from lms.core.pagination import paginate
@@ -233,20 +234,8 @@ def detail(course_id, enrollment_id):
                 return redirect(_back(course))
         else:
             code = form_status(form)
-    history = db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.object_type == "enrollment", AuditEntry.object_id == enrollment.id)
-        .order_by(AuditEntry.at, AuditEntry.id)
-    ).all()
-    certificate = None
-    if enrollment.status == "completed":
-        from lms.certificates.models import Certificate
-
-        certificate = db.session.scalar(
-            select(Certificate).where(
-                Certificate.enrollment_id == enrollment.id, Certificate.revoked_at.is_(None)
-            )
-        )
+    history = audit.history(enrollment)
+    certificate = valid_certificate(enrollment) if enrollment.status == "completed" else None
     return render_template(
         "enrollment/manage/detail.html",
         course=course,
