@@ -8,7 +8,7 @@ states (never the holder's NIK, birth date or contact data) and is rate-limited 
 that codes cannot be enumerated.
 """
 
-from flask import Response, current_app
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, validate
 from lms.auth.permissions import current_actor, roles_required
 from lms.catalog.models import Course
 from lms.certificates import badges, services
+from lms.core.downloads import attachment
 from lms.core.time import utc_to_local
 from lms.errors import Conflict, NotFound
 from lms.extensions import course_types, db, limiter
@@ -175,17 +176,6 @@ def _holders_certificate_or_404(code):
     return certificate
 
 
-def _attachment(body, mimetype, name):
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
 def _file_name(certificate, extension):
     return f"certificate-{certificate.code}.{extension}"
 
@@ -252,7 +242,7 @@ def certificate_pdf(code):
     from lms.certificates import pdf
 
     body = pdf.render(certificate, badges.verification_url(certificate.code))
-    return _attachment(body, "application/pdf", _file_name(certificate, "pdf"))
+    return attachment(body, _file_name(certificate, "pdf"), "application/pdf")
 
 
 @blp.route("/certificates/<code>/credential")
@@ -264,7 +254,7 @@ def credential(code):
     certificate or one whose signature does not hold."""
     certificate = _holders_certificate_or_404(code)
     token = badges.credential_jwt(certificate)
-    response = _attachment(token, "text/plain", _file_name(certificate, "jwt"))
+    response = attachment(token, _file_name(certificate, "jwt"), "text/plain")
     response.charset = "utf-8"
     return response
 

@@ -10,7 +10,6 @@ import re
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -30,6 +29,7 @@ from werkzeug.routing import BuildError
 from lms.auth.permissions import ensure_course_access, roles_required
 from lms.catalog.models import Course, CourseSession
 from lms.core import tabular
+from lms.core.downloads import attachment
 from lms.core.forms import apply_errors
 from lms.core.time import local_today, utc_to_local
 from lms.core.types import utcnow
@@ -103,12 +103,6 @@ def _course_for(course_id):
 
 def _safe_code(course):
     return re.sub(r"[^A-Za-z0-9_-]+", "-", course.code)
-
-
-def _download(body, name, mimetype):
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
 
 
 # --- the trainer's day --------------------------------------------------------------------------
@@ -259,7 +253,7 @@ def sheet_xlsx(session_id):
     body = tabular.xlsx_bytes(
         title, list(services.SHEET_COLUMNS), services.sheet_rows(session), widths=(14, 36, 14, 40)
     )
-    return _download(body, _sheet_name(session, "xlsx"), tabular.XLSX_MIMETYPE)
+    return attachment(body, _sheet_name(session, "xlsx"), tabular.XLSX_MIMETYPE)
 
 
 @bp.route("/trainer/sessions/<int:session_id>/import", methods=["GET", "POST"])
@@ -456,7 +450,7 @@ def summary_csv(course_id):
     """The matrix as CSV."""
     course = _course_for(course_id)
     headers, rows = _summary_table(course)
-    return _download(
+    return attachment(
         stream_with_context(tabular.csv_stream(headers, rows)),
         f"attendance-{_safe_code(course)}.csv",
         "text/csv",
@@ -471,7 +465,7 @@ def summary_xlsx(course_id):
     headers, rows = _summary_table(course)
     widths = (30, *([17] * (len(headers) - 1)))
     body = tabular.xlsx_bytes(course.code, headers, rows, widths=widths)
-    return _download(body, f"attendance-{_safe_code(course)}.xlsx", tabular.XLSX_MIMETYPE)
+    return attachment(body, f"attendance-{_safe_code(course)}.xlsx", tabular.XLSX_MIMETYPE)
 
 
 # --- a trainee's own attendance -------------------------------------------------------------------

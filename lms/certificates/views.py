@@ -35,6 +35,7 @@ from lms.auth.models import User
 from lms.auth.permissions import roles_required
 from lms.catalog.models import Course
 from lms.catalog.services import course_type_of
+from lms.core.downloads import attachment
 from lms.core.forms import apply_errors, form_status
 from lms.core.pagination import paginate
 from lms.enrollment.models import Enrollment
@@ -149,21 +150,10 @@ def facts(certificate):
     )
 
 
-def _attachment(body, mimetype, name):
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
 def _pdf_response(certificate):
     """The certificate's PDF, rendered from the record (the same bytes every time)."""
     body = pdf.render(certificate, verify_url(certificate))
-    return _attachment(body, "application/pdf", pdf.file_name(certificate))
+    return attachment(body, pdf.file_name(certificate), "application/pdf")
 
 
 def _replacement(certificate):
@@ -340,7 +330,7 @@ def course_zip(course_id):
         flash(_("This course has no certificate to download yet."), "info")
         return redirect(url_for(".course", course_id=course.id))
     body = archive.course_zip(course, certificates, verify_url)
-    return _attachment(body, ZIP_MIMETYPE, archive.zip_name(course))
+    return attachment(body, archive.zip_name(course), ZIP_MIMETYPE)
 
 
 # --- staff: every certificate ------------------------------------------------------------------
@@ -533,6 +523,6 @@ def my_credential(certificate_id):
     certificate = _own_valid_certificate_or_404(certificate_id)
     token = badges.credential_jwt(certificate)
     name = pdf.file_name(certificate).removesuffix(".pdf") + ".jwt"
-    response = _attachment(token, "text/plain", name)
+    response = attachment(token, name, "text/plain")
     response.charset = "utf-8"
     return response

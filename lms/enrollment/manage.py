@@ -5,7 +5,6 @@ import re
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -26,6 +25,7 @@ from lms.auth.permissions import roles_required
 from lms.catalog.models import Course
 from lms.certificates.services import valid_certificate
 from lms.core import tabular
+from lms.core.downloads import attachment
 from lms.core.forms import form_status
 from lms.core.pagination import paginate
 from lms.core.records import get_within_or_404
@@ -348,9 +348,7 @@ def _export(course_id, extension):
     else:
         body, mimetype = exports.xlsx_bytes(course, filters), tabular.XLSX_MIMETYPE
     name = _export_name(course, filters.status, extension)
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return attachment(body, name, mimetype)
 
 
 @bp.route("/export.csv")

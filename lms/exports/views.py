@@ -4,7 +4,7 @@ bad value is a 400. The CSV is streamed as it is written; the XLSX is written to
 and sent from there. The queries and columns live in ``services``, the filters in ``filters``.
 """
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, render_template, request, stream_with_context
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -12,6 +12,7 @@ from lms.auth.models import TARGET_GROUP_LABELS
 from lms.auth.permissions import roles_required
 from lms.catalog.models import COURSE_STATUS_LABELS
 from lms.core import tabular
+from lms.core.downloads import attachment
 from lms.enrollment.models import ENROLLMENT_STATUS_LABELS
 from lms.extensions import course_types, db
 
@@ -43,11 +44,7 @@ def download_csv(key):
     filters = services.filters_from(key, request.args)
     _audit_full_niks(key, filters)
     name = services.file_name(key, filters, "csv")
-    return Response(
-        stream_with_context(services.csv_chunks(key, filters)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(stream_with_context(services.csv_chunks(key, filters)), name, "text/csv")
 
 
 @bp.route("/<key>.xlsx")
@@ -61,12 +58,7 @@ def download_xlsx(key):
     size = out.seek(0, 2)
     out.seek(0)
     name = services.file_name(key, filters, "xlsx")
-    response = Response(
-        _blocks(out),
-        mimetype=tabular.XLSX_MIMETYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        direct_passthrough=True,
-    )
+    response = attachment(_blocks(out), name, tabular.XLSX_MIMETYPE, direct_passthrough=True)
     response.content_length = size
     return response
 

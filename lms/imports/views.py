@@ -10,7 +10,7 @@ import binascii
 import io
 import zlib
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,6 +20,8 @@ from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
 from lms.auth.permissions import roles_required
+from lms.core import tabular
+from lms.core.downloads import attachment
 from lms.core.forms import LmsForm
 from lms.errors import LmsError
 from lms.extensions import db
@@ -28,7 +30,6 @@ from . import services
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: most bytes a file carried from the dry run may unpack to
 PAYLOAD_MAX = 32 * 1024 * 1024
 #: rows of each kind listed on the page (every rejected row is always listed)
@@ -159,9 +160,5 @@ def template(extension):
     if extension == "csv":
         body, mimetype = services.template_csv(), "text/csv; charset=utf-8"
     else:
-        body, mimetype = services.template_xlsx(), XLSX_MIMETYPE
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="latih-trainees.{extension}"'},
-    )
+        body, mimetype = services.template_xlsx(), tabular.XLSX_MIMETYPE
+    return attachment(body, f"latih-trainees.{extension}", mimetype)

@@ -2,12 +2,13 @@
 
 import json
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.auth.models import User
 from lms.auth.permissions import login_required, roles_required
+from lms.core.downloads import attachment
 from lms.core.forms import LmsForm
 from lms.errors import LmsError
 from lms.extensions import db
@@ -34,11 +35,7 @@ def my_data_json():
     """Everything Latih holds on the logged-in person, as a JSON download."""
     data = services.personal_data(current_user._get_current_object())
     body = json.dumps(data, ensure_ascii=False, indent=2)
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": 'attachment; filename="latih-data-saya.json"'},
-    )
+    return attachment(body, "latih-data-saya.json", "application/json")
 
 
 @bp.route("/users/<int:user_id>/nik", methods=["POST"])

@@ -21,7 +21,6 @@ from lms.templating import type_label
 
 from .services import UNKNOWN
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_MIMETYPE = "application/pdf"
 #: a rate in the workbook: a number shown as a percentage
 PERCENT_FORMAT = "0.0%"

@@ -2,9 +2,11 @@
 report for MoU evaluation. The figures come from :mod:`lms.reports.services`; the tables and the
 files from :mod:`lms.reports.exports`; the charts from :mod:`lms.reports.charts`."""
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from lms.auth.permissions import roles_required
+from lms.core import tabular
+from lms.core.downloads import attachment
 from lms.core.time import local_today
 
 from . import charts, exports, services
@@ -35,17 +37,6 @@ def _years(year):
     return sorted(set(services.report_years()) | {year}, reverse=True)
 
 
-def _download(body, name, mimetype):
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
 @bp.route("/")
 @roles_required("staff")
 def index():
@@ -73,7 +64,7 @@ def annual():
 def annual_xlsx():
     year = _year()
     body = exports.annual_xlsx(services.annual_report(year))
-    return _download(body, f"annual-report-{year}.xlsx", exports.XLSX_MIMETYPE)
+    return attachment(body, f"annual-report-{year}.xlsx", tabular.XLSX_MIMETYPE)
 
 
 @bp.route("/annual.pdf")
@@ -81,7 +72,7 @@ def annual_xlsx():
 def annual_pdf():
     year = _year()
     body = exports.annual_pdf(services.annual_report(year))
-    return _download(body, f"annual-report-{year}.pdf", exports.PDF_MIMETYPE)
+    return attachment(body, f"annual-report-{year}.pdf", exports.PDF_MIMETYPE)
 
 
 @bp.route("/partners")
@@ -103,4 +94,4 @@ def partners():
 def partners_xlsx():
     year = _year()
     body = exports.partner_xlsx(services.partner_report(year), year)
-    return _download(body, f"partner-report-{year}.xlsx", exports.XLSX_MIMETYPE)
+    return attachment(body, f"partner-report-{year}.xlsx", tabular.XLSX_MIMETYPE)
