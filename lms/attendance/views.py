@@ -10,7 +10,6 @@ import re
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -31,6 +30,7 @@ from lms.catalog.models import Course, CourseSession
 from lms.core import tabular
 from lms.core.downloads import attachment
 from lms.core.forms import apply_errors
+from lms.core.records import get_within_or_404
 from lms.core.time import local_today, utc_to_local
 from lms.core.types import utcnow
 from lms.course_types.base import Assessment as AssessmentResult
@@ -344,9 +344,7 @@ def assessments(course_id):
 def assess(course_id, enrollment_id):
     """Save one trainee's assessment."""
     course = _course_for(course_id)
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None or enrollment.course_id != course.id:
-        abort(404)
+    enrollment = get_within_or_404(Enrollment, enrollment_id, course_id=course.id)
     form = AssessmentForm()
     status = 400
     if form.validate_on_submit():
@@ -475,9 +473,7 @@ def summary_xlsx(course_id):
 @roles_required("trainee")
 def my_attendance(enrollment_id):
     """Each held session of the course with the trainee's own mark, and the rate."""
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None or enrollment.user_id != current_user.id:
-        abort(404)
+    enrollment = get_within_or_404(Enrollment, enrollment_id, user_id=current_user.id)
     now = utcnow()
     sessions = services.own_marks(enrollment, now)
     summary = services.attendance_summary(enrollment, now)
