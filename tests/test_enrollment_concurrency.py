@@ -20,6 +20,8 @@ from lms.catalog.models import Course
 from lms.enrollment.models import Enrollment
 from lms.extensions import db as _db
 
+pytestmark = pytest.mark.realclock
+
 WORKERS = 4
 THREADS = 4
 
