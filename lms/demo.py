@@ -336,11 +336,12 @@ def _seed_courses(partners, today):
 
 
 #: demo enrolments per course code prefix, in this order: (how many to enrol, how many of them
-#: then cancel). Finished and running courses first, so that their trainees are busy then.
+#: then cancel). Finished and running courses first, so that their trainees are busy then; the
+#: course with the narrowest audience before them.
 ENROLMENTS = (
+    ("WRA", 14, 0),  # first: only returned workers and their families may join it
     ("BHS-KAN", 18, 1),
     ("KBN", 20, 0),
-    ("WRA", 14, 0),
     ("BHS-JPN", 15, 1),
     ("DGM", 9, 0),
     ("WRB", 8, 1),

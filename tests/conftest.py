@@ -7,12 +7,10 @@ own PostgreSQL schema in the TEST_DATABASE_URL database.
 """
 
 import os
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 import flask_migrate
 import pytest
-import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -22,6 +20,7 @@ from lms.extensions import db as _db
 from lms.extensions import limiter
 
 pytest_plugins = [
+    "tests.fixtures.clock",
     "tests.fixtures.users",
     "tests.fixtures.browser",
     "tests.fixtures.catalog",
@@ -29,10 +28,6 @@ pytest_plugins = [
     "tests.fixtures.pages",
     "tests.fixtures.api",
 ]
-
-#: the instant every test starts at, ISO 8601 with an offset (``2026-12-31T23:40:00+07:00``); unset,
-#: the real time. CI runs the suite again at a year's last evening and on a leap day.
-TEST_NOW = os.environ.get("LATIH_TEST_NOW")
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 #: reference data loaded by migrations, kept between tests
@@ -113,23 +108,6 @@ def _clean(app):
                         text("SELECT setval(pg_get_serial_sequence(:t, :c), 1, false)"),
                         {"t": table.name, "c": table.autoincrement_column.name},
                     )
-
-
-@pytest.fixture(autouse=True)
-def clock(request):
-    """The one clock of a test: it starts at ``LATIH_TEST_NOW`` (or now) and runs on.
-
-    Every date a fixture or a test computes comes from it (``local_today()``, ``utcnow()``); a
-    test that needs another instant calls ``clock.move_to(...)``, never sleeps. Tests that share
-    the clock with another process (a browser, a gunicorn server) are marked ``realclock`` and keep
-    the real time.
-    """
-    if request.node.get_closest_marker("realclock") or request.node.get_closest_marker("browser"):
-        yield None
-        return
-    start = datetime.fromisoformat(TEST_NOW) if TEST_NOW else datetime.now(UTC)
-    with time_machine.travel(start, tick=True) as traveller:
-        yield traveller
 
 
 @pytest.fixture(autouse=True)

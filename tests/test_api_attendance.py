@@ -315,7 +315,7 @@ def test_a_trainee_falling_behind_is_told(client, as_, classroom, add_meeting):
     catalog.update_course(classroom.course, {"attendance_threshold": 0.8})
     db.session.commit()
     me = classroom.enrollment
-    for day, status in ((-3, "present"), (-2, "absent")):
+    for day, status in ((-2, "present"), (-1, "absent")):
         session = add_meeting(classroom.course, day)
         body = roster_body(classroom)
         body["records"][0]["status"] = status

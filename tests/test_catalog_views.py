@@ -1,7 +1,7 @@
 """The public catalogue and course pages."""
 
 import re
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from flask_babel import force_locale, ngettext
@@ -66,7 +66,7 @@ def test_multi_choice_detail_filter(client, create_course):
 
 
 def test_search_partner_location_and_open_filters(client, create_course, create_partner):
-    partner = create_partner(name="BLK Metro", mou_valid_until=date.today() + timedelta(days=90))
+    partner = create_partner(name="BLK Metro", mou_valid_until=local_today() + timedelta(days=90))
     create_course(
         "hospitality", title="Front Office", code="HSP-FO-1", partner=partner, location="Metro"
     )
@@ -269,7 +269,7 @@ def test_missing_course_is_404(client):
 def _bulk_partners(db, count):
     """Insert ``count`` partners with a valid MoU; returns their ids."""
     names = [f"Mitra Massal {i:02d}" for i in range(count)]
-    valid = date.today() + timedelta(days=365)
+    valid = local_today() + timedelta(days=365)
     db.session.execute(
         insert(Partner),
         [{"name": n, "kind": "vocational_centre", "mou_valid_until": valid} for n in names],
@@ -357,7 +357,7 @@ def test_moving_a_course_to_a_partner_without_valid_mou_is_refused(create_course
     from lms.errors import InvalidInput
 
     course = create_course("hospitality")
-    expired = create_partner(mou_valid_until=date.today() - timedelta(days=1))
+    expired = create_partner(mou_valid_until=local_today() - timedelta(days=1))
     with pytest.raises(InvalidInput) as refused:
         update_course(course, {"partner_id": expired.id, "trainer_ids": []})
     assert "partner_id" in refused.value.fields

@@ -387,7 +387,8 @@ def test_every_refusal_is_reported_at_once(create_user, create_course):
 
 
 def test_refusals_speak_the_trainees_language(create_user, create_course):
-    user = create_user("trainee", profile=False, birth_date=date(2010, 1, 1))
+    sixteen = date(local_today().year - 16, 1, 1)
+    user = create_user("trainee", profile=False, birth_date=sixteen)
     course = create_course(min_age=18, max_age=35)
     with force_locale("en"):
         messages_en = [r.message for r in enrolment.refusals(user, course)]

@@ -24,6 +24,7 @@ from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.certificates.models import Certificate
 from lms.core import tabular
+from lms.core.time import local_today
 from lms.core.types import utcnow
 from lms.enrollment import services as enrollment_services
 from lms.exports import services as exports
@@ -232,15 +233,17 @@ def test_formulas_stay_text(client, staff, create_user):
 
 
 def test_course_export_filters(client, staff, create_course, create_partner):
-    today = date.today()
+    today = local_today()
     partner = create_partner(name="LPK Bahasa", mou_valid_until=today + timedelta(days=900))
     language = create_course("language", partner=partner, code="BHS-1")
+    # the year after the one the other courses start in
+    year = language.starts_on.year + 1
     next_year = create_course(
         "language",
         partner=partner,
         code="BHS-2",
-        starts_on=date(today.year + 1, 2, 1),
-        ends_on=date(today.year + 1, 3, 1),
+        starts_on=date(year, 2, 1),
+        ends_on=date(year, 3, 1),
     )
     create_course("hospitality", code="HOS-1", status="draft")
     rows = read_csv(client.get("/exports/courses.csv"))
@@ -268,7 +271,7 @@ def test_course_export_filters(client, staff, create_course, create_partner):
         "BHS-2",
         "BHS-1",
     ]
-    rows = read_csv(client.get(f"/exports/courses.csv?partner={partner.id}&year={today.year + 1}"))
+    rows = read_csv(client.get(f"/exports/courses.csv?partner={partner.id}&year={year}"))
     assert column(rows, "code") == ["BHS-2"]
     assert column(rows, "partner") == ["LPK Bahasa"]
     assert column(read_csv(client.get("/exports/courses.csv?status=draft")), "code") == ["HOS-1"]

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
+from lms.core.time import local_today
 from lms.enrollment.models import Enrollment
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
@@ -654,6 +655,6 @@ def test_a_new_trainee_sets_a_password_through_forgot_password(client, dummy_sta
 
 
 def test_birth_dates_near_the_limits_are_the_registration_rule():
-    too_young = date.today() - timedelta(days=365 * 14)
+    too_young = local_today() - timedelta(days=365 * 14)
     plan = services.plan_import([{**trainee_row(1), "birth_date": too_young.isoformat()}])
     assert [c for c, _m in plan.rows[0].errors] == ["birth_date"]

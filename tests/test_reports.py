@@ -9,7 +9,6 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -24,9 +23,10 @@ from lms.errors import InvalidInput
 from lms.extensions import db
 from lms.reports import services
 from lms.reports.services import annual_report, parse_year, partner_report, report_years
+from tests.fixtures.clock import START_TODAY
 
-#: today in the office's zone (WIB), as the services see it
-TODAY = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+#: today in the office's zone (WIB), as the services see it when a test starts
+TODAY = START_TODAY
 #: the report year (over, so that its courses have ended) and the year before it
 Y = TODAY.year - 1
 P = Y - 1

@@ -1,12 +1,13 @@
 """Staff create a Mandarin course with its timetable and publish it; a visitor on a phone finds it."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from lms.catalog.models import Course
+from lms.core.time import local_today
 from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, submit_login
 
 pytestmark = pytest.mark.browser
@@ -22,10 +23,10 @@ def test_staff_publish_a_mandarin_course_and_a_visitor_finds_it(
     partner = create_partner(
         name="UPT Bahasa Universitas Lampung",
         kind="university",
-        mou_valid_until=date.today() + timedelta(days=365),
+        mou_valid_until=local_today() + timedelta(days=365),
     )
     trainer = create_user("trainer", name="Dewi Lestari", partner_id=partner.id)
-    first_day = _monday_after(date.today() + timedelta(days=20))
+    first_day = _monday_after(local_today() + timedelta(days=20))
     last_day = first_day + timedelta(weeks=6) - timedelta(days=1)
 
     # --- staff, on a desktop, in English -------------------------------------------------
@@ -42,7 +43,7 @@ def test_staff_publish_a_mandarin_course_and_a_visitor_finds_it(
     staff.fill("#capacity", "24")
     staff.fill("#starts_on", first_day.isoformat())
     staff.fill("#ends_on", last_day.isoformat())
-    staff.fill("#registration_opens_at", f"{date.today() - timedelta(days=1)}T08:00")
+    staff.fill("#registration_opens_at", f"{local_today() - timedelta(days=1)}T08:00")
     staff.fill("#registration_closes_at", f"{first_day - timedelta(days=2)}T23:00")
     staff.check(f"input[name=trainer_ids][value='{trainer.id}']")
     staff.select_option("#details-language", "zh")

@@ -1,12 +1,13 @@
 """Every discovered course type keeps the plugin contract (a sixth type is tested for free)."""
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from importlib.metadata import entry_points
 from types import SimpleNamespace
 
 import pytest
 
+from lms.core.time import local_today
 from lms.course_types.base import Assessment, AttendanceSummary, CourseType
 from lms.course_types.registry import GROUP
 
@@ -38,7 +39,7 @@ def sample_details(course_type):
         elif field["type"] == "boolean":
             details[field["name"]] = True
         elif field["type"] == "date":
-            details[field["name"]] = date.today().isoformat()
+            details[field["name"]] = local_today().isoformat()
         else:
             details[field["name"]] = "Praktik"
     return details
@@ -88,7 +89,7 @@ def test_catalog_filters_are_choice_fields(course_type):
 
 
 def _course(course_type, ended=True):
-    today = date.today()
+    today = local_today()
     return SimpleNamespace(
         ends_on=today - timedelta(days=1) if ended else today + timedelta(days=5),
         attendance_threshold=None,
@@ -100,7 +101,7 @@ def test_low_attendance_is_not_eligible_with_a_reason(course_type):
     course = _course(course_type)
     summary = AttendanceSummary(held=10, present=1, absent=9)
     result = course_type.certificate_eligibility(
-        course, summary, Assessment(competent=True, score=100), date.today()
+        course, summary, Assessment(competent=True, score=100), local_today()
     )
     assert not result.eligible
     assert result.reasons and all(str(r) for r in result.reasons)
@@ -110,7 +111,7 @@ def test_full_attendance_and_passed_assessment_is_eligible(course_type):
     course = _course(course_type)
     summary = AttendanceSummary(held=10, present=10)
     result = course_type.certificate_eligibility(
-        course, summary, Assessment(competent=True, score=100), date.today()
+        course, summary, Assessment(competent=True, score=100), local_today()
     )
     assert result.eligible, result.reasons
 
@@ -120,14 +121,14 @@ def test_course_not_ended_is_not_eligible(course_type):
         _course(course_type, ended=False),
         AttendanceSummary(held=10, present=10),
         Assessment(competent=True),
-        date.today(),
+        local_today(),
     )
     assert not result.eligible
 
 
 def test_assessment_rule_follows_the_type(course_type):
     result = course_type.certificate_eligibility(
-        _course(course_type), AttendanceSummary(held=10, present=10), None, date.today()
+        _course(course_type), AttendanceSummary(held=10, present=10), None, local_today()
     )
     assert result.eligible is (not course_type.requires_assessment)
 

@@ -1,10 +1,11 @@
 """The core rules a course type relies on: the attendance rate and the default certificate rule."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 from courses.entrepreneurship import course_type as entrepreneurship
 from courses.language import course_type as language
+from lms.core.time import local_today
 from lms.course_types.base import Assessment, AttendanceSummary
 
 
@@ -20,7 +21,7 @@ def test_rate_is_none_when_nothing_was_held_or_all_excused():
 
 def _course(**kw):
     base = {
-        "ends_on": date.today() - timedelta(days=1),
+        "ends_on": local_today() - timedelta(days=1),
         "attendance_threshold": None,
         "details": {},
     }
@@ -31,10 +32,10 @@ def test_course_threshold_overrides_type_default(app):
     with app.test_request_context():
         summary = AttendanceSummary(held=10, present=7, absent=3)
         strict = language.certificate_eligibility(
-            _course(), summary, Assessment(score=90), date.today()
+            _course(), summary, Assessment(score=90), local_today()
         )
         lenient = language.certificate_eligibility(
-            _course(attendance_threshold=0.7), summary, Assessment(score=90), date.today()
+            _course(attendance_threshold=0.7), summary, Assessment(score=90), local_today()
         )
     assert not strict.eligible
     assert lenient.eligible
@@ -45,10 +46,10 @@ def test_language_pass_mark_from_course_details(app):
         summary = AttendanceSummary(held=10, present=10)
         course = _course(details={"pass_mark": 75})
         failed = language.certificate_eligibility(
-            course, summary, Assessment(score=70), date.today()
+            course, summary, Assessment(score=70), local_today()
         )
         passed = language.certificate_eligibility(
-            course, summary, Assessment(score=75), date.today()
+            course, summary, Assessment(score=75), local_today()
         )
     assert not failed.eligible
     assert len(failed.reasons) == 1
@@ -58,10 +59,10 @@ def test_language_pass_mark_from_course_details(app):
 def test_workshop_needs_full_attendance(app):
     with app.test_request_context():
         almost = entrepreneurship.certificate_eligibility(
-            _course(), AttendanceSummary(held=4, present=3, absent=1), None, date.today()
+            _course(), AttendanceSummary(held=4, present=3, absent=1), None, local_today()
         )
         full = entrepreneurship.certificate_eligibility(
-            _course(), AttendanceSummary(held=4, present=3, late=1), None, date.today()
+            _course(), AttendanceSummary(held=4, present=3, late=1), None, local_today()
         )
     assert not almost.eligible
     assert full.eligible

@@ -4,12 +4,12 @@ everywhere — catalogue, staff form, API — with no change to lms/."""
 import importlib
 import sys
 import textwrap
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 
 from lms.catalog import services as catalog
-from lms.core.time import combine_local
+from lms.core.time import combine_local, local_today
 from lms.errors import InvalidInput
 from lms.extensions import db
 
@@ -94,7 +94,7 @@ def plugin_app(make_app, install_plugin):
 
 def _caregiving_course(app, partner, **overrides):
     """Create a published caregiving course in ``app``; returns its id."""
-    today = date.today()
+    today = local_today()
     data = {
         "code": "CARE-01",
         "title": "Perawatan Lansia untuk Taiwan",
@@ -131,7 +131,7 @@ def test_sixth_type_is_registered(plugin_app):
 
 
 def test_sixth_type_in_catalogue(plugin_app, create_partner):
-    partner = create_partner(mou_valid_until=date.today() + timedelta(days=365))
+    partner = create_partner(mou_valid_until=local_today() + timedelta(days=365))
     course_id = _caregiving_course(plugin_app, partner)
     client = plugin_app.test_client()
     page = client.get("/courses/?type=caregiving&d_setting=elderly_home")
@@ -143,7 +143,7 @@ def test_sixth_type_in_catalogue(plugin_app, create_partner):
 
 
 def test_sixth_type_shows_its_own_details_fragment(plugin_app, create_partner, create_user):
-    partner = create_partner(mou_valid_until=date.today() + timedelta(days=365))
+    partner = create_partner(mou_valid_until=local_today() + timedelta(days=365))
     course_id = _caregiving_course(plugin_app, partner)
     client = plugin_app.test_client()
     for headers, title in (({}, "Perawatan Lansia untuk Taiwan"), (EN, "Elderly Care for Taiwan")):
@@ -171,7 +171,7 @@ def test_a_fragment_the_package_does_not_ship_falls_back_to_the_generic_one(
     install_plugin(files={})  # declares courses/caregiving/details.html but ships no templates
     app = make_app()
     assert app.extensions["course_type_templates"] == []
-    partner = create_partner(mou_valid_until=date.today() + timedelta(days=365))
+    partner = create_partner(mou_valid_until=local_today() + timedelta(days=365))
     course_id = _caregiving_course(app, partner)
     client = app.test_client()
     public = client.get(f"/courses/{course_id}", headers=EN)
@@ -192,7 +192,7 @@ def test_a_plugin_may_name_its_template_folder(make_app, install_plugin, create_
     )
     app = make_app()
     assert app.extensions["course_type_templates"] == [str(package / "jinja")]
-    partner = create_partner(mou_valid_until=date.today() + timedelta(days=365))
+    partner = create_partner(mou_valid_until=local_today() + timedelta(days=365))
     course_id = _caregiving_course(app, partner)
     assert "Dari folder jinja" in app.test_client().get(f"/courses/{course_id}").text
 
@@ -211,7 +211,7 @@ def test_sixth_type_in_the_staff_form_and_the_api(plugin_app, create_user, creat
     from lms.auth import services as auth_services
 
     staff = create_user("staff")
-    partner = create_partner(mou_valid_until=date.today() + timedelta(days=365))
+    partner = create_partner(mou_valid_until=local_today() + timedelta(days=365))
     client = plugin_app.test_client()
     types = client.get("/api/v1/course-types", headers=EN).get_json()
     caregiving = next(t for t in types if t["key"] == "caregiving")
@@ -223,7 +223,7 @@ def test_sixth_type_in_the_staff_form_and_the_api(plugin_app, create_user, creat
     with plugin_app.app_context():
         token, _row = auth_services.issue_api_token(db.session.get(type(staff), staff.id))
         db.session.commit()
-    today = date.today()
+    today = local_today()
     body = {
         "code": "CARE-API",
         "title": "Perawatan Lansia",
@@ -258,8 +258,8 @@ def test_disabling_a_type_hides_it(make_app):
 
 
 def test_course_of_a_disabled_type_still_shows(make_app, create_partner):
-    partner = create_partner(mou_valid_until=date.today() + timedelta(days=365))
-    today = date.today()
+    partner = create_partner(mou_valid_until=local_today() + timedelta(days=365))
+    today = local_today()
     course = catalog.create_course(
         {
             "code": "KBN-X",
