@@ -46,8 +46,11 @@ class Attendance(db.Model):
         Index("ix_attendance_enrollment_session_status", "enrollment_id", "session_id", "status"),
     )
 
+    #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the session marked
     session_id: Mapped[int] = mapped_column(ForeignKey("course_sessions.id", ondelete="CASCADE"))
+    #: the trainee's enrolment in the session's course
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
     #: one of ATTENDANCE_STATUSES
     status: Mapped[str] = mapped_column(String(16))
@@ -55,12 +58,16 @@ class Attendance(db.Model):
     note: Mapped[str | None] = mapped_column(String(300))
     #: who marked it (the trainee for a QR check-in)
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: when the mark was last changed (UTC)
     marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: how it was marked: one of ATTENDANCE_SOURCES
     source: Mapped[str] = mapped_column(String(16), default="trainer")
 
+    #: the session marked
     session = relationship("CourseSession")
+    #: the enrolment marked
     enrollment = relationship("Enrollment")
+    #: who marked it
     marked_by = relationship("User")
 
 
@@ -71,8 +78,11 @@ class AttendanceBatch(db.Model):
 
     #: the client's batch id (a UUID)
     batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: the session the batch was saved for
     session_id: Mapped[int] = mapped_column(ForeignKey("course_sessions.id", ondelete="CASCADE"))
+    #: when it was applied (UTC)
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: who sent it
     applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -84,7 +94,9 @@ class Assessment(db.Model):
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
     )
 
+    #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the enrolment assessed (one result each)
     enrollment_id: Mapped[int] = mapped_column(
         ForeignKey("enrollments.id", ondelete="CASCADE"), unique=True
     )
@@ -92,7 +104,10 @@ class Assessment(db.Model):
     score: Mapped[float | None] = mapped_column(Float)
     #: competent (True) / not yet competent (False)
     competent: Mapped[bool | None] = mapped_column(Boolean)
+    #: who recorded the result
     assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: when it was recorded or last changed (UTC)
     assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    #: the enrolment assessed
     enrollment = relationship("Enrollment")

@@ -46,6 +46,7 @@ class User(UserMixin, db.Model):
         CheckConstraint("role != 'trainer' OR partner_id IS NOT NULL", name="trainer_partner"),
     )
 
+    #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
     #: login name, stored lower-case; unique
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -75,15 +76,20 @@ class User(UserMixin, db.Model):
     target_group: Mapped[str | None] = mapped_column(String(16))
     #: bumped to log out every session and remember-me cookie (password change, deactivation)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    #: when the account was made (UTC)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the last successful log-in (UTC)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: when the person agreed to the privacy notice, and to which version of it (UU PDP)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the privacy notice version the person agreed to (PRIVACY_NOTICE_VERSION)
     consent_version: Mapped[str | None] = mapped_column(String(20))
     #: set when the personal data were erased at the person's request; the row stays for counts
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    #: a trainer's partner institution
     partner = relationship("Partner", back_populates="trainers")
+    #: the regency or city of origin
     regency = relationship("Regency")
 
     def get_id(self):
@@ -127,14 +133,18 @@ class ApiToken(db.Model):
     __tablename__ = "api_tokens"
     __table_args__ = (Index("ix_api_tokens_user_active", "user_id", "revoked_at"),)
 
+    #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: whose token it is
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     #: hex SHA-256 of the token; the token itself is shown once and never stored
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: when it was issued (UTC)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: the token stops working at this time
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: set when the token is revoked (logout through the API)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    #: whose token it is
     user = relationship("User")

@@ -58,6 +58,7 @@ class Course(db.Model):
         CheckConstraint("min_age IS NULL OR max_age IS NULL OR min_age <= max_age", name="ages"),
     )
 
+    #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
     #: short unique code of the batch, e.g. "BHS-MAN-2026-01"
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -71,14 +72,19 @@ class Course(db.Model):
     description_en: Mapped[str | None] = mapped_column(Text)
     #: key of the course-type plugin (lms.course_types entry point)
     type_key: Mapped[str] = mapped_column(String(40), index=True)
+    #: the partner institution that runs it
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
     #: number of seats
     capacity: Mapped[int] = mapped_column(Integer)
     #: seats taken (enrolled and completed), kept in step inside the enrolment transaction
     enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: first day (local date)
     starts_on: Mapped[date] = mapped_column(Date, index=True)
+    #: last day (local date)
     ends_on: Mapped[date] = mapped_column(Date)
+    #: registration opens (UTC)
     registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: registration closes (UTC)
     registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: enrolments wait for a staff decision
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -98,11 +104,16 @@ class Course(db.Model):
     max_age: Mapped[int | None] = mapped_column(Integer)
     #: the course type's own fields, validated by its plugin form
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: when it was made (UTC)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when it last changed (UTC)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    #: the partner institution that runs it
     partner = relationship("Partner")
+    #: the trainers assigned to it, by name
     trainers = relationship("User", secondary=course_trainers, order_by="User.name")
+    #: its meetings, in time order
     sessions = relationship(
         "CourseSession",
         back_populates="course",
@@ -120,9 +131,13 @@ class CourseSession(db.Model):
     __tablename__ = "course_sessions"
     __table_args__ = (CheckConstraint("ends_at > starts_at", name="times_ordered"),)
 
+    #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the course it is a meeting of
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    #: start (UTC)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: end (UTC)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: what the meeting covers
     topic: Mapped[str | None] = mapped_column(String(200))
@@ -130,10 +145,12 @@ class CourseSession(db.Model):
     location: Mapped[str | None] = mapped_column(String(200))
     #: set when the meeting was called off; a cancelled session is never "held"
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: why it was cancelled, shown to trainees
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
     #: per-session secret from which the rotating check-in code is derived
     checkin_secret: Mapped[str | None] = mapped_column(String(64))
 
+    #: the course it is a meeting of
     course = relationship("Course", back_populates="sessions")
 
     def __repr__(self):

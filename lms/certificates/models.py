@@ -27,16 +27,23 @@ class Certificate(db.Model):
         Index("ix_certificates_enrollment_revoked", "enrollment_id", "revoked_at"),
     )
 
+    #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the enrolment it certifies
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"))
     #: human-readable serial, e.g. LPG/BHS/2026/00042; unique
     serial: Mapped[str] = mapped_column(String(64), unique=True)
     #: public verification code (unguessable); unique
     code: Mapped[str] = mapped_column(String(32), unique=True)
+    #: who issued it
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: when it was issued (UTC)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when it was revoked (UTC); None while valid
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the staff's reason for revoking it (never shown publicly)
     revoked_reason: Mapped[str | None] = mapped_column(String(500))
+    #: who revoked it
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: the certificate that replaced this one after a correction
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
@@ -47,6 +54,7 @@ class Certificate(db.Model):
     #: id of the signing key (JWK ``kid``)
     key_id: Mapped[str] = mapped_column(String(64))
 
+    #: the enrolment it certifies
     enrollment = relationship("Enrollment")
 
 
@@ -57,5 +65,7 @@ class SerialCounter(db.Model):
 
     #: scope of the sequence, e.g. "certificate"
     scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: the year of issue the counter numbers
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the last sequence number given out that year
     last_value: Mapped[int] = mapped_column(Integer, default=0)

@@ -42,14 +42,19 @@ class Enrollment(db.Model):
         Index("ix_enrollments_course_status_user", "course_id", "status", "user_id"),
     )
 
+    #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the course
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    #: the trainee
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     #: one of ENROLLMENT_STATUSES
     status: Mapped[str] = mapped_column(String(16))
     #: order on the waitlist (1 = next to move up); set only while waitlisted
     waitlist_position: Mapped[int | None] = mapped_column(Integer)
+    #: when it was requested (UTC)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: when it last changed (UTC)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: staff member who approved, rejected or changed the status by hand
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -60,8 +65,11 @@ class Enrollment(db.Model):
     #: when the trainee was told their attendance fell below the threshold (cleared on recovery)
     attendance_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    #: the course
     course = relationship("Course")
+    #: the trainee
     user = relationship("User", foreign_keys=[user_id])
+    #: who approved or rejected it
     decided_by = relationship("User", foreign_keys=[decided_by_id])
 
     @property

@@ -14,6 +14,7 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "outbox"
 
+    #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
     #: recipient address
     recipient: Mapped[str] = mapped_column(String(254))
@@ -23,12 +24,18 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     #: language it was written in
     locale: Mapped[str] = mapped_column(String(5))
+    #: the subject line, in the recipient's language
     subject: Mapped[str] = mapped_column(String(300))
+    #: the plain-text body
     body: Mapped[str] = mapped_column(Text)
+    #: when it was queued (UTC)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     #: set once delivered; None while waiting
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: delivery attempts so far
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: the last delivery error, if any
     last_error: Mapped[str | None] = mapped_column(String(500))
 
+    #: the recipient
     user = relationship("User")

@@ -29,6 +29,7 @@ class Partner(db.Model):
         ),
     )
 
+    #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the institution's name, unique
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -40,8 +41,10 @@ class Partner(db.Model):
     mou_valid_until: Mapped[date | None] = mapped_column(Date)
     #: town or address shown in the catalogue
     address: Mapped[str | None] = mapped_column(Text)
+    #: when it was put on record (UTC)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    #: its trainers
     trainers = relationship("User", back_populates="partner")
 
     @property
