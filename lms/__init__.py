@@ -6,6 +6,16 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 
+class Latih(Flask):
+    """Flask with the one transaction boundary: a view's response commits or rolls back its work
+    (:mod:`lms.core.transaction`)."""
+
+    def dispatch_request(self):
+        from .core import transaction
+
+        return transaction.finish(self.make_response(super().dispatch_request()))
+
+
 def create_app(config_class=None, test_config=None):
     """Build the app in a fixed order: config, extensions, blueprints, error handlers, CLI.
 
@@ -15,7 +25,7 @@ def create_app(config_class=None, test_config=None):
     from config import CONFIGS
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    app = Flask(
+    app = Latih(
         __name__,
         instance_relative_config=True,
         template_folder=os.path.join(root, "templates"),

@@ -1,0 +1,102 @@
+"""The one transaction boundary: a request, a CLI command or a job commits once, or rolls back.
+
+Services only flush. The boundary commits after a view returned a response below 400 and rolls back
+after anything else: an error response, an exception, or a domain error that a view turned into a
+form's errors or a flash message with :func:`form_errors` / :func:`flash_errors`. Views, API
+endpoints, commands and jobs never commit, roll back or catch ``LmsError`` themselves (indico's
+``RH.process``).
+"""
+
+from contextlib import contextmanager
+from functools import wraps
+
+import click
+from flask import flash, g
+
+from lms.errors import LmsError
+from lms.extensions import db
+
+
+def finish(response):
+    """Commit the request's work when its response succeeded; roll it back otherwise.
+
+    A failed commit raises, so that the error handlers answer it (a 409 for a conflict, never a
+    half-written change).
+    """
+    if response.status_code < 400 and not g.get("lms_failed"):
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def fail():
+    """Mark the request as failed: whatever its response, its changes are rolled back."""
+    g.lms_failed = True
+
+
+class Outcome:
+    """What :func:`attempt` saw: ``error`` is the domain error raised inside, or None."""
+
+    error = None
+
+
+@contextmanager
+def attempt():
+    """Run service calls whose refusal the view answers itself (a page with the reasons).
+
+    A domain error raised inside is kept on the yielded :class:`Outcome` and the request's changes
+    are rolled back.
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+    except LmsError as error:
+        fail()
+        outcome.error = error
+
+
+@contextmanager
+def form_errors(form):
+    """Run a service call for a form; a domain error becomes the form's errors.
+
+    The request's changes are then rolled back, and the view re-renders the form (with the status
+    of :func:`lms.core.forms.form_status`, a 400).
+    """
+    from lms.core.forms import apply_errors
+
+    with attempt() as outcome:
+        yield
+    if outcome.error is not None:
+        apply_errors(form, outcome.error)
+
+
+@contextmanager
+def flash_errors(category="danger"):
+    """Run a service call for a button; a domain error becomes a flash message.
+
+    The request's changes are then rolled back; the view goes on (usually to a redirect).
+    """
+    with attempt() as outcome:
+        yield
+    if outcome.error is not None:
+        flash(str(outcome.error.message), category)
+
+
+def command(f):
+    """A CLI command's boundary: commit once when it returns, roll back and exit 1 on an error."""
+
+    @wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            result = f(*args, **kwargs)
+        except LmsError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error.message)) from error
+        except BaseException:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        return result
+
+    return wrapper

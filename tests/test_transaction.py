@@ -1,0 +1,130 @@
+"""The one transaction boundary: a request or a command commits once on success and leaves nothing
+behind when it fails, however it fails."""
+
+import click
+import pytest
+from flask import flash, get_flashed_messages, request
+from sqlalchemy import func, select
+from wtforms import Form, StringField
+
+from lms.core import transaction
+from lms.errors import Conflict, InvalidInput
+from lms.extensions import db
+from lms.partners.models import Partner
+
+
+def _partners():
+    return db.session.scalar(select(func.count()).select_from(Partner))
+
+
+def _write(name):
+    """What a service does: add a row and flush, never commit."""
+    db.session.add(Partner(name=name, kind="vocational_centre"))
+    db.session.flush()
+
+
+class NameForm(Form):
+    name = StringField()
+
+
+@pytest.fixture
+def boundary_app(make_app):
+    """An app with views that write a row and then end in each way a request can end."""
+    app = make_app(PROPAGATE_EXCEPTIONS=False)  # a bug answers 500, as in production
+
+    def ok():
+        _write("ok")
+        return "saved"
+
+    def bad_status():
+        _write("bad status")
+        return "refused", 400
+
+    def raises_domain_error():
+        _write("domain error")
+        raise Conflict("Already there.")
+
+    def raises_bug():
+        _write("bug")
+        raise RuntimeError("boom")
+
+    def form():
+        form = NameForm(data={"name": "x"})
+        with transaction.form_errors(form):
+            _write("form")
+            raise InvalidInput("Bad name.", {"name": ["Not this name."]})
+        return ",".join(form.name.errors), 400 if form.errors else 200
+
+    def button():
+        with transaction.flash_errors():
+            _write("button")
+            raise Conflict("Cannot do that now.")
+        flash("after", "info")
+        return ",".join(m for m in get_flashed_messages()), 302, {"Location": "/"}
+
+    def attempted():
+        with transaction.attempt() as outcome:
+            _write("attempt")
+            raise Conflict("Full.")
+        return f"{outcome.error.code}:{outcome.error.message}", 200
+
+    def duplicate():
+        db.session.add(Partner(name=request.args["name"], kind="vocational_centre"))
+        return "added"  # the unique name fails at the boundary's commit
+
+    for view in (ok, bad_status, raises_domain_error, raises_bug, form, button, attempted):
+        app.add_url_rule(f"/t/{view.__name__}", view.__name__, view)
+    app.add_url_rule("/t/duplicate", "duplicate", duplicate)
+    return app
+
+
+def test_a_successful_request_commits_its_work(boundary_app):
+    assert boundary_app.test_client().get("/t/ok").status_code == 200
+    assert db.session.scalar(select(Partner.name)) == "ok"
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "text"),
+    [
+        ("/t/bad_status", 400, "refused"),
+        ("/t/raises_domain_error", 409, "Already there."),
+        ("/t/raises_bug", 500, None),
+        ("/t/form", 400, "Not this name."),
+        ("/t/button", 302, "Cannot do that now.,after"),
+        ("/t/attempted", 200, "conflict:Full."),
+    ],
+)
+def test_a_failing_request_leaves_nothing_behind(boundary_app, path, status, text):
+    response = boundary_app.test_client().get(path)
+    assert response.status_code == status
+    if text is not None:
+        assert text in response.get_data(as_text=True)
+    assert _partners() == 0
+
+
+def test_a_commit_that_fails_is_answered_and_keeps_nothing(boundary_app, create_partner):
+    create_partner(name="Taken")
+    client = boundary_app.test_client()
+    response = client.get("/t/duplicate?name=Taken")
+    assert response.status_code == 500
+    assert _partners() == 1
+    assert client.get("/t/ok").status_code == 200  # the next request starts clean
+    assert _partners() == 2
+
+
+def test_a_command_commits_once_or_leaves_nothing(app):
+    @click.command()
+    @click.argument("fail")
+    @transaction.command
+    def make(fail):
+        _write("cli")
+        if fail == "yes":
+            raise InvalidInput("Not now.")
+        click.echo("made")
+
+    runner = app.test_cli_runner()
+    refused = runner.invoke(make, ["yes"])
+    assert refused.exit_code == 1 and "Not now." in refused.output
+    assert _partners() == 0
+    made = runner.invoke(make, ["no"])
+    assert made.exit_code == 0 and _partners() == 1
