@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from lms.auth.models import TARGET_GROUP_LABELS, User
 from lms.auth.permissions import roles_required
+from lms.core.forms import error_text
 from lms.core.pagination import paginate
 from lms.core.records import get_within_or_404
 from lms.core.time import combine_local, local_to_utc, local_today, utc_to_local
+from lms.core.transaction import attempt, form_errors
 from lms.course_types.base import SessionPlan
-from lms.errors import LmsError
 from lms.exports.filters import CourseFilters
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
@@ -54,25 +55,6 @@ def course_status_label(status):
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _place_errors(error, form, details_form=None, rename=None):
-    """Put a service error's messages next to their fields; what has no field is flashed."""
-    db.session.rollback()  # nothing of a refused change may linger in the session
-    rename = rename or {}
-    unplaced = []
-    for name, messages in error.fields.items():
-        name = rename.get(name, name)
-        if name.startswith("details.") and details_form is not None:
-            field = details_form._fields.get(name.removeprefix("details."))
-        else:
-            field = form._fields.get(name)
-        if field is None:
-            unplaced.extend(str(m) for m in messages)
-        else:
-            field.errors = list(field.errors) + [str(m) for m in messages]
-    if unplaced or not error.fields:
-        flash(" ".join(unplaced) or str(error.message), "danger")
 
 
 def _partner_choices():
@@ -257,12 +239,8 @@ def create_course(type_key):
         if valid and details is not None:
             data = _service_values(form, details)
             data["type"] = type_key
-            try:
+            with form_errors(form, details_form):
                 course = services.create_course(data, actor=current_user)
-            except LmsError as exc:
-                _place_errors(exc, form, details_form)
-            else:
-                db.session.commit()
                 flash(_("The course %(code)s is created.", code=course.code), "success")
                 return redirect(url_for("manage.course", course_id=course.id))
     status = 400 if submitted else 200
@@ -293,12 +271,8 @@ def edit_course(course_id):
         valid = form.validate()
         details = course_type.validate_form(details_form)
         if valid and details is not None:
-            try:
+            with form_errors(form, details_form):
                 services.update_course(course, _service_values(form, details), actor=current_user)
-            except LmsError as exc:
-                _place_errors(exc, form, details_form)
-            else:
-                db.session.commit()
                 flash(_("The course is saved."), "success")
                 return redirect(url_for("manage.course", course_id=course.id))
     status = 400 if submitted else 200
@@ -313,14 +287,11 @@ def course_status(course_id):
     if not form.validate_on_submit():
         flash(_("Not a valid status."), "danger")
         return _render_course(course, 400)
-    try:
+    with attempt() as outcome:
         services.set_status(course, form.status.data, actor=current_user)
-    except LmsError as exc:
-        db.session.rollback()
-        messages = [str(m) for msgs in exc.fields.values() for m in msgs]
-        flash(" ".join(messages) or str(exc.message), "danger")
+    if outcome.error is not None:
+        flash(error_text(outcome.error), "danger")
         return _render_course(course, 400)
-    db.session.commit()
     flash(str(STATUS_DONE[course.status]), "success")
     return redirect(url_for("manage.course", course_id=course.id))
 
@@ -333,14 +304,10 @@ def clone_course(course_id):
         return _type_unavailable(course)
     form = CloneForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form, rename={"ends_on": "starts_on"}):
             copy = services.clone_course(
                 course, form.code.data, form.starts_on.data, actor=current_user
             )
-        except LmsError as exc:
-            _place_errors(exc, form, rename={"ends_on": "starts_on"})
-        else:
-            db.session.commit()
             flash(_("The new batch %(code)s is created as a draft.", code=copy.code), "success")
             return redirect(url_for("manage.course", course_id=copy.id))
     status = 400 if form.is_submitted() else 200
@@ -374,7 +341,7 @@ def add_session(course_id):
     form = SessionForm(data={"day": course.starts_on, "starts": plan.starts, "ends": plan.ends})
     if form.validate_on_submit():
         starts_at, ends_at = _session_times(form)
-        try:
+        with form_errors(form, rename=SESSION_FIELDS):
             services.add_session(
                 course,
                 starts_at,
@@ -383,10 +350,6 @@ def add_session(course_id):
                 location=form.location.data,
                 actor=current_user,
             )
-        except LmsError as exc:
-            _place_errors(exc, form, rename=SESSION_FIELDS)
-        else:
-            db.session.commit()
             flash(_("The session is added."), "success")
             return redirect(url_for("manage.course", course_id=course.id, _anchor="sessions"))
     status = 400 if form.is_submitted() else 200
@@ -419,12 +382,8 @@ def generate_sessions(course_id):
             topics=tuple(plan.topics),
             location=form.location.data or None,
         )
-        try:
+        with form_errors(form):
             created = services.generate_sessions(course, timetable, actor=current_user)
-        except LmsError as exc:
-            _place_errors(exc, form)
-        else:
-            db.session.commit()
             flash(
                 ngettext("%(num)s session is added.", "%(num)s sessions are added.", len(created)),
                 "success",
@@ -460,12 +419,8 @@ def edit_session(course_id, session_id):
             "topic": form.topic.data,
             "location": form.location.data,
         }
-        try:
+        with form_errors(form, rename=SESSION_FIELDS):
             services.update_session(session, data, actor=current_user)
-        except LmsError as exc:
-            _place_errors(exc, form, rename=SESSION_FIELDS)
-        else:
-            db.session.commit()
             flash(_("The session is saved."), "success")
             return redirect(url_for("manage.course", course_id=course.id, _anchor="sessions"))
     status = 400 if form.is_submitted() else 200
@@ -484,12 +439,8 @@ def cancel_session(course_id, session_id):
         return redirect(url_for("manage.course", course_id=course.id, _anchor="sessions"))
     form = CancelSessionForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form):
             services.cancel_session(session, form.reason.data, actor=current_user)
-        except LmsError as exc:
-            _place_errors(exc, form)
-        else:
-            db.session.commit()
             flash(_("The session is cancelled."), "success")
             return redirect(url_for("manage.course", course_id=course.id, _anchor="sessions"))
     status = 400 if form.is_submitted() else 200

@@ -77,16 +77,33 @@ class LmsForm(FlaskForm):
             return babel_translations
 
 
-def apply_errors(form, error):
-    """Put a service error's field messages on the form; the rest becomes a flash message."""
-    placed = False
+def apply_errors(form, error, details_form=None, rename=None):
+    """Put a service error's field messages next to their fields; what has no field is flashed.
+
+    ``rename`` maps a service's field name to the form's; ``details.<name>`` goes to
+    ``details_form`` (a course type's own fields).
+    """
+    rename = rename or {}
+    unplaced = []
     for name, messages in error.fields.items():
-        field = form._fields.get(name)
-        if field is not None:
+        name = rename.get(name, name)
+        if name.startswith("details.") and details_form is not None:
+            field = details_form._fields.get(name.removeprefix("details."))
+        else:
+            field = form._fields.get(name)
+        if field is None:
+            unplaced.extend(str(m) for m in messages)
+        else:
             field.errors = list(field.errors) + [str(m) for m in messages]
-            placed = True
-    if not placed:
-        flash(str(error.message), "danger")
+    if unplaced or not error.fields:
+        flash(" ".join(unplaced) or str(error.message), "danger")
+
+
+def error_text(error):
+    """A domain error as one line for a flash message: its field messages, or its message."""
+    return " ".join(str(m) for messages in error.fields.values() for m in messages) or str(
+        error.message
+    )
 
 
 def form_status(form):

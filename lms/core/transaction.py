@@ -31,7 +31,9 @@ def finish(response):
 
 
 def fail():
-    """Mark the request as failed: whatever its response, its changes are rolled back."""
+    """Roll the request's changes back now (the page then shows what is stored) and for good:
+    whatever its response, nothing of it is committed."""
+    db.session.rollback()
     g.lms_failed = True
 
 
@@ -57,18 +59,19 @@ def attempt():
 
 
 @contextmanager
-def form_errors(form):
+def form_errors(form, details_form=None, rename=None):
     """Run a service call for a form; a domain error becomes the form's errors.
 
     The request's changes are then rolled back, and the view re-renders the form (with the status
-    of :func:`lms.core.forms.form_status`, a 400).
+    of :func:`lms.core.forms.form_status`, a 400). ``details_form`` and ``rename`` are those of
+    :func:`lms.core.forms.apply_errors`.
     """
     from lms.core.forms import apply_errors
 
     with attempt() as outcome:
         yield
     if outcome.error is not None:
-        apply_errors(form, outcome.error)
+        apply_errors(form, outcome.error, details_form, rename)
 
 
 @contextmanager
