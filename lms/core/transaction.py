@@ -30,7 +30,7 @@ def finish(response):
     return response
 
 
-def fail():
+def discard():
     """Roll the request's changes back now (the page then shows what is stored) and for good:
     whatever its response, nothing of it is committed."""
     db.session.rollback()
@@ -54,7 +54,7 @@ def attempt():
     try:
         yield outcome
     except LmsError as error:
-        fail()
+        discard()
         outcome.error = error
 
 

@@ -23,8 +23,7 @@ from lms.auth.permissions import roles_required
 from lms.core import tabular
 from lms.core.downloads import attachment
 from lms.core.forms import LmsForm
-from lms.errors import LmsError
-from lms.extensions import db
+from lms.core.transaction import attempt, discard
 
 from . import services
 
@@ -112,27 +111,24 @@ def trainees():
         form.file.errors = [_("Choose a CSV or XLSX file.")]
         return _render(form, status=400)
     name, data = source
-    try:
+    with attempt() as read:
         course = services.find_course(form.course.data) if form.course.data else None
         rows = services.read_rows(FileStorage(io.BytesIO(data), filename=name))
-    except LmsError as exc:
-        db.session.rollback()
-        form.course.errors = [str(m) for m in exc.fields.get("course", [])]
-        form.file.errors = [str(m) for m in exc.fields.get("file", [])]
-        return _render(form, status=exc.status)
+    if read.error is not None:
+        form.course.errors = [str(m) for m in read.error.fields.get("course", [])]
+        form.file.errors = [str(m) for m in read.error.fields.get("file", [])]
+        return _render(form, status=read.error.status)
     plan = services.plan_import(rows, course)
     status = 400 if form.run.data else 200
     if form.run.data and not plan.rejected:
-        try:
+        with attempt() as run:
             result = services.apply_plan(plan, actor=current_user._get_current_object())
-        except LmsError as exc:
+        if run.error is not None:
             # something changed since the check (an e-mail taken, a course filled up): nothing
             # was written; show the file as it stands now
-            db.session.rollback()
-            flash(str(exc.message), "danger")
-            plan, status = services.plan_import(rows, course), exc.status
+            flash(str(run.error.message), "danger")
+            plan, status = services.plan_import(rows, course), run.error.status
         else:
-            db.session.commit()
             flash(
                 _(
                     "Import done: %(created)s created, %(updated)s updated, "
@@ -147,7 +143,7 @@ def trainees():
             return redirect(url_for(".trainees"))
     elif form.run.data:
         flash(_("Nothing was imported: correct the rejected rows and try again."), "danger")
-    db.session.rollback()  # a dry run writes nothing
+    discard()  # a dry run writes nothing
     payload = _pack(data) if not plan.rejected and plan.changes_anything else None
     form.filename.data = name
     return _render(form, plan, payload, status=status)

@@ -9,10 +9,10 @@ from lms.auth import services as auth_services
 from lms.auth.models import User
 from lms.auth.permissions import roles_required
 from lms.catalog.services import CatalogFilters, catalog_query, course_type_of
-from lms.core.forms import apply_errors, form_status
+from lms.core.forms import form_status
 from lms.core.pagination import paginate
 from lms.core.time import local_today
-from lms.errors import LmsError
+from lms.core.transaction import form_errors
 from lms.extensions import db
 
 from . import services
@@ -45,13 +45,8 @@ def index():
 def create():
     form = PartnerForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form):
             partner = services.create_partner(_form_data(form), actor=current_user)
-        except LmsError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
             flash(_("The partner %(name)s is created.", name=partner.name), "success")
             return redirect(url_for("partners.detail", partner_id=partner.id))
     return render_template("partners/form.html", form=form, partner=None), form_status(form)
@@ -85,13 +80,8 @@ def edit(partner_id):
     partner = db.get_or_404(Partner, partner_id)
     form = PartnerForm(obj=partner)
     if form.validate_on_submit():
-        try:
+        with form_errors(form):
             services.update_partner(partner, _form_data(form), actor=current_user)
-        except LmsError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
             flash(_("The partner is saved."), "success")
             return redirect(url_for("partners.detail", partner_id=partner.id))
     return render_template("partners/form.html", form=form, partner=partner), form_status(form)
@@ -103,7 +93,7 @@ def create_trainer(partner_id):
     partner = db.get_or_404(Partner, partner_id)
     form = TrainerForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form):
             trainer = auth_services.create_user(
                 email=form.email.data,
                 password=form.password.data,
@@ -112,11 +102,6 @@ def create_trainer(partner_id):
                 partner_id=partner.id,
                 actor=current_user,
             )
-        except LmsError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
             flash(_("The trainer account of %(name)s is created.", name=trainer.name), "success")
             return redirect(url_for("partners.detail", partner_id=partner.id))
     return render_template("partners/trainer.html", form=form, partner=partner), form_status(form)
