@@ -1,6 +1,6 @@
 """Domain exceptions and the one place that turns errors into HTML pages or API JSON."""
 
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -112,7 +112,9 @@ def _domain_error(error):
 
     db.session.rollback()
     if wants_json():
-        fields = {k: [str(m) for m in v] for k, v in error.fields.items()}
+        # an endpoint may name a service's field otherwise (g.api_field_names)
+        names = g.get("api_field_names") or {}
+        fields = {names.get(k, k): [str(m) for m in v] for k, v in error.fields.items()}
         return json_error(error.status, error.code, error.message, fields)
     return render_template("errors/error.html", status=error.status, message=error.message), (
         error.status

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from flask_babel import gettext
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from lms.attendance import checkin
 from lms.attendance import services as attendance
@@ -331,34 +331,14 @@ def test_a_code_of_another_session_fails(classroom, today_session, add_meeting):
     assert refused.value.code == "bad_code"
 
 
-def test_no_code_works_before_the_trainer_shows_one(classroom, today_session):
-    assert today_session.checkin_secret is None
-    with pytest.raises(InvalidInput) as refused:
-        attendance.check_in(today_session, classroom.trainee, "123456", now=today_session.starts_at)
-    assert refused.value.code == "bad_code"
-
-
-def test_the_secret_is_made_once(classroom, today_session):
-    first = attendance.checkin_secret(today_session)
-    db.session.commit()
-    db.session.expire_all()
-    assert attendance.checkin_secret(today_session) == first
-    assert len(bytes.fromhex(first)) >= 16
-
-
-def test_two_screens_share_one_secret(classroom, today_session):
-    """Another screen made the secret after this request read the session: keep theirs."""
-    stale = db.session.get(type(today_session), today_session.id)
-    assert stale.checkin_secret is None
-    with db.engine.begin() as other:
-        other.execute(
-            update(type(today_session))
-            .where(type(today_session).id == today_session.id)
-            .values(checkin_secret="ab" * 20)
-        )
-    assert attendance.checkin_secret(stale) == "ab" * 20
-    now = stale.starts_at
-    assert attendance.current_checkin_code(stale, now)[0] == checkin.current_code("ab" * 20, now)[0]
+def test_every_session_has_its_own_secret_from_the_start(classroom, today_session, add_meeting):
+    other = add_meeting(classroom.course, start=time(13, 0))
+    secrets = {today_session.checkin_secret, other.checkin_secret}
+    assert len(secrets) == 2
+    assert all(len(bytes.fromhex(s)) >= 16 for s in secrets)
+    now = today_session.starts_at
+    code = attendance.current_checkin_code(today_session, now)[0]
+    assert code == checkin.current_code(today_session.checkin_secret, now)[0]
 
 
 # --- one check-in per session, and the trainer's override ------------------------------------

@@ -7,6 +7,8 @@ from flask import flash, get_flashed_messages, request
 from sqlalchemy import func, select
 from wtforms import Form, StringField
 
+from lms.audit import services as audit
+from lms.audit.models import AuditEntry
 from lms.core import transaction
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
@@ -72,14 +74,21 @@ def boundary_app(make_app):
         db.session.add(Partner(name=request.args["name"], kind="vocational_centre"))
         return "added"  # the unique name fails at the boundary's commit
 
+    def read_and_audit():
+        audit.record("test.read", object_type="partner")
+        db.session.flush()
+        return "read"
+
     for view in (ok, bad_status, raises_domain_error, raises_bug, form, button, attempted):
-        app.add_url_rule(f"/t/{view.__name__}", view.__name__, view)
-    app.add_url_rule("/t/duplicate", "duplicate", duplicate)
+        app.add_url_rule(f"/t/{view.__name__}", view.__name__, view, methods=["POST"])
+    app.add_url_rule("/t/duplicate", "duplicate", duplicate, methods=["POST"])
+    app.add_url_rule("/t/reading_writes", "reading_writes", ok)
+    app.add_url_rule("/t/read_and_audit", "read_and_audit", read_and_audit)
     return app
 
 
 def test_a_successful_request_commits_its_work(boundary_app):
-    assert boundary_app.test_client().get("/t/ok").status_code == 200
+    assert boundary_app.test_client().post("/t/ok").status_code == 200
     assert db.session.scalar(select(Partner.name)) == "ok"
 
 
@@ -95,7 +104,7 @@ def test_a_successful_request_commits_its_work(boundary_app):
     ],
 )
 def test_a_failing_request_leaves_nothing_behind(boundary_app, path, status, text):
-    response = boundary_app.test_client().get(path)
+    response = boundary_app.test_client().post(path)
     assert response.status_code == status
     if text is not None:
         assert text in response.get_data(as_text=True)
@@ -105,11 +114,19 @@ def test_a_failing_request_leaves_nothing_behind(boundary_app, path, status, tex
 def test_a_commit_that_fails_is_answered_and_keeps_nothing(boundary_app, create_partner):
     create_partner(name="Taken")
     client = boundary_app.test_client()
-    response = client.get("/t/duplicate?name=Taken")
+    response = client.post("/t/duplicate?name=Taken")
     assert response.status_code == 500
     assert _partners() == 1
-    assert client.get("/t/ok").status_code == 200  # the next request starts clean
+    assert client.post("/t/ok").status_code == 200  # the next request starts clean
     assert _partners() == 2
+
+
+def test_a_read_never_writes_but_may_be_audited(boundary_app):
+    client = boundary_app.test_client()
+    assert client.get("/t/reading_writes").status_code == 500
+    assert _partners() == 0
+    assert client.get("/t/read_and_audit").status_code == 200
+    assert db.session.scalar(select(AuditEntry.action)) == "test.read"
 
 
 def test_a_command_commits_once_or_leaves_nothing(app):

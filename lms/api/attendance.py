@@ -1,8 +1,9 @@
 """Attendance: a session's roster and its marks, QR check-in, assessments, a course's summary.
 
 The rules (who is on a roster, the edit lock, rotating codes, the check-in window, the rate
-formula, alerts) live in :mod:`lms.attendance.services`; these endpoints check who may call
-them, call the services, commit once and shape the answer. Trainees show by id and name only.
+formula, alerts) live in :mod:`lms.attendance.services`; these endpoints check who may call them,
+call the services, leave the commit to the request boundary and shape the answer. Trainees show by
+id and name only.
 """
 
 from datetime import timedelta
@@ -257,7 +258,6 @@ def put_attendance(data, session_id):
     batch_id = data.get("batch_id")
     source = data.get("source") or "trainer"
     saved = services.save_marks(session, data["records"], actor, source=source, batch_id=batch_id)
-    db.session.commit()
     return {"saved": saved}
 
 
@@ -274,7 +274,6 @@ def check_in(data, session_id):
     window; 409 when already checked in or marked by the trainer; 404 when not enrolled."""
     session = _session_or_404(session_id)
     mark = services.check_in(session, current_actor(), data["code"])
-    db.session.commit()
     return {
         "status": mark.status,
         "status_label": str(ATTENDANCE_STATUS_LABELS[mark.status]),
@@ -292,7 +291,6 @@ def check_in_code(session_id):
     session = services.session_for(current_actor(), session_id)
     code, expires_at = services.current_checkin_code(session)
     opens, closes = services.checkin_window(session)
-    db.session.commit()  # the session's secret, made on first use
     period = int(current_app.config["CHECKIN_CODE_PERIOD"])
     return {
         "code": code,
@@ -325,7 +323,6 @@ def put_assessment(data, enrollment_id):
     result = services.set_assessment(
         enrollment, actor, score=data.get("score"), competent=data.get("competent")
     )
-    db.session.commit()
     course_type = course_type_of(enrollment.course)
     passed = (
         course_type.assessment_passed(

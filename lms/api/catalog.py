@@ -1,7 +1,8 @@
 """The catalogue: GET /api/v1/course-types, /courses (list, create, read, edit) and their sessions.
 
-The rules live in :mod:`lms.catalog.services`; these endpoints parse, call a service, commit once
-and shape the answer. Trainers appear by id and name only: these endpoints are public.
+The rules live in :mod:`lms.catalog.services`; these endpoints parse, call a service, leave the
+commit to the request boundary and shape the answer. Trainers appear by id and name only: these
+endpoints are public.
 """
 
 from flask_babel import get_locale
@@ -291,7 +292,6 @@ def list_courses(args):
 def create_course(data):
     """Create a course; ``details`` are validated by its type (errors on ``details.<name>``)."""
     course = services.create_course(data, actor=current_actor())
-    db.session.commit()
     return _course_view(course)
 
 
@@ -314,7 +314,6 @@ def update_course(data, course_id):
     if "details" in data and data["details"] is not None:
         data["details"] = {**(course.details or {}), **data["details"]}
     services.update_course(course, data, actor=current_actor())
-    db.session.commit()
     return _course_view(course, _waitlisted(course))
 
 
@@ -365,5 +364,4 @@ def create_session(data, course_id):
     """Add a meeting within the course dates; staff may record one in the past."""
     course = _visible_course(course_id)
     session = services.add_session(course, actor=current_actor(), **data)
-    db.session.commit()
     return session

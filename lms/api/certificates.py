@@ -1,11 +1,11 @@
 """Certificates: issue a course's certificates, verify one by its code, download its PDF or its
 Open Badges 3.0 credential, revoke it.
 
-The rules (eligibility, serials, signatures, revocation) live in
-:mod:`lms.certificates.services`; these endpoints check who may call them, call one service,
-commit once and shape the answer. The public verification answers only what a certificate
-states (never the holder's NIK, birth date or contact data) and is rate-limited per address so
-that codes cannot be enumerated.
+The rules (eligibility, serials, signatures, revocation) live in :mod:`lms.certificates.services`;
+these endpoints check who may call them, call one service, leave the commit to the request boundary
+and shape the answer. The public verification answers only what a certificate states (never the
+holder's NIK, birth date or contact data) and is rate-limited per address so that codes cannot be
+enumerated.
 """
 
 from flask import current_app
@@ -215,7 +215,6 @@ def issue(data, course_id):
             for enrollment_id, reasons in skipped
         ],
     }
-    db.session.commit()
     return result
 
 
@@ -267,5 +266,4 @@ def revoke(data, code):
     """Revoke a certificate with a reason (staff); it stays verifiable, as revoked. 409 when it
     is revoked already."""
     certificate = services.revoke(services.get_or_404(code), current_actor(), data["reason"])
-    db.session.commit()
     return public_view(certificate)

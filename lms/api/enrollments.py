@@ -1,8 +1,9 @@
 """Enrolments: enrol, a course's roster, my enrolments, approve, reject, cancel.
 
 The rules (window, eligibility, seats, waitlist, approval, promotion) live in
-:mod:`lms.enrollment.services`; these endpoints check who may call them, call one service, commit
-once and shape the answer. Rosters show a trainee by id and name only.
+:mod:`lms.enrollment.services`; these endpoints check who may call them, call one service, leave
+the commit to the request boundary and shape the answer. Rosters show a trainee by id and name
+only.
 """
 
 from flask_babel import gettext as _
@@ -170,7 +171,6 @@ def enroll(data, course_id):
         if user_id is not None and user_id != actor.id:
             raise Forbidden(_("You can only enrol yourself."))
         enrollment = services.enroll(actor, course, actor=actor)
-    db.session.commit()
     return _view(enrollment)
 
 
@@ -236,7 +236,6 @@ def my_enrollments(args):
 def approve(enrollment_id):
     """Approve a pending request: enrolled, or waitlisted when the course is full."""
     enrollment = services.approve(_enrollment_or_404(enrollment_id), actor=current_actor())
-    db.session.commit()
     return _view(enrollment)
 
 
@@ -249,7 +248,6 @@ def reject(data, enrollment_id):
     enrollment = services.reject(
         _enrollment_or_404(enrollment_id), actor=current_actor(), reason=data.get("reason")
     )
-    db.session.commit()
     return _view(enrollment)
 
 
@@ -264,5 +262,4 @@ def cancel(enrollment_id):
     if not actor.is_staff and enrollment.user_id != actor.id:
         raise NotFound(_("This enrolment does not exist."))
     enrollment = services.cancel(enrollment, actor=actor)
-    db.session.commit()
     return {"id": enrollment.id, "status": enrollment.status}

@@ -5,7 +5,6 @@ from sqlalchemy import select
 
 from lms.auth.permissions import current_actor, roles_required
 from lms.core.time import local_today
-from lms.extensions import db
 from lms.partners import services
 from lms.partners.models import PARTNER_KINDS, Partner
 
@@ -60,5 +59,4 @@ def list_partners(args):
 def create_partner(data):
     """Add a partner institution; 409 when the name is taken."""
     partner = services.create_partner(data, actor=current_actor())
-    db.session.commit()
     return partner

@@ -8,7 +8,6 @@ from lms.auth import services
 from lms.auth.limits import limit_login
 from lms.auth.permissions import login_required
 from lms.errors import InvalidInput, Unauthorized
-from lms.extensions import db
 
 from .blueprint import Blueprint
 from .schemas import UserBrief
@@ -37,7 +36,6 @@ def create_token(data):
     if user is None:
         raise Unauthorized(_("The e-mail or the password is wrong."))
     token, row = services.issue_api_token(user)
-    db.session.commit()
     return {"token": token, "expires_at": row.expires_at, "user": user}
 
 
@@ -49,4 +47,3 @@ def revoke_token():
     if g.api_token is None:
         raise InvalidInput(_("This request was not made with a token."), code="no_token")
     services.revoke_api_token(g.api_token)
-    db.session.commit()

@@ -6,8 +6,7 @@ from marshmallow import Schema, fields, validate
 from lms.auth import services
 from lms.auth.models import GENDERS, ROLES, TARGET_GROUPS
 from lms.auth.permissions import roles_required
-from lms.errors import Forbidden, LmsError
-from lms.extensions import db
+from lms.errors import Forbidden
 from lms.templating import mask_nik
 from lms.users.services import search_users
 
@@ -70,12 +69,5 @@ def create_user(data):
 
         raise Forbidden(_("Only an administrator can create staff or administrator accounts."))
     data["regency_code"] = data.pop("regency", None)
-    try:
-        user = services.create_user(actor=actor, **data)
-    except LmsError as exc:
-        # the service names the column; the API's field is "regency"
-        if "regency_code" in exc.fields:
-            exc.fields["regency"] = exc.fields.pop("regency_code")
-        raise
-    db.session.commit()
-    return user
+    g.api_field_names = {"regency_code": "regency"}  # the service names the column
+    return services.create_user(actor=actor, **data)

@@ -6,7 +6,6 @@ during its own period and the one after, so a photo sent to a friend soon stops 
 
 import hashlib
 import hmac
-import secrets
 import struct
 from datetime import UTC, datetime
 
@@ -14,11 +13,6 @@ from flask import current_app
 
 #: digits in a code: short enough to type on a phone
 DIGITS = 6
-
-
-def new_secret():
-    """A fresh per-session secret (hex)."""
-    return secrets.token_hex(20)
 
 
 def _period():

@@ -29,9 +29,9 @@ from wtforms.validators import Length, Optional, Regexp
 
 from lms.auth.permissions import roles_required
 from lms.core.forms import LmsForm
+from lms.core.transaction import attempt
 from lms.core.types import utcnow
-from lms.errors import InvalidInput, LmsError
-from lms.extensions import db
+from lms.errors import InvalidInput
 
 from . import checkin, services
 from .models import ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES
@@ -172,19 +172,15 @@ def roster(session_id):
             flash(_("Saved: nothing changed."), "success")
             return redirect(url_for(".roster", session_id=session.id))
         else:
-            try:
+            with attempt() as outcome:
                 saved = services.save_marks(
                     session, records, user, source="trainer", batch_id=form.batch_id.data or None
                 )
-            except InvalidInput as exc:
-                db.session.rollback()
-                status_code, error = 400, str(exc.message)
-                row_errors = _row_errors(exc, order)
-            except LmsError as exc:
-                db.session.rollback()
-                status_code, error = exc.status, str(exc.message)
+            if outcome.error is not None:
+                status_code, error = outcome.error.status, str(outcome.error.message)
+                if isinstance(outcome.error, InvalidInput):
+                    row_errors = _row_errors(outcome.error, order)
             else:
-                db.session.commit()
                 flash(
                     ngettext("Saved: %(num)s mark changed.", "Saved: %(num)s marks changed.", saved)
                     if saved
@@ -223,7 +219,6 @@ def roster(session_id):
         messages=_client_messages(),
         api_base=f"{request.script_root}/api/v1/sessions/{session.id}",
     )
-    db.session.commit()  # the session's check-in secret, created on first view
     response = current_app.make_response((page, status_code))
     # personal data: never kept by a shared cache; the service worker keeps its own copy
     response.headers["Cache-Control"] = "private, no-cache"
@@ -237,7 +232,7 @@ def checkin_qr(session_id):
     when the code rotates); any other code is a 404, so this draws nothing else."""
     session = services.session_for(current_user._get_current_object(), session_id)
     code = (request.args.get("code") or "").strip()
-    if not session.checkin_secret or not checkin.code_is_valid(session.checkin_secret, code):
+    if not checkin.code_is_valid(session.checkin_secret, code):
         abort(404)
     buffer = io.BytesIO()
     segno.make(checkin_url(session, code), error="m").save(

@@ -203,14 +203,15 @@ def save_marks(session, records, actor, source="trainer", batch_id=None, now=Non
         raise Forbidden(refusal)
     clean = _clean_records(session, records)
     if batch_id is not None:
-        db.session.add(
-            AttendanceBatch(batch_id=batch_id, session_id=session.id, applied_by_id=actor.id)
-        )
         try:
-            db.session.flush()
+            with db.session.begin_nested():
+                db.session.add(
+                    AttendanceBatch(
+                        batch_id=batch_id, session_id=session.id, applied_by_id=actor.id
+                    )
+                )
         except IntegrityError:
             # the same batch arrived twice at once: the other request applies it
-            db.session.rollback()
             return 0
     existing = {
         a.enrollment_id: a
@@ -286,23 +287,9 @@ def save_marks(session, records, actor, source="trainer", batch_id=None, now=Non
 # --- check-in --------------------------------------------------------------------------------
 
 
-def checkin_secret(session):
-    """The session's secret, created on first use."""
-    if not session.checkin_secret:
-        # a conditional update: two screens opening the code at once end up with one secret
-        db.session.execute(
-            update(CourseSession)
-            .where(CourseSession.id == session.id, CourseSession.checkin_secret.is_(None))
-            .values(checkin_secret=checkin.new_secret())
-            .execution_options(synchronize_session=False)
-        )
-        db.session.refresh(session, ["checkin_secret"])
-    return session.checkin_secret
-
-
 def current_checkin_code(session, now=None):
     """(code, expires_at) that the trainer's page shows now."""
-    return checkin.current_code(checkin_secret(session), now)
+    return checkin.current_code(session.checkin_secret, now)
 
 
 def checkin_window(session):
@@ -347,7 +334,7 @@ def check_in(session, user, code, now=None):
             fields={"code": [_("Check-in is closed now.")]},
             code="outside_window",
         )
-    if not session.checkin_secret or not checkin.code_is_valid(session.checkin_secret, code, now):
+    if not checkin.code_is_valid(session.checkin_secret, code, now):
         raise InvalidInput(
             _("This code is wrong or has expired. Scan the code on the trainer's screen again."),
             fields={"code": [_("This code is wrong or has expired.")]},
@@ -376,11 +363,10 @@ def check_in(session, user, code, now=None):
         marked_at=now,
         source="checkin",
     )
-    db.session.add(mark)
     try:
-        db.session.flush()
+        with db.session.begin_nested():
+            db.session.add(mark)
     except IntegrityError as exc:
-        db.session.rollback()
         raise Conflict(_("You have already checked in."), code="already_marked") from exc
     alert_falling_behind(session.course, now)
     return mark

@@ -32,10 +32,11 @@ from lms.core.downloads import attachment
 from lms.core.forms import apply_errors
 from lms.core.records import get_within_or_404
 from lms.core.time import local_today, utc_to_local
+from lms.core.transaction import attempt
 from lms.core.types import utcnow
 from lms.course_types.base import Assessment as AssessmentResult
 from lms.enrollment.models import Enrollment
-from lms.errors import Conflict, Forbidden, InvalidInput, LmsError, NotFound
+from lms.errors import InvalidInput, NotFound
 from lms.extensions import db, limiter
 
 from . import services
@@ -177,24 +178,22 @@ def checkin(session_id):
             return render_template(
                 "attendance/checkin.html", **page, show_form=True, typed=True
             ), 400
-        try:
+        with attempt() as outcome:
             mark = services.check_in(session, user, form.code.data)
-        except LmsError as exc:
-            db.session.rollback()
-            bad_code = exc.code == "bad_code"
+        error = outcome.error
+        if error is not None:
+            bad_code = error.code == "bad_code"
             if bad_code:
-                form.code.errors = [str(m) for m in exc.fields.get("code", [])]
+                form.code.errors = [str(m) for m in error.fields.get("code", [])]
             return render_template(
                 "attendance/checkin.html",
                 **page,
-                error=str(exc.message),
-                error_code=exc.code,
+                error=str(error.message),
+                error_code=error.code,
                 show_form=bad_code,
                 typed=True,
-            ), exc.status
-        status = mark.status
-        db.session.commit()
-        return render_template("attendance/checkin.html", **page, outcome=status)
+            ), error.status
+        return render_template("attendance/checkin.html", **page, outcome=mark.status)
 
     # GET: tell at once what a press of the button would do
     code = (request.args.get("code") or "").strip()
@@ -265,19 +264,15 @@ def import_sheet(session_id):
     form = ImportForm()
     report, error, status = {}, None, 200
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             _headers, rows = tabular.read_table(form.file.data)
             saved = services.import_marks(session, rows, user)
-        except InvalidInput as exc:
-            db.session.rollback()
+        if outcome.error is not None:
+            exc = outcome.error
             form.file.errors = [str(m) for m in exc.fields.get("file", [])]
             report = {k: [str(m) for m in v] for k, v in exc.fields.items() if k != "file"}
-            error, status = str(exc.message), 400
-        except Forbidden as exc:
-            db.session.rollback()
-            error, status = str(exc.message), 403
+            error, status = str(exc.message), exc.status
         else:
-            db.session.commit()
             if saved:
                 flash(ngettext("%(num)s mark saved.", "%(num)s marks saved.", saved), "success")
             else:
@@ -348,20 +343,17 @@ def assess(course_id, enrollment_id):
     form = AssessmentForm()
     status = 400
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             services.set_assessment(
                 enrollment, _actor(), score=form.score.data, competent=form.competent_value()
             )
-        except InvalidInput as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        except Conflict as exc:
-            db.session.rollback()
-            flash(str(exc.message), "danger")
-            status = exc.status
+        if isinstance(outcome.error, InvalidInput):
+            apply_errors(form, outcome.error)
+        elif outcome.error is not None:
+            flash(str(outcome.error.message), "danger")
+            status = outcome.error.status
         else:
             name = enrollment.user.name
-            db.session.commit()
             flash(_("The assessment of %(name)s is saved.", name=name), "success")
             return redirect(
                 url_for(".assessments", course_id=course.id, _anchor=f"trainee-{enrollment.id}")

@@ -1,5 +1,6 @@
 """Courses, their trainers and their sessions (meetings)."""
 
+import secrets
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -147,8 +148,9 @@ class CourseSession(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: why it was cancelled, shown to trainees
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
-    #: per-session secret from which the rotating check-in code is derived
-    checkin_secret: Mapped[str | None] = mapped_column(String(64))
+    #: per-session secret (hex) from which the rotating check-in code is derived; made with the
+    #: session, so that showing the code never writes
+    checkin_secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(20))
 
     #: the course it is a meeting of
     course = relationship("Course", back_populates="sessions")

@@ -11,10 +11,26 @@ from contextlib import contextmanager
 from functools import wraps
 
 import click
-from flask import flash, g
+from flask import flash, g, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from lms.errors import LmsError
 from lms.extensions import db
+
+#: methods that must not change a record; reading may still be audited (an export of NIKs)
+READ_ONLY_METHODS = ("GET", "HEAD")
+#: tables a read may write to
+READ_LOG_TABLES = {"audit_log"}
+
+
+@event.listens_for(Session, "after_flush")
+def _note_writes(session, _context):
+    """Remember which tables a request's flushes changed, for the read-only check of finish()."""
+    if has_request_context():
+        changed = {o.__table__.name for o in (*session.new, *session.dirty, *session.deleted)}
+        if changed - READ_LOG_TABLES:
+            g.lms_wrote = g.get("lms_wrote", set()) | (changed - READ_LOG_TABLES)
 
 
 def finish(response):
@@ -23,6 +39,9 @@ def finish(response):
     A failed commit raises, so that the error handlers answer it (a 409 for a conflict, never a
     half-written change).
     """
+    if request.method in READ_ONLY_METHODS and g.get("lms_wrote"):
+        # a page or an API read that changes a record: a bug, whatever its answer
+        raise RuntimeError(f"{request.method} {request.path} wrote {sorted(g.lms_wrote)}")
     if response.status_code < 400 and not g.get("lms_failed"):
         db.session.commit()
     else:

@@ -9,8 +9,9 @@ from lms.auth.permissions import roles_required
 from lms.catalog.models import Course, CourseSession
 from lms.core.records import get_within_or_404
 from lms.core.time import local_today
+from lms.core.transaction import attempt
 from lms.core.types import utcnow
-from lms.errors import Conflict, InvalidInput
+from lms.errors import InvalidInput
 from lms.extensions import db
 
 from . import services
@@ -69,17 +70,15 @@ def enrol(course_id):
     from lms.catalog.views import render_detail
 
     course = _visible_course_or_404(course_id)  # (CSRFProtect checked the token already)
-    try:
+    with attempt() as outcome:
         enrollment = services.enroll(current_user._get_current_object(), course)
-    except InvalidInput as exc:
-        db.session.rollback()
-        reasons = [str(m) for m in exc.fields.get("enrollment", [])] or [str(exc.message)]
+    error = outcome.error
+    if isinstance(error, InvalidInput):
+        reasons = [str(m) for m in error.fields.get("enrollment", [])] or [str(error.message)]
         return render_detail(course, 400, refusals=reasons)
-    except Conflict as exc:
-        db.session.rollback()
-        return render_detail(course, exc.status, error=str(exc.message))
+    if error is not None:
+        return render_detail(course, error.status, error=str(error.message))
     message = _enrolled_message(enrollment)
-    db.session.commit()
     flash(message, "success" if enrollment.status == "enrolled" else "info")
     return redirect(url_for("catalog.detail", course_id=course.id))
 
@@ -139,14 +138,12 @@ def cancel(enrollment_id):
     form = CancelForm()
     error, status = None, 200
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             services.cancel(enrollment, actor=current_user._get_current_object())
-        except (InvalidInput, Conflict) as exc:
-            db.session.rollback()
-            error, status = str(exc.message), exc.status
+        if outcome.error is not None:
+            error, status = str(outcome.error.message), outcome.error.status
         else:
             course = enrollment.course
-            db.session.commit()
             flash(_("Your enrolment in %(code)s is cancelled.", code=course.code), "success")
             return redirect(url_for("enrollment.my_courses"))
     return render_template(

@@ -501,7 +501,7 @@ def apply_plan(plan, actor=None, progress=None):
     try:
         db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
+        # the boundary rolls the whole import back
         raise Conflict(
             _(
                 "Another account took a NIK or e-mail address of the file meanwhile: nothing "
@@ -523,7 +523,6 @@ def apply_plan(plan, actor=None, progress=None):
         )
         for row, outcome in zip(rows, outcomes, strict=True):
             if outcome.error is not None:
-                db.session.rollback()
                 raise InvalidInput(
                     _(
                         "Row %(row)s could not be enrolled (%(reason)s): nothing was imported.",

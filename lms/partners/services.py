@@ -56,12 +56,11 @@ def _clean(data, partner=None):
 def create_partner(data, actor=None):
     """Create a partner institution."""
     partner = Partner(**_clean(data))
-    db.session.add(partner)
     try:
-        db.session.flush()
+        with db.session.begin_nested():
+            db.session.add(partner)
     except IntegrityError as exc:
         # another request created the same name between the check and the insert
-        db.session.rollback()
         raise Conflict(_("A partner with this name already exists."), code="taken") from exc
     audit.record("partner.created", partner, actor=actor, name=partner.name)
     return partner

@@ -10,7 +10,7 @@ from lms.auth.models import User
 from lms.auth.permissions import login_required, roles_required
 from lms.core.downloads import attachment
 from lms.core.forms import LmsForm
-from lms.errors import LmsError
+from lms.core.transaction import attempt
 from lms.extensions import db
 
 from . import services
@@ -44,7 +44,6 @@ def reveal_nik(user_id):
     """Show the full NIK once; the view is written to the audit log."""
     user = db.get_or_404(User, user_id)
     nik = services.reveal_nik(user, current_user)
-    db.session.commit()
     return render_template("privacy/nik.html", user=user, nik=nik)
 
 
@@ -55,12 +54,11 @@ def erase(user_id):
     user = db.get_or_404(User, user_id)
     form = LmsForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             services.anonymise(user, current_user)
-        except LmsError as exc:
-            flash(str(exc.message), "danger")
-            return render_template("privacy/erase.html", user=user, form=form), exc.status
-        db.session.commit()
+        if outcome.error is not None:
+            flash(str(outcome.error.message), "danger")
+            return render_template("privacy/erase.html", user=user, form=form), outcome.error.status
         flash(_("The personal data were erased."), "success")
         return redirect(url_for("users.detail", user_id=user.id))
     return render_template("privacy/erase.html", user=user, form=form)
