@@ -372,13 +372,14 @@ def _read_manifest(tar, member, path):
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _not_a_backup(path)
     if manifest.get("version") != VERSION:
-        raise _damaged(
+        raise InvalidInput(
             _(
                 "This backup has format version %(version)s; this Latih restores version "
                 "%(supported)s.",
                 version=manifest.get("version"),
                 supported=VERSION,
-            )
+            ),
+            code="unsupported_version",
         )
     if not _manifest_valid(manifest):
         raise _damaged(_("The backup archive is damaged: its manifest is not valid."))
@@ -406,6 +407,8 @@ def _manifest_valid(manifest):
     if kind not in DATABASE_FILES or database.get("file") != DATABASE_FILES[kind]:
         return False
     if kind == "postgresql" and not isinstance(database.get("schema"), str):
+        return False
+    if not isinstance(database.get("alembic_revision"), str | None):
         return False
     current, old = keys.get("current"), keys.get("old")
     if not isinstance(old, list) or not all(isinstance(k, dict) for k in old):
