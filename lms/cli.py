@@ -9,10 +9,13 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from lms.auth.models import GENDERS, TARGET_GROUPS
+from lms.backup.cli import backup_command, restore_command
 from lms.errors import LmsError
 from lms.extensions import db
 
 lms_cli = AppGroup("lms", help="Latih operator commands.")
+lms_cli.add_command(backup_command)
+lms_cli.add_command(restore_command)
 
 
 def _fail(error, names=None):
