@@ -54,7 +54,8 @@ def healthz():
     finally:
         db.session.rollback()
     storage = str(current_app.config.get("RATELIMIT_STORAGE_URI") or "")
-    if storage.startswith("redis") and not limiter.storage.check():
+    in_use = current_app.config["RATELIMIT_ENABLED"] and storage.startswith("redis")
+    if in_use and not limiter.storage.check():
         current_app.logger.warning("Health check: the Redis rate-limit store does not answer.")
         failing.append("redis")
     body = {"status": "error", "failing": failing} if failing else {"status": "ok"}
