@@ -10,7 +10,9 @@ class Config:
     SECRET_KEY = None
     #: None means SQLite in the instance folder (set in create_app); DATABASE_URL is honoured too
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: hide_parameters: a failed statement is logged without its values (NIKs, birth dates,
+    #: password hashes); only the test suite shows them
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     #: Indonesian first, English beside it; source strings are English
     BABEL_DEFAULT_LOCALE = "id"
@@ -24,9 +26,13 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
-    #: rate limits (Flask-Limiter); use redis://... in production with several workers
+    #: rate limits (Flask-Limiter); None means REDIS_URL when set, else memory:// (set in
+    #: create_app). Production needs a shared store (redis://...) unless SINGLE_PROCESS is set
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    RATELIMIT_STORAGE_URI = None
+    #: the deployment runs exactly one process (one gunicorn worker; threads are fine), so
+    #: limits kept in memory:// are whole: production then starts without a shared store
+    SINGLE_PROCESS = False
     RATELIMIT_HEADERS_ENABLED = True
     #: login attempts per address and account (brute force on one account)...
     LOGIN_RATE_LIMIT = "5 per minute;30 per hour"
@@ -54,8 +60,15 @@ class Config:
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     MAIL_FROM = "Latih <no-reply@latih.example>"
-    #: public base URL used in e-mails sent outside a request (e.g. https://latih.example.go.id)
+    #: the site's public address (e.g. https://latih.example.go.id): every link in a message or on
+    #: a certificate is built on it, never on the request's Host; required in production
     PUBLIC_BASE_URL = ""
+    #: host names the site answers to (Flask's TRUSTED_HOSTS; a list, or one string separated by
+    #: commas; ".example.go.id" takes every subdomain): any other Host header is a 400. None
+    #: answers every host
+    TRUSTED_HOSTS = None
+    #: seconds of the Strict-Transport-Security header (e.g. 31536000 for a year); 0 sends none
+    HSTS_SECONDS = 0
     #: name of the office shown in the header and on documents
     OFFICE_NAME = "BP3MI Lampung"
     #: course types switched off by key (entry-point names of the lms.course_types group)
@@ -85,9 +98,12 @@ class Config:
     #: page size of HTML lists
     PER_PAGE = 20
     #: how many reverse proxies (nginx, a load balancer) stand in front of the app and set
-    #: X-Forwarded-For/-Proto/-Host: the client's address then comes from them (rate limits and
+    #: X-Forwarded-For/-Proto: the client's address then comes from them (rate limits and
     #: audit entries need it); 0 trusts no such header
     PROXY_COUNT = 0
+    #: also take the host from X-Forwarded-Host (only when the proxies set it themselves and
+    #: drop the client's); off, the Host header the proxy passes on stands
+    PROXY_FORWARDED_HOST = False
     #: largest request body, in bytes (a 100,000-row trainee file is about 15 MB): 413 above it
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None
@@ -100,6 +116,8 @@ class DevelopmentConfig(Config):
 
     DEBUG = True
     SECRET_KEY = "dev-only-not-secret"
+    #: where ``flask run`` serves the demo
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
 
 class TestingConfig(Config):
@@ -108,6 +126,10 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "test-only-not-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    #: failed statements show their values, to debug a test
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: the test client's host
+    PUBLIC_BASE_URL = "http://localhost"
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     #: limits stay on (the throttling test lowers them); generous enough for the rest of the suite
@@ -118,7 +140,8 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production: refuses to start without SECRET_KEY and a database URL from outside."""
+    """Production: refuses to start without SECRET_KEY, a database URL, PUBLIC_BASE_URL and a
+    shared rate-limit store from outside."""
 
     REQUIRE_EXTERNAL_SECRETS = True
     SESSION_COOKIE_SECURE = True

@@ -125,7 +125,10 @@ def create_app(config_class=None, test_config=None):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         n = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        # X-Forwarded-Host only on request: a proxy that passes the client's on would let anyone
+        # pick the host the app believes it serves
+        host = n if app.config["PROXY_FORWARDED_HOST"] else 0
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=host)
 
     # 4. template helpers, error handlers and the CLI
     from . import cli, errors, templating
@@ -140,11 +143,18 @@ def create_app(config_class=None, test_config=None):
 
 def _finish_config(app):
     """Fill derived settings and refuse to start on an unsafe production configuration."""
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = os.environ.get("REDIS_URL") or "memory://"
+    if isinstance(app.config.get("TRUSTED_HOSTS"), str):  # "a,b" from the environment
+        hosts = app.config["TRUSTED_HOSTS"].split(",")
+        app.config["TRUSTED_HOSTS"] = [host.strip() for host in hosts if host.strip()]
     if app.config["REQUIRE_EXTERNAL_SECRETS"]:
         if not app.config.get("SECRET_KEY"):
             raise RuntimeError("Refusing to start: set LMS_SECRET_KEY to a long random value.")
         if not (app.config.get("SQLALCHEMY_DATABASE_URI") or os.environ.get("DATABASE_URL")):
             raise RuntimeError("Refusing to start: set DATABASE_URL (PostgreSQL) for production.")
+        _check_public_base_url(app.config.get("PUBLIC_BASE_URL"))
+        _check_rate_limit_storage(app.config)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         if os.environ.get("DATABASE_URL"):
             app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
@@ -167,3 +177,32 @@ def _finish_config(app):
     if isinstance(app.config.get("COURSE_TYPES_DISABLED"), str):
         raw = app.config["COURSE_TYPES_DISABLED"]
         app.config["COURSE_TYPES_DISABLED"] = tuple(k.strip() for k in raw.split(",") if k.strip())
+
+
+def _check_public_base_url(base):
+    """Production builds every link in a message on PUBLIC_BASE_URL: it must be a full address."""
+    from urllib.parse import urlsplit
+
+    if not base:
+        raise RuntimeError(
+            "Refusing to start: set LMS_PUBLIC_BASE_URL to the site's public address "
+            "(e.g. https://latih.example.go.id); links in messages and on certificates use it."
+        )
+    parts = urlsplit(str(base))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise RuntimeError(
+            f"Refusing to start: LMS_PUBLIC_BASE_URL {base!r} is not an address such as "
+            "https://latih.example.go.id."
+        )
+
+
+def _check_rate_limit_storage(config):
+    """memory:// keeps a count per process: with several workers every limit is multiplied."""
+    if not config.get("RATELIMIT_ENABLED", True) or config.get("SINGLE_PROCESS"):
+        return
+    if str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        raise RuntimeError(
+            "Refusing to start: rate limits are kept in this process's memory, so each worker "
+            "would count apart. Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to share them, or "
+            "LMS_SINGLE_PROCESS=true if exactly one process serves the site."
+        )

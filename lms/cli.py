@@ -13,7 +13,21 @@ from lms.backup.cli import backup_command, restore_command
 from lms.errors import LmsError
 from lms.extensions import db
 
-lms_cli = AppGroup("lms", help="Latih operator commands.")
+
+class OperatorGroup(AppGroup):
+    """A command group whose commands stop on a missing signing key with its message (which
+    names the command that creates it) instead of a traceback."""
+
+    def invoke(self, ctx):
+        from lms.certificates.signing import SigningKeyMissing
+
+        try:
+            return super().invoke(ctx)
+        except SigningKeyMissing as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+lms_cli = OperatorGroup("lms", help="Latih operator commands.")
 lms_cli.add_command(backup_command)
 lms_cli.add_command(restore_command)
 
@@ -232,6 +246,34 @@ def i18n_update(ctx):
 def i18n_compile():
     """Compile the catalogues (.po to .mo)."""
     _pybabel("compile", "-d", "lms/translations")
+
+
+@lms_cli.command("create-signing-key")
+@click.option(
+    "--rotate",
+    is_flag=True,
+    help="Replace an existing key; its public half stays published, so that the certificates "
+    "it signed still verify.",
+)
+def create_signing_key(rotate):
+    """Create the Ed25519 key that signs certificates, at CERTIFICATE_KEY_FILE (mode 0600)."""
+    from lms.certificates import signing
+
+    try:
+        path, kid, retired = signing.create_key(rotate=rotate)
+    except FileExistsError as exc:
+        raise click.ClickException(
+            f"The signing key {exc} exists already; it is kept. To replace it, run the command "
+            "again with --rotate (certificates it signed keep verifying)."
+        ) from None
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise click.ClickException(f"The signing key was not written: {exc}") from None
+    click.echo(f"Created the certificate signing key {path} (key id {kid}).")
+    if retired:
+        click.echo(
+            f"The previous key's public half is kept in {retired} and stays published. "
+            "Restart the application so that every worker signs with the new key."
+        )
 
 
 def init_app(app):

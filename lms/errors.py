@@ -3,7 +3,7 @@
 from flask import g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 
 class LmsError(Exception):
@@ -94,6 +94,9 @@ def json_error(status, code, message, fields=None):
 
 
 def _http_error(error):
+    if isinstance(error, SecurityError) and not wants_json():
+        # a Host outside TRUSTED_HOSTS: no URL can be built, so no page with links either
+        return error.get_response()
     status = error.code or 500
     message = HTTP_MESSAGES.get(status) or error.description
     if wants_json():

@@ -47,6 +47,8 @@ def test_production_refuses_to_start_without_database(monkeypatch):
 def test_production_starts_with_secrets_from_outside(monkeypatch):
     monkeypatch.setenv("LMS_SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.example/latih")
+    monkeypatch.setenv("LMS_PUBLIC_BASE_URL", "https://latih.example.go.id")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
     app = create_app(ProductionConfig)
     assert app.config["SECRET_KEY"] == "x" * 40
     assert app.config["SESSION_COOKIE_SECURE"] is True

@@ -78,7 +78,7 @@ def write_archive(path, manifest, files):
 
 
 def kid_of(path):
-    return signing.key_id(signing._load_public(str(path)))
+    return signing.key_id(signing.load_public(str(path)))
 
 
 def mode_of(path):
@@ -642,3 +642,28 @@ def test_the_client_tools_get_the_password_in_their_environment_only():
         "options": "-csearch_path=latih_gw0 -csynchronous_commit=off",
         "sslmode": "require",
     }
+
+
+def test_keys_retired_by_a_rotation_come_back_beside_the_key(
+    app, db, monkeypatch, tmp_path, make_target
+):
+    """``create-signing-key --rotate`` keeps the old public key beside the key file: the backup
+    carries it, and the restored site still publishes it (its certificates verify)."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path / "rotated-instance"))
+    os.makedirs(app.instance_path)
+    # a key of its own, so that the session's key is not rotated
+    monkeypatch.setitem(app.config, "CERTIFICATE_KEY_FILE", str(tmp_path / "keys" / "key.pem"))
+    monkeypatch.setitem(app.extensions, "certificate_keys", {})
+    signing.create_key()
+    _path, _kid, retired = signing.create_key(rotate=True)
+    kids = set(signing.public_keys())
+    assert retired is not None and len(kids) == 2
+    path = tmp_path / "backups" / "rotated.tar.gz"
+    backups.create_backup(str(path))
+    target = make_target("rotated", old_keys=0)
+    with target.app_context():
+        backups.restore_backup(str(path))
+        assert [os.path.basename(p) for p in signing.retired_key_paths()] == [
+            os.path.basename(retired)
+        ]
+        assert set(signing.public_keys()) == kids

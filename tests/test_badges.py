@@ -237,10 +237,12 @@ def test_no_credential_from_a_forged_record(cohort, certificate):
         badges.credential_jwt(db.session.get(Certificate, certificate.id))
 
 
-def test_the_verification_url_uses_the_public_page(app, certificate):
+def test_the_verification_url_uses_the_public_page(app, certificate, monkeypatch):
+    # on the configured public address, whichever host the request came through
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://latih.example.go.id")
     with app.test_request_context("/", base_url="http://intranet.local"):
         url = badges.verification_url(certificate.code)
-    assert url == f"http://intranet.local/verify/{certificate.code}"
+    assert url == f"https://latih.example.go.id/verify/{certificate.code}"
 
 
 # --- the published keys and their rotation ---------------------------------------------------

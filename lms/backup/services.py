@@ -57,7 +57,9 @@ SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 #: the largest manifest a restore reads, in bytes
 MANIFEST_LIMIT = 16 * 1024 * 1024
 CHUNK = 1024 * 1024
-_KEY_NAME = re.compile(r"keys/(signing-key|old-[1-9][0-9]{0,3})\.pem")
+_KEY_NAME = re.compile(
+    r"keys/(signing-key|old-[1-9][0-9]{0,3}|retired/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,80})\.pem"
+)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 #: lines of ``pg_restore --list`` that create the dumped schema itself (or comment on it): the
 #: restore lands in the target's own schema instead
@@ -195,14 +197,15 @@ def _dump_sqlite(staging, progress):
 
 
 def _stage_keys(staging):
-    """The manifest's ``keys`` and the staged key files: the current key, then the old ones."""
-    keys = {"current": None, "old": []}
+    """The manifest's ``keys`` and the staged key files: the current key, the configured old
+    ones, then those ``create-signing-key --rotate`` retired beside the key file."""
+    keys = {"current": None, "old": [], "retired": []}
     members = []
-    current = signing._key_path()
+    current = signing.key_path()
     if os.path.isfile(current):
         keys["current"] = {"file": CURRENT_KEY, "source": current, "kid": _kid(current)}
         members.append((CURRENT_KEY, _copy(current, os.path.join(staging, "k0"))))
-    for number, path in enumerate(signing._old_key_paths(), 1):
+    for number, path in enumerate(signing.configured_old_key_paths(), 1):
         if not os.path.isfile(path):
             raise LmsError(
                 _(
@@ -214,6 +217,10 @@ def _stage_keys(staging):
         name = f"keys/old-{number}.pem"
         keys["old"].append({"file": name, "source": path, "kid": _kid(path)})
         members.append((name, _copy(path, os.path.join(staging, f"k{number}"))))
+    for number, path in enumerate(signing.retired_key_paths(), 1):
+        name = f"keys/retired/{os.path.basename(path)}"
+        keys["retired"].append({"file": name, "source": path, "kid": _kid(path)})
+        members.append((name, _copy(path, os.path.join(staging, f"r{number}"))))
     return keys, members
 
 
@@ -411,13 +418,18 @@ def _manifest_valid(manifest):
     if not isinstance(database.get("alembic_revision"), str | None):
         return False
     current, old = keys.get("current"), keys.get("old")
+    retired = keys.get("retired", [])
     if not isinstance(old, list) or not all(isinstance(k, dict) for k in old):
+        return False
+    if not isinstance(retired, list) or not all(
+        isinstance(k, dict) and str(k.get("file")).startswith("keys/retired/") for k in retired
+    ):
         return False
     if current is not None and (
         not isinstance(current, dict) or current.get("file") != CURRENT_KEY
     ):
         return False
-    key_files = [k.get("file") for k in old] + ([current["file"]] if current else [])
+    key_files = [k.get("file") for k in old + retired] + ([current["file"]] if current else [])
     referenced = {database["file"], *key_files}
     for name in names:
         if name in referenced:
@@ -444,8 +456,12 @@ def _key_placements(manifest):
     keys = manifest["keys"]
     placements = []
     if keys["current"] is not None:
-        placements.append((keys["current"]["file"], signing._key_path()))
-    configured = signing._old_key_paths()
+        placements.append((keys["current"]["file"], signing.key_path()))
+    placements += [
+        (entry["file"], os.path.join(signing.retired_folder(), os.path.basename(entry["file"])))
+        for entry in keys.get("retired", [])
+    ]
+    configured = signing.configured_old_key_paths()
     if len(configured) != len(keys["old"]):
         raise InvalidInput(
             _(
@@ -751,12 +767,12 @@ def _sqlite_check(conn):
 
 
 def _key_paths():
-    return [signing._key_path(), *signing._old_key_paths()]
+    return [signing.key_path(), *signing.old_key_paths()]
 
 
 def _kid(path):
     try:
-        return signing.key_id(signing._load_public(path))
+        return signing.key_id(signing.load_public(path))
     except (ValueError, TypeError, UnsupportedAlgorithm):
         return None
 

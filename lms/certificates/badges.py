@@ -19,11 +19,12 @@ import json
 import uuid
 from datetime import UTC
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from lms.catalog.services import course_type_of
+from lms.core.urls import public_base
 from lms.errors import Conflict
 from lms.extensions import course_types
 
@@ -49,11 +50,8 @@ VERIFY_ENDPOINT = "certificates.verify_page"
 
 
 def site_url():
-    """The site's base URL without a trailing slash: PUBLIC_BASE_URL, else the request's host."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if not base and has_request_context():
-        base = request.host_url
-    return (base or "http://localhost").rstrip("/")
+    """The site's base URL without a trailing slash: PUBLIC_BASE_URL, never the request's host."""
+    return public_base()
 
 
 def _absolute(endpoint, fallback, **values):

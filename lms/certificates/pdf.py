@@ -20,7 +20,7 @@ from datetime import date
 import fontpkg_noto_sans
 import segno
 from babel.dates import format_date
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from PIL import Image
@@ -34,6 +34,7 @@ from reportlab.pdfgen.canvas import Canvas
 from werkzeug.routing import BuildError
 
 from lms.core.time import utc_to_local
+from lms.core.urls import public_base
 from lms.extensions import course_types
 
 from . import services
@@ -135,8 +136,8 @@ def holder_withheld(claims):
 def verify_url_for(certificate):
     """The public verification URL of a certificate, as its QR code carries it.
 
-    PUBLIC_BASE_URL when set (the printed address must not depend on which host served the
-    request), else the current request's host.
+    Always on PUBLIC_BASE_URL: the printed address must not depend on which host served the
+    request.
     """
     code = certificate.code
     try:
@@ -145,15 +146,7 @@ def verify_url_for(certificate):
         )
     except BuildError:
         path = f"/verify/{code}"
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    if base:
-        return base + path
-    if has_request_context():
-        try:
-            return url_for("certificates.verify_page", code=code, _external=True)
-        except BuildError:
-            return request.host_url.rstrip("/") + path
-    return "http://localhost" + path
+    return public_base() + path
 
 
 def file_name(certificate, claims=None):

@@ -39,11 +39,11 @@ from lms.core.downloads import attachment
 from lms.core.forms import apply_errors, form_status
 from lms.core.pagination import paginate
 from lms.enrollment.models import Enrollment
-from lms.errors import Conflict, InvalidInput, LmsError
+from lms.errors import Conflict, InvalidInput, LmsError, json_error, wants_json
 from lms.exports.filters import CertificateFilters
 from lms.extensions import db, limiter
 
-from . import archive, badges, pdf, services
+from . import archive, badges, pdf, services, signing
 from .forms import IssueForm, ReasonForm
 from .models import Certificate
 
@@ -65,6 +65,18 @@ ZIP_MIMETYPE = "application/zip"
 REVOKED_NO_DOWNLOAD = _l("This certificate was revoked: it can no longer be downloaded.")
 #: what the pages show in place of the name of a holder whose personal data were erased
 HOLDER_WITHHELD = _l("Name withheld at the holder's request")
+
+
+@bp.app_errorhandler(signing.SigningKeyMissing)
+def _no_signing_key(error):
+    """Production without its key file: the log names the command that creates it, the person
+    reads a plain 503 (pages, the API and the JWK Set alike), and nothing is written."""
+    db.session.rollback()
+    current_app.logger.error("%s", error)
+    message = _("Certificates cannot be signed yet: an administrator must create the signing key.")
+    if wants_json():
+        return json_error(503, "unavailable", message)
+    return render_template("errors/error.html", status=503, message=message), 503
 
 
 # --- helpers shared by the pages ---------------------------------------------------------------

@@ -6,6 +6,9 @@ is never run) or an ``on...=`` handler: behaviour lives in static/js/ (see stati
 tests/test_security_headers.py scans the templates for both.
 """
 
+from flask import current_app, request
+from flask_login import current_user
+
 #: on every response: no MIME sniffing, nobody frames us (for browsers without CSP level 2), and
 #: a link followed elsewhere never carries our path (password-reset links hold a token in it)
 HEADERS = {
@@ -41,12 +44,30 @@ OTHER_POLICY = "frame-ancestors 'none'"
 DOCUMENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml"})
 
 
+#: pages that may show personal data: kept by no cache, not even the browser's (a shared
+#: computer at a training centre, the back button after logging out)
+PERSONAL_PAGE_CACHE = "private, no-store"
+
+
+def _personal(response):
+    """Whether a response is a page for a logged-in person, or the answer to a form (which
+    shows back what was typed: a NIK, a birth date)."""
+    if response.mimetype not in ("text/html", "application/xhtml+xml"):
+        return False
+    return request.method not in ("GET", "HEAD") or current_user.is_authenticated
+
+
 def add_security_headers(response):
     """Add the headers to a response; a view that set one of them keeps its own."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     policy = DOCUMENT_POLICY if response.mimetype in DOCUMENT_TYPES else OTHER_POLICY
     response.headers.setdefault("Content-Security-Policy", policy)
+    hsts = int(current_app.config["HSTS_SECONDS"] or 0)
+    if hsts > 0:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
+    if "Cache-Control" not in response.headers and _personal(response):
+        response.headers["Cache-Control"] = PERSONAL_PAGE_CACHE
     return response
 
 

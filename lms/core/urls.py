@@ -26,9 +26,12 @@ def safe_next(target, default):
     return default
 
 
+def public_base():
+    """The site's public address without a trailing slash: PUBLIC_BASE_URL, never the request's
+    Host (a forged one would carry a reset token away); production refuses to start without it."""
+    return (current_app.config.get("PUBLIC_BASE_URL") or "http://localhost").rstrip("/")
+
+
 def public_url(endpoint, **values):
-    """An absolute URL for a message: on PUBLIC_BASE_URL when set, never on a forged Host."""
-    base = current_app.config["PUBLIC_BASE_URL"]
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    """An absolute URL for a message, on :func:`public_base`."""
+    return public_base() + url_for(endpoint, **values)

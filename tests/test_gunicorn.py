@@ -1,0 +1,100 @@
+"""gunicorn.conf.py, the server settings the README starts production with: a streamed download
+that lasts longer than the worker timeout arrives whole, and the access log keeps no query string.
+
+gunicorn runs the repository's config file with a deliberately small timeout (from the
+environment, as an operator would change it) and serves tests/stream_app.py.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.realclock
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: the worker timeout given to gunicorn, and how long the download takes: three times as long
+TIMEOUT = 2
+ROWS, PAUSE = 60, 0.1
+NIK = "1807015705950001"
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """gunicorn with gunicorn.conf.py serving the slow app; yields (base URL, access log path)."""
+    port = _free_port()
+    access_log = tmp_path / "access.log"
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_TIMEOUT": str(TIMEOUT),
+        "GUNICORN_GRACEFUL_TIMEOUT": "5",
+        "GUNICORN_ACCESSLOG": str(access_log),
+        "GUNICORN_LOGLEVEL": "warning",
+        "STREAM_ROWS": str(ROWS),
+        "STREAM_PAUSE": str(PAUSE),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            os.path.join(ROOT, "gunicorn.conf.py"),
+            "tests.stream_app:app",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/ping", timeout=10).status_code == 200:
+                    break
+            except requests.RequestException:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("gunicorn did not start")
+                time.sleep(0.2)
+        yield base, access_log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_a_download_longer_than_the_worker_timeout_arrives_whole(server):
+    base, access_log = server
+    response = requests.get(f"{base}/export.csv?nik={NIK}&year=2026", timeout=60)
+    assert response.status_code == 200
+    lines = response.text.splitlines()
+    assert lines[0] == "n,name" and lines[-1] == "end"
+    assert lines[1:-1] == [f"{n},Peserta {n}" for n in range(ROWS)]
+
+
+def test_the_access_log_keeps_no_query_string(server):
+    base, access_log = server
+    assert requests.get(f"{base}/ping?nik={NIK}", timeout=10).text == "pong"
+    deadline = time.monotonic() + 10
+    while "/ping" not in (access_log.read_text() if access_log.exists() else ""):
+        if time.monotonic() > deadline:
+            pytest.fail("the request was not logged")
+        time.sleep(0.1)
+    log = access_log.read_text()
+    assert '"GET /ping HTTP/1.1" 200' in log
+    assert NIK not in log and "nik=" not in log
