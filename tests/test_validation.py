@@ -7,7 +7,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from lms.auth import services
+from lms.auth import services, sessions
 from lms.auth import validation as v
 from lms.auth.models import User
 from lms.errors import Conflict, InvalidInput
@@ -384,14 +384,15 @@ def test_authenticate(create_user):
     assert services.authenticate("ani@example.org", PASSWORD) is None
 
 
-def test_change_password_refuses_weak_and_bumps_session_version(create_user):
+def test_change_password_refuses_weak_and_ends_the_login_sessions(create_user):
     user = create_user("trainee")
-    old_id = user.get_id()
+    token = sessions.start(user)
     with pytest.raises(InvalidInput) as exc:
         services.change_password(user, "password1")
     assert "password" in exc.value.fields
+    assert sessions.load(token) == user
     services.change_password(user, "kopi-lampung-2")
-    assert user.get_id() != old_id
+    assert sessions.load(token) is None
     assert services.authenticate(user.email, "kopi-lampung-2") == user
 
 

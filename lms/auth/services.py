@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +20,7 @@ from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.regions.models import Regency
 
+from . import sessions
 from . import validation as v
 from .models import GENDERS, ROLES, TARGET_GROUPS, ApiToken, User
 
@@ -178,7 +179,7 @@ def set_role(user, role, partner_id=None, actor=None):
     user.role = role
     if partner_id:
         user.partner_id = partner_id
-    user.session_version += 1
+    sessions.end_all(user)
     db.session.flush()
     audit.record("user.role_changed", user, actor=actor, old=old, new=role)
     return user
@@ -201,14 +202,16 @@ def authenticate(email, password):
     return user
 
 
-def change_password(user, new_password, actor=None):
-    """Set a new password; every other session and every reset link stops working."""
+def change_password(user, new_password, actor=None, keep=None):
+    """Set a new password; every reset link, every API token and every login session but
+    ``keep`` (the one the person changes it from, if any) stop working."""
     try:
         v.check_password(new_password)
     except v.ValidationFailed as exc:
         raise InvalidInput(exc.message, fields={"password": [exc.message]}) from exc
     user.password_hash = hash_password(new_password)
-    user.session_version += 1
+    sessions.end_all(user, keep=keep)
+    revoke_api_tokens(user)
     db.session.flush()
     audit.record("user.password_changed", user, actor=actor or user)
 
@@ -319,3 +322,12 @@ def revoke_api_token(row):
     """Stop a token from working."""
     row.revoked_at = utcnow()
     db.session.flush()
+
+
+def revoke_api_tokens(user):
+    """Stop every token of ``user`` from working (a password change or reset)."""
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -12,7 +12,7 @@ from lms.extensions import db
 from lms.privacy.services import record_consent
 from lms.regions.services import regency_choices
 
-from . import services
+from . import services, sessions
 from .forms import ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
 from .limits import limit_login
 from .permissions import login_required
@@ -29,6 +29,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
+            sessions.start(user)
             login_user(user, remember=form.remember.data)
             db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
@@ -39,6 +40,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # the server-side record goes: a copy of the session or remember-me cookie stops working
+        sessions.end(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("core.home"))
@@ -79,6 +84,7 @@ def register():
             apply_errors(form, exc)
         else:
             record_consent(user)
+            sessions.start(user)
             login_user(user)
             db.session.commit()
             flash(_("Your account is ready. Welcome to Latih!"), "success")

@@ -1,0 +1,147 @@
+"""Account takeover and session holes: logout ends the login server-side, a new password ends the
+other logins and every API token."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lms.auth import services, sessions
+from lms.auth.models import ApiToken, LoginSession
+from lms.errors import InvalidInput
+from lms.extensions import db
+from tests.fixtures.pages import count, logged_in
+from tests.fixtures.users import PASSWORD
+from tests.test_auth import ask_reset, post_login, reset_link
+
+NEW_PASSWORD = "kopi-Lampung-2"
+
+
+def copy_cookie(source, target, name):
+    """Put ``source``'s cookie ``name`` into ``target`` (a thief's copy)."""
+    cookie = source.get_cookie(name)
+    assert cookie is not None, name
+    target.set_cookie(name, cookie.value)
+    return target
+
+
+# --- logout -------------------------------------------------------------------------------------
+
+
+def test_logout_ends_a_copied_session_cookie(app, client, dummy_trainee):
+    assert post_login(client, dummy_trainee.email).status_code == 302
+    thief = copy_cookie(client, app.test_client(), "session")
+    assert logged_in(thief)  # the copy works while the login lasts
+
+    client.post("/logout")
+
+    assert not logged_in(client)
+    assert not logged_in(thief)
+
+
+def test_logout_ends_a_copied_remember_me_cookie(app, client, dummy_trainee):
+    post_login(client, dummy_trainee.email, remember="y")
+    remembered = client.get_cookie("remember_token").value
+    thief = app.test_client()
+    thief.set_cookie("remember_token", remembered)
+    assert logged_in(thief)  # through the remember-me cookie alone
+
+    client.post("/logout")
+
+    assert not logged_in(thief)
+    later = app.test_client()  # the copy, tried again on a fresh browser
+    later.set_cookie("remember_token", remembered)
+    assert not logged_in(later)
+
+
+def test_logout_leaves_the_other_devices_logged_in(app, client, dummy_trainee):
+    phone = app.test_client()
+    post_login(client, dummy_trainee.email)
+    post_login(phone, dummy_trainee.email, remember="y")
+    assert count(LoginSession) == 2
+
+    client.post("/logout")
+
+    assert not logged_in(client)
+    assert logged_in(phone)
+    assert count(LoginSession) == 1
+
+
+def test_a_login_ends_when_its_remember_cookie_would(app, client, clock, dummy_trainee):
+    post_login(client, dummy_trainee.email, remember="y")
+    session_copy = copy_cookie(client, app.test_client(), "session")
+    clock.shift(timedelta(days=13, hours=23))
+    assert logged_in(session_copy)
+    clock.shift(timedelta(hours=2))
+    assert not logged_in(session_copy)  # the session cookie too, though it carries no expiry
+
+
+def test_a_cookie_of_the_old_form_logs_in_nobody(client, dummy_trainee):
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{dummy_trainee.id}:1"
+    assert not logged_in(client)
+
+
+def test_logging_in_again_clears_the_expired_logins(client, clock, dummy_trainee):
+    sessions.start(dummy_trainee)
+    db.session.commit()
+    clock.shift(timedelta(days=15))
+    post_login(client, dummy_trainee.email)
+    assert count(LoginSession) == 1
+
+
+# --- a new password -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def devices(app, dummy_trainee, api_headers):
+    """The trainee logged in on a laptop and (remembered) on a phone, with an API token."""
+    laptop, phone = app.test_client(), app.test_client()
+    post_login(laptop, dummy_trainee.email)
+    post_login(phone, dummy_trainee.email, remember="y")
+    return laptop, phone, api_headers(dummy_trainee)
+
+
+def test_a_password_reset_revokes_every_token_and_login(app, client, dummy_trainee, devices):
+    laptop, phone, token = devices
+    assert client.get("/api/v1/me", headers=token).status_code == 200
+
+    ask_reset(client, dummy_trainee.email)
+    path = reset_link(dummy_trainee)
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302
+
+    assert client.get("/api/v1/me", headers=token).status_code == 401
+    assert not logged_in(laptop)
+    phone.delete_cookie("session")
+    assert not logged_in(phone)
+    db.session.rollback()
+    assert db.session.scalar(select(ApiToken.revoked_at)) is not None
+    assert count(LoginSession) == 0
+
+
+def test_a_password_change_keeps_only_the_login_it_was_made_from(app, dummy_trainee, devices):
+    laptop, phone, token = devices
+    here = app.test_client()
+    post_login(here, dummy_trainee.email)
+    other_token, _row = services.issue_api_token(dummy_trainee)
+    mine = db.session.scalars(select(LoginSession).order_by(LoginSession.id.desc())).first()
+
+    services.change_password(dummy_trainee, NEW_PASSWORD, keep=mine)
+    db.session.commit()
+
+    assert logged_in(here)
+    assert not logged_in(laptop)
+    assert here.get("/api/v1/me", headers=token).status_code == 401
+    assert services.api_token_row(other_token) is None
+    assert services.authenticate(dummy_trainee.email, NEW_PASSWORD) is not None
+
+
+def test_a_refused_new_password_revokes_nothing(app, dummy_trainee, devices):
+    laptop, _phone, token = devices
+    with pytest.raises(InvalidInput):
+        services.change_password(dummy_trainee, "password1")
+    db.session.rollback()
+    assert logged_in(laptop)
+    assert laptop.get("/api/v1/me", headers=token).status_code == 200
+    assert services.authenticate(dummy_trainee.email, PASSWORD) is not None
