@@ -2,16 +2,20 @@
 other logins and every API token."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from lms.audit.models import AuditEntry
 from lms.auth import services, sessions
-from lms.auth.models import ApiToken, LoginSession
+from lms.auth.models import ApiToken, LoginSession, User
+from lms.catalog.models import Course, course_trainers
+from lms.core.time import local_today
 from lms.errors import InvalidInput
 from lms.extensions import db
 from tests.fixtures.pages import count, logged_in
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.users import PASSWORD, log_in
 from tests.test_auth import ask_reset, post_login, reset_link
 
 NEW_PASSWORD = "kopi-Lampung-2"
@@ -145,3 +149,108 @@ def test_a_refused_new_password_revokes_nothing(app, dummy_trainee, devices):
     assert logged_in(laptop)
     assert laptop.get("/api/v1/me", headers=token).status_code == 200
     assert services.authenticate(dummy_trainee.email, PASSWORD) is not None
+
+
+# --- a trainer moved to another partner ----------------------------------------------------------
+
+
+@pytest.fixture
+def moved(create_partner, create_user, create_course, create_session):
+    """A trainer of partner A teaching one of A's courses, and partner B."""
+    valid = {"mou_valid_until": local_today() + timedelta(days=365)}
+    old, new = (
+        create_partner(name="Mitra Lama", **valid),
+        create_partner(name="Mitra Baru", **valid),
+    )
+    trainer = create_user("trainer", partner_id=old.id)
+    course = create_course(partner=old, trainers=[trainer])
+    session = create_session(course)
+    return SimpleNamespace(trainer=trainer, old=old, new=new, course=course, session=session)
+
+
+def trainer_urls(course, session):
+    """A course's pages and API calls for its trainers."""
+    return [
+        f"/trainer/courses/{course.id}/attendance",
+        f"/trainer/sessions/{session.id}/roster",
+        f"/api/v1/courses/{course.id}/enrollments",
+        f"/api/v1/courses/{course.id}/attendance-summary",
+        f"/api/v1/sessions/{session.id}/attendance",
+    ]
+
+
+def statuses(client, urls, headers):
+    return [client.get(url, headers=headers if "/api/" in url else {}).status_code for url in urls]
+
+
+def test_moving_a_trainer_to_another_partner_ends_the_old_assignments(
+    app, client, login, dummy_admin, api_headers, moved
+):
+    trainer_client = app.test_client()
+    log_in(trainer_client, moved.trainer)
+    token = api_headers(moved.trainer)
+    urls = trainer_urls(moved.course, moved.session)
+    assert statuses(trainer_client, urls, token) == [200] * len(urls)
+
+    login(dummy_admin)
+    response = client.post(
+        f"/users/{moved.trainer.id}", data={"role": "trainer", "partner_id": str(moved.new.id)}
+    )
+    assert response.status_code == 302
+
+    db.session.rollback()
+    assert db.session.get(User, moved.trainer.id).partner_id == moved.new.id
+    assert db.session.get(Course, moved.course.id).trainers == []
+    entries = {e.action: e for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))}
+    removed = entries["course.trainer_removed"]
+    assert (removed.object_id, removed.actor_id) == (moved.course.id, dummy_admin.id)
+    assert removed.data == {"trainer_id": moved.trainer.id}
+    assert entries["user.partner_changed"].data == {"old": moved.old.id, "new": moved.new.id}
+    # the API token still works for the person, but the old partner's course is gone for them
+    assert client.get("/api/v1/me", headers=token).status_code == 200
+    again = app.test_client()
+    log_in(again, moved.trainer)
+    assert statuses(again, urls, token) == [404] * len(urls)
+
+
+def test_a_refused_partner_change_keeps_the_assignments(client, login, dummy_admin, moved):
+    login(dummy_admin)
+    response = client.post(
+        f"/users/{moved.trainer.id}", data={"role": "trainer", "partner_id": "999999"}
+    )
+    assert response.status_code == 400
+    db.session.rollback()
+    assert db.session.get(Course, moved.course.id).trainers == [moved.trainer]
+    assert count(AuditEntry, AuditEntry.action == "course.trainer_removed") == 0
+
+
+def test_a_trainer_who_becomes_a_trainee_leaves_the_courses(client, login, dummy_admin, moved):
+    login(dummy_admin)
+    client.post(f"/users/{moved.trainer.id}", data={"role": "trainee", "partner_id": "0"})
+    db.session.rollback()
+    assert db.session.get(Course, moved.course.id).trainers == []
+
+
+def test_an_assignment_to_another_partners_course_gives_a_404(
+    app, api_headers, create_course, create_session, moved
+):
+    """An assignment left over (or written past the services) opens nothing: the same 404 as for
+    a course that is not the trainer's."""
+    foreign = create_course(partner=moved.new)
+    foreign_session = create_session(foreign)
+    db.session.execute(
+        insert(course_trainers).values(course_id=foreign.id, user_id=moved.trainer.id)
+    )
+    stranger = create_course(partner=moved.old)
+    stranger_session = create_session(stranger)
+    db.session.commit()
+
+    client = log_in(app.test_client(), moved.trainer)
+    token = api_headers(moved.trainer)
+    foreign_urls = trainer_urls(foreign, foreign_session)
+    not_theirs = statuses(client, trainer_urls(stranger, stranger_session), token)
+    assert not_theirs == [404] * len(foreign_urls)
+    assert statuses(client, foreign_urls, token) == not_theirs
+    # nor is it listed on the trainer's day
+    page = client.get("/trainer/today").get_data(as_text=True)
+    assert moved.course.code in page and foreign.code not in page

@@ -167,7 +167,9 @@ def set_locale(user, locale):
 
 
 def set_role(user, role, partner_id=None, actor=None):
-    """Change a user's role (audited). A trainer needs a partner."""
+    """Change a user's role and partner (audited); the person logs in again. A trainer needs a
+    partner. Use ``lms.users.services.change_role``, which also ends course assignments that no
+    longer fit."""
     if role not in ROLES:
         raise InvalidInput(_("Not a valid choice."), fields={"role": [_("Not a valid choice.")]})
     if role == "trainer" and not (partner_id or user.partner_id):
@@ -175,13 +177,25 @@ def set_role(user, role, partner_id=None, actor=None):
             _("A trainer must belong to a partner institution."),
             fields={"partner_id": [_("A trainer must belong to a partner institution.")]},
         )
-    old = user.role
+    if partner_id:
+        from lms.partners.models import Partner
+
+        if db.session.get(Partner, partner_id) is None:
+            raise InvalidInput(
+                _("Not a valid choice."), fields={"partner_id": [_("Not a valid choice.")]}
+            )
+    old_role, old_partner = user.role, user.partner_id
     user.role = role
     if partner_id:
         user.partner_id = partner_id
     sessions.end_all(user)
     db.session.flush()
-    audit.record("user.role_changed", user, actor=actor, old=old, new=role)
+    if role != old_role:
+        audit.record("user.role_changed", user, actor=actor, old=old_role, new=role)
+    if user.partner_id != old_partner:
+        audit.record(
+            "user.partner_changed", user, actor=actor, old=old_partner, new=user.partner_id
+        )
     return user
 
 
