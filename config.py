@@ -34,6 +34,9 @@ class Config:
     LOGIN_IP_RATE_LIMIT = "60 per minute"
     #: certificate verifications (page and API) per address: codes must not be enumerated
     VERIFY_RATE_LIMIT = "30 per minute"
+    #: check-in attempts per trainee, the page and the API together: a 6-digit code must not be
+    #: guessed
+    CHECKIN_RATE_LIMIT = "20 per minute"
     #: werkzeug password hashing method
     PASSWORD_HASH_METHOD = "scrypt"
     #: minimum password length for every account

@@ -7,13 +7,17 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import insert, select
 
+from lms.attendance.services import current_checkin_code
 from lms.audit.models import AuditEntry
 from lms.auth import services, sessions
 from lms.auth.models import ApiToken, LoginSession, User
 from lms.catalog.models import Course, course_trainers
 from lms.core.time import local_today
+from lms.core.types import utcnow
 from lms.errors import InvalidInput
 from lms.extensions import db
+from tests.fixtures.api import assert_json_error
+from tests.fixtures.attendance import marks_of
 from tests.fixtures.pages import count, logged_in
 from tests.fixtures.users import PASSWORD, log_in
 from tests.test_auth import ask_reset, post_login, reset_link
@@ -254,3 +258,36 @@ def test_an_assignment_to_another_partners_course_gives_a_404(
     # nor is it listed on the trainer's day
     page = client.get("/trainer/today").get_data(as_text=True)
     assert moved.course.code in page and foreign.code not in page
+
+
+# --- check-in codes through the API -------------------------------------------------------------
+
+
+@pytest.fixture
+def open_session(classroom, create_session):
+    """A meeting of the classroom that began five minutes ago: check-in is open."""
+    starts = utcnow() - timedelta(minutes=5)
+    return create_session(classroom.course, starts_at=starts, ends_at=starts + timedelta(hours=3))
+
+
+def test_api_check_in_is_throttled_per_trainee(
+    app, client, monkeypatch, api_headers, classroom, open_session
+):
+    monkeypatch.setitem(app.config, "CHECKIN_RATE_LIMIT", "3 per minute")
+    url = f"/api/v1/sessions/{open_session.id}/check-in"
+    good, _expires = current_checkin_code(open_session)
+    db.session.commit()
+    wrong = {"code": f"{(int(good) + 1) % 1_000_000:06d}"}
+    me, other = classroom.trainees[0], classroom.trainees[1]
+    # a new token (or the check-in page) gives no new budget
+    tries = [client.post(url, json=wrong, headers=api_headers(me)).status_code for _ in range(3)]
+    assert tries == [400, 400, 400]
+
+    response = client.post(url, json={"code": good}, headers=api_headers(me))
+    assert_json_error(response, 429, "rate_limited")
+    assert marks_of(open_session) == {}
+    page = log_in(app.test_client(), me)
+    assert page.post(f"/checkin/{open_session.id}", data={"code": good}).status_code == 429
+    # another trainee of the same class (the same address) still checks in
+    response = client.post(url, json={"code": good}, headers=api_headers(other))
+    assert response.status_code == 200
