@@ -28,10 +28,14 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    #: login attempts per address and account (brute force on one account)...
+    #: login attempts per account, from any address, the login page and API tokens together
+    #: (brute force on one account); reset-link requests have a budget of the same size...
     LOGIN_RATE_LIMIT = "5 per minute;30 per hour"
-    #: ...and per address alone (a classroom behind one NAT logs in together)
+    #: ...and per address (a classroom behind one NAT logs in together)
     LOGIN_IP_RATE_LIMIT = "60 per minute"
+    #: registrations per address (tried NIKs and e-mails must not be looked up in bulk); an
+    #: office that registers a whole class on one connection raises it for the day
+    REGISTER_RATE_LIMIT = "10 per minute;50 per hour"
     #: certificate verifications (page and API) per address: codes must not be enumerated
     VERIFY_RATE_LIMIT = "30 per minute"
     #: check-in attempts per trainee, the page and the API together: a 6-digit code must not be
@@ -116,6 +120,7 @@ class TestingConfig(Config):
     #: limits stay on (the throttling test lowers them); generous enough for the rest of the suite
     LOGIN_RATE_LIMIT = "10000 per minute"
     LOGIN_IP_RATE_LIMIT = "10000 per minute"
+    REGISTER_RATE_LIMIT = "10000 per minute"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SERVER_NAME = None
 

@@ -1,6 +1,7 @@
 """Account takeover and session holes: logout ends the login server-side, a new password ends the
 other logins and every API token."""
 
+import re
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -18,9 +19,10 @@ from lms.errors import InvalidInput
 from lms.extensions import db
 from tests.fixtures.api import assert_json_error
 from tests.fixtures.attendance import marks_of
+from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count, logged_in
 from tests.fixtures.users import PASSWORD, log_in
-from tests.test_auth import ask_reset, post_login, reset_link
+from tests.test_auth import ask_reset, field_errors, post_login, registration, reset_link
 
 NEW_PASSWORD = "kopi-Lampung-2"
 
@@ -291,3 +293,123 @@ def test_api_check_in_is_throttled_per_trainee(
     # another trainee of the same class (the same address) still checks in
     response = client.post(url, json={"code": good}, headers=api_headers(other))
     assert response.status_code == 200
+
+
+# --- login budgets ------------------------------------------------------------------------------
+
+
+def token_attempt(client, email, password="wrong-password", address="127.0.0.1"):
+    return client.post(
+        "/api/v1/tokens",
+        json={"email": email, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    ).status_code
+
+
+def form_attempt(client, email, password="wrong-password", address="127.0.0.1", headers=None):
+    return client.post(
+        "/login",
+        data={"email": email, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+        headers=headers or {},
+    ).status_code
+
+
+def test_one_account_has_one_budget_from_every_address(app, client, monkeypatch, dummy_trainee):
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+    tries = [form_attempt(client, dummy_trainee.email, address=f"36.80.1.{n}") for n in range(3)]
+    assert tries == [400, 400, 400]
+    assert form_attempt(client, f" {dummy_trainee.email.upper()}", PASSWORD, "36.80.9.9") == 429
+    assert token_attempt(client, dummy_trainee.email, PASSWORD, "182.1.2.3") == 429
+    # another account is not locked out
+    assert form_attempt(client, "someone.else@example.org", address="36.80.1.1") == 400
+
+
+def test_the_login_page_and_the_api_token_share_the_budgets(
+    app, client, monkeypatch, dummy_trainee
+):
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+    assert form_attempt(client, dummy_trainee.email) == 400
+    assert token_attempt(client, dummy_trainee.email) == 401
+    assert form_attempt(client, dummy_trainee.email) == 400
+    response = client.post(
+        "/api/v1/tokens", json={"email": dummy_trainee.email, "password": PASSWORD}
+    )
+    assert_json_error(response, 429, "rate_limited")
+
+    monkeypatch.setitem(app.config, "LOGIN_IP_RATE_LIMIT", "2 per minute")
+    other = "36.80.4.4"
+    assert form_attempt(client, "a@example.org", address=other) == 400
+    assert token_attempt(client, "b@example.org", address=other) == 401
+    assert token_attempt(client, "c@example.org", address=other) == 429
+    assert form_attempt(client, "d@example.org", address=other) == 429
+
+
+def test_a_forwarded_address_counts_only_as_the_proxy_saw_it(make_app):
+    """Behind one proxy (PROXY_COUNT=1) the client's address is the last X-Forwarded-For entry,
+    the one the proxy added: addresses a client puts before it give no new budget."""
+    app = make_app(PROXY_COUNT=1, LOGIN_IP_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+
+    def attempt(n, forwarded):
+        return form_attempt(client, f"guess{n}@example.org", headers={"X-Forwarded-For": forwarded})
+
+    assert [attempt(n, f"203.0.113.{n}, 36.80.1.1") for n in range(4)] == [400, 400, 400, 429]
+    assert attempt(9, "36.80.2.2") == 400
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def taken(create_user):
+    """An account whose e-mail and NIK a stranger tries to register again."""
+    return create_user("trainee", email="taken@example.org", nik="1807014203990007")
+
+
+def taken_alert(response):
+    """The text of the box that says the NIK or e-mail cannot be used, or None."""
+    match = re.search(
+        r'<div class="alert[^"]*" role="alert" id="taken">(.*?)</div>', response.text, re.S
+    )
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split()) if match else None
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_registration_says_the_same_for_a_registered_email_or_nik(client, taken, lang):
+    fresh_nik, fresh_email = "1807015705950123", "baru@example.org"
+    answers = []
+    for changes in (
+        {"email": "Taken@Example.org", "nik": fresh_nik},
+        {"email": fresh_email, "nik": "1807.0142.0399.0007"},
+        {"email": "taken@example.org", "nik": taken.nik},
+    ):
+        response = client.post(
+            "/register", data=registration(**changes), headers={"Accept-Language": lang}
+        )
+        assert response.status_code == 400
+        assert field_errors(response) == {}  # no field is singled out
+        answers.append(taken_alert(response))
+    assert answers[0] == answers[1] == answers[2]
+    assert tr("This NIK or e-mail address cannot be used for a new account.", lang) in answers[0]
+    assert 'href="/login"' in response.text and 'href="/password/forgot"' in response.text
+    assert count(User) == 1 and not logged_in(client)
+
+
+def test_a_free_nik_and_email_still_register(client, taken):
+    response = client.post("/register", data=registration())
+    assert response.status_code == 302
+    assert logged_in(client)
+
+
+def test_registration_is_throttled_per_address(app, client, monkeypatch, taken):
+    monkeypatch.setitem(app.config, "REGISTER_RATE_LIMIT", "3 per minute")
+    here, there = {"REMOTE_ADDR": "36.80.7.7"}, {"REMOTE_ADDR": "36.80.8.8"}
+    for n in range(3):
+        data = registration(email="taken@example.org", nik=f"180701570595{n + 100:04d}")
+        assert client.post("/register", data=data, environ_base=here).status_code == 400
+    response = client.post("/register", data=registration(), environ_base=here)
+    assert response.status_code == 429
+    assert count(User) == 1
+    assert client.get("/register", environ_base=here).status_code == 200  # the page still opens
+    assert client.post("/register", data=registration(), environ_base=there).status_code == 302

@@ -137,12 +137,6 @@ REGISTRATION_ERRORS = [
     ),
     ("nik", {"nik": "12345"}, "The NIK must be exactly 16 digits."),
     (
-        "email",
-        {"email": "Taken@Example.org"},
-        "An account with this e-mail address already exists.",
-    ),
-    ("nik", {"nik": "1807.0142.0399.0007"}, "An account with this NIK already exists."),
-    (
         "password",
         {"password": "password1", "confirm": "password1"},
         "This password is too easy to guess. Mix letters with numbers or symbols.",

@@ -199,11 +199,16 @@ def set_role(user, role, partner_id=None, actor=None):
     return user
 
 
+def login_identifier(email):
+    """The account a login names, as looked up (and as its rate limit is keyed)."""
+    return (email or "").strip().lower()
+
+
 def authenticate(email, password):
     """Return the active user with this e-mail and password, or None (same cost either way)."""
     global _DUMMY_HASH
     user = db.session.scalar(
-        select(User).where(User.email == (email or "").strip().lower(), User.active.is_(True))
+        select(User).where(User.email == login_identifier(email), User.active.is_(True))
     )
     if user is None:
         if _DUMMY_HASH is None:

@@ -7,14 +7,14 @@ from flask_login import current_user, login_user, logout_user
 
 from lms.core.forms import apply_errors, form_status
 from lms.core.urls import public_url, safe_next
-from lms.errors import LmsError
+from lms.errors import Conflict, LmsError
 from lms.extensions import db
 from lms.privacy.services import record_consent
 from lms.regions.services import regency_choices
 
 from . import services, sessions
 from .forms import ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
-from .limits import limit_login
+from .limits import limit_login, limit_registration, limit_reset
 from .permissions import login_required
 
 bp = Blueprint("auth", __name__)
@@ -62,6 +62,7 @@ def _profile_data(form):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limit_registration
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -71,6 +72,7 @@ def register():
         n=current_app.config["PASSWORD_MIN_LENGTH"],
     )
     form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
+    taken = False
     if form.validate_on_submit():
         try:
             user = services.create_user(
@@ -80,6 +82,11 @@ def register():
                 locale=str(get_locale()),
                 **_profile_data(form),
             )
+        except Conflict:
+            # one answer whether the e-mail, the NIK or both are registered, pointing the owner
+            # to the login and the reset link: the form tells a stranger nothing about which
+            db.session.rollback()
+            taken = True
         except LmsError as exc:
             apply_errors(form, exc)
         else:
@@ -89,7 +96,8 @@ def register():
             db.session.commit()
             flash(_("Your account is ready. Welcome to Latih!"), "success")
             return redirect(url_for("core.home"))
-    return render_template("auth/register.html", form=form), form_status(form)
+    status = 400 if taken else form_status(form)
+    return render_template("auth/register.html", form=form, taken=taken), status
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -113,7 +121,7 @@ def profile():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limit_login
+@limit_reset
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
