@@ -45,6 +45,9 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"
     #: minimum password length for every account
     PASSWORD_MIN_LENGTH = 8
+    #: lowest zxcvbn score (0-4) a password needs, judged with common Indonesian words and the
+    #: person's own data; 3 resists an online attack and a slow offline one
+    PASSWORD_MIN_SCORE = 3
     #: lifetime of a password reset link, in seconds
     PASSWORD_RESET_MAX_AGE = 3600
     #: lifetime of an API token, in seconds

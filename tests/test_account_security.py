@@ -413,3 +413,47 @@ def test_registration_is_throttled_per_address(app, client, monkeypatch, taken):
     assert count(User) == 1
     assert client.get("/register", environ_base=here).status_code == 200  # the page still opens
     assert client.post("/register", data=registration(), environ_base=there).status_code == 302
+
+
+# --- weak passwords -----------------------------------------------------------------------------
+
+EN = {"Accept-Language": "en"}
+MANY_USE_IT = "This password is too easy to guess: many people use it. Add a few uncommon words."
+
+
+@pytest.mark.parametrize("weak", ["password123", "qwertyuiop", "abc12345"])
+def test_a_weak_password_is_refused_wherever_one_is_set(
+    client, runner, api_headers, dummy_staff, dummy_trainee, weak
+):
+    users = count(User)
+    response = client.post("/register", data=registration(password=weak, confirm=weak), headers=EN)
+    assert response.status_code == 400
+    assert field_errors(response) == {"password": [MANY_USE_IT]}
+
+    body = {"email": "baru@example.org", "password": weak, "name": "Ani Baru", "role": "trainee"}
+    response = client.post("/api/v1/users", json=body, headers=api_headers(dummy_staff))
+    assert assert_json_error(response, 400, "invalid")["fields"] == {"password": [MANY_USE_IT]}
+
+    args = ["lms", "create-user", "--email", "cli@example.org", "--password", weak]
+    result = runner.invoke(args=[*args, "--name", "Ani Susanti"])
+    assert result.exit_code == 1
+    assert "password: " + tr(MANY_USE_IT) in result.output
+
+    ask_reset(client, dummy_trainee.email)
+    path = reset_link(dummy_trainee)
+    response = client.post(path, data={"password": weak, "confirm": weak}, headers=EN)
+    assert response.status_code == 400
+    assert field_errors(response) == {"password": [MANY_USE_IT]}
+    with pytest.raises(InvalidInput):
+        services.change_password(dummy_trainee, weak)
+
+    assert count(User) == users
+    db.session.rollback()
+    assert services.authenticate(dummy_trainee.email, PASSWORD) is not None
+
+
+def test_the_demo_and_test_passwords_pass(create_user):
+    from lms.demo import DEMO_PASSWORD
+
+    create_user("trainee", password=DEMO_PASSWORD)
+    create_user("trainer", password=PASSWORD)

@@ -23,6 +23,7 @@ from lms.regions.models import Regency
 from . import sessions
 from . import validation as v
 from .models import GENDERS, ROLES, TARGET_GROUPS, ApiToken, User
+from .passwords import personal_inputs
 
 #: profile fields a trainee keeps up to date
 PROFILE_FIELDS = ("name", "nik", "birth_date", "gender", "phone", "regency_code", "target_group")
@@ -87,6 +88,22 @@ def _check_unique(clean, errors, exclude_id=None):
     return taken
 
 
+def _personal_inputs(email, clean, raw=None):
+    """The person's own data a password must not be built on, as given or as cleaned."""
+    raw = raw or {}
+
+    def value(key):
+        return clean.get(key) or (raw.get(key) if isinstance(raw.get(key), str) else None)
+
+    return personal_inputs(
+        email=email if isinstance(email, str) else None,
+        name=value("name"),
+        nik=value("nik"),
+        phone=value("phone"),
+        birth_date=clean.get("birth_date"),
+    )
+
+
 def create_user(*, email, password, name, role="trainee", actor=None, **profile):
     """Create an account after checking every rule.
 
@@ -99,10 +116,6 @@ def create_user(*, email, password, name, role="trainee", actor=None, **profile)
         clean["email"] = v.normalize_email(email)
     except v.ValidationFailed as exc:
         errors["email"] = [exc.message]
-    try:
-        v.check_password(password)
-    except v.ValidationFailed as exc:
-        errors["password"] = [exc.message]
     if role not in ROLES:
         errors["role"] = [_("Not a valid choice.")]
     partner_id = profile.pop("partner_id", None)
@@ -115,6 +128,10 @@ def create_user(*, email, password, name, role="trainee", actor=None, **profile)
             errors["partner_id"] = [_("Not a valid choice.")]
     locale = profile.pop("locale", None)
     clean.update(_clean_profile({"name": name, **profile}, errors))
+    try:
+        v.check_password(password, _personal_inputs(clean.get("email") or email, clean, profile))
+    except v.ValidationFailed as exc:
+        errors["password"] = [exc.message]
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), fields=errors)
     taken = _check_unique(clean, errors)
@@ -224,8 +241,9 @@ def authenticate(email, password):
 def change_password(user, new_password, actor=None, keep=None):
     """Set a new password; every reset link, every API token and every login session but
     ``keep`` (the one the person changes it from, if any) stop working."""
+    own = {k: getattr(user, k) for k in ("name", "nik", "phone", "birth_date")}
     try:
-        v.check_password(new_password)
+        v.check_password(new_password, _personal_inputs(user.email, own))
     except v.ValidationFailed as exc:
         raise InvalidInput(exc.message, fields={"password": [exc.message]}) from exc
     user.password_hash = hash_password(new_password)

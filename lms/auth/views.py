@@ -68,7 +68,8 @@ def register():
         return redirect(url_for("core.home"))
     form = RegisterForm()
     form.password.description = _(
-        "At least %(n)s characters; mix letters with numbers or symbols.",
+        "At least %(n)s characters. A few uncommon words together are strong and easy to "
+        "remember; avoid your name, NIK, phone number or birth date.",
         n=current_app.config["PASSWORD_MIN_LENGTH"],
     )
     form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
