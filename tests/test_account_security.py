@@ -21,6 +21,7 @@ from tests.fixtures.api import assert_json_error
 from tests.fixtures.attendance import marks_of
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count, logged_in
+from tests.fixtures.queries import statements_of
 from tests.fixtures.users import PASSWORD, log_in
 from tests.test_auth import ask_reset, field_errors, post_login, registration, reset_link
 
@@ -84,6 +85,13 @@ def test_a_login_ends_when_its_remember_cookie_would(app, client, clock, dummy_t
     assert logged_in(session_copy)
     clock.shift(timedelta(hours=2))
     assert not logged_in(session_copy)  # the session cookie too, though it carries no expiry
+
+
+def test_the_login_costs_one_query_a_request(client, login, dummy_trainee):
+    login(dummy_trainee)
+    _response, seen = statements_of(lambda: client.get("/profile"))
+    loads = [s for s in seen if "login_sessions" in s]
+    assert len(loads) == 1 and "users" in loads[0]  # the session and its user, joined
 
 
 def test_a_cookie_of_the_old_form_logs_in_nobody(client, dummy_trainee):
