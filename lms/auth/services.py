@@ -88,20 +88,10 @@ def _check_unique(clean, errors, exclude_id=None):
     return taken
 
 
-def _personal_inputs(email, clean, raw=None):
-    """The person's own data a password must not be built on, as given or as cleaned."""
-    raw = raw or {}
-
-    def value(key):
-        return clean.get(key) or (raw.get(key) if isinstance(raw.get(key), str) else None)
-
-    return personal_inputs(
-        email=email if isinstance(email, str) else None,
-        name=value("name"),
-        nik=value("nik"),
-        phone=value("phone"),
-        birth_date=clean.get("birth_date"),
-    )
+def _personal_inputs(email, data):
+    """The person's own data (``data``: cleaned profile fields) a password must not be built on."""
+    own = {key: data.get(key) for key in ("name", "nik", "phone", "birth_date")}
+    return personal_inputs(email=email if isinstance(email, str) else None, **own)
 
 
 def create_user(*, email, password, name, role="trainee", actor=None, **profile):
@@ -129,7 +119,7 @@ def create_user(*, email, password, name, role="trainee", actor=None, **profile)
     locale = profile.pop("locale", None)
     clean.update(_clean_profile({"name": name, **profile}, errors))
     try:
-        v.check_password(password, _personal_inputs(clean.get("email") or email, clean, profile))
+        v.check_password(password, _personal_inputs(clean.get("email") or email, clean))
     except v.ValidationFailed as exc:
         errors["password"] = [exc.message]
     if errors:
