@@ -34,16 +34,26 @@ class Config:
     #: limits kept in memory:// are whole: production then starts without a shared store
     SINGLE_PROCESS = False
     RATELIMIT_HEADERS_ENABLED = True
-    #: login attempts per address and account (brute force on one account)...
+    #: login attempts per account, from any address, the login page and API tokens together
+    #: (brute force on one account); reset-link requests have a budget of the same size...
     LOGIN_RATE_LIMIT = "5 per minute;30 per hour"
-    #: ...and per address alone (a classroom behind one NAT logs in together)
+    #: ...and per address (a classroom behind one NAT logs in together)
     LOGIN_IP_RATE_LIMIT = "60 per minute"
+    #: registrations per address (tried NIKs and e-mails must not be looked up in bulk); an
+    #: office that registers a whole class on one connection raises it for the day
+    REGISTER_RATE_LIMIT = "10 per minute;50 per hour"
     #: certificate verifications (page and API) per address: codes must not be enumerated
     VERIFY_RATE_LIMIT = "30 per minute"
+    #: check-in attempts per trainee, the page and the API together: a 6-digit code must not be
+    #: guessed
+    CHECKIN_RATE_LIMIT = "20 per minute"
     #: werkzeug password hashing method
     PASSWORD_HASH_METHOD = "scrypt"
     #: minimum password length for every account
     PASSWORD_MIN_LENGTH = 8
+    #: lowest zxcvbn score (0-4) a password needs, judged with common Indonesian words and the
+    #: person's own data; 3 resists an online attack and a slow offline one
+    PASSWORD_MIN_SCORE = 3
     #: lifetime of a password reset link, in seconds
     PASSWORD_RESET_MAX_AGE = 3600
     #: lifetime of an API token, in seconds
@@ -135,6 +145,7 @@ class TestingConfig(Config):
     #: limits stay on (the throttling test lowers them); generous enough for the rest of the suite
     LOGIN_RATE_LIMIT = "10000 per minute"
     LOGIN_IP_RATE_LIMIT = "10000 per minute"
+    REGISTER_RATE_LIMIT = "10000 per minute"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SERVER_NAME = None
 

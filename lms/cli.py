@@ -5,18 +5,22 @@ import subprocess
 import sys
 
 import click
-from flask import current_app
+from flask import current_app, g
 from flask.cli import AppGroup
 
 from lms.auth.models import GENDERS, TARGET_GROUPS
 from lms.backup.cli import backup_command, restore_command
-from lms.errors import LmsError
-from lms.extensions import db
+from lms.core import transaction
 
 
 class OperatorGroup(AppGroup):
-    """A command group whose commands stop on a missing signing key with its message (which
+    """The operator commands: each runs in the one transaction boundary (commit once, or roll
+    back and stop with the message), and a missing signing key stops it with its message (which
     names the command that creates it) instead of a traceback."""
+
+    def command(self, *args, **kwargs):
+        wrap = super().command(*args, **kwargs)
+        return lambda f: wrap(transaction.command(f))
 
     def invoke(self, ctx):
         from lms.certificates.signing import SigningKeyMissing
@@ -30,15 +34,6 @@ class OperatorGroup(AppGroup):
 lms_cli = OperatorGroup("lms", help="Latih operator commands.")
 lms_cli.add_command(backup_command)
 lms_cli.add_command(restore_command)
-
-
-def _fail(error, names=None):
-    """Stop with the error's message and, per field, its messages (``names`` renames fields)."""
-    message = str(error.message)
-    for field, messages in error.fields.items():
-        field = (names or {}).get(field, field)
-        message += f"\n  {field}: " + "; ".join(str(m) for m in messages)
-    raise click.ClickException(message)
 
 
 def _locale(_ctx, _param, value):
@@ -80,18 +75,15 @@ def create_user(email, password, name, role, partner_id, **profile):
     if profile["birth_date"] is not None:
         profile["birth_date"] = profile["birth_date"].date()
     profile["regency_code"] = profile.pop("regency")
-    try:
-        user = create(
-            email=email,
-            password=password,
-            name=name,
-            role=role,
-            partner_id=partner_id,
-            **{key: value for key, value in profile.items() if value is not None},
-        )
-    except LmsError as exc:
-        _fail(exc, names={"regency_code": "regency"})
-    db.session.commit()
+    g.field_names = {"regency_code": "regency"}
+    user = create(
+        email=email,
+        password=password,
+        name=name,
+        role=role,
+        partner_id=partner_id,
+        **{key: value for key, value in profile.items() if value is not None},
+    )
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
@@ -101,7 +93,6 @@ def seed_demo():
     from lms.demo import DEMO_PASSWORD, seed
 
     logins, created = seed()
-    db.session.commit()
     click.echo("Demo data loaded." if created else "Demo data was already loaded.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for role, email in logins:
@@ -125,7 +116,6 @@ def send_reminders():
     from lms.enrollment.services import send_reminders as queue_reminders
 
     count = queue_reminders()
-    db.session.commit()
     click.echo(f"Queued {count} reminder(s).")
 
 
@@ -135,7 +125,6 @@ def check_attendance():
     from lms.attendance.services import alert_running_courses
 
     count = alert_running_courses()
-    db.session.commit()
     click.echo(f"Queued {count} attendance alert(s).")
 
 
@@ -152,12 +141,9 @@ def import_trainees(file, course_code, dry_run):
 
     from lms.imports import services as imports
 
-    try:
-        course = imports.find_course(course_code) if course_code else None
-        with open(file, "rb") as stream:
-            rows = imports.read_rows(FileStorage(stream, filename=os.path.basename(file)))
-    except LmsError as exc:
-        _fail(exc)
+    course = imports.find_course(course_code) if course_code else None
+    with open(file, "rb") as stream:
+        rows = imports.read_rows(FileStorage(stream, filename=os.path.basename(file)))
     with click.progressbar(length=len(rows), label="Checking rows") as bar:
         plan = imports.plan_import(rows, course, progress=bar.update)
     counts = plan.counts
@@ -169,19 +155,14 @@ def import_trainees(file, course_code, dry_run):
     for row in plan.rejected:
         click.echo(f"  row {row.line} ({row.label}): {row.reasons}", err=True)
     if plan.rejected or dry_run:
-        db.session.rollback()
+        transaction.discard()
         click.echo("Nothing was written" + (" (dry run)." if dry_run else "."))
         if plan.rejected:
             click.get_current_context().exit(1)
         return
     total = counts["create"] + counts["update"] + plan.to_enroll
-    try:
-        with click.progressbar(length=total, label="Writing") as bar:
-            result = imports.apply_plan(plan, progress=bar.update)
-    except LmsError as exc:
-        db.session.rollback()
-        _fail(exc)
-    db.session.commit()
+    with click.progressbar(length=total, label="Writing") as bar:
+        result = imports.apply_plan(plan, progress=bar.update)
     click.echo(
         f"Imported: {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.enrolled} enrolled."

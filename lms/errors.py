@@ -115,8 +115,8 @@ def _domain_error(error):
 
     db.session.rollback()
     if wants_json():
-        # an endpoint may name a service's field otherwise (g.api_field_names)
-        names = g.get("api_field_names") or {}
+        # an endpoint may name a service's field otherwise (g.field_names)
+        names = g.get("field_names") or {}
         fields = {names.get(k, k): [str(m) for m in v] for k, v in error.fields.items()}
         return json_error(error.status, error.code, error.message, fields)
     return render_template("errors/error.html", status=error.status, message=error.message), (

@@ -2,7 +2,7 @@
 
 from lms.attendance.models import Assessment, Attendance, AttendanceBatch
 from lms.audit.models import AuditEntry
-from lms.auth.models import ApiToken, User
+from lms.auth.models import ApiToken, LoginSession, User
 from lms.catalog.models import Course, CourseSession, course_trainers
 from lms.certificates.models import Certificate, SerialCounter
 from lms.enrollment.models import Enrollment
@@ -20,6 +20,7 @@ __all__ = [
     "Course",
     "CourseSession",
     "Enrollment",
+    "LoginSession",
     "OutboxMessage",
     "Partner",
     "Regency",

@@ -192,7 +192,7 @@ INVALID = [
     (
         {"password": "password1"},
         "password",
-        "This password is too easy to guess. Mix letters with numbers or symbols.",
+        "This password is too easy to guess: many people use it. Add a few uncommon words.",
     ),
     ({"email": "ani.example.org"}, "email", "This is not a valid e-mail address."),
     ({"birth_date": "2020-01-01"}, "birth_date", "Please check the birth date."),

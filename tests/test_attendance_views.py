@@ -26,6 +26,7 @@ from lms.extensions import db
 from lms.partners.models import Partner
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count, text
+from tests.fixtures.users import log_in
 
 ROLES = [None, "trainee", "trainer", "other_trainer", "staff", "admin"]
 #: what a trainer page answers to each role (the trainer is assigned to the course, the other not)
@@ -490,8 +491,7 @@ def test_check_in_needs_the_pages_csrf_token(make_app, dummy_trainee, course, no
     enrol(dummy_trainee, course)
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = dummy_trainee.get_id()
+    log_in(client, dummy_trainee)
     assert client.post(f"/checkin/{now_session.id}", data={"code": code}).status_code == 400
     assert marks_of(now_session) == {}
     page = client.get(f"/checkin/{now_session.id}?code={code}").get_data(as_text=True)
@@ -504,8 +504,7 @@ def test_guessing_codes_is_throttled(make_app, dummy_trainee, course, now_sessio
     enrol(dummy_trainee, course)
     app = make_app(CHECKIN_RATE_LIMIT="3 per minute")
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = dummy_trainee.get_id()
+    log_in(client, dummy_trainee)
     statuses = [
         client.post(f"/checkin/{now_session.id}", data={"code": f"{n:06d}"}).status_code
         for n in range(5)

@@ -154,7 +154,10 @@ def test_bad_email_is_refused(runner, email):
 
 
 TOO_SHORT = "The password must have at least %(n)s characters."
-TOO_EASY = "This password is too easy to guess. Mix letters with numbers or symbols."
+TOO_EASY = "This password is too easy to guess: many people use it. Add a few uncommon words."
+REPEATS = (
+    "This password is too easy to guess: it repeats the same characters. Add a few uncommon words."
+)
 
 
 @pytest.mark.parametrize(
@@ -162,8 +165,8 @@ TOO_EASY = "This password is too easy to guess. Mix letters with numbers or symb
     [
         ("Ab1!", TOO_SHORT),
         ("12345678", TOO_EASY),
-        ("aaaaaaaaaaaa", TOO_EASY),
-        ("483920175", TOO_EASY),
+        ("aaaaaaaaaaaa", REPEATS),
+        ("qwertyuiop", TOO_EASY),
     ],
 )
 def test_weak_password_is_refused(runner, app, password, msgid):

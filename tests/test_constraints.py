@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from lms.attendance.models import Assessment, Attendance, AttendanceBatch
-from lms.auth.models import ApiToken, User
+from lms.auth.models import ApiToken, LoginSession, User
 from lms.catalog.models import Course, CourseSession, course_trainers
 from lms.certificates.models import Certificate, SerialCounter
 from lms.core.time import local_today
@@ -334,6 +334,18 @@ def test_api_token_hashes_are_unique(create_user):
     refused(
         ApiToken(user_id=user.id, token_hash="a" * 64, expires_at=expires),
         why=unique("uq_api_tokens_token_hash", "api_tokens.token_hash"),
+    )
+
+
+@proves("uq_login_sessions_token_hash")
+def test_login_session_token_hashes_are_unique(create_user):
+    user = create_user("trainee")
+    expires = utcnow() + timedelta(days=1)
+    accepted(LoginSession(user_id=user.id, token_hash="b" * 64, expires_at=expires))
+    db.session.commit()
+    refused(
+        LoginSession(user_id=user.id, token_hash="b" * 64, expires_at=expires),
+        why=unique("uq_login_sessions_token_hash", "login_sessions.token_hash"),
     )
 
 

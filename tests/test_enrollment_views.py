@@ -21,6 +21,7 @@ from lms.extensions import db
 from lms.outbox.models import OutboxMessage
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import as_role, count, fresh, text
+from tests.fixtures.users import log_in
 from tests.test_auth import field_errors
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
@@ -298,8 +299,7 @@ def test_enrolling_twice_or_in_a_full_course_says_why(
 def test_the_enrol_button_needs_the_pages_csrf_token(make_app, dummy_trainee, course):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = dummy_trainee.get_id()
+    log_in(client, dummy_trainee)
     response = client.post(f"/courses/{course.id}/enrol")
     assert response.status_code == 400
     assert count(Enrollment) == 0

@@ -9,7 +9,7 @@ from lms.auth.models import User
 from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.extensions import db
 from tests.fixtures.i18n import tr
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.users import PASSWORD, log_in
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -203,8 +203,7 @@ def test_an_upload_over_the_limit_is_refused_with_a_message(
     import page and through the API, with nothing written."""
     small = make_app(MAX_CONTENT_LENGTH=2048)
     client = small.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = dummy_staff.get_id()
+    log_in(client, dummy_staff)
     big = b"name,email\n" + b"x" * 4096
     response = client.post(
         "/imports/trainees",

@@ -21,6 +21,7 @@ from lms.core.types import utcnow
 from lms.enrollment import services as enrollment_services
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
+from tests.fixtures.users import log_in
 
 EXTENSIONS = ("csv", "xlsx")
 #: who may follow a download link: anonymous is sent to log in
@@ -455,9 +456,7 @@ def test_only_staff_follow_the_links(app, client, staff, certificates, users_by_
         urls += [link(page, f"export-{ext}") for ext in EXTENSIONS]
     client = app.test_client()  # another person, on another device
     if role is not None:
-        with client.session_transaction() as session:
-            session["_user_id"] = users_by_role[role].get_id()
-            session["_fresh"] = True
+        log_in(client, users_by_role[role])
     for url in urls:
         response = client.get(url)
         assert response.status_code == EXPECTED[role], url

@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from lms.attendance import services
+from lms.attendance.limits import limit_checkin
 from lms.attendance.models import ATTENDANCE_SOURCES, ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES
 from lms.auth.models import User
 from lms.auth.permissions import current_actor, ensure_course_access, roles_required
@@ -265,13 +266,15 @@ def put_attendance(data, session_id):
 
 
 @blp.route("/sessions/<int:session_id>/check-in", methods=["POST"])
+@limit_checkin
 @roles_required("trainee")
 @blp.arguments(CheckInBody)
 @blp.response(200, CheckInResult)
 def check_in(data, session_id):
     """A trainee of the course checks in with the code on the trainer's screen: present, or
     late past the grace period. 400 for a wrong or expired code or outside the session's
-    window; 409 when already checked in or marked by the trainer; 404 when not enrolled."""
+    window; 409 when already checked in or marked by the trainer; 404 when not enrolled; 429
+    past CHECKIN_RATE_LIMIT attempts (per trainee, shared with the check-in page)."""
     session = _session_or_404(session_id)
     mark = services.check_in(session, current_actor(), data["code"])
     return {

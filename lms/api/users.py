@@ -69,5 +69,5 @@ def create_user(data):
 
         raise Forbidden(_("Only an administrator can create staff or administrator accounts."))
     data["regency_code"] = data.pop("regency", None)
-    g.api_field_names = {"regency_code": "regency"}  # the service names the column
+    g.field_names = {"regency_code": "regency"}  # the service names the column
     return services.create_user(actor=actor, **data)

@@ -39,7 +39,12 @@ class Day:
 
 
 def _assigned_course_ids(user):
-    return select(course_trainers.c.course_id).where(course_trainers.c.user_id == user.id)
+    """The courses assigned to a trainer, of the trainer's own partner (as ensure_course_access)."""
+    return (
+        select(course_trainers.c.course_id)
+        .join(Course, Course.id == course_trainers.c.course_id)
+        .where(course_trainers.c.user_id == user.id, Course.partner_id == user.partner_id)
+    )
 
 
 def _counts(query):

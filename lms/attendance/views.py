@@ -10,7 +10,6 @@ import re
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,7 +19,6 @@ from flask import (
 )
 from flask_babel import format_datetime, ngettext, pgettext
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
@@ -37,19 +35,18 @@ from lms.core.types import utcnow
 from lms.course_types.base import Assessment as AssessmentResult
 from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput, NotFound
-from lms.extensions import db, limiter
+from lms.extensions import db
 
 from . import services
 from .day import trainer_day
 from .forms import AssessmentForm, CheckinForm, ImportForm
+from .limits import limit_checkin
 from .models import ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES, Assessment, Attendance
 
 bp = Blueprint("attendance", __name__)
 
 #: who may open the trainer pages (admins pass every staff check)
 TRAINER_ROLES = ("trainer", "staff")
-#: check-in attempts a trainee may make per minute (a 6-digit code must not be guessed)
-CHECKIN_RATE_LIMIT = "20 per minute"
 
 
 # --- helpers shared by the pages ---------------------------------------------------------------
@@ -130,17 +127,6 @@ def today():
 # --- the trainee's check-in ---------------------------------------------------------------------
 
 
-def _checkin_key():
-    """Check-in attempts are counted per trainee (a class may share one address)."""
-    if current_user.is_authenticated:
-        return f"checkin|{current_user.id}"
-    return f"checkin|{get_remote_address()}"
-
-
-def _checkin_limit():
-    return current_app.config.get("CHECKIN_RATE_LIMIT", CHECKIN_RATE_LIMIT)
-
-
 def _window_text(session):
     opens, closes = services.checkin_window(session)
     return _(
@@ -151,7 +137,7 @@ def _window_text(session):
 
 
 @bp.route("/checkin/<int:session_id>", methods=["GET", "POST"])
-@limiter.limit(_checkin_limit, key_func=_checkin_key, methods=["POST"])
+@limit_checkin
 @roles_required("trainee")
 def checkin(session_id):
     """What the QR code opens: the session and one "Check in" button (or a box for the code);

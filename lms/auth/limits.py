@@ -1,30 +1,77 @@
-"""Rate limits for logging in (HTML form and API token)."""
+"""Rate limits for logging in (the login page and POST /api/v1/tokens), password reset and
+registration.
+
+Guesses at one account's password share one budget, LOGIN_RATE_LIMIT, wherever they come from
+and whichever door they use: it is keyed on the account identifier as ``authenticate`` reads it.
+Each client address has LOGIN_IP_RATE_LIMIT over both doors as well. The address is
+``request.remote_addr``: X-Forwarded-For counts only through ProxyFix, that is only when
+PROXY_COUNT says how many proxies stand in front (lms/__init__.py), and then only the entry the
+nearest of them added.
+"""
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 
 from lms.extensions import limiter
 
+from .services import login_identifier
 
-def _account_key():
-    """Address plus the e-mail being tried: slows guessing one account without locking a class."""
+
+def _submitted_account():
+    """The account identifier a login or reset request names (JSON or form), normalised."""
     data = request.get_json(silent=True) if request.is_json else request.form
     if not hasattr(data, "get"):  # a JSON list, string or number: the view answers 400
         data = {}
-    email = str(data.get("email") or "").strip().lower()
-    return f"{get_remote_address()}|{email}"
+    return login_identifier(str(data.get("email") or ""))
 
 
+def _account_key():
+    return f"account|{_submitted_account()}"
+
+
+def _address_key():
+    return f"address|{get_remote_address()}"
+
+
+def _setting(name):
+    """A limit read at request time, so that the setting (or a test) can change it."""
+    return lambda: current_app.config[name]
+
+
+#: one budget per account and one per address, shared by the login page and the API token
 login_limits = (
-    limiter.limit(
-        lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_account_key, methods=["POST"]
+    limiter.shared_limit(
+        _setting("LOGIN_RATE_LIMIT"), "login-account", key_func=_account_key, methods=["POST"]
     ),
-    limiter.limit(lambda: current_app.config["LOGIN_IP_RATE_LIMIT"], methods=["POST"]),
+    limiter.shared_limit(
+        _setting("LOGIN_IP_RATE_LIMIT"), "login-address", key_func=_address_key, methods=["POST"]
+    ),
+)
+#: reset links: their own budgets (a flood of them must not lock the account's logins, nor fill
+#: its mailbox from many addresses)
+reset_limits = (
+    limiter.limit(_setting("LOGIN_RATE_LIMIT"), key_func=_account_key, methods=["POST"]),
+    limiter.limit(_setting("LOGIN_IP_RATE_LIMIT"), key_func=_address_key, methods=["POST"]),
 )
 
 
-def limit_login(view):
-    """Apply both login limits to a view."""
-    for decorate in login_limits:
+def _apply(view, limits):
+    for decorate in limits:
         view = decorate(view)
     return view
+
+
+def limit_login(view):
+    """Apply the login limits to a view (the login page, the API token)."""
+    return _apply(view, login_limits)
+
+
+def limit_reset(view):
+    """Apply the reset-link limits to a view."""
+    return _apply(view, reset_limits)
+
+
+#: registrations per client address (the form must not become a way to look up who is registered)
+limit_registration = limiter.limit(
+    _setting("REGISTER_RATE_LIMIT"), key_func=_address_key, methods=["POST"]
+)

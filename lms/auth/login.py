@@ -2,21 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 
-from lms.extensions import db
 
+def load_user(token):
+    """The cookies carry a login session's token: an ended or expired one logs out."""
+    from . import sessions
 
-def load_user(user_id):
-    """Load from ``"<id>:<session_version>"``; an old version (password changed) logs out."""
-    from .models import User
-
-    try:
-        pk, version = (int(part) for part in user_id.split(":"))
-    except (ValueError, AttributeError):
-        return None
-    user = db.session.get(User, pk)
-    if user is None or user.session_version != version or not user.active:
-        return None
-    return user
+    return sessions.load(token)
 
 
 def init_app(app, login_manager):

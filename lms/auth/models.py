@@ -1,10 +1,10 @@
-"""User accounts (with the trainee profile) and API tokens."""
+"""User accounts (with the trainee profile), login sessions and API tokens."""
 
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.types import UTCDateTime, utcnow
@@ -74,8 +74,6 @@ class User(UserMixin, db.Model):
     regency_code: Mapped[str | None] = mapped_column(ForeignKey("regencies.code"), index=True)
     #: one of TARGET_GROUPS
     target_group: Mapped[str | None] = mapped_column(String(16))
-    #: bumped to log out every session and remember-me cookie (password change, deactivation)
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
     #: when the account was made (UTC)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: the last successful log-in (UTC)
@@ -92,9 +90,31 @@ class User(UserMixin, db.Model):
     #: the regency or city of origin
     regency = relationship("Regency")
 
+    #: the login session this object acts in during a request (set by lms.auth.sessions); not a
+    #: column: one account may be logged in on several devices
+    login_session = None
+    #: the token of that login session, which the session and remember-me cookies carry
+    login_token = None
+
     def get_id(self):
-        """Flask-Login id: changes when the session version changes, so old cookies stop working."""
-        return f"{self.id}:{self.session_version}"
+        """Flask-Login id: the login session's token, so that ending it ends its cookies too."""
+        if self.login_token is None:
+            raise RuntimeError("start a login session (lms.auth.sessions.start) before login_user")
+        return self.login_token
+
+    # UserMixin compares users by get_id, which is a login session's token here: compare rows
+    def __eq__(self, other):
+        if not isinstance(other, User):
+            return NotImplemented
+        if self.id is None or other.id is None:
+            return self is other
+        return self.id == other.id
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
 
     @property
     def is_active(self):
@@ -125,6 +145,30 @@ class User(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class LoginSession(db.Model):
+    """One login on one device: its session cookie and remember-me cookie carry its token.
+
+    Logging out deletes it, so a copy of either cookie stops working; a password change or
+    reset deletes every other one of the account.
+    """
+
+    __tablename__ = "login_sessions"
+
+    #: surrogate key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: whose login it is
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: hex SHA-256 of the token; the token itself lives only in the person's cookies
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: when the person logged in (UTC)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the login ends at this time at the latest, remembered or not (REMEMBER_COOKIE_DURATION)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    #: whose login it is
+    user = relationship("User")
 
 
 class ApiToken(db.Model):

@@ -49,12 +49,18 @@ login_required = roles_required()
 
 
 def can_manage_course(user, course):
-    """Staff manage every course; a trainer only the courses assigned to them."""
+    """Staff manage every course; a trainer only the courses assigned to them, of their own
+    partner (an assignment left from another partner gives nothing)."""
     if user is None:
         return False
     if user.is_staff:
         return True
-    return user.role == "trainer" and any(t.id == user.id for t in course.trainers)
+    return (
+        user.role == "trainer"
+        and user.partner_id is not None
+        and course.partner_id == user.partner_id
+        and any(t.id == user.id for t in course.trainers)
+    )
 
 
 def ensure_course_access(user, course):

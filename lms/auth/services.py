@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,8 +20,10 @@ from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.regions.models import Regency
 
+from . import sessions
 from . import validation as v
 from .models import GENDERS, ROLES, TARGET_GROUPS, ApiToken, User
+from .passwords import personal_inputs
 
 #: profile fields a trainee keeps up to date
 PROFILE_FIELDS = ("name", "nik", "birth_date", "gender", "phone", "regency_code", "target_group")
@@ -86,6 +88,12 @@ def _check_unique(clean, errors, exclude_id=None):
     return taken
 
 
+def _personal_inputs(email, data):
+    """The person's own data (``data``: cleaned profile fields) a password must not be built on."""
+    own = {key: data.get(key) for key in ("name", "nik", "phone", "birth_date")}
+    return personal_inputs(email=email if isinstance(email, str) else None, **own)
+
+
 def create_user(*, email, password, name, role="trainee", actor=None, **profile):
     """Create an account after checking every rule.
 
@@ -98,10 +106,6 @@ def create_user(*, email, password, name, role="trainee", actor=None, **profile)
         clean["email"] = v.normalize_email(email)
     except v.ValidationFailed as exc:
         errors["email"] = [exc.message]
-    try:
-        v.check_password(password)
-    except v.ValidationFailed as exc:
-        errors["password"] = [exc.message]
     if role not in ROLES:
         errors["role"] = [_("Not a valid choice.")]
     partner_id = profile.pop("partner_id", None)
@@ -114,6 +118,10 @@ def create_user(*, email, password, name, role="trainee", actor=None, **profile)
             errors["partner_id"] = [_("Not a valid choice.")]
     locale = profile.pop("locale", None)
     clean.update(_clean_profile({"name": name, **profile}, errors))
+    try:
+        v.check_password(password, _personal_inputs(clean.get("email") or email, clean))
+    except v.ValidationFailed as exc:
+        errors["password"] = [exc.message]
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), fields=errors)
     taken = _check_unique(clean, errors)
@@ -126,12 +134,11 @@ def create_user(*, email, password, name, role="trainee", actor=None, **profile)
         locale=locale if locale in current_app.config["LANGUAGES"] else None,
         **clean,
     )
-    db.session.add(user)
     try:
-        db.session.flush()
+        with db.session.begin_nested():
+            db.session.add(user)
     except IntegrityError as exc:
         # a concurrent registration took the e-mail or NIK between the check and the insert
-        db.session.rollback()
         raise Conflict(_("This account already exists."), code="taken") from exc
     audit.record("user.created", user, actor=actor or user, role=role)
     return user
@@ -166,7 +173,9 @@ def set_locale(user, locale):
 
 
 def set_role(user, role, partner_id=None, actor=None):
-    """Change a user's role (audited). A trainer needs a partner."""
+    """Change a user's role and partner (audited); the person logs in again. A trainer needs a
+    partner. Use ``lms.users.services.change_role``, which also ends course assignments that no
+    longer fit."""
     if role not in ROLES:
         raise InvalidInput(_("Not a valid choice."), fields={"role": [_("Not a valid choice.")]})
     if role == "trainer" and not (partner_id or user.partner_id):
@@ -174,21 +183,38 @@ def set_role(user, role, partner_id=None, actor=None):
             _("A trainer must belong to a partner institution."),
             fields={"partner_id": [_("A trainer must belong to a partner institution.")]},
         )
-    old = user.role
+    if partner_id:
+        from lms.partners.models import Partner
+
+        if db.session.get(Partner, partner_id) is None:
+            raise InvalidInput(
+                _("Not a valid choice."), fields={"partner_id": [_("Not a valid choice.")]}
+            )
+    old_role, old_partner = user.role, user.partner_id
     user.role = role
     if partner_id:
         user.partner_id = partner_id
-    user.session_version += 1
+    sessions.end_all(user)
     db.session.flush()
-    audit.record("user.role_changed", user, actor=actor, old=old, new=role)
+    if role != old_role:
+        audit.record("user.role_changed", user, actor=actor, old=old_role, new=role)
+    if user.partner_id != old_partner:
+        audit.record(
+            "user.partner_changed", user, actor=actor, old=old_partner, new=user.partner_id
+        )
     return user
+
+
+def login_identifier(email):
+    """The account a login names, as looked up (and as its rate limit is keyed)."""
+    return (email or "").strip().lower()
 
 
 def authenticate(email, password):
     """Return the active user with this e-mail and password, or None (same cost either way)."""
     global _DUMMY_HASH
     user = db.session.scalar(
-        select(User).where(User.email == (email or "").strip().lower(), User.active.is_(True))
+        select(User).where(User.email == login_identifier(email), User.active.is_(True))
     )
     if user is None:
         if _DUMMY_HASH is None:
@@ -201,14 +227,17 @@ def authenticate(email, password):
     return user
 
 
-def change_password(user, new_password, actor=None):
-    """Set a new password; every other session and every reset link stops working."""
+def change_password(user, new_password, actor=None, keep=None):
+    """Set a new password; every reset link, every API token and every login session but
+    ``keep`` (the one the person changes it from, if any) stop working."""
+    own = {k: getattr(user, k) for k in ("name", "nik", "phone", "birth_date")}
     try:
-        v.check_password(new_password)
+        v.check_password(new_password, _personal_inputs(user.email, own))
     except v.ValidationFailed as exc:
         raise InvalidInput(exc.message, fields={"password": [exc.message]}) from exc
     user.password_hash = hash_password(new_password)
-    user.session_version += 1
+    sessions.end_all(user, keep=keep)
+    revoke_api_tokens(user)
     db.session.flush()
     audit.record("user.password_changed", user, actor=actor or user)
 
@@ -319,3 +348,12 @@ def revoke_api_token(row):
     """Stop a token from working."""
     row.revoked_at = utcnow()
     db.session.flush()
+
+
+def revoke_api_tokens(user):
+    """Stop every token of ``user`` from working (a password change or reset)."""
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

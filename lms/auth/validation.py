@@ -1,4 +1,5 @@
-"""Rules for identity data: NIK, Indonesian phone numbers, e-mail syntax, password strength."""
+"""Rules for identity data: NIK, Indonesian phone numbers, e-mail syntax, password strength
+(lms/auth/passwords.py)."""
 
 import re
 from datetime import date
@@ -11,25 +12,6 @@ from flask_babel import lazy_gettext as _l
 NIK_RE = re.compile(r"^[0-9]{16}$")
 #: a mobile number after the country or trunk prefix: 8, then 8 to 11 more digits
 MOBILE_RE = re.compile(r"^8[0-9]{8,11}$")
-#: a handful of passwords that pass the length rule but are guessed first
-COMMON_PASSWORDS = frozenset(
-    {
-        "12345678",
-        "123456789",
-        "1234567890",
-        "password",
-        "password1",
-        "qwerty123",
-        "11111111",
-        "00000000",
-        "abcd1234",
-        "iloveyou",
-        "indonesia",
-        "bismillah",
-        "sayang123",
-        "rahasia123",
-    }
-)
 
 
 class ValidationFailed(ValueError):
@@ -90,15 +72,20 @@ def normalize_email(value):
     return result.normalized.lower()
 
 
-def check_password(password):
-    """Raise ValidationFailed for a password that is too short or too easy to guess."""
+def check_password(password, personal=()):
+    """Raise ValidationFailed for a password that is too short or too easy to guess.
+
+    ``personal`` is the person's own data (``passwords.personal_inputs``): a password built on
+    it is easy to guess for anyone who knows the person.
+    """
+    from .passwords import weakness
+
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password or "") < minimum:
         raise ValidationFailed(_l("The password must have at least %(n)s characters.", n=minimum))
-    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4 or password.isdigit():
-        raise ValidationFailed(
-            _l("This password is too easy to guess. Mix letters with numbers or symbols.")
-        )
+    reason = weakness(password, personal)
+    if reason is not None:
+        raise ValidationFailed(reason)
 
 
 def check_birth_date(value, today=None):

@@ -6,15 +6,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from lms.core.forms import apply_errors, form_status
+from lms.core.transaction import attempt, form_errors
 from lms.core.urls import public_url, safe_next
-from lms.errors import LmsError
-from lms.extensions import db
+from lms.errors import Conflict
 from lms.privacy.services import record_consent
 from lms.regions.services import regency_choices
 
-from . import services
+from . import services, sessions
 from .forms import ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
-from .limits import limit_login
+from .limits import limit_login, limit_registration, limit_reset
 from .permissions import login_required
 
 bp = Blueprint("auth", __name__)
@@ -29,8 +29,8 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
+            sessions.start(user)
             login_user(user, remember=form.remember.data)
-            db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next"), url_for("core.home")))
         form.password.errors = [_("The e-mail or the password is wrong.")]
@@ -39,6 +39,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # the server-side record goes: a copy of the session or remember-me cookie stops working
+        sessions.end(current_user._get_current_object())
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("core.home"))
@@ -57,17 +60,20 @@ def _profile_data(form):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limit_registration
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = RegisterForm()
     form.password.description = _(
-        "At least %(n)s characters; mix letters with numbers or symbols.",
+        "At least %(n)s characters. A few uncommon words together are strong and easy to "
+        "remember; avoid your name, NIK, phone number or birth date.",
         n=current_app.config["PASSWORD_MIN_LENGTH"],
     )
     form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
+    taken = False
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             user = services.create_user(
                 email=form.email.data,
                 password=form.password.data,
@@ -75,15 +81,20 @@ def register():
                 locale=str(get_locale()),
                 **_profile_data(form),
             )
-        except LmsError as exc:
-            apply_errors(form, exc)
+        if isinstance(outcome.error, Conflict):
+            # one answer whether the e-mail, the NIK or both are registered, pointing the owner
+            # to the login and the reset link: the form tells a stranger nothing about which
+            taken = True
+        elif outcome.error is not None:
+            apply_errors(form, outcome.error)
         else:
             record_consent(user)
+            sessions.start(user)
             login_user(user)
-            db.session.commit()
             flash(_("Your account is ready. Welcome to Latih!"), "success")
             return redirect(url_for("core.home"))
-    return render_template("auth/register.html", form=form), form_status(form)
+    status = 400 if taken else form_status(form)
+    return render_template("auth/register.html", form=form, taken=taken), status
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -95,19 +106,15 @@ def profile():
     if request.method == "GET":
         form.locale.data = user.locale or str(get_locale())
     if form.validate_on_submit():
-        try:
+        with form_errors(form):
             services.update_profile(user, {**_profile_data(form), "locale": form.locale.data})
-        except LmsError as exc:
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form), form_status(form)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limit_login
+@limit_reset
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -115,7 +122,6 @@ def forgot_password():
             form.email.data,
             lambda token: public_url("auth.reset_password", token=token),
         )
-        db.session.commit()
         flash(
             _("If an account uses this address, we have sent it a link to set a new password."),
             "info",
@@ -133,12 +139,8 @@ def reset_password(token):
         return render_template("auth/reset_invalid.html", message=message), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form):
             services.reset_password(token, form.password.data)
-        except LmsError as exc:
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
             logout_user()
             flash(_("Your password is changed. Log in with the new one."), "success")
             return redirect(url_for("auth.login"))

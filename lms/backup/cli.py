@@ -3,7 +3,7 @@
 import click
 from flask.cli import with_appcontext
 
-from lms.errors import LmsError
+from lms.core import transaction
 
 
 def _echo_step(step):
@@ -13,13 +13,13 @@ def _echo_step(step):
 
 
 def _fail(exc):
-    message = exc.message if isinstance(exc, LmsError) else exc
-    raise click.ClickException(str(message)) from exc
+    raise click.ClickException(str(exc)) from exc
 
 
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False))
 @with_appcontext
+@transaction.command
 def backup_command(path):
     """Write the database, the signing keys and the instance files to a new archive at PATH.
 
@@ -30,7 +30,7 @@ def backup_command(path):
 
     try:
         manifest = create_backup(path, progress=_echo_step)
-    except (LmsError, OSError) as exc:
+    except OSError as exc:
         _fail(exc)
     database = manifest["database"]
     click.echo(
@@ -42,6 +42,7 @@ def backup_command(path):
 @click.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext
+@transaction.command
 def restore_command(path):
     """Restore an archive made by `backup` into the configured database, key paths and instance
     folder, which must be empty; a damaged archive is refused before anything is written."""
@@ -49,7 +50,7 @@ def restore_command(path):
 
     try:
         manifest = restore_backup(path, progress=_echo_step)
-    except (LmsError, OSError) as exc:
+    except OSError as exc:
         _fail(exc)
     database = manifest["database"]
     click.echo(

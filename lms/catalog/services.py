@@ -23,7 +23,7 @@ from lms.errors import InvalidInput
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
 
-from .models import COURSE_STATUSES, Course, CourseSession
+from .models import COURSE_STATUSES, Course, CourseSession, course_trainers
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,39}$")
 #: fields staff set on every course, whatever its type
@@ -223,6 +223,23 @@ def _trainers(ids, partner_id, errors):
         else:
             trainers.append(user)
     return trainers
+
+
+def drop_unfit_assignments(user, actor=None):
+    """Take ``user`` off every course they may no longer teach: any course once they are no
+    trainer, else the courses of another partner than theirs (audited per course)."""
+    courses = db.session.scalars(
+        select(Course)
+        .join(course_trainers, course_trainers.c.course_id == Course.id)
+        .where(course_trainers.c.user_id == user.id)
+        .order_by(Course.id)
+    ).all()
+    dropped = [c for c in courses if user.role != "trainer" or c.partner_id != user.partner_id]
+    for course in dropped:
+        course.trainers.remove(user)
+        audit.record("course.trainer_removed", course, actor=actor, trainer_id=user.id)
+    db.session.flush()
+    return dropped
 
 
 def _details(course_type, details, errors):

@@ -38,8 +38,9 @@ from lms.catalog.services import course_type_of
 from lms.core.downloads import attachment
 from lms.core.forms import apply_errors, form_status
 from lms.core.pagination import paginate
+from lms.core.transaction import attempt, discard
 from lms.enrollment.models import Enrollment
-from lms.errors import Conflict, InvalidInput, LmsError, json_error, wants_json
+from lms.errors import Conflict, InvalidInput, json_error, wants_json
 from lms.exports.filters import CertificateFilters
 from lms.extensions import db, limiter
 
@@ -71,7 +72,7 @@ HOLDER_WITHHELD = _l("Name withheld at the holder's request")
 def _no_signing_key(error):
     """Production without its key file: the log names the command that creates it, the person
     reads a plain 503 (pages, the API and the JWK Set alike), and nothing is written."""
-    db.session.rollback()
+    discard()
     current_app.logger.error("%s", error)
     message = _("Certificates cannot be signed yet: an administrator must create the signing key.")
     if wants_json():
@@ -308,18 +309,17 @@ def issue(course_id):
     if not form.validate_on_submit():
         return _render_course(course, form, code=400)
     ids = None if form.action.data == "all" else form.ids.data
-    try:
+    with attempt() as outcome:
         issued, skipped = services.issue(course, _actor(), ids)
-    except LmsError as exc:
-        db.session.rollback()
-        return _render_course(course, form, error=str(exc.message), code=exc.status)
+    if outcome.error is not None:
+        return _render_course(
+            course, form, error=str(outcome.error.message), code=outcome.error.status
+        )
     if ids is not None and not issued:
         # nothing to write: say why, on the page, next to the ticks
         error = _("No certificate was issued.") + " " + _skipped_text(skipped)
-        db.session.rollback()
         return _render_course(course, form, error=error, code=400)
     skipped_text = _skipped_text(skipped) if ids is not None else ""
-    db.session.commit()
     if issued:
         flash(
             ngettext("%(num)s certificate issued.", "%(num)s certificates issued.", len(issued)),
@@ -421,7 +421,6 @@ def detail(certificate_id):
 
 def _refused(certificate, exc, revoke_form=None, reissue_form=None):
     """Re-render the certificate page with a service's refusal next to the form that caused it."""
-    db.session.rollback()
     form = revoke_form or reissue_form
     if isinstance(exc, InvalidInput) and exc.fields:
         apply_errors(form, exc)
@@ -440,12 +439,11 @@ def revoke(certificate_id):
     form = ReasonForm()
     if not form.validate_on_submit():
         return _render_detail(certificate, revoke_form=form, code=form_status(form))
-    try:
+    with attempt() as outcome:
         services.revoke(certificate, _actor(), form.reason.data)
-    except LmsError as exc:
-        return _refused(certificate, exc, revoke_form=form)
+    if outcome.error is not None:
+        return _refused(certificate, outcome.error, revoke_form=form)
     serial = certificate.serial
-    db.session.commit()
     flash(_("Certificate %(serial)s is revoked.", serial=serial), "success")
     return redirect(url_for(".detail", certificate_id=certificate_id))
 
@@ -458,12 +456,11 @@ def reissue(certificate_id):
     form = ReasonForm()
     if not form.validate_on_submit():
         return _render_detail(certificate, reissue_form=form, code=form_status(form))
-    try:
+    with attempt() as outcome:
         new = services.reissue(certificate, _actor(), form.reason.data)
-    except LmsError as exc:
-        return _refused(certificate, exc, reissue_form=form)
+    if outcome.error is not None:
+        return _refused(certificate, outcome.error, reissue_form=form)
     old_serial, new_serial, new_id = certificate.serial, new.serial, new.id
-    db.session.commit()
     flash(
         _(
             "Certificate %(old)s is revoked and replaced by %(new)s.",

@@ -105,20 +105,38 @@ def flash_errors(category="danger"):
         flash(str(outcome.error.message), category)
 
 
+def error_lines(error):
+    """A domain error for a terminal: its message, then each field's messages on a line (fields
+    renamed by ``g.field_names``)."""
+    names = g.get("field_names") or {}
+    lines = [str(error.message)]
+    for field, messages in error.fields.items():
+        lines.append(f"  {names.get(field, field)}: " + "; ".join(str(m) for m in messages))
+    return "\n".join(lines)
+
+
 def command(f):
-    """A CLI command's boundary: commit once when it returns, roll back and exit 1 on an error."""
+    """A CLI command's (or a job's) boundary: commit once when it returns, unless it discarded
+    its work; roll back on any exception, and stop with status 1 and the message on a domain
+    error."""
 
     @wraps(f)
     def wrapper(*args, **kwargs):
+        # a command may run in an app context that outlives it (tests, a job worker)
+        g.pop("lms_failed", None)
+        g.pop("field_names", None)
         try:
             result = f(*args, **kwargs)
         except LmsError as error:
             db.session.rollback()
-            raise click.ClickException(str(error.message)) from error
+            raise click.ClickException(error_lines(error)) from error
         except BaseException:
             db.session.rollback()
             raise
-        db.session.commit()
+        if g.get("lms_failed"):
+            db.session.rollback()
+        else:
+            db.session.commit()
         return result
 
     return wrapper

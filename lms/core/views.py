@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_login import current_user
 from sqlalchemy import text
 
+from lms.core.transaction import discard
 from lms.core.urls import safe_next
 from lms.extensions import db, limiter
 from lms.i18n import LOCALE_COOKIE
@@ -27,7 +28,6 @@ def set_language():
         from lms.auth.services import set_locale
 
         set_locale(current_user, locale)
-        db.session.commit()
     response = redirect(target)
     response.set_cookie(
         LOCALE_COOKIE,
@@ -52,7 +52,7 @@ def healthz():
         current_app.logger.warning("Health check: the database fails (%s).", type(exc).__name__)
         failing.append("database")
     finally:
-        db.session.rollback()
+        discard()  # a failed database leaves nothing to commit
     storage = str(current_app.config.get("RATELIMIT_STORAGE_URI") or "")
     in_use = current_app.config["RATELIMIT_ENABLED"] and storage.startswith("redis")
     if in_use and not limiter.storage.check():

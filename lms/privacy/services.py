@@ -18,6 +18,7 @@ from sqlalchemy import or_, select, update
 from lms.attendance.models import Assessment, Attendance
 from lms.audit import services as audit
 from lms.audit.models import AuditEntry
+from lms.auth import sessions
 from lms.certificates import signing
 from lms.certificates.models import Certificate
 from lms.core.types import utcnow
@@ -201,7 +202,7 @@ def anonymise(user, actor):
     user.password_hash = "!" + secrets.token_hex(16)  # no password can match
     user.nik = user.birth_date = user.gender = user.phone = user.locale = None
     user.active = False
-    user.session_version += 1
+    sessions.end_all(user)
     user.anonymised_at = utcnow()
     # messages keep their existence (delivery counts) but lose their text and address
     db.session.execute(

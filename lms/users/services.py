@@ -1,8 +1,10 @@
-"""Listing and searching accounts."""
+"""Listing and searching accounts; changing a role or a trainer's partner."""
 
 from sqlalchemy import select
 
+from lms.auth import services as auth_services
 from lms.auth.models import User
+from lms.catalog.services import drop_unfit_assignments
 from lms.core.search import contains
 
 
@@ -14,3 +16,12 @@ def search_users(role=None, q=None):
     if q:
         query = query.where(contains((User.name, User.email), q))
     return query
+
+
+def change_role(user, role, partner_id=None, actor=None):
+    """Change a role or a trainer's partner (audited), and in the same transaction take the
+    person off the courses they may no longer teach: a trainer moved to another partner keeps
+    none of the old partner's courses."""
+    auth_services.set_role(user, role, partner_id, actor=actor)
+    drop_unfit_assignments(user, actor=actor)
+    return user

@@ -17,6 +17,7 @@ from lms.partners.models import Partner
 from lms.regions.services import list_regencies
 
 from .forms import RoleForm, UserCreateForm
+from .services import change_role
 
 #: a higher ?page= would overflow the database's integer offset; no list is that long
 
@@ -88,9 +89,7 @@ def detail(user_id):
         form.partner_id.choices = _partner_choices()
         if form.validate_on_submit():
             try:
-                auth_services.set_role(
-                    user, form.role.data, form.partner_id.data or None, actor=current_user
-                )
+                change_role(user, form.role.data, form.partner_id.data or None, actor=current_user)
             except LmsError as exc:
                 apply_errors(form, exc)
             else:

@@ -1,7 +1,7 @@
 """check-in secret made with the session
 
 Revision ID: 9c1d2e3f4a5b
-Revises: f5e0719d3e10
+Revises: 345247be7f2b
 Create Date: 2026-12-06 05:00:00
 
 Showing a session's check-in code used to create its secret on first view (a GET that wrote).
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9c1d2e3f4a5b'
-down_revision = 'f5e0719d3e10'
+down_revision = '345247be7f2b'
 branch_labels = None
 depends_on = None
 

@@ -12,6 +12,7 @@ from lms.catalog import services as catalog
 from lms.core.time import combine_local, local_today
 from lms.errors import InvalidInput
 from lms.extensions import db
+from tests.fixtures.users import log_in
 
 EN = {"Accept-Language": "en"}
 
@@ -117,9 +118,7 @@ def _caregiving_course(app, partner, **overrides):
 
 
 def _as_staff(client, staff):
-    with client.session_transaction() as session:
-        session["_user_id"] = staff.get_id()
-    return client
+    return log_in(client, staff)
 
 
 def test_sixth_type_is_registered(plugin_app):
