@@ -131,12 +131,12 @@ def create_app(config_class=None, test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=host)
 
     # 4. template helpers, error handlers and the CLI
-    from . import cli, errors, templating
-    from .core import security
+    from . import cli, templating
+    from .core import http, security
 
     templating.init_app(app)
     security.init_app(app)
-    errors.init_app(app)
+    http.init_app(app)
     cli.init_app(app)
     return app
 

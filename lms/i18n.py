@@ -3,6 +3,8 @@
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 
+from lms.web import is_api_request
+
 #: name of the cookie that keeps a visitor's language choice
 LOCALE_COOKIE = "lms_locale"
 
@@ -18,7 +20,7 @@ def select_locale():
     if not has_request_context():  # CLI and background work: the default language
         return default
     browser = request.accept_languages.best_match(languages)
-    if request.path.startswith("/api/"):
+    if is_api_request():
         user = g.get("api_user")
         return browser or (user.locale if user and user.locale in languages else default)
     if current_user.is_authenticated and current_user.locale in languages:

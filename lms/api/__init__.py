@@ -7,6 +7,7 @@ from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
 from lms.extensions import csrf
+from lms.web import is_api_request
 
 
 def load_token_user():
@@ -15,7 +16,7 @@ def load_token_user():
     The site's own pages (the offline roster) may call the API with the login session instead,
     but only with a valid ``X-CSRFToken`` header, so another site cannot use a visitor's cookie.
     """
-    if not request.path.startswith("/api/"):
+    if not is_api_request():
         return
     from lms.auth.services import api_token_row
 
@@ -50,8 +51,11 @@ def init_app(app):
         tokens,
         users,
     )
+    from .validation import fields_from_messages
 
     api = Api(app)
+    # the error handlers (lms.core.http) turn webargs' messages into API.md's fields with it
+    app.extensions["api_validation_fields"] = fields_from_messages
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.before_request(load_token_user)
     for module in (

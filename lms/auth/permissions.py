@@ -2,15 +2,16 @@
 
 from functools import wraps
 
-from flask import abort, g, request
+from flask import abort, g
 from flask_login import current_user
 
 from lms.errors import NotFound
+from lms.web import is_api_request
 
 
 def current_actor():
     """The user acting in this request: under /api/ the bearer token's user, else the session's."""
-    if request.path.startswith("/api/"):
+    if is_api_request():
         return g.get("api_user")
     if current_user.is_authenticated:
         return current_user._get_current_object()
@@ -31,7 +32,7 @@ def roles_required(*roles):
         def wrapped(*args, **kwargs):
             user = current_actor()
             if user is None:
-                if request.path.startswith("/api/"):
+                if is_api_request():
                     abort(401)
                 from lms.extensions import login_manager
 

@@ -37,10 +37,11 @@ from lms.catalog.models import Course
 from lms.catalog.services import course_type_of
 from lms.core.downloads import attachment
 from lms.core.forms import apply_errors, form_status
+from lms.core.http import json_error, wants_json
 from lms.core.pagination import paginate
 from lms.core.transaction import attempt, discard
 from lms.enrollment.models import Enrollment
-from lms.errors import Conflict, InvalidInput, json_error, wants_json
+from lms.errors import Conflict, InvalidInput
 from lms.exports.filters import CertificateFilters
 from lms.extensions import db, limiter
 

@@ -1,0 +1,89 @@
+"""The one place that turns errors into HTML pages or API JSON (API.md's error envelope).
+
+A domain error (:mod:`lms.errors`) or an HTTP error raised anywhere ends here; the request's work
+is rolled back. Under /api/ the answer is JSON, never an HTML page.
+"""
+
+from flask import current_app, g, jsonify, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, SecurityError
+
+from lms.errors import LmsError
+from lms.extensions import db
+from lms.web import is_api_request as wants_json
+
+#: messages for plain HTTP errors, by status
+HTTP_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Please log in first."),
+    403: _l("You are not allowed to do this."),
+    404: _l("This page or record does not exist."),
+    405: _l("This method is not allowed here."),
+    409: _l("This conflicts with the current state."),
+    413: _l("The upload is too large."),
+    422: _l("The input is not valid."),
+    429: _l("Too many requests. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. Please try again later."),
+}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+def json_error(status, code, message, fields=None):
+    """The API error body of API.md."""
+    body = {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+    return jsonify(body), status
+
+
+def _http_error(error):
+    if isinstance(error, SecurityError) and not wants_json():
+        # a Host outside TRUSTED_HOSTS: no URL can be built, so no page with links either
+        return error.get_response()
+    status = error.code or 500
+    message = HTTP_MESSAGES.get(status) or error.description
+    if wants_json():
+        messages = (getattr(error, "data", None) or {}).get("messages")
+        if status == 400 and messages:
+            # webargs/marshmallow validation: the API registers how its messages become fields
+            fields = current_app.extensions["api_validation_fields"](messages)
+            return json_error(400, "invalid", HTTP_MESSAGES[422], fields)
+        return json_error(status, HTTP_CODES.get(status, "error"), message)
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _domain_error(error):
+    db.session.rollback()
+    if wants_json():
+        # an endpoint may name a service's field otherwise (g.field_names)
+        names = g.get("field_names") or {}
+        fields = {names.get(k, k): [str(m) for m in v] for k, v in error.fields.items()}
+        return json_error(error.status, error.code, error.message, fields)
+    return render_template("errors/error.html", status=error.status, message=error.message), (
+        error.status
+    )
+
+
+def _server_error(error):
+    db.session.rollback()
+    message = _("Something went wrong on our side. Please try again later.")
+    if wants_json():
+        return json_error(500, "server_error", message)
+    return render_template("errors/error.html", status=500, message=message), 500
+
+
+def init_app(app):
+    """Register the handlers for every HTTP error, the domain errors and unexpected failures."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(LmsError, _domain_error)
+    app.register_error_handler(500, _server_error)
