@@ -377,3 +377,20 @@ def test_new_dates_must_keep_the_sessions_inside(create_course, create_session):
 
 def test_an_id_beyond_a_database_integer_is_404(client):
     assert client.get("/courses/99999999999999999999").status_code == 404
+
+
+def test_a_draft_shows_to_whom_the_api_shows_it(
+    client, login, create_partner, create_user, create_course, api_headers
+):
+    """One visibility rule for the page and the API: an assigned trainer sees their draft course,
+    a trainer of the same partner not assigned to it and a trainee get the same 404 as for
+    nothing at all."""
+    partner = create_partner(mou_valid_until=local_today() + timedelta(days=365))
+    mine = create_user("trainer", partner_id=partner.id)
+    other = create_user("trainer", partner_id=partner.id)
+    trainee = create_user("trainee")
+    draft = create_course(partner=partner, trainers=[mine], status="draft")
+    for user, status in ((mine, 200), (other, 404), (trainee, 404)):
+        page = login(user).get(f"/courses/{draft.id}")
+        api = client.get(f"/api/v1/courses/{draft.id}", headers=api_headers(user))
+        assert (page.status_code, api.status_code) == (status, status), user.name

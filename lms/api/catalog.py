@@ -6,16 +6,14 @@ endpoints are public.
 """
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from lms.auth.models import TARGET_GROUPS
-from lms.auth.permissions import can_manage_course, current_actor, roles_required
+from lms.auth.permissions import current_actor, roles_required
 from lms.catalog import services
 from lms.catalog.models import COURSE_STATUSES, Course, CourseSession
-from lms.errors import NotFound
-from lms.extensions import course_types, db
+from lms.extensions import course_types
 
 from .blueprint import Blueprint
 from .schemas import PageArgs, page_of, page_schema
@@ -24,7 +22,6 @@ from .validation import N_
 blp = Blueprint("api_catalog", __name__, description="Course types, courses and their sessions")
 
 #: statuses anyone may see; drafts and archived courses are staff's (and their trainers')
-PUBLIC_STATUSES = ("published", "closed")
 
 
 def one_of(choices):
@@ -243,20 +240,6 @@ def _course_view(course, waitlisted=0):
     return view
 
 
-def _visible_course(course_id):
-    """The course if the current user may see it: anyone a published or closed course, staff
-    every course, a trainer the courses assigned to them.
-
-    :raise NotFound: otherwise (others must not learn that a draft exists)
-    """
-    course = db.session.get(Course, course_id)
-    if course is None or not (
-        course.status in PUBLIC_STATUSES or can_manage_course(current_actor(), course)
-    ):
-        raise NotFound(_("This course does not exist."))
-    return course
-
-
 def _waitlisted(course):
     return services.waitlist_counts([course.id]).get(course.id, 0)
 
@@ -299,7 +282,7 @@ def create_course(data):
 @blp.response(200, CourseSchema)
 def get_course(course_id):
     """One course with its seats, waitlist and state."""
-    course = _visible_course(course_id)
+    course = services.visible_course(current_actor(), course_id)
     return _course_view(course, _waitlisted(course))
 
 
@@ -310,7 +293,7 @@ def get_course(course_id):
 def update_course(data, course_id):
     """Change the given fields. ``details`` are merged into the stored ones (null clears a
     field) and validated whole; a course whose type is unavailable cannot be edited (400)."""
-    course = _visible_course(course_id)
+    course = services.visible_course(current_actor(), course_id)
     if "details" in data and data["details"] is not None:
         data["details"] = {**(course.details or {}), **data["details"]}
     services.update_course(course, data, actor=current_actor())
@@ -347,7 +330,7 @@ class CourseSessionCreate(Schema):
 @blp.response(200, CourseSessionPage)
 def list_sessions(args, course_id):
     """The meetings of a course in time order, cancelled ones included (flagged)."""
-    course = _visible_course(course_id)
+    course = services.visible_course(current_actor(), course_id)
     query = (
         select(CourseSession)
         .where(CourseSession.course_id == course.id)
@@ -362,6 +345,6 @@ def list_sessions(args, course_id):
 @blp.response(201, CourseSessionSchema)
 def create_session(data, course_id):
     """Add a meeting within the course dates; staff may record one in the past."""
-    course = _visible_course(course_id)
+    course = services.visible_course(current_actor(), course_id)
     session = services.add_session(course, actor=current_actor(), **data)
     return session

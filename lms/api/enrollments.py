@@ -15,13 +15,13 @@ from lms.attendance.services import attendance_summary
 from lms.auth.models import User
 from lms.auth.permissions import current_actor, ensure_course_access, roles_required
 from lms.catalog.models import Course
+from lms.catalog.services import visible_course
 from lms.enrollment import services
 from lms.enrollment.models import ENROLLMENT_STATUSES, Enrollment
 from lms.errors import Forbidden, InvalidInput, NotFound
 from lms.extensions import db
 
 from .blueprint import Blueprint
-from .catalog import _visible_course
 from .schemas import PageArgs, page_of, page_schema
 from .validation import N_
 
@@ -152,7 +152,7 @@ def enroll(data, course_id):
     but not the seats. 201 enrolled, waitlisted or pending; 409 already enrolled or full; 400
     when a rule refuses it (the reasons in ``fields.enrollment``)."""
     actor = current_actor()
-    course = _visible_course(course_id)
+    course = visible_course(actor, course_id)
     user_id = data.get("user_id")
     if actor.is_staff:
         if user_id is None:

@@ -10,10 +10,8 @@ from sqlalchemy.orm import joinedload
 from lms.attendance.models import Attendance
 from lms.catalog.models import Course, CourseSession, course_trainers
 from lms.core.time import combine_local, utc_to_local
-from lms.enrollment.models import Enrollment
+from lms.enrollment.models import SEAT_STATUSES, Enrollment
 from lms.extensions import db
-
-from .services import ROSTER_STATUSES
 
 #: how many days after today the page lists sessions of
 DAYS_AHEAD = 7
@@ -58,7 +56,7 @@ def _marked_counts(session_ids):
     return _counts(
         select(Attendance.session_id, func.count())
         .join(Enrollment, Enrollment.id == Attendance.enrollment_id)
-        .where(Attendance.session_id.in_(session_ids), Enrollment.status.in_(ROSTER_STATUSES))
+        .where(Attendance.session_id.in_(session_ids), Enrollment.status.in_(SEAT_STATUSES))
         .group_by(Attendance.session_id)
     )
 
@@ -69,7 +67,7 @@ def _roster_sizes(course_ids):
         return {}
     return _counts(
         select(Enrollment.course_id, func.count())
-        .where(Enrollment.course_id.in_(course_ids), Enrollment.status.in_(ROSTER_STATUSES))
+        .where(Enrollment.course_id.in_(course_ids), Enrollment.status.in_(SEAT_STATUSES))
         .group_by(Enrollment.course_id)
     )
 
@@ -79,7 +77,7 @@ def _courses(user, day):
     query = select(Course).options(joinedload(Course.partner)).where(Course.status != "draft")
     if user.is_staff:
         query = query.where(
-            Course.status.in_(("published", "closed")),
+            Course.visible,
             Course.starts_on <= day,
             Course.ends_on >= day,
         )

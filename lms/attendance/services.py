@@ -21,7 +21,7 @@ from lms.catalog.models import CourseSession
 from lms.core.time import utc_to_local
 from lms.core.types import utcnow
 from lms.course_types.base import AttendanceSummary
-from lms.enrollment.models import Enrollment
+from lms.enrollment.models import SEAT_STATUSES, Enrollment
 from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lms.extensions import db
 
@@ -89,9 +89,6 @@ def attendance_summary(enrollment, now=None):
 
 # --- who is on a roster, and who may mark it ---------------------------------------------------
 
-#: enrolment statuses that appear on a session's roster
-ROSTER_STATUSES = ("enrolled", "completed")
-
 
 def roster(session):
     """[(enrolment, attendance or None)] of a session, by trainee name (two queries)."""
@@ -101,7 +98,7 @@ def roster(session):
         .options(joinedload(Enrollment.user))
         .where(
             Enrollment.course_id == session.course_id,
-            Enrollment.status.in_(ROSTER_STATUSES),
+            Enrollment.status.in_(SEAT_STATUSES),
         )
         .order_by(User.name, Enrollment.id)
     ).all()
@@ -155,7 +152,7 @@ def _clean_records(session, records):
         db.session.scalars(
             select(Enrollment.id).where(
                 Enrollment.course_id == session.course_id,
-                Enrollment.status.in_(ROSTER_STATUSES),
+                Enrollment.status.in_(SEAT_STATUSES),
             )
         )
     )
@@ -304,7 +301,7 @@ def roster_enrollment(session, user):
         select(Enrollment).where(
             Enrollment.course_id == session.course_id,
             Enrollment.user_id == user.id,
-            Enrollment.status.in_(ROSTER_STATUSES),
+            Enrollment.status.in_(SEAT_STATUSES),
         )
     )
 
@@ -388,7 +385,7 @@ def set_assessment(enrollment, actor, score=None, competent=None):
         errors["competent"] = [_("Not a valid boolean.")]
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), fields=errors)
-    if enrollment.status not in ROSTER_STATUSES:
+    if enrollment.status not in SEAT_STATUSES:
         raise Conflict(_("Only an enrolled trainee can be assessed."), code="not_enrolled")
     result = db.session.scalar(select(Assessment).where(Assessment.enrollment_id == enrollment.id))
     old = None if result is None else {"score": result.score, "competent": result.competent}
@@ -418,7 +415,7 @@ def course_summaries(course, now=None):
         select(Enrollment)
         .join(User, User.id == Enrollment.user_id)
         .options(joinedload(Enrollment.user))
-        .where(Enrollment.course_id == course.id, Enrollment.status.in_(ROSTER_STATUSES))
+        .where(Enrollment.course_id == course.id, Enrollment.status.in_(SEAT_STATUSES))
         .order_by(User.name, Enrollment.id)
     ).all()
     held = db.session.scalar(
@@ -531,7 +528,7 @@ def alert_running_courses(now=None):
     courses = db.session.scalars(
         select(Course)
         .where(
-            Course.status.in_(("published", "closed")),
+            Course.visible,
             Course.starts_on <= today,
             Course.ends_on >= today - timedelta(days=1),
         )

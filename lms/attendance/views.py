@@ -33,7 +33,7 @@ from lms.core.time import local_today, utc_to_local
 from lms.core.transaction import attempt
 from lms.core.types import utcnow
 from lms.course_types.base import Assessment as AssessmentResult
-from lms.enrollment.models import Enrollment
+from lms.enrollment.models import SEAT_STATUSES, Enrollment
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
 
@@ -86,7 +86,7 @@ def roster_url(session_id):
 @bp.app_template_global()
 def own_attendance(enrollment):
     """A trainee's attendance summary for "my courses", or None when not on the roster."""
-    if enrollment.status not in services.ROSTER_STATUSES:
+    if enrollment.status not in SEAT_STATUSES:
         return None
     return services.attendance_summary(enrollment)
 

@@ -17,12 +17,15 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import db
 
 COURSE_STATUSES = ("draft", "published", "closed", "archived")
+#: the statuses in which anyone sees a course (closed: registration closed by hand, the page stays)
+VISIBLE_STATUSES = ("published", "closed")
 COURSE_STATUS_LABELS = {
     "draft": _l("Draft"),
     "published": _l("Published"),
@@ -121,6 +124,16 @@ class Course(db.Model):
         order_by="CourseSession.starts_at",
         cascade="all, delete-orphan",
     )
+
+    @hybrid_property
+    def visible(self):
+        """Whether anyone may see the course (in SQL too: ``where(Course.visible)``)."""
+        return self.status in VISIBLE_STATUSES
+
+    @visible.inplace.expression
+    @classmethod
+    def _visible_expression(cls):
+        return cls.status.in_(VISIBLE_STATUSES)
 
     def __repr__(self):
         return f"<Course {self.id} {self.code}>"

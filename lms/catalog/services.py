@@ -15,11 +15,12 @@ from sqlalchemy.orm import selectinload
 
 from lms.audit import services as audit
 from lms.auth.models import TARGET_GROUPS, User
+from lms.auth.permissions import can_manage_course
 from lms.core.locking import lock_row
 from lms.core.search import contains
 from lms.core.time import combine_local, local_today, utc_to_local
 from lms.core.types import utcnow
-from lms.errors import InvalidInput
+from lms.errors import InvalidInput, NotFound
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
 
@@ -577,6 +578,18 @@ class CatalogFilters:
     status: str | None = None
 
 
+def visible_course(user, course_id):
+    """The course if ``user`` may see it: anyone a published or closed course, staff every
+    course, a trainer the courses they manage; the one rule of the pages and the API.
+
+    :raise NotFound: otherwise (no one learns that a draft exists)
+    """
+    course = db.session.get(Course, course_id)
+    if course is None or not (course.visible or can_manage_course(user, course)):
+        raise NotFound(_("This course does not exist."))
+    return course
+
+
 def catalog_query(filters, now=None):
     """A select of courses for the catalogue, newest start first, partner and trainers loaded."""
     now = now or utcnow()
@@ -585,7 +598,7 @@ def catalog_query(filters, now=None):
         if filters.status:
             query = query.where(Course.status == filters.status)
     else:
-        query = query.where(Course.status.in_(("published", "closed")))
+        query = query.where(Course.visible)
     if filters.type:
         query = query.where(Course.type_key == filters.type)
         if filters.detail:

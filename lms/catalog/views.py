@@ -1,16 +1,23 @@
 """The public catalogue and course pages."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import get_locale
-from flask_login import current_user
 
 from lms.auth.models import TARGET_GROUP_LABELS
+from lms.auth.permissions import current_actor
 from lms.core.pagination import paginate
-from lms.extensions import course_types, db
+from lms.extensions import course_types
 from lms.partners.services import list_partners
 
-from .models import COURSE_STATUS_LABELS, Course
-from .services import CatalogFilters, catalog_query, course_state, course_type_of, waitlist_counts
+from .models import COURSE_STATUS_LABELS
+from .services import (
+    CatalogFilters,
+    catalog_query,
+    course_state,
+    course_type_of,
+    visible_course,
+    waitlist_counts,
+)
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
 
@@ -63,11 +70,7 @@ def index():
 
 @bp.route("/<int:course_id>")
 def detail(course_id):
-    course = db.get_or_404(Course, course_id)
-    is_staff = current_user.is_authenticated and current_user.is_staff
-    if course.status not in ("published", "closed") and not is_staff:
-        abort(404)
-    return render_detail(course)
+    return render_detail(visible_course(current_actor(), course_id))
 
 
 def render_detail(course, status=200, **enrolment):

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lms.attendance.models import Assessment
-from lms.attendance.services import ROSTER_STATUSES, attendance_summary, course_summaries
+from lms.attendance.services import attendance_summary, course_summaries
 from lms.audit import services as audit
 from lms.catalog.models import Course
 from lms.catalog.services import course_type_of
@@ -25,7 +25,7 @@ from lms.core.time import local_today, utc_to_local
 from lms.core.types import utcnow
 from lms.course_types.base import Assessment as AssessmentResult
 from lms.course_types.base import Eligibility
-from lms.enrollment.models import Enrollment
+from lms.enrollment.models import SEAT_STATUSES, Enrollment
 from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
 
@@ -53,7 +53,7 @@ def eligibility(enrollment, today=None, summary=None, assessment=None):
     course_type = course_type_of(course)
     if course_type is None:
         return Eligibility(False, (_("The course type is not available."),))
-    if enrollment.status not in ROSTER_STATUSES:
+    if enrollment.status not in SEAT_STATUSES:
         return Eligibility(
             False, (_("The trainee is not enrolled (%(status)s).", status=enrollment.status_label),)
         )

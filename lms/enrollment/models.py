@@ -18,7 +18,7 @@ ENROLLMENT_STATUS_LABELS = {
     "cancelled": _l("Cancelled"),
     "completed": _l("Completed"),
 }
-#: statuses that hold a seat
+#: statuses that hold a seat: such an enrolment is on the rosters, has a rate and counts in reports
 SEAT_STATUSES = ("enrolled", "completed")
 
 

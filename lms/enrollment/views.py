@@ -1,12 +1,13 @@
 """Trainee pages: enrol from the course page in one step, "my courses", cancel with confirmation."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from lms.auth.permissions import roles_required
-from lms.catalog.models import Course, CourseSession
+from lms.catalog.models import CourseSession
+from lms.catalog.services import visible_course
 from lms.core.records import get_within_or_404
 from lms.core.time import local_today
 from lms.core.transaction import attempt
@@ -56,20 +57,13 @@ def course_box(course, refusals=None, error=None):
     return box
 
 
-def _visible_course_or_404(course_id):
-    course = db.get_or_404(Course, course_id)
-    if course.status not in ("published", "closed"):
-        abort(404)
-    return course
-
-
 @bp.route("/courses/<int:course_id>/enrol", methods=["POST"])
 @roles_required("trainee")
 def enrol(course_id):
     """The one-step enrolment from the course page."""
     from lms.catalog.views import render_detail
 
-    course = _visible_course_or_404(course_id)  # (CSRFProtect checked the token already)
+    course = visible_course(current_user, course_id)  # (CSRFProtect checked the token already)
     with attempt() as outcome:
         enrollment = services.enroll(current_user._get_current_object(), course)
     error = outcome.error

@@ -210,7 +210,7 @@ def find_course(code):
     if course is None:
         message = _("No course has the code %(code)s.", code=code)
         raise InvalidInput(message, fields={"course": [message]}, code="course")
-    if course.status not in ("published", "closed"):
+    if not course.visible:
         message = _("This course is not open for registration.")
         raise InvalidInput(message, fields={"course": [message]}, code="course")
     return course
@@ -605,7 +605,7 @@ def open_course_codes():
 
     return db.session.scalars(
         select(Course.code)
-        .where(Course.status.in_(("published", "closed")), Course.ends_on >= local_today())
+        .where(Course.visible, Course.ends_on >= local_today())
         .order_by(Course.starts_on, Course.code)
         .limit(500)
     ).all()

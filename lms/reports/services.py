@@ -16,14 +16,12 @@ from lms.catalog.models import Course, CourseSession
 from lms.certificates.models import Certificate
 from lms.core.time import local_to_utc, local_today
 from lms.core.types import utcnow
-from lms.enrollment.models import Enrollment
+from lms.enrollment.models import SEAT_STATUSES, Enrollment
 from lms.errors import InvalidInput
 from lms.extensions import db
 from lms.partners.models import Partner
 from lms.regions.models import Regency
 
-#: statuses of the enrolments a report counts
-COUNTED_STATUSES = ("enrolled", "completed")
 #: the key of a breakdown group when the trainee's profile does not say
 UNKNOWN = "unknown"
 
@@ -53,7 +51,7 @@ def year_enrollments(year, profile=False):
     return query.where(
         Course.starts_on >= date(year, 1, 1),
         Course.starts_on <= date(year, 12, 31),
-        Enrollment.status.in_(COUNTED_STATUSES),
+        Enrollment.status.in_(SEAT_STATUSES),
     ).subquery("year_enrollments")
 
 
