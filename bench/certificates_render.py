@@ -163,7 +163,7 @@ def render_all(rows):
     times, size = [], 0
     cpu = time.process_time()
     for certificate in rows:
-        url = pdf.verify_url_for(certificate)
+        url = certificates.verification_url(certificate)
         start = time.perf_counter()
         data = pdf.render(certificate, url)
         times.append(time.perf_counter() - start)
@@ -195,9 +195,9 @@ def main(argv=None):
             rows = db.session.scalars(select(Certificate).order_by(Certificate.serial)).all()
 
             start = time.perf_counter()
-            first = pdf.render(rows[0], pdf.verify_url_for(rows[0]))
+            first = pdf.render(rows[0], certificates.verification_url(rows[0]))
             print(f"first render (loads the fonts): {(time.perf_counter() - start) * 1000:.0f} ms")
-            if first != pdf.render(rows[0], pdf.verify_url_for(rows[0])):
+            if first != pdf.render(rows[0], certificates.verification_url(rows[0])):
                 print("warning: two renders of one certificate differ")
 
             if args.profile:
@@ -234,7 +234,7 @@ def main(argv=None):
             print(f"PDF size: {size / len(rows) / 1024:.1f} KiB on average")
 
             start, cpu = time.perf_counter(), time.process_time()
-            data = archive.course_zip(course, rows, pdf.verify_url_for)
+            data = archive.course_zip(course, rows)
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             print(
                 f"course ZIP: {len(rows)} certificates, {len(data) / 1024 / 1024:.2f} MiB "

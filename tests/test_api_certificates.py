@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 
 from lms.auth.models import User
-from lms.certificates import services
+from lms.certificates import pdf, services
 from lms.certificates.models import Certificate
 from lms.core.time import local_today
 from lms.extensions import db
@@ -320,7 +320,8 @@ def test_pdf_by_role(client, as_, certificate, who):
     if response.status_code == 200:
         assert response.mimetype == "application/pdf"
         assert response.data.startswith(b"%PDF")
-        assert certificate.code in response.headers["Content-Disposition"]
+        # the same file name as the page's download
+        assert pdf.file_name(certificate) in response.headers["Content-Disposition"]
     else:
         assert_json_error(response, DOWNLOAD_STATUS[who])
 

@@ -241,7 +241,7 @@ def test_the_verification_url_uses_the_public_page(app, certificate, monkeypatch
     # on the configured public address, whichever host the request came through
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://latih.example.go.id")
     with app.test_request_context("/", base_url="http://intranet.local"):
-        url = badges.verification_url(certificate.code)
+        url = services.verification_url(certificate)
     assert url == f"https://latih.example.go.id/verify/{certificate.code}"
 
 

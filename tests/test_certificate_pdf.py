@@ -21,7 +21,6 @@ from lms.enrollment import services as enrolment
 from lms.extensions import db
 from lms.privacy import services as privacy
 
-BASE = "https://latih.example.go.id"
 NAMES = ["Ṣiti Nur'aini", "Ñoman Ketut"]
 
 
@@ -71,7 +70,7 @@ def finished_course(create_user, create_partner, create_course, create_session):
 
 
 def url_of(certificate):
-    return f"{BASE}/verify/{certificate.code}"
+    return certificates.verification_url(certificate)
 
 
 def read(data):
@@ -272,7 +271,7 @@ def test_file_names_are_safe_ascii():
 def test_verify_url_uses_the_public_base_url(finished_course, app, monkeypatch):
     _course, _staff, issued = finished_course()
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://latih.bp3mi.example.go.id/")
-    url = pdf.verify_url_for(issued[0])
+    url = certificates.verification_url(issued[0])
     assert url.startswith("https://latih.bp3mi.example.go.id/")
     assert url.endswith(f"/verify/{issued[0].code}")
 
@@ -290,7 +289,7 @@ def test_the_course_zip_holds_one_pdf_per_valid_certificate(finished_course):
         for c in sorted(valid, key=lambda c: c.serial)
     ]
 
-    data = archive.course_zip(course, None, url_of)
+    data = archive.course_zip(course)
     with zipfile.ZipFile(io.BytesIO(data)) as zipped:
         assert zipped.testzip() is None
         assert zipped.namelist() == expected
@@ -300,7 +299,7 @@ def test_the_course_zip_holds_one_pdf_per_valid_certificate(finished_course):
             _reader, text = read(content)
             assert holder_of(certificate) in text and certificate.serial in text
     # revoked ones are left out also when given; the order does not depend on the input's
-    assert archive.course_zip(course, list(reversed(issued)), url_of) == data
+    assert archive.course_zip(course, list(reversed(issued))) == data
     assert archive.zip_name(course) == f"sertifikat_{course.code}.zip"
 
 
@@ -334,7 +333,7 @@ def test_an_erased_holder_is_not_named_and_the_certificate_still_renders(finishe
     assert pdf.file_name(erased) == f"{erased.serial.replace('/', '-')}_holder.pdf"
 
     # the course's ZIP holds it under a name without a name, next to the others
-    with zipfile.ZipFile(io.BytesIO(archive.course_zip(course, None, url_of))) as zipped:
+    with zipfile.ZipFile(io.BytesIO(archive.course_zip(course))) as zipped:
         assert zipped.namelist() == [pdf.file_name(c) for c in issued]
         assert zipped.read(pdf.file_name(erased)) == data
         assert holder_of(kept) in read(zipped.read(pdf.file_name(kept)))[1]

@@ -15,10 +15,10 @@ from marshmallow import Schema, fields, validate
 
 from lms.auth.permissions import current_actor, roles_required
 from lms.catalog.models import Course
-from lms.certificates import badges, services
+from lms.certificates import badges, pdf, services
 from lms.core.downloads import attachment
 from lms.core.time import utc_to_local
-from lms.errors import Conflict, NotFound
+from lms.errors import NotFound
 from lms.extensions import course_types, db, limiter
 
 from .blueprint import Blueprint
@@ -149,7 +149,7 @@ def public_view(certificate):
         ),
         "replaced_by": replacement.code if replacement is not None else None,
         "signature_valid": services.signature_valid(certificate),
-        "verification_url": badges.verification_url(certificate.code),
+        "verification_url": services.verification_url(certificate),
     }
 
 
@@ -167,17 +167,9 @@ def _locale():
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
-def _holders_certificate_or_404(code):
-    """The certificate, for its holder and staff; anyone else learns nothing of it (404)."""
-    actor = current_actor()
-    certificate = services.get_or_404(code)
-    if not actor.is_staff and certificate.enrollment.user_id != actor.id:
-        raise NotFound(_("No certificate has this code."))
-    return certificate
-
-
-def _file_name(certificate, extension):
-    return f"certificate-{certificate.code}.{extension}"
+def _downloadable(code):
+    """The certificate, for its holder (a valid one) and staff; anyone else learns nothing."""
+    return services.for_download(services.get_by_code(code), current_actor())
 
 
 def _verify_limit():
@@ -233,15 +225,9 @@ def verify(code):
 def certificate_pdf(code):
     """The certificate as PDF, with a QR code to its verification page (its holder, staff).
     Staff may also download a revoked one, for the record; its holder may not (409)."""
-    certificate = _holders_certificate_or_404(code)
-    if certificate.revoked_at is not None and not current_actor().is_staff:
-        raise Conflict(
-            _("This certificate was revoked: it can no longer be downloaded."), code="revoked"
-        )
-    from lms.certificates import pdf
-
-    body = pdf.render(certificate, badges.verification_url(certificate.code))
-    return attachment(body, _file_name(certificate, "pdf"), "application/pdf")
+    certificate = _downloadable(code)
+    body = pdf.render(certificate, services.verification_url(certificate))
+    return attachment(body, pdf.file_name(certificate), "application/pdf")
 
 
 @blp.route("/certificates/<code>/credential")
@@ -251,9 +237,9 @@ def credential(code):
     """The certificate as an Open Badges 3.0 OpenBadgeCredential, signed as a VC-JWT: a compact
     JWS (alg EdDSA, ``kid`` of the key in /.well-known/jwks.json), as text. 409 for a revoked
     certificate or one whose signature does not hold."""
-    certificate = _holders_certificate_or_404(code)
+    certificate = _downloadable(code)
     token = badges.credential_jwt(certificate)
-    response = attachment(token, _file_name(certificate, "jwt"), "text/plain")
+    response = attachment(token, pdf.file_name(certificate, extension="jwt"), "text/plain")
     response.charset = "utf-8"
     return response
 

@@ -34,16 +34,15 @@ def zip_name(course):
     return f"sertifikat_{pdf.safe_ascii(course.code) or course.id}.zip"
 
 
-def write_course_zip(out, course, certificates=None, verify_url_for=None):
+def write_course_zip(out, course, certificates=None):
     """Write the ZIP to the file object ``out`` (it may be a non-seekable stream).
 
     ``certificates``: the ones to include (default: every valid one of the course); revoked
-    ones are left out. ``verify_url_for(certificate)`` gives the URL for each QR code (default:
-    :func:`lms.certificates.pdf.verify_url_for`). Returns the names written, in order.
+    ones are left out. Each QR code opens :func:`lms.certificates.services.verification_url`.
+    Returns the names written, in order.
     """
     if certificates is None:
         certificates = valid_certificates(course)
-    verify_url_for = verify_url_for or pdf.verify_url_for
     chosen = sorted(
         (c for c in certificates if c.revoked_at is None),
         key=lambda c: (c.issued_at, c.id or 0, c.serial),
@@ -62,13 +61,13 @@ def write_course_zip(out, course, certificates=None, verify_url_for=None):
                 name, date_time=(max(issued.year, 1980), issued.month, issued.day, 0, 0, 0)
             )
             entry.external_attr = 0o644 << 16
-            archive.writestr(entry, pdf.render(certificate, verify_url_for(certificate)))
+            archive.writestr(entry, pdf.render(certificate, services.verification_url(certificate)))
             names.append(name)
     return names
 
 
-def course_zip(course, certificates=None, verify_url_for=None):
+def course_zip(course, certificates=None):
     """The ZIP as bytes (see :func:`write_course_zip`)."""
     buffer = io.BytesIO()
-    write_course_zip(buffer, course, certificates, verify_url_for)
+    write_course_zip(buffer, course, certificates)
     return buffer.getvalue()

@@ -19,12 +19,12 @@ import json
 import uuid
 from datetime import UTC
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from lms.catalog.services import course_type_of
-from lms.core.urls import public_base
+from lms.core.urls import public_base, public_url
 from lms.errors import Conflict
 from lms.extensions import course_types
 
@@ -42,42 +42,18 @@ SCHEMA = {
 }
 #: Open Badges achievementType by the course type's certificate kind
 ACHIEVEMENT_TYPES = {"competence": "Certificate", "attendance": "CertificateOfCompletion"}
-#: the endpoint of the public verification page, once the HTML views provide it
-VERIFY_ENDPOINT = "certificates.verify_page"
 
 
 # --- addresses --------------------------------------------------------------------------------
 
 
-def site_url():
-    """The site's base URL without a trailing slash: PUBLIC_BASE_URL, never the request's host."""
-    return public_base()
-
-
-def _absolute(endpoint, fallback, **values):
-    """The absolute URL of an endpoint on :func:`site_url` (also outside a request); the
-    ``fallback`` path while the endpoint is not registered."""
-    if endpoint not in current_app.view_functions:
-        return site_url() + fallback
-    if has_request_context():
-        path = url_for(endpoint, **values)
-    else:
-        path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return site_url() + path
-
-
-def verification_url(code):
-    """The absolute URL of a certificate's public verification page (what its QR code opens)."""
-    return _absolute(VERIFY_ENDPOINT, f"/verify/{code}", code=code)
-
-
 def _course_url(course_id):
-    return _absolute("catalog.detail", f"/courses/{course_id}", course_id=course_id)
+    return public_url("catalog.detail", course_id=course_id)
 
 
 def holder_id(user_id):
     """An opaque, stable URI for a holder: a name-based UUID of the site and the account."""
-    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{site_url()}/holders/{user_id}"))
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{public_base()}/holders/{user_id}"))
 
 
 # --- the credential ---------------------------------------------------------------------------
@@ -113,13 +89,13 @@ def credential(certificate):
     if locale == "en" and claims["course"].get("title_en"):
         title = claims["course"]["title_en"]
     type_label = course_type.label(locale) if course_type else claims["course"]["type"]
-    url = verification_url(certificate.code)
+    url = services.verification_url(certificate)
     issued_at = certificate.issued_at.astimezone(UTC).replace(microsecond=0)
     issuer = {
-        "id": site_url(),
+        "id": public_base(),
         "type": ["Profile"],
         "name": claims.get("issuer") or current_app.config["OFFICE_NAME"],
-        "url": site_url(),
+        "url": public_base(),
     }
     withheld = pdf.holder_withheld(claims)
     if course_type is not None:

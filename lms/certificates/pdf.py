@@ -31,10 +31,8 @@ from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from werkzeug.routing import BuildError
 
 from lms.core.time import utc_to_local
-from lms.core.urls import public_base
 from lms.extensions import course_types
 
 from . import services
@@ -133,29 +131,14 @@ def holder_withheld(claims):
     return bool(claims.get("holder_withheld")) or not claims.get("holder")
 
 
-def verify_url_for(certificate):
-    """The public verification URL of a certificate, as its QR code carries it.
-
-    Always on PUBLIC_BASE_URL: the printed address must not depend on which host served the
-    request.
-    """
-    code = certificate.code
-    try:
-        path = current_app.url_map.bind("localhost").build(
-            "certificates.verify_page", {"code": code}
-        )
-    except BuildError:
-        path = f"/verify/{code}"
-    return public_base() + path
-
-
-def file_name(certificate, claims=None):
-    """A safe file name: the serial (slashes replaced) and the holder's name in plain ASCII,
-    e.g. ``LPG-HSP-2026-00042_Siti_Nuraini.pdf``."""
+def file_name(certificate, claims=None, extension="pdf"):
+    """The one file name of a certificate's downloads: the serial (slashes replaced) and the
+    holder's name in plain ASCII, e.g. ``LPG-HSP-2026-00042_Siti_Nuraini.pdf`` (``.jwt`` for
+    its credential)."""
     claims = claims or services.claims(certificate)
     serial = safe_ascii(claims["serial"].replace("/", " "), "-") or str(certificate.id)
     holder = None if holder_withheld(claims) else claims["holder"]
-    return f"{serial}_{safe_ascii(holder, '_') or 'holder'}.pdf"
+    return f"{serial}_{safe_ascii(holder, '_') or 'holder'}.{extension}"
 
 
 def safe_ascii(text, space="-"):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -23,6 +24,7 @@ from lms.catalog.services import course_type_of
 from lms.core.locking import lock_row
 from lms.core.time import local_today, utc_to_local
 from lms.core.types import utcnow
+from lms.core.urls import public_url
 from lms.course_types.base import Assessment as AssessmentResult
 from lms.course_types.base import Eligibility
 from lms.enrollment.models import SEAT_STATUSES, Enrollment
@@ -260,6 +262,30 @@ def get_by_code(code):
         .options(joinedload(Certificate.enrollment))
         .where(Certificate.code == code)
     )
+
+
+#: what a revoked certificate's holder reads instead of a download
+REVOKED_NO_DOWNLOAD = _l("This certificate was revoked: it can no longer be downloaded.")
+
+
+def verification_url(certificate):
+    """The absolute URL of a certificate's public verification page: what its QR code opens,
+    on PUBLIC_BASE_URL (never the host that served a request)."""
+    return public_url("certificates.verify_page", code=certificate.code)
+
+
+def for_download(certificate, user):
+    """The certificate if ``user`` may download it (PDF, credential): its holder a valid one,
+    staff any (a revoked one for the record).
+
+    :raise NotFound: none, or someone else's (its existence is not revealed)
+    :raise Conflict: its holder asks for a revoked one
+    """
+    if certificate is None or not (user.is_staff or certificate.enrollment.user_id == user.id):
+        raise NotFound(_("No certificate has this code."))
+    if certificate.revoked_at is not None and not user.is_staff:
+        raise Conflict(REVOKED_NO_DOWNLOAD, code="revoked")
+    return certificate
 
 
 def get_or_404(code):

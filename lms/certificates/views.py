@@ -41,7 +41,7 @@ from lms.core.http import json_error, wants_json
 from lms.core.pagination import paginate
 from lms.core.transaction import attempt, discard
 from lms.enrollment.models import Enrollment
-from lms.errors import Conflict, InvalidInput
+from lms.errors import InvalidInput
 from lms.exports.filters import CertificateFilters
 from lms.extensions import db, limiter
 
@@ -63,8 +63,6 @@ AUDIT_LABELS = {
     "certificate.reissued": _l("Issued as a correction"),
 }
 ZIP_MIMETYPE = "application/zip"
-#: what a revoked certificate's holder reads instead of a download
-REVOKED_NO_DOWNLOAD = _l("This certificate was revoked: it can no longer be downloaded.")
 #: what the pages show in place of the name of a holder whose personal data were erased
 HOLDER_WITHHELD = _l("Name withheld at the holder's request")
 
@@ -86,11 +84,6 @@ def _no_signing_key(error):
 
 def _actor():
     return current_user._get_current_object()
-
-
-def verify_url(certificate):
-    """The absolute URL of a certificate's public verification page (the QR code's target)."""
-    return pdf.verify_url_for(certificate)
 
 
 @bp.app_template_filter("certificate_code")
@@ -166,7 +159,7 @@ def facts(certificate):
 
 def _pdf_response(certificate):
     """The certificate's PDF, rendered from the record (the same bytes every time)."""
-    body = pdf.render(certificate, verify_url(certificate))
+    body = pdf.render(certificate, services.verification_url(certificate))
     return attachment(body, pdf.file_name(certificate), "application/pdf")
 
 
@@ -342,7 +335,7 @@ def course_zip(course_id):
     if not certificates:
         flash(_("This course has no certificate to download yet."), "info")
         return redirect(url_for(".course", course_id=course.id))
-    body = archive.course_zip(course, certificates, verify_url)
+    body = archive.course_zip(course, certificates)
     return attachment(body, archive.zip_name(course), ZIP_MIMETYPE)
 
 
@@ -404,7 +397,7 @@ def _render_detail(certificate, revoke_form=None, reissue_form=None, error=None,
         replacement=_replacement(certificate),
         predecessor=_predecessor(certificate),
         signature_valid=services.signature_valid(certificate),
-        verify_link=verify_url(certificate),
+        verify_link=services.verification_url(certificate),
         revoke_form=revoke_form or ReasonForm(formdata=None),
         reissue_form=reissue_form or ReasonForm(formdata=None),
         history=history,
@@ -483,21 +476,12 @@ def download_pdf(certificate_id):
 # --- the trainee's own certificates ------------------------------------------------------------
 
 
-def _own_certificate_or_404(certificate_id):
-    """The trainee's own certificate; someone else's is a 404 (its existence is not revealed)."""
+def _own_certificate(certificate_id):
+    """The trainee's own valid certificate, to download; someone else's is a 404."""
     certificate = db.session.get(
         Certificate, certificate_id, options=[joinedload(Certificate.enrollment)]
     )
-    if certificate is None or certificate.enrollment.user_id != current_user.id:
-        abort(404)
-    return certificate
-
-
-def _own_valid_certificate_or_404(certificate_id):
-    certificate = _own_certificate_or_404(certificate_id)
-    if certificate.revoked_at is not None:
-        raise Conflict(REVOKED_NO_DOWNLOAD, code="revoked")
-    return certificate
+    return services.for_download(certificate, current_user)
 
 
 @bp.route("/my/certificates")
@@ -523,16 +507,15 @@ def mine():
 @roles_required("trainee")
 def my_pdf(certificate_id):
     """The trainee's own certificate as PDF (a valid one)."""
-    return _pdf_response(_own_valid_certificate_or_404(certificate_id))
+    return _pdf_response(_own_certificate(certificate_id))
 
 
 @bp.route("/my/certificates/<int:certificate_id>/credential")
 @roles_required("trainee")
 def my_credential(certificate_id):
     """The trainee's own certificate as an Open Badges 3.0 credential (a VC-JWT), for a wallet."""
-    certificate = _own_valid_certificate_or_404(certificate_id)
+    certificate = _own_certificate(certificate_id)
     token = badges.credential_jwt(certificate)
-    name = pdf.file_name(certificate).removesuffix(".pdf") + ".jwt"
-    response = attachment(token, name, "text/plain")
+    response = attachment(token, pdf.file_name(certificate, extension="jwt"), "text/plain")
     response.charset = "utf-8"
     return response

@@ -1,6 +1,6 @@
 """URL helpers: safe redirects and absolute links for messages."""
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from werkzeug.routing import IntegerConverter
 
 
@@ -33,5 +33,10 @@ def public_base():
 
 
 def public_url(endpoint, **values):
-    """An absolute URL for a message, on :func:`public_base`."""
-    return public_base() + url_for(endpoint, **values)
+    """An absolute URL on :func:`public_base`, for a message, a QR code or a credential; in a
+    request or outside one (a command, a job)."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return public_base() + path
