@@ -398,8 +398,9 @@ def generate_sessions(course_id):
 def edit_session(course_id, session_id):
     course = db.get_or_404(Course, course_id)
     session = get_within_or_404(CourseSession, session_id, course_id=course.id)
-    if session.cancelled_at is not None:
-        flash(_("A cancelled session cannot be changed."), "warning")
+    refusal = services.session_change_refusal(session)
+    if refusal:
+        flash(refusal, "warning")
         return redirect(url_for("manage.course", course_id=course.id, _anchor="sessions"))
     starts, ends = utc_to_local(session.starts_at), utc_to_local(session.ends_at)
     form = SessionForm(

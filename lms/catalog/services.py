@@ -523,11 +523,19 @@ def generate_sessions(course, timetable, actor=None):
     return created
 
 
+def session_change_refusal(session):
+    """Why a session cannot be moved or renamed any more (it was cancelled), or None."""
+    if session.cancelled_at is not None:
+        return _("A cancelled session cannot be changed.")
+    return None
+
+
 def update_session(session, data, actor=None):
     """Move or rename a session (not a cancelled one)."""
     errors = CourseErrors()
-    if session.cancelled_at is not None:
-        errors.add("starts_at", _("A cancelled session cannot be changed."))
+    refusal = session_change_refusal(session)
+    if refusal:
+        errors.add("starts_at", refusal)
         errors.raise_if_any()
     starts_at = data.get("starts_at", session.starts_at)
     ends_at = data.get("ends_at", session.ends_at)

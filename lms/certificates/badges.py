@@ -85,9 +85,7 @@ def credential(certificate):
     course = enrollment.course
     course_type = course_type_of(course) or course_types.get(claims["course"]["type"])
     locale = _locale()
-    title = claims["course"]["title"]
-    if locale == "en" and claims["course"].get("title_en"):
-        title = claims["course"]["title_en"]
+    title = services.course_title(claims, locale)
     type_label = course_type.label(locale) if course_type else claims["course"]["type"]
     url = services.verification_url(certificate)
     issued_at = certificate.issued_at.astimezone(UTC).replace(microsecond=0)

@@ -194,8 +194,7 @@ def _wording(claims):
     }
     texts, type_labels = {}, {}
     for locale in LANGUAGES:
-        title = course["title"] if locale == "id" else (course.get("title_en") or course["title"])
-        values["course"] = title
+        values["course"] = services.course_title(claims, locale)
         values["name"] = WORDS["withheld"][locale] if withheld else claims["holder"]
         if course_type is not None:
             texts[locale] = course_type.certificate_text(locale, **values)

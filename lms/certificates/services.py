@@ -268,6 +268,14 @@ def get_by_code(code):
 REVOKED_NO_DOWNLOAD = _l("This certificate was revoked: it can no longer be downloaded.")
 
 
+def course_title(claims, locale):
+    """The course's title as a certificate states it, in ``locale``: in English the English
+    title when the course has one."""
+    course = claims.get("course") or {}
+    title = course.get("title") or ""
+    return (course.get("title_en") or title) if locale == "en" else title
+
+
 def verification_url(certificate):
     """The absolute URL of a certificate's public verification page: what its QR code opens,
     on PUBLIC_BASE_URL (never the host that served a request)."""

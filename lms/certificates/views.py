@@ -136,9 +136,7 @@ def facts(certificate):
     claims = services.claims(certificate)
     course = claims.get("course") or {}
     withheld = pdf.holder_withheld(claims)
-    title = course.get("title") or ""
-    if str(get_locale()) == "en":
-        title = course.get("title_en") or title
+    title = services.course_title(claims, str(get_locale()))
     return Facts(
         serial=claims.get("serial") or certificate.serial,
         code=claims.get("code") or certificate.code,
