@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from lms.auth.models import TARGET_GROUP_LABELS
 from lms.extensions import course_types
-from lms.reports.exports import XLSX_HEADER_ROWS
+from lms.reports.documents import XLSX_HEADER_ROWS
 from tests.test_reports import (
     EXPECTED,
     EXPECTED_PARTNERS,

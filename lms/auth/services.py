@@ -34,7 +34,7 @@ def hash_password(password):
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def _clean_profile(data, errors):
+def clean_profile(data, errors):
     """Validate and normalise the profile fields present in ``data``; collect messages in errors."""
     clean = {}
     for key, rule in (("nik", v.normalize_nik), ("phone", v.normalize_phone)):
@@ -117,7 +117,7 @@ def create_user(*, email, password, name, role="trainee", actor=None, **profile)
         if db.session.get(Partner, partner_id) is None:
             errors["partner_id"] = [_("Not a valid choice.")]
     locale = profile.pop("locale", None)
-    clean.update(_clean_profile({"name": name, **profile}, errors))
+    clean.update(clean_profile({"name": name, **profile}, errors))
     try:
         v.check_password(password, _personal_inputs(clean.get("email") or email, clean))
     except v.ValidationFailed as exc:
@@ -151,7 +151,7 @@ def update_profile(user, data, actor=None):
     :raise Conflict: the NIK belongs to another account
     """
     errors = {}
-    clean = _clean_profile({k: data[k] for k in PROFILE_FIELDS if k in data}, errors)
+    clean = clean_profile({k: data[k] for k in PROFILE_FIELDS if k in data}, errors)
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), fields=errors)
     taken = _check_unique(clean, errors, exclude_id=user.id)

@@ -26,7 +26,7 @@ from lms.core.time import local_today, utc_to_local
 from lms.core.types import utcnow
 from lms.core.urls import public_url
 from lms.course_types.base import Assessment as AssessmentResult
-from lms.course_types.base import Eligibility
+from lms.course_types.base import Eligibility, session_hours
 from lms.enrollment.models import SEAT_STATUSES, Enrollment
 from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
@@ -108,17 +108,6 @@ def course_candidates(course, today=None):
     ]
 
 
-def _lesson_hours(course):
-    """Hours stated in the type's details, else the hours of the course's held sessions."""
-    stated = (course.details or {}).get("lesson_hours")
-    if stated:
-        return int(stated)
-    seconds = sum(
-        (s.ends_at - s.starts_at).total_seconds() for s in course.sessions if s.cancelled_at is None
-    )
-    return round(seconds / 3600)
-
-
 def claims_for(enrollment, serial, code, issued_at):
     """What a certificate states, as signed (no NIK, birth date or contact data)."""
     course = enrollment.course
@@ -137,7 +126,7 @@ def claims_for(enrollment, serial, code, issued_at):
         "partner": course.partner.name,
         "starts_on": course.starts_on.isoformat(),
         "ends_on": course.ends_on.isoformat(),
-        "hours": _lesson_hours(course),
+        "hours": (course_type.lesson_hours_for(course) if course_type else session_hours(course)),
         "issued_on": utc_to_local(issued_at).date().isoformat(),
         "issuer": current_app.config["OFFICE_NAME"],
     }

@@ -87,6 +87,14 @@ class SessionPlan:
     topics: tuple = field(default_factory=tuple)
 
 
+def session_hours(course):
+    """The hours of a course's sessions that were not cancelled, rounded."""
+    seconds = sum(
+        (s.ends_at - s.starts_at).total_seconds() for s in course.sessions if s.cancelled_at is None
+    )
+    return round(seconds / 3600)
+
+
 class CourseType:
     """Base class of a course type. Subclass it, expose an instance, list it as an entry point:
 
@@ -119,6 +127,12 @@ class CourseType:
     requires_assessment: ClassVar[bool] = False
     #: pass mark (0..100) for a scored assessment; a course may set its own in its details
     pass_mark: ClassVar[float] = 60.0
+    #: the ``details`` field (when the type's form has one) with a course's own pass mark: the
+    #: core reads it through :meth:`pass_mark_for`
+    pass_mark_field: ClassVar[str] = "pass_mark"
+    #: the ``details`` field (when the type's form has one) with the lesson hours a certificate
+    #: states: the core reads it through :meth:`lesson_hours_for`
+    lesson_hours_field: ClassVar[str] = "lesson_hours"
     #: "competence" (skills certified) or "attendance" (participation certified)
     certificate_kind: ClassVar[str] = "competence"
     #: short code of the type in certificate serial numbers (default: the key's first letters)
@@ -258,9 +272,15 @@ class CourseType:
         return self.attendance_threshold
 
     def pass_mark_for(self, course):
-        """The course's pass mark (a ``pass_mark`` detail), else the type's default."""
-        value = (course.details or {}).get("pass_mark")
+        """The course's pass mark (its ``pass_mark_field`` detail), else the type's default."""
+        value = (course.details or {}).get(self.pass_mark_field)
         return float(value) if value is not None else self.pass_mark
+
+    def lesson_hours_for(self, course):
+        """The lesson hours a certificate states: the course's ``lesson_hours_field`` detail,
+        else the hours of its sessions that were not cancelled."""
+        stated = (course.details or {}).get(self.lesson_hours_field)
+        return int(stated) if stated else session_hours(course)
 
     def assessment_passed(self, course, assessment):
         """True, False, or None when there is no result yet."""

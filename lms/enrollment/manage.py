@@ -35,7 +35,7 @@ from lms.errors import Conflict, InvalidInput, LmsError
 from lms.exports.filters import RosterFilters
 from lms.extensions import db
 
-from . import exports, services
+from . import roster_list, services
 from .forms import AddTraineeForm, BulkForm, MoveForm
 from .models import ENROLLMENT_STATUS_LABELS, ENROLLMENT_STATUSES, Enrollment
 
@@ -101,8 +101,8 @@ def _list_args(filters):
 
 def _render_index(course, form, status=None, q="", error=None, code=200):
     filters = RosterFilters(status=status, q=q)
-    page = paginate(exports.roster_query(course.id, filters))
-    counts = exports.status_counts(course.id)
+    page = paginate(roster_list.roster_query(course.id, filters))
+    counts = roster_list.status_counts(course.id)
     return render_template(
         "enrollment/manage/index.html",
         course=course,
@@ -343,10 +343,10 @@ def _export(course_id, extension):
     course = db.get_or_404(Course, course_id)
     filters = RosterFilters.from_args(request.args, strict=True)
     if extension == "csv":
-        body = stream_with_context(exports.csv_stream(course.id, filters))
+        body = stream_with_context(roster_list.csv_stream(course.id, filters))
         mimetype = "text/csv"
     else:
-        body, mimetype = exports.xlsx_bytes(course, filters), tabular.XLSX_MIMETYPE
+        body, mimetype = roster_list.xlsx_bytes(course, filters), tabular.XLSX_MIMETYPE
     name = _export_name(course, filters.status, extension)
     return attachment(body, name, mimetype)
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.audit import services as audit
 from lms.auth import validation as v
 from lms.auth.models import GENDER_LABELS, TARGET_GROUP_LABELS, User
-from lms.auth.services import _clean_profile as clean_profile
+from lms.auth.services import clean_profile
 from lms.catalog.models import Course
 from lms.core import tabular
 from lms.errors import Conflict, InvalidInput

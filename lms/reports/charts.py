@@ -164,7 +164,7 @@ def line_chart(title, labels, series):
 
 
 def annual_charts(sections):
-    """{section key: SVG} of sections that have a chart (see exports.annual_sections)."""
+    """{section key: SVG} of sections that have a chart (see documents.annual_sections)."""
     charts = {}
     for section in sections:
         if section.chart is None:

@@ -1,6 +1,6 @@
 """Staff pages: the annual report (with its charts, print layout, XLSX and PDF) and the partner
 report for MoU evaluation. The figures come from :mod:`lms.reports.services`; the tables and the
-files from :mod:`lms.reports.exports`; the charts from :mod:`lms.reports.charts`."""
+files from :mod:`lms.reports.documents`; the charts from :mod:`lms.reports.charts`."""
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
@@ -9,7 +9,7 @@ from lms.core import tabular
 from lms.core.downloads import attachment
 from lms.core.time import local_today
 
-from . import charts, exports, services
+from . import charts, documents, services
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -18,8 +18,8 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 def _helpers():
     """How the report templates format a figure (as the PDF does) and colour a legend."""
     return {
-        "format_value": exports.format_value,
-        "is_rate": exports.is_rate,
+        "format_value": documents.format_value,
+        "is_rate": documents.is_rate,
         "chart_colors": charts.COLORS,
     }
 
@@ -48,7 +48,7 @@ def index():
 def annual():
     year = _year()
     report = services.annual_report(year)
-    sections = exports.annual_sections(report)
+    sections = documents.annual_sections(report)
     return render_template(
         "reports/annual.html",
         year=year,
@@ -63,7 +63,7 @@ def annual():
 @roles_required("staff")
 def annual_xlsx():
     year = _year()
-    body = exports.annual_xlsx(services.annual_report(year))
+    body = documents.annual_xlsx(services.annual_report(year))
     return attachment(body, f"annual-report-{year}.xlsx", tabular.XLSX_MIMETYPE)
 
 
@@ -71,15 +71,15 @@ def annual_xlsx():
 @roles_required("staff")
 def annual_pdf():
     year = _year()
-    body = exports.annual_pdf(services.annual_report(year))
-    return attachment(body, f"annual-report-{year}.pdf", exports.PDF_MIMETYPE)
+    body = documents.annual_pdf(services.annual_report(year))
+    return attachment(body, f"annual-report-{year}.pdf", documents.PDF_MIMETYPE)
 
 
 @bp.route("/partners")
 @roles_required("staff")
 def partners():
     year = _year()
-    section = exports.partner_section(services.partner_report(year))
+    section = documents.partner_section(services.partner_report(year))
     return render_template(
         "reports/partners.html",
         year=year,
@@ -93,5 +93,5 @@ def partners():
 @roles_required("staff")
 def partners_xlsx():
     year = _year()
-    body = exports.partner_xlsx(services.partner_report(year), year)
+    body = documents.partner_xlsx(services.partner_report(year), year)
     return attachment(body, f"partner-report-{year}.xlsx", tabular.XLSX_MIMETYPE)

@@ -74,3 +74,29 @@ def test_language_level_must_match_the_language_scale(app):
         ok, none = language.validate_details({"language": "zh", "target_level": "HSK3"})
     assert clean is None and "target_level" in errors
     assert none == {} and ok["target_level"] == "HSK3"
+
+
+def test_the_core_reads_only_the_detail_fields_the_contract_declares():
+    """A type names the details fields holding a pass mark and lesson hours; the core reads
+    those, and counts the hours of the sessions when the course states none."""
+    from datetime import datetime
+
+    from lms.course_types.base import CourseType
+
+    class Workshop(CourseType):
+        key = "workshop"
+        labels = {"id": "Lokakarya", "en": "Workshop"}
+        certificate_wording = {"id": "{name}", "en": "{name}"}
+        pass_mark_field = "nilai_lulus"
+        lesson_hours_field = "jam_pelajaran"
+
+    start = datetime(2026, 3, 2, 1, 0)
+    sessions = [
+        SimpleNamespace(starts_at=start, ends_at=start + timedelta(hours=3), cancelled_at=None),
+        SimpleNamespace(starts_at=start, ends_at=start + timedelta(hours=4), cancelled_at=start),
+    ]
+    stated = SimpleNamespace(details={"nilai_lulus": 75, "jam_pelajaran": 32}, sessions=sessions)
+    unstated = SimpleNamespace(details={"pass_mark": 90, "lesson_hours": 99}, sessions=sessions)
+    workshop = Workshop()
+    assert (workshop.pass_mark_for(stated), workshop.lesson_hours_for(stated)) == (75.0, 32)
+    assert (workshop.pass_mark_for(unstated), workshop.lesson_hours_for(unstated)) == (60.0, 3)

@@ -1,4 +1,4 @@
-"""A course's roster: the query behind the staff list, and its export as CSV and XLSX.
+"""A course's roster list: the query behind the staff list, and its files as CSV and XLSX.
 
 The list and the export take the same filters (``RosterFilters``: a status and a search), so the
 export holds exactly the rows the list shows. The CSV is streamed row by row; the XLSX is written
