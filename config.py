@@ -84,6 +84,9 @@ class Config:
     PRIVACY_NOTICE_VERSION = "2026-11"
     #: page size of HTML lists
     PER_PAGE = 20
+    #: seconds a search by NIK stays readable in the links of its results (the term is sealed in
+    #: them, never written out: see lms/core/sealed.py)
+    SEARCH_TERM_MAX_AGE = 3600
     #: how many reverse proxies (nginx, a load balancer) stand in front of the app and set
     #: X-Forwarded-For/-Proto/-Host: the client's address then comes from them (rate limits and
     #: audit entries need it); 0 trusts no such header

@@ -29,6 +29,7 @@ from lms.core.downloads import attachment
 from lms.core.forms import form_status
 from lms.core.pagination import paginate
 from lms.core.records import get_within_or_404
+from lms.core.sealed import read_term, sealed_url, term_args
 from lms.core.search import contains
 from lms.core.urls import safe_next
 from lms.errors import Conflict, InvalidInput, LmsError
@@ -271,9 +272,21 @@ def _search_trainees(q):
 @bp.route("/add", methods=["GET", "POST"])
 @roles_required("staff")
 def add(course_id):
-    """Search a trainee, then enrol them; the registration window does not apply, seats do."""
+    """Search a trainee, then enrol them; the registration window does not apply, seats do.
+
+    The search form is sent by POST and answered with a redirect to this page, its term sealed
+    when it holds a number: a NIK never appears in a URL (see ``lms.core.sealed``).
+    """
     course = db.get_or_404(Course, course_id)
-    q = (request.args.get("q") or "").strip()[:100]
+    if request.method == "POST" and "q" in request.form and "user_id" not in request.form:
+        q = (request.form.get("q") or "").strip()[:100]
+        return redirect(url_for("enrollments.add", course_id=course.id, **term_args(q)), 303)
+    if request.method == "GET" and (resealed := sealed_url()):
+        return redirect(resealed, 303)
+    q, expired = read_term(request.args)
+    q = q.strip()[:100]
+    if expired:
+        flash(_("This search has expired. Search again."), "warning")
     form = AddTraineeForm(formdata=None if request.method == "GET" else request.form)
     refusals, error, chosen, code = [], None, None, 200
     if request.method == "POST":
@@ -316,6 +329,7 @@ def add(course_id):
         "enrollment/manage/add.html",
         course=course,
         q=q,
+        search_args=term_args(q),
         results=results,
         more=more,
         current=current,

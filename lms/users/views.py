@@ -10,6 +10,7 @@ from lms.auth.models import ROLE_LABELS, ROLES, TARGET_GROUP_LABELS, User
 from lms.auth.permissions import roles_required
 from lms.core.forms import apply_errors, form_status
 from lms.core.pagination import paginate
+from lms.core.sealed import SEALED, sealed_url
 from lms.errors import LmsError
 from lms.exports.filters import UserFilters
 from lms.extensions import db
@@ -34,12 +35,23 @@ def _partner_choices():
     return [(0, "—")] + [(p.id, p.name) for p in partners]
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @roles_required("staff")
 def index():
     """The accounts, by name: a role, a search, and a trainee's regency and group. The filters are
-    the trainee export's, so with the role "trainee" the download links carry them."""
+    the trainee export's, so with the role "trainee" the download links carry them.
+
+    The search form is sent by POST and answered with a redirect to the list, its search sealed
+    when it holds a number: a NIK never appears in a URL (see ``lms.core.sealed``).
+    """
+    if request.method == "POST":
+        filters = UserFilters.from_args(request.form)
+        return redirect(url_for("users.index", **filters.args()), 303)
+    if resealed := sealed_url():
+        return redirect(resealed, 303)
     filters = UserFilters.from_args(request.args)
+    if request.args.get(SEALED) and not filters.q:
+        flash(_("This search has expired. Search again."), "warning")
     page = paginate(filters.apply(select(User).order_by(User.name, User.id)))
     return render_template(
         "users/index.html",
