@@ -94,12 +94,12 @@ class Config:
     #: largest request body, in bytes (a 100,000-row trainee file is about 15 MB): 413 above it
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     #: an uploaded XLSX is refused (400) before it is read when one of its parts would unpack to
-    #: more than this many bytes (a 100,000-row sheet is 60-80 MB of XML)...
-    XLSX_MAX_MEMBER_SIZE = 128 * 1024 * 1024
+    #: more than this many bytes (a 100,000-row sheet is 50-80 MB of XML)...
+    XLSX_MAX_MEMBER_SIZE = 100 * 1024 * 1024
     #: ...or all its parts together to more than this...
-    XLSX_MAX_UNPACKED_SIZE = 160 * 1024 * 1024
-    #: ...or a part above 1 MB shrank more than this many times (spreadsheets shrink 5 to 30
-    #: times; a "zip bomb" hundreds)
+    XLSX_MAX_UNPACKED_SIZE = 128 * 1024 * 1024
+    #: ...or it (or a part of it above 1 MB) shrank more than this many times: spreadsheets
+    #: shrink 5 to 30 times, a "zip bomb" hundreds
     XLSX_MAX_COMPRESSION_RATIO = 100
     WTF_CSRF_TIME_LIMIT = None
     #: refuse to start unless SECRET_KEY and the database URL come from outside

@@ -3,6 +3,7 @@ clear message before it is parsed, by the reader both imports share (the trainer
 sheet and the staff's trainee import); so is a file that is not a readable spreadsheet."""
 
 import io
+import struct
 import zipfile
 
 import openpyxl
@@ -65,6 +66,19 @@ def bomb(unpacked=8 * MB):
     return out.getvalue()
 
 
+def lying(data, member="xl/sharedStrings.xml", compressed=4 * MB):
+    """``data`` with the central directory claiming ``member`` is ``compressed`` bytes packed (so
+    its own ratio looks harmless)."""
+    data = bytearray(data)
+    start = data.find(b"PK\x01\x02")
+    while start != -1:
+        name_length = struct.unpack_from("<H", data, start + 28)[0]
+        if bytes(data[start + 46 : start + 46 + name_length]) == member.encode():
+            struct.pack_into("<I", data, start + 20, compressed)
+        start = data.find(b"PK\x01\x02", start + 46)
+    return bytes(data)
+
+
 def sheet_xlsx(rows):
     """A plain workbook of ``rows`` (openpyxl writes it as a spreadsheet program would)."""
     workbook = Workbook()
@@ -120,6 +134,15 @@ def test_the_trainee_import_refuses_a_bomb_before_parsing_it(
     assert BOMB_MESSAGE in text(response)
 
 
+def test_a_member_lying_about_its_packed_size_is_refused(app, never_parsed):
+    data = lying(bomb())
+    members = {m.filename: m for m in zipfile.ZipFile(io.BytesIO(data)).infolist()}
+    assert members["xl/sharedStrings.xml"].compress_size == 4 * MB  # "only" 2 times smaller
+    with app.test_request_context(), pytest.raises(InvalidInput) as refused:
+        tabular.read_table(io.BytesIO(data))
+    assert refused.value.code == "too_large"
+
+
 @pytest.mark.parametrize(
     ("setting", "value"),
     [
@@ -131,7 +154,7 @@ def test_the_trainee_import_refuses_a_bomb_before_parsing_it(
 def test_each_limit_is_a_setting(app, monkeypatch, setting, value):
     """A real spreadsheet passes the defaults and is refused under a lower limit."""
     data = sheet_xlsx([[f"Peserta {i}", f"peserta{i}@example.org"] for i in range(2000)])
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         headers, rows = tabular.read_table(io.BytesIO(data))
         assert len(rows) == 1999
         monkeypatch.setitem(app.config, setting, value)

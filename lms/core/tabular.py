@@ -191,10 +191,12 @@ def check_unpacked_size(data):
     it is unpacked: a few hundred kilobytes can hold a "zip bomb" of shared strings that would
     keep a worker busy for minutes and take hundreds of megabytes of memory.
 
-    Each member's size, their total and each large member's compression ratio are bounded (the
-    settings XLSX_MAX_MEMBER_SIZE, XLSX_MAX_UNPACKED_SIZE, XLSX_MAX_COMPRESSION_RATIO). The sizes
-    are the ones the archive declares: Python's zipfile unpacks no member beyond its declared
-    size (a member that lies fails its checksum).
+    Each member's size, their total and the compression ratio (of each large member, and of the
+    whole file: its unpacked total over the bytes uploaded) are bounded by the settings
+    XLSX_MAX_MEMBER_SIZE, XLSX_MAX_UNPACKED_SIZE and XLSX_MAX_COMPRESSION_RATIO. The sizes are
+    the ones the archive declares: Python's zipfile unpacks no member beyond its declared size (a
+    member that lies fails its checksum), and the whole file's ratio holds even when a member
+    lies about its compressed size.
 
     :raise InvalidInput: not a zip file, or one that unpacks to too much
     """
@@ -211,9 +213,11 @@ def check_unpacked_size(data):
             member.file_size > RATIO_FLOOR and ratio > config["XLSX_MAX_COMPRESSION_RATIO"]
         )
 
+    total = sum(member.file_size for member in members)
     if (
         len(members) > MAX_ZIP_MEMBERS
-        or sum(member.file_size for member in members) > config["XLSX_MAX_UNPACKED_SIZE"]
+        or total > config["XLSX_MAX_UNPACKED_SIZE"]
+        or (total > RATIO_FLOOR and total > config["XLSX_MAX_COMPRESSION_RATIO"] * len(data))
         or any(too_big(member) for member in members)
     ):
         message = _(
