@@ -107,6 +107,9 @@ class Config:
     PRIVACY_NOTICE_VERSION = "2026-11"
     #: page size of HTML lists
     PER_PAGE = 20
+    #: seconds a search by NIK stays readable in the links of its results (the term is sealed in
+    #: them, never written out: see lms/core/sealed.py)
+    SEARCH_TERM_MAX_AGE = 3600
     #: how many reverse proxies (nginx, a load balancer) stand in front of the app and set
     #: X-Forwarded-For/-Proto: the client's address then comes from them (rate limits and
     #: audit entries need it); 0 trusts no such header
@@ -116,6 +119,14 @@ class Config:
     PROXY_FORWARDED_HOST = False
     #: largest request body, in bytes (a 100,000-row trainee file is about 15 MB): 413 above it
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    #: an uploaded XLSX is refused (400) before it is read when one of its parts would unpack to
+    #: more than this many bytes (a 100,000-row sheet is 50-80 MB of XML)...
+    XLSX_MAX_MEMBER_SIZE = 100 * 1024 * 1024
+    #: ...or all its parts together to more than this...
+    XLSX_MAX_UNPACKED_SIZE = 128 * 1024 * 1024
+    #: ...or it (or a part of it above 1 MB) shrank more than this many times: spreadsheets
+    #: shrink 5 to 30 times, a "zip bomb" hundreds
+    XLSX_MAX_COMPRESSION_RATIO = 100
     WTF_CSRF_TIME_LIMIT = None
     #: refuse to start unless SECRET_KEY and the database URL come from outside
     REQUIRE_EXTERNAL_SECRETS = False

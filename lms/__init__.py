@@ -41,6 +41,10 @@ def create_app(config_class=None, test_config=None):
     if test_config:
         app.config.update(test_config)
     _finish_config(app)
+    # bad bytes (NUL) are refused before any hook of an extension reads the request
+    from .core import inputs
+
+    inputs.init_app(app)
 
     # 2. registries, then extensions in dependency order: db before migrate
     from . import i18n

@@ -559,7 +559,9 @@ def test_check_in_when_not_enrolled(client, as_, classroom, now_session, lang):
     body = {"code": current_code(now_session)}
     response = client.post(url(now_session, "check-in"), json=body, headers=as_("outsider", lang))
     error = assert_json_error(response, 404, "not_found")
-    assert error["message"] == tr("You are not enrolled in this course.", lang)
+    assert error["message"] == tr(
+        "This session does not exist, or you are not enrolled in its course.", lang
+    )
 
 
 def test_check_in_to_a_missing_session(client, as_, classroom):

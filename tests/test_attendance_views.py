@@ -466,7 +466,7 @@ def test_a_trainee_not_enrolled_is_told_so(as_role, english, dummy_trainee, now_
     client = as_role("trainee")
     response = client.get(f"/checkin/{now_session.id}?code={code}")
     assert response.status_code == 404
-    assert "You are not enrolled in this course." in text(response)
+    assert "This session does not exist, or you are not enrolled in its course." in text(response)
     assert "Hotel Housekeeping" not in text(response)
     response = client.post(f"/checkin/{now_session.id}", data={"code": code})
     assert response.status_code == 404

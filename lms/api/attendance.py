@@ -18,8 +18,7 @@ from lms.attendance.limits import limit_checkin
 from lms.attendance.models import ATTENDANCE_SOURCES, ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES
 from lms.auth.models import User
 from lms.auth.permissions import current_actor, ensure_course_access, roles_required
-from lms.catalog.models import Course, CourseSession
-from lms.enrollment.models import Enrollment
+from lms.catalog.models import Course
 from lms.errors import NotFound
 from lms.extensions import db
 
@@ -180,13 +179,6 @@ class AttendanceSummaryPage(Schema):
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _session_or_404(session_id):
-    session = db.session.get(CourseSession, session_id)
-    if session is None:
-        raise NotFound(_("This session does not exist."))
-    return session
-
-
 def _session_view(session, actor):
     refusal = services.marking_refusal(actor, session)
     view = {
@@ -275,7 +267,7 @@ def check_in(data, session_id):
     late past the grace period. 400 for a wrong or expired code or outside the session's
     window; 409 when already checked in or marked by the trainer; 404 when not enrolled; 429
     past CHECKIN_RATE_LIMIT attempts (per trainee, shared with the check-in page)."""
-    session = _session_or_404(session_id)
+    session, _enrollment = services.checkin_enrollment(current_actor(), session_id)
     mark = services.check_in(session, current_actor(), data["code"])
     return {
         "status": mark.status,
@@ -319,10 +311,7 @@ def put_assessment(data, enrollment_id):
     from lms.course_types.base import Assessment as AssessmentResultValue
 
     actor = current_actor()
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None:
-        raise NotFound(_("This enrolment does not exist."))
-    ensure_course_access(actor, enrollment.course)
+    enrollment = services.enrollment_for(actor, enrollment_id)
     result = services.set_assessment(
         enrollment, actor, score=data.get("score"), competent=data.get("competent")
     )

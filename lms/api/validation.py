@@ -45,7 +45,10 @@ def _pattern(template):
     return re.compile(f"^{regex}$")
 
 
-_FORMATTED = [(t, _pattern(t)) for t in MARSHMALLOW_MESSAGES if "{" in t]
+#: the longer templates first: "... {min}." would also match "... {min} and ... {max}."
+_FORMATTED = [
+    (t, _pattern(t)) for t in sorted(MARSHMALLOW_MESSAGES, key=len, reverse=True) if "{" in t
+]
 
 
 def translate(message):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from lms.audit import services as audit
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
-from lms.auth.permissions import ensure_course_access
+from lms.auth.permissions import can_manage_course
 from lms.catalog.models import CourseSession
 from lms.core.time import utc_to_local
 from lms.core.types import utcnow
@@ -131,12 +131,44 @@ def marking_refusal(user, session, now=None):
 
 
 def session_for(user, session_id):
-    """The session, if ``user`` may see its course's attendance (staff, its trainers); else 404."""
+    """The session, if ``user`` may see its course's attendance (staff, its trainers).
+
+    :raise NotFound: no such session, or one of a course ``user`` does not teach: the same answer,
+        so that a session id tells a trainer of another partner nothing
+    """
     session = db.session.get(CourseSession, session_id)
-    if session is None:
+    if session is None or not can_manage_course(user, session.course):
         raise NotFound(_("This session does not exist."))
-    ensure_course_access(user, session.course)
     return session
+
+
+def enrollment_for(user, enrollment_id):
+    """The enrolment, if ``user`` may see its course's attendance (staff, its trainers).
+
+    :raise NotFound: no such enrolment, or one of a course ``user`` does not teach (one answer)
+    """
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or not can_manage_course(user, enrollment.course):
+        raise NotFound(_("This enrolment does not exist."))
+    return enrollment
+
+
+def not_on_roster():
+    """The one answer to a trainee checking in to a session that does not exist or to one of a
+    course they are not enrolled in (a session id must not tell them a course exists)."""
+    return NotFound(_("This session does not exist, or you are not enrolled in its course."))
+
+
+def checkin_enrollment(user, session_id):
+    """(session, the user's enrolment on its roster) for a check-in.
+
+    :raise NotFound: no such session, or ``user`` is not on its roster (``not_on_roster``)
+    """
+    session = db.session.get(CourseSession, session_id)
+    enrollment = roster_enrollment(session, user) if session is not None else None
+    if enrollment is None:
+        raise not_on_roster()
+    return session, enrollment
 
 
 # --- marking ---------------------------------------------------------------------------------
@@ -317,7 +349,7 @@ def check_in(session, user, code, now=None):
     now = now or utcnow()
     enrollment = roster_enrollment(session, user)
     if enrollment is None:
-        raise NotFound(_("You are not enrolled in this course."))
+        raise not_on_roster()
     if session.cancelled_at is not None:
         raise InvalidInput(_("This session was cancelled."), code="cancelled")
     opens, closes = checkin_window(session)

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from lms.auth.permissions import ensure_course_access, roles_required
-from lms.catalog.models import Course, CourseSession
+from lms.catalog.models import Course
 from lms.core import tabular
 from lms.core.downloads import attachment
 from lms.core.forms import apply_errors
@@ -142,22 +142,21 @@ def _window_text(session):
 def checkin(session_id):
     """What the QR code opens: the session and one "Check in" button (or a box for the code);
     after the POST, the result in big letters or the reason it was refused."""
-    session = db.session.get(CourseSession, session_id)
-    if session is None:
-        raise NotFound(_("This session does not exist."))
     user = _actor()
     form = CheckinForm()
-    page = {"session": session, "course": session.course, "form": form}
-    enrollment = services.roster_enrollment(session, user)
-    if enrollment is None:
-        # the course is not named: its session ids must not tell a stranger about it
+    try:
+        session, enrollment = services.checkin_enrollment(user, session_id)
+    except NotFound as exc:
+        # one page for a missing session and one of a course the trainee is not enrolled in (a
+        # draft's too), naming no course: a session id must not tell a stranger about it
         return render_template(
             "attendance/checkin.html",
-            **page,
-            error=_("You are not enrolled in this course."),
+            form=form,
+            error=str(exc.message),
             error_code="not_enrolled",
             session_shown=False,
         ), 404
+    page = {"session": session, "course": session.course, "form": form}
 
     if request.method == "POST":
         if not form.validate_on_submit():

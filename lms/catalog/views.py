@@ -5,6 +5,7 @@ from flask_babel import get_locale
 
 from lms.auth.models import TARGET_GROUP_LABELS
 from lms.auth.permissions import current_actor
+from lms.core.inputs import int_arg
 from lms.core.pagination import paginate
 from lms.extensions import course_types
 from lms.partners.services import list_partners
@@ -31,7 +32,7 @@ def _filters_from_args(args):
             value = args.get(f"d_{name}")
             if value and value in {v for v, _label in course_type.filter_choices(name)}:
                 detail = (name, value)
-    partner_id = args.get("partner_id", type=int)
+    partner_id = int_arg(args, "partner_id")
     return CatalogFilters(
         type=course_type.key if course_type else None,
         partner_id=partner_id,

@@ -8,6 +8,10 @@ from flask import flash
 from flask_babel import get_translations, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, ValidationError
+
+from lms.core.inputs import DB_INT_MAX, DB_INT_MIN
 
 #: WTForms' own messages, marked for extraction (the msgids are WTForms' exact texts)
 WTFORMS_MESSAGES = (
@@ -69,12 +73,37 @@ def translated_meta():
     return {"get_translations": lambda form: babel_translations}
 
 
+def _fits_the_database(form, field):
+    """An integer field's number must fit the database's integers (ids, counts)."""
+    if field.data is not None and not DB_INT_MIN <= field.data <= DB_INT_MAX:
+        message = field.gettext("Number must be between %(min)s and %(max)s.")
+        raise ValidationError(message % {"min": DB_INT_MIN, "max": DB_INT_MAX})
+
+
+def _within_db_range(field):
+    return any(
+        isinstance(v, NumberRange)
+        and v.min is not None
+        and v.max is not None
+        and v.min >= DB_INT_MIN
+        and v.max <= DB_INT_MAX
+        for v in field.validators
+    )
+
+
 class LmsForm(FlaskForm):
-    """Base of every form in the app: CSRF from Flask-WTF, messages from our catalogue."""
+    """Base of every form in the app: CSRF from Flask-WTF, messages from our catalogue, and
+    every integer field bounded to the database's integers unless it sets a narrower range."""
 
     class Meta:
         def get_translations(self, form):
             return babel_translations
+
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, IntegerField) and not _within_db_range(field):
+                field.validators = [*field.validators, _fits_the_database]
+            return field
 
 
 def apply_errors(form, error, details_form=None, rename=None):

@@ -8,8 +8,10 @@ import csv
 import io
 import re
 import tempfile
+import zipfile
 from datetime import date, datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from lms.errors import InvalidInput
@@ -22,6 +24,11 @@ MAX_ROWS = 100_000
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: an XLSX being written to a temporary file stays in memory up to this size, then moves to disk
 SPOOL_MAX = 4 * 1024 * 1024
+#: most members an uploaded XLSX may hold (a workbook has a dozen or two)
+MAX_ZIP_MEMBERS = 1000
+#: members smaller than this unpacked are not held to the compression ratio (tiny XML parts
+#: compress well and cost nothing)
+RATIO_FLOOR = 1024 * 1024
 
 
 def safe_text(value):
@@ -173,23 +180,69 @@ def _csv_rows(data):
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return list(csv.reader(io.StringIO(text), dialect))
+    try:
+        return list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+        raise _bad_file() from exc
+
+
+def check_unpacked_size(data):
+    """Refuse a zip (an XLSX is one) that would unpack to more than an upload may, before any of
+    it is unpacked: a few hundred kilobytes can hold a "zip bomb" of shared strings that would
+    keep a worker busy for minutes and take hundreds of megabytes of memory.
+
+    Each member's size, their total and the compression ratio (of each large member, and of the
+    whole file: its unpacked total over the bytes uploaded) are bounded by the settings
+    XLSX_MAX_MEMBER_SIZE, XLSX_MAX_UNPACKED_SIZE and XLSX_MAX_COMPRESSION_RATIO. The sizes are
+    the ones the archive declares: Python's zipfile unpacks no member beyond its declared size (a
+    member that lies fails its checksum), and the whole file's ratio holds even when a member
+    lies about its compressed size.
+
+    :raise InvalidInput: not a zip file, or one that unpacks to too much
+    """
+    config = current_app.config
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise _bad_file() from exc
+
+    def too_big(member):
+        ratio = member.file_size / max(member.compress_size, 1)
+        return member.file_size > config["XLSX_MAX_MEMBER_SIZE"] or (
+            member.file_size > RATIO_FLOOR and ratio > config["XLSX_MAX_COMPRESSION_RATIO"]
+        )
+
+    total = sum(member.file_size for member in members)
+    if (
+        len(members) > MAX_ZIP_MEMBERS
+        or total > config["XLSX_MAX_UNPACKED_SIZE"]
+        or (total > RATIO_FLOOR and total > config["XLSX_MAX_COMPRESSION_RATIO"] * len(data))
+        or any(too_big(member) for member in members)
+    ):
+        message = _(
+            "This spreadsheet unpacks to far more data than an upload may hold. Split it into "
+            "smaller files, or save it as CSV."
+        )
+        raise InvalidInput(message, fields={"file": [message]}, code="too_large")
 
 
 def _xlsx_rows(data):
-    from zipfile import BadZipFile
-
     from openpyxl import load_workbook
 
+    check_unpacked_size(data)
+    rows = []
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+        try:
+            for row in workbook.worksheets[0].iter_rows(values_only=True):
+                rows.append(list(row))
+                if len(rows) > MAX_ROWS + 1:
+                    break
+        finally:
+            workbook.close()
+    except Exception as exc:
+        # openpyxl raises many kinds of error on a damaged or forged file (zip, XML, missing
+        # parts, wrong types): each one means the upload is not a spreadsheet we can read
         raise _bad_file() from exc
-    sheet = workbook.worksheets[0]
-    rows = []
-    for row in sheet.iter_rows(values_only=True):
-        rows.append(list(row))
-        if len(rows) > MAX_ROWS + 1:
-            break
-    workbook.close()
     return rows

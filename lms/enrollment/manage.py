@@ -29,9 +29,11 @@ from lms.core.downloads import attachment
 from lms.core.forms import form_status
 from lms.core.pagination import paginate
 from lms.core.records import get_within_or_404
+from lms.core.sealed import read_term, sealed_url, term_args
 from lms.core.search import contains
+from lms.core.transaction import attempt
 from lms.core.urls import safe_next
-from lms.errors import Conflict, InvalidInput, LmsError
+from lms.errors import InvalidInput
 from lms.exports.filters import RosterFilters
 from lms.extensions import db
 
@@ -163,23 +165,21 @@ def bulk(course_id):
     approve = form.action.data == "enrolled"
     for enrollment in chosen:
         name = enrollment.user.name
-        try:
+        with attempt() as outcome:
             if approve:
                 services.approve(enrollment, actor)
             else:
                 services.reject(enrollment, actor, form.reason.data)
-        except LmsError as exc:
-            db.session.rollback()
+        if outcome.error is not None:
             error = _(
                 "Nothing was changed: %(name)s could not be processed. %(message)s",
                 name=name,
-                message=exc.message,
+                message=outcome.error.message,
             )
-            return _render_index(course, form, status, q, error=error, code=exc.status)
+            return _render_index(course, form, status, q, error=error, code=outcome.error.status)
     results = {"enrolled": 0, "waitlisted": 0, "rejected": 0}
     for enrollment in chosen:
         results[enrollment.status] = results.get(enrollment.status, 0) + 1
-    db.session.commit()
     if approve:
         message = ngettext("%(num)s request approved.", "%(num)s requests approved.", len(chosen))
         if results["waitlisted"]:
@@ -217,19 +217,18 @@ def detail(course_id, enrollment_id):
     if request.method == "POST":
         if form.validate_on_submit():
             name = enrollment.user.name
-            try:
+            with attempt() as outcome:
                 services.move(
                     enrollment,
                     form.action.data,
                     current_user._get_current_object(),
                     reason=form.reason.data,
                 )
-            except LmsError as exc:
-                db.session.rollback()
+            if outcome.error is not None:
+                exc = outcome.error
                 messages = [str(m) for msgs in exc.fields.values() for m in msgs]
                 error, code = " ".join(dict.fromkeys([str(exc.message), *messages])), exc.status
             else:
-                db.session.commit()
                 flash(MOVED[enrollment.status] % {"name": name}, "success")
                 return redirect(_back(course))
         else:
@@ -271,9 +270,21 @@ def _search_trainees(q):
 @bp.route("/add", methods=["GET", "POST"])
 @roles_required("staff")
 def add(course_id):
-    """Search a trainee, then enrol them; the registration window does not apply, seats do."""
+    """Search a trainee, then enrol them; the registration window does not apply, seats do.
+
+    The search form is sent by POST and answered with a redirect to this page, its term sealed
+    when it holds a number: a NIK never appears in a URL (see ``lms.core.sealed``).
+    """
     course = db.get_or_404(Course, course_id)
-    q = (request.args.get("q") or "").strip()[:100]
+    if request.method == "POST" and "q" in request.form and "user_id" not in request.form:
+        q = (request.form.get("q") or "").strip()[:100]
+        return redirect(url_for("enrollments.add", course_id=course.id, **term_args(q)), 303)
+    if request.method == "GET" and (resealed := sealed_url()):
+        return redirect(resealed, 303)
+    q, expired = read_term(request.args)
+    q = q.strip()[:100]
+    if expired:
+        flash(_("This search has expired. Search again."), "warning")
     form = AddTraineeForm(formdata=None if request.method == "GET" else request.form)
     refusals, error, chosen, code = [], None, None, 200
     if request.method == "POST":
@@ -282,19 +293,17 @@ def add(course_id):
             if chosen is None or chosen.role != "trainee":
                 abort(404)
             name = chosen.name
-            try:
+            with attempt() as outcome:
                 enrollment = services.enroll(
                     chosen, course, actor=current_user._get_current_object(), bypass_window=True
                 )
-            except InvalidInput as exc:
-                db.session.rollback()
+            exc = outcome.error
+            if isinstance(exc, InvalidInput):
                 refusals = [str(m) for m in exc.fields.get("enrollment", [])] or [str(exc.message)]
                 code = 400
-            except Conflict as exc:
-                db.session.rollback()
+            elif exc is not None:
                 error, code = str(exc.message), exc.status
             else:
-                db.session.commit()
                 flash(MOVED[enrollment.status] % {"name": name}, "success")
                 return redirect(url_for("enrollments.index", course_id=course.id))
         else:
@@ -316,6 +325,7 @@ def add(course_id):
         "enrollment/manage/add.html",
         course=course,
         q=q,
+        search_args=term_args(q),
         results=results,
         more=more,
         current=current,

@@ -19,6 +19,7 @@ from lms.auth.models import ROLES, TARGET_GROUPS, User
 from lms.catalog.models import COURSE_STATUSES, Course, CourseSession
 from lms.catalog.services import CatalogFilters, catalog_query
 from lms.certificates.models import Certificate
+from lms.core.sealed import mask_numbers, read_term, term_args
 from lms.core.search import contains
 from lms.enrollment.models import ENROLLMENT_STATUSES, Enrollment
 from lms.errors import InvalidInput
@@ -44,6 +45,14 @@ class Args:
     def text(self, name):
         """The stripped text of ``name`` ("" when absent), at most MAX_TEXT characters."""
         return (self.args.get(name) or "").strip()[:MAX_TEXT]
+
+    def term(self, name):
+        """A search term that may hold a NIK: the plain ``name`` or its sealed form (``qs``, see
+        ``lms.core.sealed``), stripped, at most MAX_TEXT characters; an expired seal is refused."""
+        text, expired = read_term(self.args, name)
+        if expired:
+            self.refuse(name, _("This search has expired. Search again."))
+        return text.strip()[:MAX_TEXT]
 
     def refuse(self, name, message):
         """In strict mode raise the 400 for ``name``; else the filter is dropped (None)."""
@@ -160,7 +169,8 @@ class UserFilters:
 
     #: one of ROLES, or None for every role
     role: str | None = None
-    #: searched in the name and the e-mail address; equal to a 16-digit NIK
+    #: searched in the name and the e-mail address; equal to a 16-digit NIK (so never put in a
+    #: URL as it is: ``args()`` seals it)
     q: str = ""
     #: the code of the regency or city of origin
     regency: str | None = None
@@ -178,7 +188,7 @@ class UserFilters:
             )
         return cls(
             role=read.choice("role", ROLES, lambda v: _("Unknown role: %(value)s.", value=v)),
-            q=read.text("q"),
+            q=read.term("q"),
             regency=regency or None,
             target_group=read.choice(
                 "target_group",
@@ -203,11 +213,23 @@ class UserFilters:
         return query
 
     def args(self):
-        """The query string that gives these filters back (the list's and the export's)."""
+        """The query string that gives these filters back (the list's and the export's); a
+        search holding a number is sealed."""
         return _present(
             {
                 "role": self.role,
-                "q": self.q,
+                **term_args(self.q),
+                "regency": self.regency,
+                "target_group": self.target_group,
+            }
+        )
+
+    def audited(self):
+        """The filters as an audit entry keeps them: a NIK searched for is masked."""
+        return _present(
+            {
+                "role": self.role,
+                "q": mask_numbers(self.q),
                 "regency": self.regency,
                 "target_group": self.target_group,
             }

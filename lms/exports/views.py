@@ -4,7 +4,7 @@ bad value is a 400. The CSV is streamed as it is written; the XLSX is written to
 and sent from there. The queries and columns live in ``services``, the filters in ``filters``.
 """
 
-from flask import Blueprint, render_template, request, stream_with_context
+from flask import Blueprint, redirect, render_template, request, stream_with_context
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -13,8 +13,9 @@ from lms.auth.permissions import roles_required
 from lms.catalog.models import COURSE_STATUS_LABELS
 from lms.core import tabular
 from lms.core.downloads import attachment
+from lms.core.sealed import sealed_url
 from lms.enrollment.models import ENROLLMENT_STATUS_LABELS
-from lms.extensions import course_types, db
+from lms.extensions import course_types
 
 from . import services
 
@@ -36,23 +37,37 @@ def index():
     )
 
 
-@bp.route("/<key>.csv")
+def _resealed(key):
+    """The trainee export's link with a NIK typed into it sealed (see ``lms.core.sealed``)."""
+    return sealed_url() if key == "trainees" and request.method == "GET" else None
+
+
+def _filters(key):
+    """The export's filters: from the export page's form (POST: a NIK searched for stays out of
+    the URL) or from a list's download link (its query string)."""
+    services.dataset(key)
+    return services.filters_from(key, request.form if request.method == "POST" else request.args)
+
+
+@bp.route("/<key>.csv", methods=["GET", "POST"])
 @roles_required("staff")
 def download_csv(key):
-    """An export as CSV (UTF-8), streamed; the query string holds the filters."""
-    services.dataset(key)
-    filters = services.filters_from(key, request.args)
+    """An export as CSV (UTF-8), streamed; the query string or the form holds the filters."""
+    if resealed := _resealed(key):
+        return redirect(resealed, 303)
+    filters = _filters(key)
     _audit_full_niks(key, filters)
     name = services.file_name(key, filters, "csv")
     return attachment(stream_with_context(services.csv_chunks(key, filters)), name, "text/csv")
 
 
-@bp.route("/<key>.xlsx")
+@bp.route("/<key>.xlsx", methods=["GET", "POST"])
 @roles_required("staff")
 def download_xlsx(key):
     """An export as an Excel workbook, written to a temporary file and sent from it."""
-    services.dataset(key)
-    filters = services.filters_from(key, request.args)
+    if resealed := _resealed(key):
+        return redirect(resealed, 303)
+    filters = _filters(key)
     _audit_full_niks(key, filters)
     out = services.xlsx_file(key, filters)
     size = out.seek(0, 2)
@@ -72,9 +87,8 @@ def _audit_full_niks(key, filters):
             "user.nik_exported",
             actor=current_user,
             object_type="export",
-            filters={name: str(value) for name, value in filters.args().items()},
+            filters={name: str(value) for name, value in filters.audited().items()},
         )
-        db.session.commit()
 
 
 def _blocks(out, size=64 * 1024):

@@ -8,9 +8,10 @@ from sqlalchemy import select
 from lms.auth import services as auth_services
 from lms.auth.models import ROLE_LABELS, ROLES, TARGET_GROUP_LABELS, User
 from lms.auth.permissions import roles_required
-from lms.core.forms import apply_errors, form_status
+from lms.core.forms import form_status
 from lms.core.pagination import paginate
-from lms.errors import LmsError
+from lms.core.sealed import SEALED, sealed_url
+from lms.core.transaction import form_errors
 from lms.exports.filters import UserFilters
 from lms.extensions import db
 from lms.partners.models import Partner
@@ -35,12 +36,23 @@ def _partner_choices():
     return [(0, "—")] + [(p.id, p.name) for p in partners]
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @roles_required("staff")
 def index():
     """The accounts, by name: a role, a search, and a trainee's regency and group. The filters are
-    the trainee export's, so with the role "trainee" the download links carry them."""
+    the trainee export's, so with the role "trainee" the download links carry them.
+
+    The search form is sent by POST and answered with a redirect to the list, its search sealed
+    when it holds a number: a NIK never appears in a URL (see ``lms.core.sealed``).
+    """
+    if request.method == "POST":
+        filters = UserFilters.from_args(request.form)
+        return redirect(url_for("users.index", **filters.args()), 303)
+    if resealed := sealed_url():
+        return redirect(resealed, 303)
     filters = UserFilters.from_args(request.args)
+    if request.args.get(SEALED) and not filters.q:
+        flash(_("This search has expired. Search again."), "warning")
     page = paginate(filters.apply(select(User).order_by(User.name, User.id)))
     return render_template(
         "users/index.html",
@@ -60,7 +72,7 @@ def create():
     form.role.choices = _assignable_roles()
     form.partner_id.choices = _partner_choices()
     if form.validate_on_submit():
-        try:
+        with form_errors(form):
             user = auth_services.create_user(
                 email=form.email.data,
                 password=form.password.data,
@@ -69,10 +81,6 @@ def create():
                 partner_id=form.partner_id.data or None,
                 actor=current_user,
             )
-        except LmsError as exc:
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
             flash(_("The account of %(name)s is created.", name=user.name), "success")
             return redirect(url_for("users.detail", user_id=user.id))
     return render_template("users/create.html", form=form), form_status(form)
@@ -88,12 +96,8 @@ def detail(user_id):
         form.role.choices = [(r, ROLE_LABELS[r]) for r in ROLES]
         form.partner_id.choices = _partner_choices()
         if form.validate_on_submit():
-            try:
+            with form_errors(form):
                 change_role(user, form.role.data, form.partner_id.data or None, actor=current_user)
-            except LmsError as exc:
-                apply_errors(form, exc)
-            else:
-                db.session.commit()
                 flash(_("The role is changed."), "success")
                 return redirect(url_for("users.detail", user_id=user.id))
     elif request.method == "POST":
