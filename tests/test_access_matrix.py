@@ -24,6 +24,7 @@ from lms.core.types import utcnow
 from lms.enrollment import services as enrolment
 from lms.extensions import db
 from lms.outbox import services as outbox
+from tests.fixtures.users import log_in
 
 #: a page's answer to a visitor who is not logged in: a redirect to /login?next=<the page>
 LOGIN = "302 to /login?next="
@@ -102,6 +103,7 @@ ACCESS = {
     # public pages and files
     "core.home":                          PUBLIC,
     "core.set_language":                  PUBLIC_POST,
+    "core.healthz":                       PUBLIC,
     "privacy.notice":                     PUBLIC,
     "catalog.index":                      PUBLIC,
     "catalog.detail":                     PUBLIC,
@@ -142,7 +144,7 @@ ACCESS = {
     "attendance.summary_csv":             COURSE_PAGE,
     "attendance.summary_xlsx":            COURSE_PAGE,
     # staff pages
-    "users.index":                        STAFF_PAGE,
+    "users.index":                        {"GET": STAFF_PAGE, "POST": STAFF_POST},
     "users.create":                       {"GET": STAFF_PAGE, "POST": STAFF_POST},
     # a role change is the admin's
     "users.detail":    {"GET": STAFF_PAGE, "POST": E(LOGIN, 403, 403, 403, 403, 403, OK)},
@@ -395,9 +397,7 @@ class Caller:
         if self.page is None or fresh:
             self.page = self.app.test_client()
             if self.user is not None:
-                with self.page.session_transaction() as session:
-                    session["_user_id"] = self.user.get_id()
-                    session["_fresh"] = True
+                log_in(self.page, self.user)
         return self.page, {"Accept-Language": "en"}
 
     def api_client(self, fresh):
