@@ -82,6 +82,7 @@ def create_app(config_class=None, test_config=None):
 
     # 3. blueprints: an explicit list, greppable; <int:> ids stay within a database integer
     from .core.urls import BoundedIntConverter
+    from .enrollment import services as _enrolment  # noqa: F401  (connects its signal receivers)
 
     app.url_map.converters["int"] = BoundedIntConverter
     from .api import init_app as init_api

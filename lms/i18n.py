@@ -1,6 +1,7 @@
 """Language and time-zone selection."""
 
 from flask import current_app, g, has_request_context, request
+from flask_babel import get_translations
 from flask_login import current_user
 
 from lms.web import is_api_request
@@ -34,3 +35,21 @@ def select_locale():
 def select_timezone():
     """Everyone sees times in the office's zone (WIB)."""
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+class BabelTranslations:
+    """WTForms' translations interface over the app's Babel catalogue (WTForms formats itself)."""
+
+    def gettext(self, string):
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return get_translations().ungettext(singular, plural, n)
+
+
+babel_translations = BabelTranslations()
+
+
+def translated_meta():
+    """``meta=`` for a plain WTForms form, so that its messages come from our catalogue."""
+    return {"get_translations": lambda form: babel_translations}

@@ -2,6 +2,7 @@
 
 import ast
 import inspect
+from pathlib import Path
 
 from lms.extensions import db
 
@@ -30,3 +31,154 @@ def test_every_column_and_relationship_says_what_it_holds():
             if attr in cls.__dict__ and attr not in commented:
                 missing.append(f"{cls.__module__}.{cls.__name__}.{attr}")
     assert missing == [], "add a #: comment above " + ", ".join(sorted(missing))
+
+
+# --- the floors of the house (STYLE.md §7) ----------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+#: the floor of each room, lowest first; a room imports from its own floor or below, never above.
+#: Rooms on one floor with a decimal are ordered too (auth reads partners, catalog reads auth...).
+FLOORS = {
+    "config": 1,
+    "lms.extensions": 1,
+    "lms.course_types": 1,
+    "lms.i18n": 1,
+    "lms.web": 1,
+    "courses": 2,
+    "lms.core": 3,
+    "lms.errors": 3,
+    "lms.audit": 3,
+    "lms.outbox": 3,
+    "lms.regions": 3,
+    "lms.templating": 3,
+    "lms.signals": 3,
+    "lms.partners": 4.1,
+    "lms.auth": 4.2,
+    "lms.catalog": 4.3,
+    "lms.users": 4.4,
+    "lms.enrollment": 5.1,
+    "lms.attendance": 5.2,
+    "lms.certificates": 5.3,
+    "lms.reports": 6,
+    "lms.exports": 6,
+    "lms.imports": 6,
+    "lms.privacy": 6,
+    "lms.backup": 6,
+    "lms.api": 7,
+    "lms.cli": 7,
+    "lms.demo": 7,
+    "lms.models": 7,
+    "lms.pages": 7,
+    "lms": 8,
+}
+#: the faces: the HTML pages (and the CLI of an area) are on floor 7 whatever their area, since
+#: a page may show several areas' records; a face never imports another area's face
+FACE_NAMES = ("views", "manage", "roster", "wellknown", "cli")
+FACES = 7
+
+
+def _module_name(path):
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _floor(module):
+    """(room, floor) of a module: its room's floor, or the faces' floor for a page module."""
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        room = ".".join(parts[:n])
+        if room in FLOORS:
+            face = module != room and parts[-1] in FACE_NAMES and FLOORS[room] < FACES
+            return room, FACES if face else FLOORS[room]
+    return None, None
+
+
+def _imports():
+    """{module: {(imported module, line)}} of the project's own imports, lazy ones included."""
+    found = {}
+    for path in sorted((ROOT / "lms").rglob("*.py")) + sorted((ROOT / "courses").rglob("*.py")):
+        module = _module_name(path)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        targets = found.setdefault(module, set())
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join(up + ([node.module] if node.module else []))
+                names = (
+                    [f"{base}.{alias.name}" for alias in node.names] if not node.module else [base]
+                )
+                if node.module:
+                    # "from lms.x import y" may import the module lms.x.y
+                    names += [f"{base}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] in ("lms", "courses", "config"):
+                    targets.add((name, node.lineno))
+    modules = set(found)
+    resolved = {}
+    for module, targets in found.items():
+        resolved[module] = set()
+        for name, line in targets:
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                resolved[module].add((name, line))
+    return resolved
+
+
+def test_no_room_imports_from_a_floor_above_it():
+    wrong = []
+    for module, targets in _imports().items():
+        room, floor = _floor(module)
+        for target, line in sorted(targets):
+            other, other_floor = _floor(target)
+            if room is None or other is None or room == other:
+                continue
+            if other_floor > floor:
+                wrong.append(f"{module}:{line} imports {target} (floor {other_floor} > {floor})")
+            elif (
+                floor == other_floor == FACES
+                and target.rpartition(".")[2] in FACE_NAMES
+                and room not in ("lms.cli", "lms")
+            ):
+                wrong.append(f"{module}:{line} imports another area's page {target}")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_no_import_cycle():
+    graph = {m: {t for t, _line in targets} for m, targets in _imports().items()}
+    graph.pop("lms", None)  # the factory imports every room inside create_app
+    cycles, index, low, stack, on_stack = [], {}, {}, [], set()
+
+    def visit(node):  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in graph:
+                continue
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    assert cycles == [], cycles

@@ -13,6 +13,7 @@ from lms.auth.models import TARGET_GROUPS
 from lms.auth.permissions import current_actor, roles_required
 from lms.catalog import services
 from lms.catalog.models import COURSE_STATUSES, Course, CourseSession
+from lms.enrollment import services as enrolment
 from lms.extensions import course_types
 
 from .blueprint import Blueprint
@@ -241,7 +242,7 @@ def _course_view(course, waitlisted=0):
 
 
 def _waitlisted(course):
-    return services.waitlist_counts([course.id]).get(course.id, 0)
+    return enrolment.waitlist_counts([course.id]).get(course.id, 0)
 
 
 @blp.route("/courses")
@@ -263,7 +264,7 @@ def list_courses(args):
     if not staff and args.get("status"):
         query = query.where(Course.status == args["status"])
     body = page_of(query, args, lambda course: course)
-    counts = services.waitlist_counts([course.id for course in body["items"]])
+    counts = enrolment.waitlist_counts([course.id for course in body["items"]])
     body["items"] = [_course_view(c, counts.get(c.id, 0)) for c in body["items"]]
     return body
 

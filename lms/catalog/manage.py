@@ -15,11 +15,11 @@ from lms.core.records import get_within_or_404
 from lms.core.time import combine_local, local_to_utc, local_today, utc_to_local
 from lms.core.transaction import attempt, form_errors
 from lms.course_types.base import SessionPlan
-from lms.exports.filters import CourseFilters
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
 
 from . import services
+from .filters import CourseFilters
 from .forms import (
     CancelSessionForm,
     CloneForm,

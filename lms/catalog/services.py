@@ -23,6 +23,7 @@ from lms.core.types import utcnow
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
+from lms.signals import course_capacity_raised
 
 from .models import COURSE_STATUSES, Course, CourseSession, course_trainers
 
@@ -345,9 +346,7 @@ def update_course(course, data, actor=None):
     db.session.flush()
     audit.record("course.updated", course, actor=actor, fields=sorted(data))
     if course.capacity > old_capacity:
-        from lms.enrollment.services import fill_free_seats
-
-        fill_free_seats(course, actor=actor)
+        course_capacity_raised.send(course, actor=actor)
     if course.status != old_status:
         audit.record(
             "course.status_changed", course, actor=actor, old=old_status, new=course.status
@@ -633,20 +632,6 @@ def catalog_query(filters, now=None):
             Course.registration_closes_at > now,
         )
     return query.order_by(Course.starts_on.desc(), Course.id.desc())
-
-
-def waitlist_counts(course_ids):
-    """Number of waitlisted enrolments per course, in one query."""
-    from lms.enrollment.models import Enrollment
-
-    if not course_ids:
-        return {}
-    rows = db.session.execute(
-        select(Enrollment.course_id, func.count())
-        .where(Enrollment.course_id.in_(course_ids), Enrollment.status == "waitlisted")
-        .group_by(Enrollment.course_id)
-    )
-    return dict(rows.all())
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,22 @@
-"""The public catalogue and course pages."""
+"""The public catalogue and the course page with its enrol box (a page on the enrolment floor
+and above: it shows the visitor's enrolment and takes the one-step enrolment)."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
 
 from lms.auth.models import TARGET_GROUP_LABELS
-from lms.auth.permissions import current_actor
+from lms.auth.permissions import current_actor, roles_required
 from lms.core.inputs import int_arg
 from lms.core.pagination import paginate
-from lms.extensions import course_types
+from lms.core.transaction import attempt
+from lms.enrollment import services as enrolment
+from lms.enrollment.forms import EnrolForm
+from lms.enrollment.models import Enrollment
+from lms.errors import InvalidInput
+from lms.extensions import course_types, db
 from lms.partners.services import list_partners
 
 from .models import COURSE_STATUS_LABELS
@@ -17,7 +26,6 @@ from .services import (
     course_state,
     course_type_of,
     visible_course,
-    waitlist_counts,
 )
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
@@ -47,7 +55,7 @@ def _filters_from_args(args):
 def index():
     filters = _filters_from_args(request.args)
     page = paginate(catalog_query(filters))
-    waiting = waitlist_counts([c.id for c in page.items])
+    waiting = enrolment.waitlist_counts([c.id for c in page.items])
     states = {c.id: course_state(c, waiting.get(c.id, 0)) for c in page.items}
     selected_type = course_types.get(filters.type) if filters.type else None
     type_filters = []
@@ -74,11 +82,9 @@ def detail(course_id):
     return render_detail(visible_course(current_actor(), course_id))
 
 
-def render_detail(course, status=200, **enrolment):
+def render_detail(course, status=200, **attempted):
     """The course page; the enrol view passes the refusals or the error of an attempt."""
-    from lms.enrollment.views import course_box
-
-    state = course_state(course, waitlist_counts([course.id]).get(course.id, 0))
+    state = course_state(course, enrolment.waitlist_counts([course.id]).get(course.id, 0))
     return render_template(
         "catalog/detail.html",
         course=course,
@@ -87,5 +93,58 @@ def render_detail(course, status=200, **enrolment):
         target_group_labels=TARGET_GROUP_LABELS,
         status_labels=COURSE_STATUS_LABELS,
         locale=str(get_locale()),
-        box=course_box(course, **enrolment),
+        box=course_box(course, **attempted),
     ), status
+
+
+# --- the enrol box --------------------------------------------------------------------------
+
+
+def _enrolled_message(enrollment):
+    """What the trainee reads after enrolling, by the outcome."""
+    if enrollment.status == "enrolled":
+        return _("You are enrolled. See you at the first meeting!")
+    if enrollment.status == "waitlisted":
+        return _(
+            "The course is full: you are on the waitlist at position %(position)s. "
+            "You get a seat as soon as one frees up.",
+            position=enrolment.waitlist_position(enrollment),
+        )
+    return _("Your request is sent. The office will let you know when it is decided.")
+
+
+def course_box(course, refusals=None, error=None):
+    """What the course page shows about enrolling: the visitor's enrolment, the button, refusals.
+
+    ``refusals`` (every reason the last attempt was refused) and ``error`` come from the enrol view.
+    """
+    box = {"refusals": refusals or [], "error": error, "enrollment": None, "position": None}
+    if current_user.is_authenticated and current_user.role == "trainee":
+        enrollment = db.session.scalar(
+            select(Enrollment).where(
+                Enrollment.course_id == course.id, Enrollment.user_id == current_user.id
+            )
+        )
+        box["enrollment"] = enrollment
+        if enrollment is not None:
+            box["position"] = enrolment.waitlist_position(enrollment)
+        box["form"] = EnrolForm()
+    return box
+
+
+@bp.route("/<int:course_id>/enrol", methods=["POST"])
+@roles_required("trainee")
+def enrol(course_id):
+    """The one-step enrolment from the course page."""
+    course = visible_course(current_user, course_id)  # (CSRFProtect checked the token already)
+    with attempt() as outcome:
+        enrollment = enrolment.enroll(current_user._get_current_object(), course)
+    error = outcome.error
+    if isinstance(error, InvalidInput):
+        reasons = [str(m) for m in error.fields.get("enrollment", [])] or [str(error.message)]
+        return render_detail(course, 400, refusals=reasons)
+    if error is not None:
+        return render_detail(course, error.status, error=str(error.message))
+    message = _enrolled_message(enrollment)
+    flash(message, "success" if enrollment.status == "enrolled" else "info")
+    return redirect(url_for("catalog.detail", course_id=course.id))

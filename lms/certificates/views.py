@@ -35,6 +35,7 @@ from lms.auth.models import User
 from lms.auth.permissions import roles_required
 from lms.catalog.models import Course
 from lms.catalog.services import course_type_of
+from lms.certificates.filters import CertificateFilters
 from lms.core.downloads import attachment
 from lms.core.forms import apply_errors, form_status
 from lms.core.http import json_error, wants_json
@@ -42,7 +43,6 @@ from lms.core.pagination import paginate
 from lms.core.transaction import attempt, discard
 from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput
-from lms.exports.filters import CertificateFilters
 from lms.extensions import db, limiter
 
 from . import archive, badges, pdf, services, signing

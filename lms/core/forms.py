@@ -5,13 +5,14 @@ them, and every form (``LmsForm`` and the course types' detail forms) reads them
 """
 
 from flask import flash
-from flask_babel import get_translations, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, ValidationError
 
 from lms.core.inputs import DB_INT_MAX, DB_INT_MIN
+from lms.i18n import babel_translations
 
 #: WTForms' own messages, marked for extraction (the msgids are WTForms' exact texts)
 WTFORMS_MESSAGES = (
@@ -53,24 +54,6 @@ WTFORMS_PLURALS = (
         n,
     ),
 )
-
-
-class BabelTranslations:
-    """WTForms' translations interface over the app's Babel catalogue (WTForms formats itself)."""
-
-    def gettext(self, string):
-        return get_translations().ugettext(string)
-
-    def ngettext(self, singular, plural, n):
-        return get_translations().ungettext(singular, plural, n)
-
-
-babel_translations = BabelTranslations()
-
-
-def translated_meta():
-    """``meta=`` for a plain WTForms form, so that its messages come from our catalogue."""
-    return {"get_translations": lambda form: babel_translations}
 
 
 def _fits_the_database(form, field):

@@ -3,12 +3,14 @@
 from flask import current_app, has_request_context, url_for
 from werkzeug.routing import IntegerConverter
 
+from lms.core.inputs import DB_INT_MAX
+
 
 class BoundedIntConverter(IntegerConverter):
     """``<int:...>`` that refuses ids beyond a database integer (404 rather than an overflow)."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", DB_INT_MAX)
         super().__init__(map, *args, **kwargs)
 
 

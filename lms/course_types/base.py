@@ -24,7 +24,7 @@ from wtforms import (
     SelectMultipleField,
 )
 
-from lms.core.forms import translated_meta
+from lms.i18n import translated_meta
 
 #: how a WTForms field class is described in the API (GET /api/v1/course-types)
 FIELD_TYPES = (

@@ -5,6 +5,7 @@ from wtforms import Field, IntegerField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from lms.core.forms import LmsForm
+from lms.core.inputs import DB_INT_MAX
 
 #: the longest reason the services keep
 REASON_MAX = 500
@@ -24,8 +25,6 @@ class CancelForm(LmsForm):
 
 #: the most rows one bulk decision takes (a page of the list is far shorter)
 BULK_MAX = 500
-#: the largest id a row can have (the columns are 32-bit integers)
-MAX_ID = 2**31 - 1
 REJECT_NEEDS_REASON = _l("Give a reason for the rejection; the trainee will read it.")
 
 
@@ -39,7 +38,7 @@ class IdListField(Field):
                 number = int(value)
             except ValueError:
                 number = 0
-            if not 0 < number <= MAX_ID:
+            if not 0 < number <= DB_INT_MAX:
                 self.data = []
                 raise ValueError(self.gettext("Not a valid integer value."))
             if number not in self.data:
@@ -102,4 +101,4 @@ class MoveForm(LmsForm):
 class AddTraineeForm(LmsForm):
     """Staff enrol a trainee they found by hand (the search itself is a GET)."""
 
-    user_id = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
+    user_id = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=DB_INT_MAX)])

@@ -34,10 +34,10 @@ from lms.core.search import contains
 from lms.core.transaction import attempt
 from lms.core.urls import safe_next
 from lms.errors import InvalidInput
-from lms.exports.filters import RosterFilters
 from lms.extensions import db
 
 from . import roster_list, services
+from .filters import RosterFilters
 from .forms import AddTraineeForm, BulkForm, MoveForm
 from .models import ENROLLMENT_STATUS_LABELS, ENROLLMENT_STATUSES, Enrollment
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import joinedload
 from lms.auth.models import TARGET_GROUP_LABELS, User
 from lms.core import tabular
 from lms.core.time import utc_to_local
-from lms.exports.filters import RosterFilters
 from lms.extensions import db
 
 from . import services
+from .filters import RosterFilters
 from .models import ENROLLMENT_STATUSES, Enrollment
 
 #: the order of the list: requests that wait for a decision first, the history last

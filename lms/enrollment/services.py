@@ -23,6 +23,7 @@ from lms.core.types import utcnow
 from lms.errors import Conflict, Forbidden, InvalidInput, LmsError
 from lms.extensions import db
 from lms.outbox import services as outbox
+from lms.signals import course_capacity_raised
 
 from .models import SEAT_STATUSES, Enrollment
 
@@ -401,8 +402,10 @@ def promote_waitlist(course, actor=None):
     return promoted
 
 
+@course_capacity_raised.connect
 def fill_free_seats(course, actor=None):
-    """After capacity was raised: lock the course and promote from the waitlist."""
+    """After capacity was raised: lock the course and promote from the waitlist (connected to
+    :data:`lms.signals.course_capacity_raised`)."""
     _lock_course(course)
     return promote_waitlist(course, actor=actor)
 
@@ -592,3 +595,15 @@ def send_reminders(today=None):
         count += 1
     db.session.flush()
     return count
+
+
+def waitlist_counts(course_ids):
+    """Number of waitlisted enrolments per course, in one query."""
+    if not course_ids:
+        return {}
+    rows = db.session.execute(
+        select(Enrollment.course_id, func.count())
+        .where(Enrollment.course_id.in_(course_ids), Enrollment.status == "waitlisted")
+        .group_by(Enrollment.course_id)
+    )
+    return dict(rows.all())

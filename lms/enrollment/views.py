@@ -1,4 +1,5 @@
-"""Trainee pages: enrol from the course page in one step, "my courses", cancel with confirmation."""
+"""Trainee pages: "my courses", and cancelling an enrolment with a confirmation (the enrol box
+and its button are on the course page, :mod:`lms.catalog.views`)."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -7,74 +8,20 @@ from sqlalchemy import select
 
 from lms.auth.permissions import roles_required
 from lms.catalog.models import CourseSession
-from lms.catalog.services import visible_course
 from lms.core.records import get_within_or_404
 from lms.core.time import local_today
 from lms.core.transaction import attempt
 from lms.core.types import utcnow
-from lms.errors import InvalidInput
 from lms.extensions import db
 
 from . import services
-from .forms import CancelForm, EnrolForm
+from .forms import CancelForm
 from .models import Enrollment
 
 bp = Blueprint("enrollment", __name__)
 
 #: how many of the next meetings "my courses" lists per course
 UPCOMING_SESSIONS = 3
-
-
-def _enrolled_message(enrollment):
-    """What the trainee reads after enrolling, by the outcome."""
-    if enrollment.status == "enrolled":
-        return _("You are enrolled. See you at the first meeting!")
-    if enrollment.status == "waitlisted":
-        return _(
-            "The course is full: you are on the waitlist at position %(position)s. "
-            "You get a seat as soon as one frees up.",
-            position=services.waitlist_position(enrollment),
-        )
-    return _("Your request is sent. The office will let you know when it is decided.")
-
-
-def course_box(course, refusals=None, error=None):
-    """What the course page shows about enrolling: the visitor's enrolment, the button, refusals.
-
-    ``refusals`` (every reason the last attempt was refused) and ``error`` come from the enrol view.
-    """
-    box = {"refusals": refusals or [], "error": error, "enrollment": None, "position": None}
-    if current_user.is_authenticated and current_user.role == "trainee":
-        enrollment = db.session.scalar(
-            select(Enrollment).where(
-                Enrollment.course_id == course.id, Enrollment.user_id == current_user.id
-            )
-        )
-        box["enrollment"] = enrollment
-        if enrollment is not None:
-            box["position"] = services.waitlist_position(enrollment)
-        box["form"] = EnrolForm()
-    return box
-
-
-@bp.route("/courses/<int:course_id>/enrol", methods=["POST"])
-@roles_required("trainee")
-def enrol(course_id):
-    """The one-step enrolment from the course page."""
-    from lms.catalog.views import render_detail
-
-    course = visible_course(current_user, course_id)  # (CSRFProtect checked the token already)
-    with attempt() as outcome:
-        enrollment = services.enroll(current_user._get_current_object(), course)
-    error = outcome.error
-    if isinstance(error, InvalidInput):
-        reasons = [str(m) for m in error.fields.get("enrollment", [])] or [str(error.message)]
-        return render_detail(course, 400, refusals=reasons)
-    if error is not None:
-        return render_detail(course, error.status, error=str(error.message))
-    message = _enrolled_message(enrollment)
-    flash(message, "success" if enrollment.status == "enrolled" else "info")
-    return redirect(url_for("catalog.detail", course_id=course.id))
 
 
 def _upcoming_sessions(course_ids):

@@ -24,7 +24,9 @@ from sqlalchemy.orm import aliased
 
 from lms.attendance.models import Attendance
 from lms.auth.models import User
+from lms.catalog.filters import CourseFilters
 from lms.catalog.models import Course, CourseSession
+from lms.certificates.filters import CertificateFilters
 from lms.certificates.models import Certificate
 from lms.core import tabular
 from lms.core.time import local_today, utc_to_local
@@ -33,14 +35,9 @@ from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
 from lms.partners.models import Partner
 from lms.regions.models import Regency
+from lms.users.filters import UserFilters
 
-from .filters import (
-    AttendanceFilters,
-    CertificateFilters,
-    CourseFilters,
-    EnrollmentFilters,
-    UserFilters,
-)
+from .filters import AttendanceFilters, EnrollmentFilters
 
 #: rows fetched from the database at a time
 BATCH = 1000

@@ -12,11 +12,11 @@ from lms.core.forms import form_status
 from lms.core.pagination import paginate
 from lms.core.sealed import SEALED, sealed_url
 from lms.core.transaction import form_errors
-from lms.exports.filters import UserFilters
 from lms.extensions import db
 from lms.partners.models import Partner
 from lms.regions.services import list_regencies
 
+from .filters import UserFilters
 from .forms import RoleForm, UserCreateForm
 from .services import change_role
 

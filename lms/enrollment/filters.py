@@ -1,0 +1,47 @@
+"""A course's roster list filters (the list and its export: :mod:`lms.core.filters`)."""
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from lms.auth.models import User
+from lms.core.filters import Args, present
+from lms.core.search import contains
+
+from .models import ENROLLMENT_STATUSES, Enrollment
+
+
+@dataclass(frozen=True)
+class RosterFilters:
+    """A course roster's filters (its course is in its URL): a status and a search."""
+
+    #: one of ENROLLMENT_STATUSES, or None for every status
+    status: str | None = None
+    #: searched in the trainee's name and e-mail address
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args, strict=False):
+        """The filters of a query string: ``status``, ``q``."""
+        return cls(**cls._read(Args(args, strict)))
+
+    @classmethod
+    def _read(cls, read):
+        return {
+            "status": read.choice(
+                "status", ENROLLMENT_STATUSES, lambda v: _("Unknown status: %(value)s.", value=v)
+            ),
+            "q": read.text("q"),
+        }
+
+    def apply(self, query):
+        """Narrow a select that joins the trainee (User) to Enrollment."""
+        if self.status:
+            query = query.where(Enrollment.status == self.status)
+        if self.q:
+            query = query.where(contains((User.name, User.email), self.q))
+        return query
+
+    def args(self):
+        """The query string that gives these filters back (the roster's and its export's)."""
+        return present({"status": self.status, "q": self.q})
