@@ -338,6 +338,35 @@ def roster_enrollment(session, user):
     )
 
 
+def checkin_closed(session, now=None):
+    """Why no one can check in to ``session`` now, as the error a check-in raises (it was
+    cancelled; outside its window), or None; the check-in page says it before the button."""
+    now = now or utcnow()
+    if session.cancelled_at is not None:
+        return InvalidInput(_("This session was cancelled."), code="cancelled")
+    opens, closes = checkin_window(session)
+    if not opens <= now <= closes:
+        return InvalidInput(
+            _(
+                "Check-in is open from %(start)s to %(end)s.",
+                start=format_datetime(opens, "d MMM, HH:mm"),
+                end=format_datetime(closes, "HH:mm"),
+            ),
+            fields={"code": [_("Check-in is closed now.")]},
+            code="outside_window",
+        )
+    return None
+
+
+def own_mark(session, enrollment):
+    """The enrolment's mark for the session, or None."""
+    return db.session.scalar(
+        select(Attendance).where(
+            Attendance.session_id == session.id, Attendance.enrollment_id == enrollment.id
+        )
+    )
+
+
 def check_in(session, user, code, now=None):
     """Mark ``user`` present (late after the grace period) with the session's current code; a
     trainee back above the course's threshold is no longer "falling behind".
@@ -350,30 +379,16 @@ def check_in(session, user, code, now=None):
     enrollment = roster_enrollment(session, user)
     if enrollment is None:
         raise not_on_roster()
-    if session.cancelled_at is not None:
-        raise InvalidInput(_("This session was cancelled."), code="cancelled")
-    opens, closes = checkin_window(session)
-    if not opens <= now <= closes:
-        raise InvalidInput(
-            _(
-                "Check-in is open from %(start)s to %(end)s.",
-                start=format_datetime(opens, "d MMM, HH:mm"),
-                end=format_datetime(closes, "HH:mm"),
-            ),
-            fields={"code": [_("Check-in is closed now.")]},
-            code="outside_window",
-        )
+    closed = checkin_closed(session, now)
+    if closed is not None:
+        raise closed
     if not checkin.code_is_valid(session.checkin_secret, code, now):
         raise InvalidInput(
             _("This code is wrong or has expired. Scan the code on the trainer's screen again."),
             fields={"code": [_("This code is wrong or has expired.")]},
             code="bad_code",
         )
-    existing = db.session.scalar(
-        select(Attendance).where(
-            Attendance.session_id == session.id, Attendance.enrollment_id == enrollment.id
-        )
-    )
+    existing = own_mark(session, enrollment)
     if existing is not None:
         raise Conflict(
             _(

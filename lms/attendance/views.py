@@ -17,8 +17,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_datetime, ngettext, pgettext
 from flask_babel import gettext as _
+from flask_babel import ngettext, pgettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
@@ -33,7 +33,7 @@ from lms.core.time import local_today, utc_to_local
 from lms.core.transaction import attempt
 from lms.core.types import utcnow
 from lms.course_types.base import Assessment as AssessmentResult
-from lms.enrollment.models import SEAT_STATUSES, Enrollment
+from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
 
@@ -41,7 +41,7 @@ from . import services
 from .day import trainer_day
 from .forms import AssessmentForm, CheckinForm, ImportForm
 from .limits import limit_checkin
-from .models import ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES, Assessment, Attendance
+from .models import ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES, Assessment
 
 bp = Blueprint("attendance", __name__)
 
@@ -83,14 +83,6 @@ def roster_url(session_id):
         return f"{request.script_root}/trainer/sessions/{session_id}/roster"
 
 
-@bp.app_template_global()
-def own_attendance(enrollment):
-    """A trainee's attendance summary for "my courses", or None when not on the roster."""
-    if enrollment.status not in SEAT_STATUSES:
-        return None
-    return services.attendance_summary(enrollment)
-
-
 def _course_for(course_id):
     """The course, if the current user may see its attendance (staff, its trainers); else 404."""
     course = db.session.get(Course, course_id)
@@ -125,15 +117,6 @@ def today():
 
 
 # --- the trainee's check-in ---------------------------------------------------------------------
-
-
-def _window_text(session):
-    opens, closes = services.checkin_window(session)
-    return _(
-        "Check-in is open from %(start)s to %(end)s.",
-        start=format_datetime(opens, "d MMM, HH:mm"),
-        end=format_datetime(closes, "HH:mm"),
-    )
 
 
 @bp.route("/checkin/<int:session_id>", methods=["GET", "POST"])
@@ -183,20 +166,11 @@ def checkin(session_id):
     # GET: tell at once what a press of the button would do
     code = (request.args.get("code") or "").strip()
     form.code.data = code
-    existing = db.session.scalar(
-        select(Attendance).where(
-            Attendance.session_id == session.id, Attendance.enrollment_id == enrollment.id
-        )
-    )
-    opens, closes = services.checkin_window(session)
-    now = utcnow()
-    notice = None
+    existing = services.own_mark(session, enrollment)
     if existing is not None:
         return render_template("attendance/checkin.html", **page, existing=existing)
-    if session.cancelled_at is not None:
-        notice = _("This session was cancelled.")
-    elif not opens <= now <= closes:
-        notice = _window_text(session)
+    closed = services.checkin_closed(session)
+    notice = str(closed.message) if closed is not None else None
     return render_template(
         "attendance/checkin.html",
         **page,

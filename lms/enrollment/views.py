@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.attendance import services as attendance
 from lms.auth.permissions import roles_required
 from lms.catalog.models import CourseSession
 from lms.core.records import get_within_or_404
@@ -16,7 +17,7 @@ from lms.extensions import db
 
 from . import services
 from .forms import CancelForm
-from .models import Enrollment
+from .models import SEAT_STATUSES, Enrollment
 
 bp = Blueprint("enrollment", __name__)
 
@@ -66,6 +67,10 @@ def my_courses():
         past=past,
         positions=positions,
         upcoming=upcoming,
+        # the attendance of the enrolments that hold a seat (the others have none)
+        attendance={
+            e.id: attendance.attendance_summary(e) for e in enrollments if e.status in SEAT_STATUSES
+        },
         cancellable=services.ACTIVE_STATUSES,
         today=today,
     )
