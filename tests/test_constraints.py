@@ -196,7 +196,9 @@ def test_one_trainee_per_waitlist_position_in_a_course(world, create_user):
             course_id=w.course.id, user_id=third.id, status="waitlisted", waitlist_position=1
         ),
         why=unique(
-            "uq_enrollments_waitlist", "enrollments.course_id", "enrollments.waitlist_position"
+            "uq_enrollments_waitlist",
+            "enrollments.course_id",
+            "enrollments.waitlist_position",
         ),
     )
 

@@ -42,7 +42,7 @@ from .forms import AddTraineeForm, BulkForm, MoveForm
 from .models import ENROLLMENT_STATUS_LABELS, ENROLLMENT_STATUSES, Enrollment
 
 bp = Blueprint(
-    "enrollments",
+    "manage_enrollments",
     __name__,
     url_prefix="/manage/courses/<int:course_id>/enrollments",
 )
@@ -124,9 +124,9 @@ def _render_index(course, form, status=None, q="", error=None, code=200):
 
 def _back(course):
     """Where to go after a change: the list the staff member came from (same filters)."""
-    default = url_for("enrollments.index", course_id=course.id)
+    default = url_for("manage_enrollments.index", course_id=course.id)
     target = safe_next(request.form.get("next"), default)
-    prefix = url_for("enrollments.index", course_id=course.id)
+    prefix = url_for("manage_enrollments.index", course_id=course.id)
     return target if target.startswith(prefix) else default
 
 
@@ -278,7 +278,7 @@ def add(course_id):
     course = db.get_or_404(Course, course_id)
     if request.method == "POST" and "q" in request.form and "user_id" not in request.form:
         q = (request.form.get("q") or "").strip()[:100]
-        return redirect(url_for("enrollments.add", course_id=course.id, **term_args(q)), 303)
+        return redirect(url_for("manage_enrollments.add", course_id=course.id, **term_args(q)), 303)
     if request.method == "GET" and (resealed := sealed_url()):
         return redirect(resealed, 303)
     q, expired = read_term(request.args)
@@ -305,7 +305,7 @@ def add(course_id):
                 error, code = str(exc.message), exc.status
             else:
                 flash(MOVED[enrollment.status] % {"name": name}, "success")
-                return redirect(url_for("enrollments.index", course_id=course.id))
+                return redirect(url_for("manage_enrollments.index", course_id=course.id))
         else:
             code = 400
     results = _search_trainees(q) if q else []
