@@ -2,7 +2,7 @@
 
 from flask_babel import force_locale, gettext
 
-from lms.api.validation import translate
+from lms.api.messages import translate
 
 
 def test_formatted_message_is_translated(app):

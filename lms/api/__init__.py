@@ -51,7 +51,7 @@ def init_app(app):
         tokens,
         users,
     )
-    from .validation import fields_from_messages
+    from .messages import fields_from_messages
 
     api = Api(app)
     # the error handlers (lms.core.http) turn webargs' messages into API.md's fields with it

@@ -24,7 +24,7 @@ from lms.extensions import db
 
 from .blueprint import Blueprint
 from .catalog import CourseSessionSchema
-from .validation import N_
+from .messages import N_
 
 blp = Blueprint("api_attendance", __name__, description="Attendance, check-in and assessments")
 

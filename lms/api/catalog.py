@@ -17,8 +17,8 @@ from lms.enrollment import services as enrolment
 from lms.extensions import course_types
 
 from .blueprint import Blueprint
+from .messages import N_
 from .schemas import PageArgs, page_of, page_schema
-from .validation import N_
 
 blp = Blueprint("api_catalog", __name__, description="Course types, courses and their sessions")
 

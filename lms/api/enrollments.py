@@ -22,8 +22,8 @@ from lms.errors import Forbidden, InvalidInput, NotFound
 from lms.extensions import db
 
 from .blueprint import Blueprint
+from .messages import N_
 from .schemas import PageArgs, page_of, page_schema
-from .validation import N_
 
 blp = Blueprint("api_enrollments", __name__, description="Enrolments, waitlists and approvals")
 
