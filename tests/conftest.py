@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.fixtures.users",
     "tests.fixtures.browser",
     "tests.fixtures.catalog",
+    "tests.fixtures.enrollment",
     "tests.fixtures.attendance",
     "tests.fixtures.pages",
     "tests.fixtures.api",

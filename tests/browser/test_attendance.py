@@ -13,11 +13,11 @@ from sqlalchemy import select
 from lms.attendance.models import Attendance, AttendanceBatch
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
+from tests.attendance.test_roster_views import enrol_trainees, running_course, session_now
 from tests.fixtures.attendance import marks_of
 from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll, log_in
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count
-from tests.test_roster_views import enrol_trainees, running_course, session_now
 
 pytestmark = pytest.mark.browser
 

@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.certificates.models import Certificate
+from tests.certificates.test_certificate_views import build_finished_course, issued_text
 from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
 from tests.fixtures.i18n import tr
-from tests.test_certificate_views import build_finished_course, issued_text
 
 pytestmark = pytest.mark.browser
 

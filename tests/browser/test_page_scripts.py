@@ -9,7 +9,7 @@ import pytest
 from lms.enrollment.services import enroll
 from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in, open_menu
 from tests.fixtures.i18n import tr
-from tests.test_reports import Y
+from tests.reports.test_reports import Y
 
 
 @pytest.mark.browser

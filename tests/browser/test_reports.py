@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
-from tests.test_reports import EXPECTED, EXPECTED_PREVIOUS, P, Y, make_report_year
+from tests.reports.test_reports import EXPECTED, EXPECTED_PREVIOUS, P, Y, make_report_year
 
 pytestmark = pytest.mark.browser
 

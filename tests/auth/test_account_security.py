@@ -17,13 +17,13 @@ from lms.core.time import local_today
 from lms.core.types import utcnow
 from lms.errors import InvalidInput
 from lms.extensions import db
+from tests.auth.test_auth import ask_reset, field_errors, post_login, registration, reset_link
 from tests.fixtures.api import assert_json_error
 from tests.fixtures.attendance import marks_of
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count, logged_in
 from tests.fixtures.queries import statements_of
 from tests.fixtures.users import PASSWORD, log_in
-from tests.test_auth import ask_reset, field_errors, post_login, registration, reset_link
 
 NEW_PASSWORD = "kopi-Lampung-2"
 

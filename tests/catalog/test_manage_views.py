@@ -12,8 +12,8 @@ from lms.catalog.models import Course, CourseSession
 from lms.core.time import combine_local, local_today
 from lms.core.types import utcnow
 from lms.extensions import db
+from tests.auth.test_auth import field_errors
 from tests.fixtures.pages import as_role, count, fresh
-from tests.test_auth import field_errors
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
 #: a folder to keep the phone screenshots in (for a look by eye); unset: none taken

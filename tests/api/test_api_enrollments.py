@@ -15,6 +15,7 @@ from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from tests.fixtures.api import assert_json_error
+from tests.fixtures.enrollment import enrol
 from tests.fixtures.i18n import tr
 from tests.fixtures.queries import statements
 
@@ -78,13 +79,6 @@ def trainees(create_user):
         return [create_user("trainee", name=f"Peserta {i:02d}") for i in range(1, n + 1)]
 
     return _make
-
-
-def enrol(user, course, **kwargs):
-    """Enrol through the service (committed), as the setup of a test."""
-    enrollment = enrolment.enroll(user, course, **kwargs)
-    db.session.commit()
-    return enrollment
 
 
 def post_enrol(client, course, headers, body=None):

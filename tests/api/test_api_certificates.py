@@ -11,8 +11,8 @@ from lms.certificates import pdf, services
 from lms.certificates.models import Certificate
 from lms.core.time import local_today
 from lms.extensions import db
+from tests.certificates.test_certificate_rules import build_cohort
 from tests.fixtures.api import assert_json_error
-from tests.test_certificate_rules import build_cohort
 
 #: the actors: anonymous, the certificate's holder, another trainee of the course, the course's
 #: trainer, a trainer of another course, staff and an admin

@@ -19,22 +19,16 @@ from lms.enrollment import services
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.outbox.models import OutboxMessage
+from tests.auth.test_auth import field_errors
+from tests.fixtures.enrollment import enrol
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import as_role, count, fresh, text
 from tests.fixtures.users import log_in
-from tests.test_auth import field_errors
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def enrol(user, course, **kw):
-    """Enrol through the service (as the web page would), committed."""
-    enrollment = services.enroll(user, course, **kw)
-    db.session.commit()
-    return enrollment
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from lms.auth.models import User
 from lms.core.time import local_today
 from lms.extensions import db
 from lms.partners.models import Partner
+from tests.auth.test_auth import field_errors
 from tests.fixtures.pages import count, fresh
 from tests.fixtures.users import PASSWORD
-from tests.test_auth import field_errors
 
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
 GET_EXPECTED = {None: 302, "trainee": 403, "trainer": 403, "staff": 200, "admin": 200}

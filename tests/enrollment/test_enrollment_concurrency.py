@@ -57,7 +57,7 @@ def server(app):
             "lms:create_app()",
         ],
         env=env,
-        cwd=os.path.dirname(os.path.dirname(__file__)),
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -16,7 +16,7 @@ import requests
 
 pytestmark = pytest.mark.realclock
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 #: the worker timeout given to gunicorn, and how long the download takes: three times as long
 TIMEOUT = 2
 ROWS, PAUSE = 60, 0.1

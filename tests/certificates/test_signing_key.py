@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lms.certificates import signing
+from tests.certificates.test_certificate_rules import build_cohort
 from tests.fixtures.api import assert_json_error
-from tests.test_certificate_rules import build_cohort
 
 COMMAND = "create-signing-key"
 

@@ -17,7 +17,7 @@ from flask_babel import ngettext
 
 from lms.i18n import LOCALE_COOKIE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PO_PATH = ROOT / "lms" / "translations" / "id" / "LC_MESSAGES" / "messages.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
 FIX_HINT = (

@@ -8,7 +8,7 @@ from lms.core.time import local_today
 from lms.core.types import utcnow
 from tests.fixtures.clock import START, START_TODAY
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 #: reading the machine's clock past the suite's one clock (the machine's date is UTC, not WIB)
 OWN_CLOCK = re.compile(r"\bdate\.today\(|\bdatetime\.(?:now|utcnow|today)\(|\btime\.time\(")
 

@@ -34,8 +34,8 @@ from lms.certificates import signing
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.outbox.models import OutboxMessage
+from tests.certificates.test_certificate_rules import build_cohort
 from tests.conftest import Client
-from tests.test_certificate_rules import build_cohort
 
 LOCAL_CFG = b'OFFICE_NAME = "BP3MI Lampung"\nPER_PAGE = 25\n'
 LOGO = bytes(range(256)) * 4

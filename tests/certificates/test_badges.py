@@ -19,7 +19,7 @@ from lms.certificates import badges, services, signing
 from lms.certificates.models import Certificate
 from lms.errors import Conflict
 from lms.extensions import db
-from tests.test_certificate_rules import build_cohort
+from tests.certificates.test_certificate_rules import build_cohort
 
 OB_CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",

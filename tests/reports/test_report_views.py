@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from lms.auth.models import TARGET_GROUP_LABELS
 from lms.extensions import course_types
 from lms.reports.documents import XLSX_HEADER_ROWS
-from tests.test_reports import (
+from tests.reports.test_reports import (
     EXPECTED,
     EXPECTED_PARTNERS,
     PARTNER_FIELDS,

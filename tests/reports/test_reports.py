@@ -24,6 +24,7 @@ from lms.extensions import db
 from lms.reports import services
 from lms.reports.services import annual_report, parse_year, partner_report, report_years
 from tests.fixtures.clock import START_TODAY
+from tests.fixtures.enrollment import enrol
 
 #: today in the office's zone (WIB), as the services see it when a test starts
 TODAY = START_TODAY
@@ -640,9 +641,7 @@ def _past_course(create_course, type_key="hospitality", **fields):
 
 
 def _enrol(user, course, staff):
-    enrollment = enrolment.enroll(user, course, actor=staff, bypass_window=True)
-    db.session.commit()
-    return enrollment
+    return enrol(user, course, actor=staff, bypass_window=True)
 
 
 def test_no_held_session_gives_no_rate(

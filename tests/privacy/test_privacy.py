@@ -22,7 +22,7 @@ from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
 from lms.privacy import services as privacy
 from lms.reports.services import annual_report
-from tests.test_badges import verify_jws
+from tests.certificates.test_badges import verify_jws
 
 
 @pytest.fixture

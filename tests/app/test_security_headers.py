@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from lms.auth.services import make_reset_token
-from tests.test_reports import Y
+from tests.reports.test_reports import Y
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: on every response
 COMMON = {
