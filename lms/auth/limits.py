@@ -75,3 +75,13 @@ def limit_reset(view):
 limit_registration = limiter.limit(
     _setting("REGISTER_RATE_LIMIT"), key_func=_address_key, methods=["POST"]
 )
+
+
+def _user_key():
+    from flask_login import current_user
+
+    return f"user:{current_user.get_id() and current_user.id}"
+
+
+#: profile changes per account: the NIK check must not become a way to look up who is registered
+limit_profile = limiter.limit(_setting("REGISTER_RATE_LIMIT"), key_func=_user_key, methods=["POST"])

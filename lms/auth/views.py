@@ -14,7 +14,7 @@ from lms.regions.services import regency_choices
 
 from . import services, sessions
 from .forms import ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
-from .limits import limit_login, limit_registration, limit_reset
+from .limits import limit_login, limit_profile, limit_registration, limit_reset
 from .permissions import login_required
 
 bp = Blueprint("auth", __name__)
@@ -99,6 +99,7 @@ def register():
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
+@limit_profile
 def profile():
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)

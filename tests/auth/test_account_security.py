@@ -423,6 +423,24 @@ def test_registration_is_throttled_per_address(app, client, monkeypatch, taken):
     assert client.post("/register", data=registration(), environ_base=there).status_code == 302
 
 
+def test_the_profile_is_no_nik_lookup_either(app, client, login, monkeypatch, taken, create_user):
+    """A logged-in trainee trying NIKs in their profile is throttled like a registration."""
+    monkeypatch.setitem(app.config, "REGISTER_RATE_LIMIT", "3 per minute")
+    me = create_user("trainee")
+    login(me)
+    page = client.get("/profile").get_data(as_text=True)
+    form = {
+        name: value
+        for name, value in re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', page)
+        if name != "csrf_token"
+    }
+    for n in range(3):
+        data = {**form, "nik": f"180701570595{n + 100:04d}"}
+        assert client.post("/profile", data=data).status_code in (302, 400)
+    assert client.post("/profile", data={**form, "nik": taken.nik}).status_code == 429
+    assert client.get("/profile").status_code == 200  # the page still opens
+
+
 # --- weak passwords -----------------------------------------------------------------------------
 
 EN = {"Accept-Language": "en"}
