@@ -356,14 +356,13 @@ def _seed_enrolments(rng):
     """Enrol trainees through the enrolment services, as they and the office would.
 
     Trainees register themselves while a window is open; otherwise staff add them by hand
-    (``bypass_window``). Whoever a rule refuses is skipped; a trainee is never put in two
+    (``bypass_window``). Whoever a rule would refuse is skipped; a trainee is never put in two
     courses at once, finished ones included. BHS-JPN (10 seats) ends full with 4 on its
     waitlist, DGM with requests pending, approved and rejected.
     """
     from lms.catalog.models import Course
     from lms.core.types import utcnow
     from lms.enrollment import services as enrolment
-    from lms.errors import LmsError
 
     now = utcnow()
     staff = db.session.scalar(select(User).where(User.email == OFFICE[0][0]))
@@ -387,17 +386,16 @@ def _seed_enrolments(rng):
             dates = busy.get(user.id, ())
             if any(s <= course.ends_on and course.starts_on <= e for s, e in dates):
                 continue
-            try:
-                made.append(
-                    enrolment.enroll(
-                        user,
-                        course,
-                        actor=user if self_service else staff,
-                        bypass_window=not self_service,
-                    )
-                )
-            except LmsError:
+            if enrolment.refusals(user, course, bypass_window=not self_service):
                 continue
+            made.append(
+                enrolment.enroll(
+                    user,
+                    course,
+                    actor=user if self_service else staff,
+                    bypass_window=not self_service,
+                )
+            )
             busy.setdefault(user.id, []).append((course.starts_on, course.ends_on))
         if prefix == "DGM":
             for e in made[:DGM_APPROVED]:

@@ -127,15 +127,15 @@ def checkin(session_id):
     after the POST, the result in big letters or the reason it was refused."""
     user = _actor()
     form = CheckinForm()
-    try:
+    with attempt() as outcome:
         session, enrollment = services.checkin_enrollment(user, session_id)
-    except NotFound as exc:
+    if outcome.error is not None:
         # one page for a missing session and one of a course the trainee is not enrolled in (a
         # draft's too), naming no course: a session id must not tell a stranger about it
         return render_template(
             "attendance/checkin.html",
             form=form,
-            error=str(exc.message),
+            error=str(outcome.error.message),
             error_code="not_enrolled",
             session_shown=False,
         ), 404

@@ -2,6 +2,7 @@
 
 import ast
 import inspect
+import re
 from pathlib import Path
 
 from lms.extensions import db
@@ -182,3 +183,26 @@ def test_no_import_cycle():
         if node not in index:
             visit(node)
     assert cycles == [], cycles
+
+
+#: what only the transaction boundary (lms/core/transaction.py) does
+BOUNDARY_ONLY = re.compile(
+    r"db\.session\.(?:commit|rollback)\(|except \(?(?:LmsError|InvalidInput|Conflict|NotFound"
+    r"|Forbidden|Unauthorized)\b"
+)
+
+
+def test_pages_api_and_commands_leave_the_transaction_to_the_boundary():
+    faces = [
+        path
+        for path in (ROOT / "lms").rglob("*.py")
+        if path.stem in FACE_NAMES or path.parent.name == "api" or path.stem in ("cli", "demo")
+    ]
+    assert len(faces) > 20
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in faces
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if BOUNDARY_ONLY.search(line)
+    ]
+    assert found == [], "\n".join(found)
