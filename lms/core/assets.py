@@ -12,6 +12,8 @@ from functools import cache
 from flask import current_app, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 
+from lms.extensions import compress
+
 #: the endpoints that serve static files: the app's own and Bootstrap-Flask's
 ASSET_ENDPOINTS = frozenset({"static", "bootstrap.static"})
 
@@ -45,9 +47,15 @@ def static_url(filename, endpoint="static"):
 
 
 def cache_hashed_assets(response):
-    """A static file asked for under its current hash is kept a year and never revalidated."""
+    """A static file asked for under its current hash is kept a year and never revalidated.
+
+    A text file is read into memory here, so that Flask-Compress compresses it whole (with a
+    Content-Length) rather than streaming it, which would leave the file open."""
     if request.endpoint not in ASSET_ENDPOINTS or response.status_code not in (200, 304):
         return response
+    if response.status_code == 200 and response.mimetype in compress.compress_mimetypes_set:
+        response.direct_passthrough = False
+        response.make_sequence()
     version = request.args.get("v")
     filename = (request.view_args or {}).get("filename")
     if version and filename and version == asset_version(filename, request.endpoint):
