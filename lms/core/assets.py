@@ -46,16 +46,24 @@ def static_url(filename, endpoint="static"):
     return url_for(endpoint, filename=filename, v=asset_version(filename, endpoint))
 
 
-def cache_hashed_assets(response):
-    """A static file asked for under its current hash is kept a year and never revalidated.
-
-    A text file is read into memory here, so that Flask-Compress compresses it whole (with a
-    Content-Length) rather than streaming it, which would leave the file open."""
-    if request.endpoint not in ASSET_ENDPOINTS or response.status_code not in (200, 304):
-        return response
-    if response.status_code == 200 and response.mimetype in compress.compress_mimetypes_set:
+def read_compressible_files(response):
+    """A file sent from disk that Flask-Compress will compress (a style sheet, a script, the
+    service worker) is read into memory first: compressed whole, with a Content-Length, rather
+    than streamed, which would leave the file open."""
+    if (
+        response.direct_passthrough
+        and response.status_code == 200
+        and response.mimetype in compress.compress_mimetypes_set
+    ):
         response.direct_passthrough = False
         response.make_sequence()
+    return response
+
+
+def cache_hashed_assets(response):
+    """A static file asked for under its current hash is kept a year and never revalidated."""
+    if request.endpoint not in ASSET_ENDPOINTS or response.status_code not in (200, 304):
+        return response
     version = request.args.get("v")
     filename = (request.view_args or {}).get("filename")
     if version and filename and version == asset_version(filename, request.endpoint):
@@ -79,3 +87,5 @@ class SessionInterface(SecureCookieSessionInterface):
 def init_app(app):
     app.session_interface = SessionInterface()
     app.after_request(cache_hashed_assets)
+    # registered after Flask-Compress, so it runs before it
+    app.after_request(read_compressible_files)
