@@ -4,11 +4,8 @@ wire), and a second visit downloads no asset again (bench/page_weight.py prints 
 throttled link)."""
 
 import pytest
-from flask import url_for
 
-from lms.enrollment.services import enroll
-from tests.fixtures.browser import PHONE, TIMEOUT_MS, assert_no_horizontal_scroll, log_in
-from tests.test_roster_views import running_course, session_now
+from tests.fixtures.browser import PHONE, TIMEOUT_MS, assert_no_horizontal_scroll, logged_in_state
 
 pytestmark = pytest.mark.browser
 
@@ -68,80 +65,12 @@ def visit(context, path):
     return load
 
 
-@pytest.fixture
-def pages_by_role(app, db, create_user, create_course, create_session):
-    """(role, user or None, paths): the main pages of each role."""
-    trainer = create_user("trainer", name="Dewi Lestari", locale="id")
-    trainee = create_user("trainee", name="Siti Aminah", locale="id")
-    staff = create_user("staff", name="Rina Marlina", locale="id")
-    course = running_course(create_course, trainer)
-    session = session_now(create_session, course)
-    enroll(trainee, course, bypass_window=True)
-    db.session.commit()
-    with app.test_request_context():
-        return [
-            (
-                "visitor",
-                None,
-                [
-                    url_for("core.home"),
-                    url_for("catalog.index"),
-                    url_for("catalog.detail", course_id=course.id),
-                    url_for("auth.login"),
-                    url_for("auth.register"),
-                ],
-            ),
-            (
-                "trainee",
-                trainee,
-                [
-                    url_for("core.home"),
-                    url_for("enrollment.my_courses"),
-                    url_for("certificates.mine"),
-                    url_for("catalog.detail", course_id=course.id),
-                ],
-            ),
-            (
-                "trainer",
-                trainer,
-                [
-                    url_for("core.home"),
-                    url_for("attendance.today"),
-                    url_for("roster.roster", session_id=session.id),
-                ],
-            ),
-            (
-                "staff",
-                staff,
-                [
-                    url_for("core.home"),
-                    url_for("manage.courses"),
-                    url_for("users.index"),
-                    url_for("reports.annual"),
-                    url_for("imports.trainees"),
-                    url_for("exports.index"),
-                ],
-            ),
-        ]
-
-
-def logged_in_state(browser, live_server, user):
-    """The cookies of a login made in a throwaway context (whose cache is thrown away too)."""
-    context = browser.new_context(viewport=PHONE, locale="id", base_url=live_server)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    log_in(page, user, "/")
-    state = context.storage_state()
-    context.close()
-    return state
-
-
 def test_every_main_page_weighs_at_most_150_kb_and_a_second_visit_fetches_no_asset(
-    browser, live_server, pages_by_role
+    browser, live_server, main_pages
 ):
     over, refetched, report = [], [], []
-    for role, user, paths in pages_by_role:
-        state = logged_in_state(browser, live_server, user) if user else None
+    for role, user, paths in main_pages:
+        state = logged_in_state(browser, live_server, user)
         for path in paths:
             # a phone that has never seen the site (a cold cache), then the same phone again
             context = browser.new_context(
