@@ -224,3 +224,22 @@ def test_the_favicon_is_there(client):
     page = client.get("/courses/").get_data(as_text=True)
     assert re.search(r'<link rel="icon" href="/static/img/favicon\.ico\?v=[0-9a-f]+"', page)
     assert '<link rel="manifest"' in page
+
+
+def test_an_answer_without_a_body_stays_without_one(client, dummy_staff, api_headers):
+    """Flask-Compress alone would send 20 bytes of gzip as the body of a 204 or an OPTIONS."""
+    response = client.options("/api/v1/me", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert "Content-Encoding" not in response.headers and response.data == b""
+    headers = {**api_headers(dummy_staff), "Accept-Encoding": "gzip"}
+    response = client.delete("/api/v1/tokens/current", headers=headers)
+    assert response.status_code == 204
+    assert "Content-Encoding" not in response.headers and response.data == b""
+
+
+def test_the_service_worker_travels_compressed(client):
+    with client.get("/sw.js", headers={"Accept-Encoding": "gzip"}) as response:
+        assert response.status_code == 200
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert response.headers["Cache-Control"] == "no-cache"
+        assert b"latih-roster-pages" in gzip.decompress(response.get_data())

@@ -12,8 +12,6 @@ from functools import cache
 from flask import current_app, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from lms.extensions import compress
-
 #: the endpoints that serve static files: the app's own and Bootstrap-Flask's
 ASSET_ENDPOINTS = frozenset({"static", "bootstrap.static"})
 
@@ -46,20 +44,6 @@ def static_url(filename, endpoint="static"):
     return url_for(endpoint, filename=filename, v=asset_version(filename, endpoint))
 
 
-def read_compressible_files(response):
-    """A file sent from disk that Flask-Compress will compress (a style sheet, a script, the
-    service worker) is read into memory first: compressed whole, with a Content-Length, rather
-    than streamed, which would leave the file open."""
-    if (
-        response.direct_passthrough
-        and response.status_code == 200
-        and response.mimetype in compress.compress_mimetypes_set
-    ):
-        response.direct_passthrough = False
-        response.make_sequence()
-    return response
-
-
 def cache_hashed_assets(response):
     """A static file asked for under its current hash is kept a year and never revalidated."""
     if request.endpoint not in ASSET_ENDPOINTS or response.status_code not in (200, 304):
@@ -87,5 +71,3 @@ class SessionInterface(SecureCookieSessionInterface):
 def init_app(app):
     app.session_interface = SessionInterface()
     app.after_request(cache_hashed_assets)
-    # registered after Flask-Compress, so it runs before it
-    app.after_request(read_compressible_files)
