@@ -21,7 +21,7 @@ class Config:
     #: Bootstrap is served from the package, never from a CDN
     BOOTSTRAP_SERVE_LOCAL = True
     #: Flask-Compress: text responses and static files travel compressed, brotli where the
-    #: browser takes it, else gzip (static files are streamed, so gzip is allowed there too)
+    #: browser takes it, else gzip (for streamed answers too: Flask-Compress leaves gzip out there)
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
     #: seconds a browser keeps a static file whose URL carries its content hash (``?v=``)
