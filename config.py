@@ -20,6 +20,15 @@ class Config:
     LANGUAGES = ("id", "en")
     #: Bootstrap is served from the package, never from a CDN
     BOOTSTRAP_SERVE_LOCAL = True
+    #: Flask-Compress: text responses and static files travel compressed, brotli where the
+    #: browser takes it, else gzip (for streamed answers too: Flask-Compress leaves gzip out there)
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
+    #: seconds a browser keeps a static file whose URL carries its content hash (``?v=``)
+    STATIC_IMMUTABLE_MAX_AGE = 365 * 24 * 3600
+    #: seconds a shared cache (an office proxy, a CDN) may keep a public page shown to an
+    #: anonymous visitor (the catalogue, the privacy notice); 0 turns it off
+    PUBLIC_PAGE_MAX_AGE = 300
     #: flask-smorest: the OpenAPI document lives at /api/v1/openapi.json
     API_TITLE = "Latih API"
     API_VERSION = "v1"

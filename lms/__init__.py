@@ -51,6 +51,7 @@ def create_app(config_class=None, test_config=None):
     from .extensions import (
         babel,
         bootstrap,
+        compress,
         course_types,
         csrf,
         db,
@@ -74,6 +75,7 @@ def create_app(config_class=None, test_config=None):
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     from .auth import login as auth_login
 
@@ -137,9 +139,10 @@ def create_app(config_class=None, test_config=None):
 
     # 4. template helpers, error handlers and the CLI
     from . import cli, templating
-    from .core import http, security
+    from .core import assets, http, security
 
     templating.init_app(app)
+    assets.init_app(app)
     security.init_app(app)
     http.init_app(app)
     cli.init_app(app)

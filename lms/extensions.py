@@ -1,5 +1,6 @@
 """Extension instances. Each is bound to an app in ``create_app`` through ``init_app``; none holds an app."""
 
+import flask_compress
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -12,6 +13,25 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from lms.course_types.registry import CourseTypeRegistry
+
+
+class Compress(flask_compress.Compress):
+    """Flask-Compress, except that an answer with no body (204, 304, an automatic OPTIONS) or a
+    part of a file (206) is left as it is, and a text file sent from disk (a style sheet, a
+    script, the service worker) is read whole first: compressed with a Content-Length rather
+    than streamed, which would leave the file open."""
+
+    def after_request(self, response):
+        if response.status_code in (204, 206, 304):
+            return response
+        if response.direct_passthrough:
+            if response.status_code != 200 or response.mimetype not in self.compress_mimetypes_set:
+                return response
+            response.direct_passthrough = False
+            response.make_sequence()
+        if response.is_sequence and not response.get_data():
+            return response
+        return super().after_request(response)
 
 
 class Base(DeclarativeBase):
@@ -34,5 +54,6 @@ login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+compress = Compress()
 limiter = Limiter(key_func=get_remote_address)
 course_types = CourseTypeRegistry()

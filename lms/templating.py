@@ -1,14 +1,12 @@
 """Jinja filters and globals: dates in WIB, masked identity numbers, the navigation per role,
 static URLs that change with their file."""
 
-import hashlib
-import os
-from functools import cache
-
-from flask import current_app, request, url_for
+from flask import request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from lms.core.assets import static_url
 
 #: the navigation: (endpoint, label, roles that see it; None = everyone)
 NAVIGATION = (
@@ -53,23 +51,6 @@ def nav_groups():
         [item for item in items if item[0] not in ADMINISTRATION],
         [item for item in items if item[0] in ADMINISTRATION],
     )
-
-
-@cache
-def _file_hash(path, mtime):
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()[:10]
-
-
-def static_url(filename):
-    """The URL of a static file with a short hash of its content: a changed script or style sheet
-    gets a new URL, so no phone keeps running an old copy from its cache."""
-    path = os.path.join(current_app.static_folder, filename)
-    try:
-        version = _file_hash(path, os.stat(path).st_mtime_ns)
-    except OSError:
-        version = "0"
-    return url_for("static", filename=filename, v=version)
 
 
 def mask_nik(nik):

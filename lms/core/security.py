@@ -6,7 +6,7 @@ is never run) or an ``on...=`` handler: behaviour lives in static/js/ (see stati
 tests/test_security_headers.py scans the templates for both.
 """
 
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_login import current_user
 
 #: on every response: no MIME sniffing, nobody frames us (for browsers without CSP level 2), and
@@ -49,6 +49,25 @@ DOCUMENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml
 PERSONAL_PAGE_CACHE = "private, no-store"
 
 
+#: pages the same for every visitor who is not logged in (in one language): a shared cache may
+#: keep them for PUBLIC_PAGE_MAX_AGE seconds when they are shown to one
+PUBLIC_PAGES = frozenset({"core.home", "catalog.index", "catalog.detail", "privacy.notice"})
+
+
+def _shareable(response):
+    """Whether a response is a public page shown to an anonymous visitor, with no cookie set."""
+    return (
+        request.method in ("GET", "HEAD")
+        and request.endpoint in PUBLIC_PAGES
+        and response.status_code == 200
+        and response.mimetype == "text/html"
+        and not current_user.is_authenticated
+        and not session.modified
+        and "Set-Cookie" not in response.headers
+        and int(current_app.config["PUBLIC_PAGE_MAX_AGE"] or 0) > 0
+    )
+
+
 def _personal(response):
     """Whether a response is a page for a logged-in person, or the answer to a form (which
     shows back what was typed: a NIK, a birth date)."""
@@ -66,8 +85,14 @@ def add_security_headers(response):
     hsts = int(current_app.config["HSTS_SECONDS"] or 0)
     if hsts > 0:
         response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
-    if "Cache-Control" not in response.headers and _personal(response):
-        response.headers["Cache-Control"] = PERSONAL_PAGE_CACHE
+    if "Cache-Control" not in response.headers:
+        if _personal(response):
+            response.headers["Cache-Control"] = PERSONAL_PAGE_CACHE
+        elif _shareable(response):
+            response.cache_control.public = True
+            response.cache_control.max_age = int(current_app.config["PUBLIC_PAGE_MAX_AGE"])
+            # the page's language comes from the cookie or the browser's languages
+            response.vary.update(("Cookie", "Accept-Language"))
     return response
 
 

@@ -6,6 +6,13 @@
  *   <input type="checkbox" data-tick-all=".row-tick" hidden>
  *                                             ticks or unticks the form's boxes that match the
  *                                             selector; shown only when there are any
+ *
+ * and the three Bootstrap behaviours the pages use, so that no page loads Bootstrap's script and
+ * Popper (80 KB) for them:
+ *   [data-bs-toggle="collapse"][data-bs-target]   opens and closes the navbar on a phone
+ *   [data-bs-toggle="dropdown"]                   opens and closes a navbar menu (Escape, a click
+ *                                             elsewhere or a focus moving out closes it)
+ *   [data-bs-dismiss="alert"]                     closes a message
  */
 (function () {
   'use strict';
@@ -28,6 +35,65 @@
     all.hidden = false;
     all.addEventListener('change', function () {
       rows.forEach(function (box) { box.checked = all.checked; });
+    });
+  });
+
+  // --- Bootstrap's collapse, dropdown and alert, without Bootstrap's script ---------------------
+
+  function setOpen(toggle, menu, open) {
+    menu.classList.toggle('show', open);
+    toggle.classList.toggle('show', open);
+    toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+  }
+
+  function closeMenus(except) {
+    Array.prototype.forEach.call(document.querySelectorAll('[data-bs-toggle="dropdown"].show'), function (toggle) {
+      var menu = toggle.parentNode.querySelector('.dropdown-menu');
+      if (toggle !== except && menu) setOpen(toggle, menu, false);
+    });
+  }
+
+  document.addEventListener('click', function (event) {
+    if (!event.target.closest) return;
+    var collapse = event.target.closest('[data-bs-toggle="collapse"]');
+    if (collapse) {
+      var target = document.querySelector(collapse.getAttribute('data-bs-target'));
+      if (target) setOpen(collapse, target, !target.classList.contains('show'));
+      collapse.classList.remove('show');
+      return;
+    }
+    var toggle = event.target.closest('[data-bs-toggle="dropdown"]');
+    if (toggle) {
+      event.preventDefault();
+      var menu = toggle.parentNode.querySelector('.dropdown-menu');
+      closeMenus(toggle);
+      if (menu) setOpen(toggle, menu, !menu.classList.contains('show'));
+      return;
+    }
+    var dismiss = event.target.closest('[data-bs-dismiss="alert"]');
+    if (dismiss) {
+      var alert = dismiss.closest('.alert');
+      if (alert) alert.parentNode.removeChild(alert);
+      return;
+    }
+    if (!event.target.closest('.dropdown-menu')) closeMenus(null);
+  });
+
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'Escape') return;
+    var open = document.querySelector('[data-bs-toggle="dropdown"].show');
+    if (open) {
+      closeMenus(null);
+      open.focus();
+    }
+  });
+
+  document.addEventListener('focusin', function (event) {
+    var here = event.target.closest && event.target.closest('.dropdown');
+    Array.prototype.forEach.call(document.querySelectorAll('.dropdown'), function (dropdown) {
+      if (dropdown === here) return;
+      var toggle = dropdown.querySelector('[data-bs-toggle="dropdown"].show');
+      if (toggle) setOpen(toggle, dropdown.querySelector('.dropdown-menu'), false);
     });
   });
 })();

@@ -117,7 +117,8 @@ def assert_json_answer(case, response):
 @schema.parametrize()
 def test_the_api_never_answers_5xx_and_always_json(case, app, bearer):
     revokes = case.method.upper() == "DELETE" and case.operation.path == "/api/v1/tokens/current"
-    headers = bearer()
+    # the WSGI transport does not undo a Content-Encoding as an HTTP client does: ask for none
+    headers = {**bearer(), "Accept-Encoding": "identity"}
     response = case.call(app=isolated(app), headers=headers)
     if revokes:
         bearer(revoked=True)

@@ -104,6 +104,8 @@ ACCESS = {
     "core.home":                          PUBLIC,
     "core.set_language":                  PUBLIC_POST,
     "core.healthz":                       PUBLIC,
+    "core.manifest":                      PUBLIC,
+    "core.favicon":                       PUBLIC,
     "privacy.notice":                     PUBLIC,
     "catalog.index":                      PUBLIC,
     "catalog.detail":                     PUBLIC,

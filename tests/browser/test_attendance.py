@@ -143,9 +143,8 @@ def _wait_for_offline_copy(page, roster):
             const assets = await (await caches.open('latih-roster-assets-v1')).keys();
             const paths = assets.map(r => new URL(r.url).pathname);
             return pages.some(r => new URL(r.url).pathname === roster)
-                && ['/static/css/app.css', '/static/js/roster.js',
-                    '/bootstrap/static/css/bootstrap.min.css',
-                    '/bootstrap/static/js/bootstrap.min.js'].every(p => paths.includes(p));
+                && ['/static/css/app.css', '/static/js/app.js', '/static/js/roster.js',
+                    '/bootstrap/static/css/bootstrap.min.css'].every(p => paths.includes(p));
         }""",
         arg=roster,
     )

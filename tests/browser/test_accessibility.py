@@ -1,0 +1,82 @@
+"""axe-core (as shipped in the axe-playwright-python package: nothing is fetched at run time)
+finds nothing serious or critical on the main pages of every role, on a phone and a desktop."""
+
+import pytest
+
+from tests.fixtures.browser import DESKTOP, PHONE, TIMEOUT_MS, log_in, logged_in_state
+
+pytestmark = pytest.mark.browser
+
+#: the findings that fail the test; "minor" and "moderate" ones are left to review
+BLOCKING = ("serious", "critical")
+
+
+def findings(page):
+    """axe's serious and critical violations on the page: ["rule: target (summary)", ...]."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page).response
+    return [
+        f"{violation['id']}: {node['target']} ({node.get('failureSummary', '').splitlines()[-1]})"
+        for violation in results["violations"]
+        if violation["impact"] in BLOCKING
+        for node in violation["nodes"]
+    ]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_main_pages_have_no_serious_accessibility_findings(
+    browser, live_server, main_pages, viewport
+):
+    found = []
+    for role, user, paths in main_pages:
+        state = logged_in_state(browser, live_server, user)
+        for locale in ("id", "en"):
+            context = browser.new_context(
+                viewport=viewport, locale=locale, base_url=live_server, storage_state=state
+            )
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            for path in paths:
+                page.goto(path)
+                page.wait_for_load_state("networkidle")
+                found += [f"{role} {locale} {path}: {item}" for item in findings(page)]
+            context.close()
+    assert not found, "axe found:\n" + "\n".join(found)
+
+
+def test_a_keyboard_sees_where_it_is_and_can_skip_the_menu(new_page, dummy_trainee):
+    """The first Tab reaches the skip link, which moves on to the page's content; focus on the
+    blue bar shows as a white ring."""
+    from playwright.sync_api import expect
+
+    page = new_page(viewport=DESKTOP, locale="id")
+    log_in(page, dummy_trainee, "/")
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("main#content")).to_be_focused()
+
+    # after a key press, a focused element shows its ring (:focus-visible)
+    page.locator(".navbar .nav-link").first.focus()
+    ring = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineColor, s.outlineWidth]; })()"
+    )
+    assert ring == ["solid", "rgb(255, 255, 255)", "3px"]
+
+
+def test_what_people_tap_in_the_field_is_at_least_44_px_high(new_page, dummy_trainee):
+    page = new_page(viewport=PHONE, locale="id")
+    log_in(page, dummy_trainee, "/my/courses")
+    small = page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+                 'footer a, main .btn, main .btn-sm, main p > a:only-child'))
+             .filter(el => el.offsetParent !== null)
+             .map(el => [el.textContent.trim(), el.getBoundingClientRect().height])
+             .filter(([, height]) => height < 44)"""
+    )
+    assert small == []
+    assert page.locator("footer a").count() >= 2
