@@ -255,7 +255,7 @@ def test_create_partner_refuses_a_taken_name(client, headers, partner, name):
     [
         ({"kind": "university"}, "name"),
         ({"name": "LPK Baru"}, "kind"),
-        ({"name": "LPK Baru", "kind": "school"}, "kind"),
+        ({"name": "LPK Baru", "kind": "hospital"}, "kind"),
         (
             {"name": "LPK Baru", "kind": "company", "mou_valid_until": "31/12/2027"},
             "mou_valid_until",
@@ -279,7 +279,7 @@ def test_create_partner_errors_in_indonesian(client, headers):
     assert error["fields"]["kind"] == ["Kolom wajib ini belum diisi."]
     response = client.post(
         "/api/v1/partners",
-        json={"name": "LPK Baru", "kind": "school"},
+        json={"name": "LPK Baru", "kind": "hospital"},
         headers=headers("staff", "id"),
     )
     assert assert_json_error(response, 400)["fields"] == {"kind": ["Pilihan tidak valid."]}
