@@ -21,7 +21,14 @@ from tests.fixtures.users import valid_nik
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
 #: what a role that may not call a staff endpoint gets
 REFUSED = {None: 401, "trainee": 403, "trainer": 403}
-BUILT_IN_TYPES = ["hospitality", "plantation", "language", "entrepreneurship", "digital_marketing"]
+BUILT_IN_TYPES = [
+    "hospitality",
+    "plantation",
+    "language",
+    "entrepreneurship",
+    "digital_marketing",
+    "school_class",
+]
 
 
 def count(model):

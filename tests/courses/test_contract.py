@@ -11,7 +11,14 @@ from lms.core.time import local_today
 from lms.course_types.base import Assessment, AttendanceSummary, CourseType
 from lms.course_types.registry import GROUP
 
-BUILT_INS = {"hospitality", "plantation", "language", "entrepreneurship", "digital_marketing"}
+BUILT_INS = {
+    "hospitality",
+    "plantation",
+    "language",
+    "entrepreneurship",
+    "digital_marketing",
+    "school_class",
+}
 DISCOVERED = sorted(ep.name for ep in entry_points(group=GROUP))
 ALLOWED_TYPES = {"string", "integer", "number", "boolean", "date", "choice"}
 
