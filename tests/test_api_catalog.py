@@ -28,6 +28,7 @@ BUILT_IN_TYPES = [
     "entrepreneurship",
     "digital_marketing",
     "school_class",
+    "outreach",
 ]
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from lms.core.time import combine_local, local_today
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
+from tests.fixtures.api import assert_json_error
 from tests.fixtures.i18n import tr
 
 NEW_KINDS = ["school", "religious_organisation", "local_government", "community"]
@@ -99,3 +100,133 @@ def test_a_school_class_runs_in_a_school_with_sessions_and_a_participation_certi
         assert "kelas migran vokasi" in course_type.certificate_text(
             "id", name="Siti", course="Bahasa Jepang", hours=200, partner=school.name
         )
+
+
+# --- the outreach course type --------------------------------------------------------------------
+
+
+def outreach_body(partner, day, n=1, regency="18.07", audience="village", **changes):
+    """A POST /api/v1/courses body of a one-day outreach event (no seats, no registration)."""
+    body = {
+        "code": f"SOS-{day.year}-{n:03d}",
+        "title": f"Sosialisasi migrasi aman {n}",
+        "type": "outreach",
+        "partner_id": partner.id,
+        "starts_on": day.isoformat(),
+        "ends_on": day.isoformat(),
+        "status": "published",
+        "details": {
+            "regency": regency,
+            "audience": audience,
+            "venue": "Balai Desa",
+            "topics": ["safe_migration"],
+        },
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.fixture
+def co_host(create_partner):
+    """A co-host of outreach events with no MoU at all."""
+    return create_partner(name="PWNU Lampung", kind="religious_organisation")
+
+
+def test_an_outreach_event_needs_no_capacity_registration_or_mou(
+    client, api_headers, staff, co_host
+):
+    day = local_today() + timedelta(days=3)
+    response = client.post(
+        "/api/v1/courses", json=outreach_body(co_host, day), headers=api_headers(staff)
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["capacity"] is None and body["seats_left"] is None
+    assert body["registration_opens_at"] is None and body["registration_closes_at"] is None
+    assert body["details"]["regency"] == "18.07"
+    sent = outreach_body(
+        co_host,
+        day,
+        n=2,
+        capacity=None,
+        registration_opens_at=None,
+        registration_closes_at=None,
+    )
+    response = client.post("/api/v1/courses", json=sent, headers=api_headers(staff))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["capacity"] is None
+    # the public course page and the staff pages show it without seats
+    assert client.get(f"/api/v1/courses/{body['id']}").status_code == 200
+    assert client.get(f"/courses/{body['id']}").status_code == 200
+
+
+def test_a_course_people_enrol_in_still_needs_its_seats(client, api_headers, staff, co_host):
+    body = outreach_body(co_host, local_today(), type="school_class")
+    body["details"] = {"skill": "japanese"}
+    response = client.post("/api/v1/courses", json=body, headers=api_headers(staff))
+    error = assert_json_error(response, 400)
+    assert set(error["fields"]) >= {"capacity", "registration_opens_at", "registration_closes_at"}
+
+
+@pytest.mark.parametrize("regency", ["99.99", "Lampung Timur"])
+def test_an_outreach_event_needs_a_known_regency(client, api_headers, staff, co_host, regency):
+    body = outreach_body(co_host, local_today(), regency=regency)
+    response = client.post("/api/v1/courses", json=body, headers=api_headers(staff, "id"))
+    error = assert_json_error(response, 400)
+    assert "details.regency" in error["fields"]
+
+
+def test_nobody_registers_for_an_outreach_event(client, api_headers, staff, co_host, create_user):
+    body = outreach_body(co_host, local_today() + timedelta(days=2))
+    course_id = client.post("/api/v1/courses", json=body, headers=api_headers(staff)).get_json()[
+        "id"
+    ]
+    trainee = create_user("trainee")
+    response = client.post(
+        f"/api/v1/courses/{course_id}/enrollments", json={}, headers=api_headers(trainee)
+    )
+    error = assert_json_error(response, 400)
+    assert error["code"] == "no_registration"
+    # staff may still sign in a named attendee (a walk-in): no seat limit
+    walk_in = client.post(
+        f"/api/v1/courses/{course_id}/enrollments",
+        json={"user_id": trainee.id},
+        headers=api_headers(staff),
+    )
+    assert walk_in.status_code == 201, walk_in.get_json()
+    assert walk_in.get_json()["status"] == "enrolled"
+
+
+def test_an_outreach_event_makes_no_absence_and_no_certificate(
+    client, api_headers, staff, co_host, create_user, clock
+):
+    day = local_today()
+    body = outreach_body(co_host, day)
+    course_id = client.post("/api/v1/courses", json=body, headers=api_headers(staff)).get_json()[
+        "id"
+    ]
+    session = client.post(
+        f"/api/v1/courses/{course_id}/sessions",
+        json={
+            "starts_at": combine_local(day, time(9, 0)).isoformat(),
+            "ends_at": combine_local(day, time(11, 0)).isoformat(),
+        },
+        headers=api_headers(staff),
+    )
+    assert session.status_code == 201, session.get_json()
+    trainee = create_user("trainee")
+    client.post(
+        f"/api/v1/courses/{course_id}/enrollments",
+        json={"user_id": trainee.id},
+        headers=api_headers(staff),
+    )
+    clock.move_to(combine_local(day + timedelta(days=1), time(9, 0)))
+    summary = client.get(
+        f"/api/v1/courses/{course_id}/attendance-summary", headers=api_headers(staff)
+    ).get_json()
+    (item,) = summary["items"]
+    assert item["absent"] == 0 and item["rate"] is None
+    issued = client.post(
+        f"/api/v1/courses/{course_id}/certificates", json={}, headers=api_headers(staff)
+    ).get_json()
+    assert issued["issued"] == [] and issued["skipped"]

@@ -23,7 +23,7 @@ from lms.core.types import utcnow
 from lms.course_types.base import AttendanceSummary
 from lms.enrollment.models import SEAT_STATUSES, Enrollment
 from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
-from lms.extensions import db
+from lms.extensions import course_types, db
 
 from . import checkin
 from .models import (
@@ -77,14 +77,23 @@ def attendance_summary(enrollment, now=None):
         ).group_by(Attendance.status)
     ).all()
     counts = dict(rows)
-    return AttendanceSummary(
-        held=sum(counts.values()),
-        present=counts.get("present", 0),
-        late=counts.get("late", 0),
-        excused=counts.get("excused", 0),
-        # a held session without a mark (status None from the outer join) counts as absent
-        absent=counts.get("absent", 0) + counts.get(None, 0),
+    return _as_the_type_counts(
+        enrollment.course,
+        AttendanceSummary(
+            held=sum(counts.values()),
+            present=counts.get("present", 0),
+            late=counts.get("late", 0),
+            excused=counts.get("excused", 0),
+            # a held session without a mark (status None from the outer join) counts as absent
+            absent=counts.get("absent", 0) + counts.get(None, 0),
+        ),
     )
+
+
+def _as_the_type_counts(course, summary):
+    """The summary as the course's type counts attendance (one that does not enrol: no rate)."""
+    course_type = course_types.get(course.type_key)
+    return course_type.attendance_for(summary) if course_type is not None else summary
 
 
 # --- who is on a roster, and who may mark it ---------------------------------------------------
@@ -477,12 +486,15 @@ def course_summaries(course, now=None):
         result.append(
             (
                 enrollment,
-                AttendanceSummary(
-                    held=held,
-                    present=c.get("present", 0),
-                    late=c.get("late", 0),
-                    excused=c.get("excused", 0),
-                    absent=c.get("absent", 0) + max(held - marked, 0),
+                _as_the_type_counts(
+                    course,
+                    AttendanceSummary(
+                        held=held,
+                        present=c.get("present", 0),
+                        late=c.get("late", 0),
+                        excused=c.get("excused", 0),
+                        absent=c.get("absent", 0) + max(held - marked, 0),
+                    ),
                 ),
             )
         )
