@@ -218,6 +218,7 @@ ACCESS = {
     "api_enrollments.cancel":             E(401, OK, 404, 403, 403, OK, OK),
     "api_attendance.get_attendance":      API_COURSE,
     "api_attendance.put_attendance":      API_COURSE_WRITE,
+    "api_attendance.put_reach":           API_COURSE_WRITE,
     "api_attendance.check_in":            E(401, OK, 404, 403, 403, 403, 403),
     "api_attendance.check_in_code":       API_COURSE,
     "api_attendance.put_assessment":      API_COURSE_WRITE,

@@ -2,10 +2,13 @@
 annual report's outreach section (issue 16)."""
 
 from datetime import time, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
+from lms.audit.models import AuditEntry
+from lms.catalog.models import CourseSession
 from lms.core.time import combine_local, local_today
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
@@ -230,3 +233,130 @@ def test_an_outreach_event_makes_no_absence_and_no_certificate(
         f"/api/v1/courses/{course_id}/certificates", json={}, headers=api_headers(staff)
     ).get_json()
     assert issued["issued"] == [] and issued["skipped"]
+
+
+# --- people reached ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def event(client, api_headers, staff, co_host, create_user, clock):
+    """An outreach event today, 09:00-11:00 WIB, with its trainer; the clock at 12:00."""
+    day = local_today()
+    trainer = create_user("trainer", partner_id=co_host.id)
+    body = outreach_body(co_host, day, trainer_ids=[trainer.id])
+    course_id = client.post("/api/v1/courses", json=body, headers=api_headers(staff)).get_json()[
+        "id"
+    ]
+    session_id = client.post(
+        f"/api/v1/courses/{course_id}/sessions",
+        json={
+            "starts_at": combine_local(day, time(9, 0)).isoformat(),
+            "ends_at": combine_local(day, time(11, 0)).isoformat(),
+        },
+        headers=api_headers(staff),
+    ).get_json()["id"]
+    clock.move_to(combine_local(day, time(12, 0)))
+    return SimpleNamespace(course_id=course_id, session_id=session_id, trainer=trainer, day=day)
+
+
+def test_the_trainer_records_the_people_reached_and_named_attendees_count_too(
+    client, api_headers, staff, event, create_user
+):
+    url = f"/api/v1/sessions/{event.session_id}/reach"
+    response = client.put(url, json={"people": 120}, headers=api_headers(event.trainer))
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {
+        "session_id": event.session_id,
+        "people": 120,
+        "named": 0,
+        "counted": 120,
+    }
+    # three walk-ins signed a sheet: two of them are marked present, one late
+    ids = []
+    for _n in range(3):
+        user = create_user("trainee")
+        ids.append(
+            client.post(
+                f"/api/v1/courses/{event.course_id}/enrollments",
+                json={"user_id": user.id},
+                headers=api_headers(staff),
+            ).get_json()["id"]
+        )
+    marks = [
+        {"enrollment_id": ids[0], "status": "present"},
+        {"enrollment_id": ids[1], "status": "late"},
+        {"enrollment_id": ids[2], "status": "absent"},
+    ]
+    client.put(
+        f"/api/v1/sessions/{event.session_id}/attendance",
+        json={"records": marks},
+        headers=api_headers(staff),
+    )
+    response = client.put(url, json={"people": 1}, headers=api_headers(staff))
+    assert response.get_json() == {
+        "session_id": event.session_id,
+        "people": 1,
+        "named": 2,
+        "counted": 2,
+    }
+    actions = db.session.scalars(
+        select(AuditEntry.data).where(AuditEntry.action == "session.people_reached")
+    ).all()
+    assert [(a["old"], a["new"]) for a in actions] == [(None, 120), (120, 1)]
+
+
+def test_the_same_batch_twice_changes_nothing(client, api_headers, event):
+    url = f"/api/v1/sessions/{event.session_id}/reach"
+    headers = api_headers(event.trainer)
+    first = client.put(url, json={"people": 80, "batch_id": "b-1"}, headers=headers)
+    assert first.get_json()["people"] == 80
+    client.put(url, json={"people": 90, "batch_id": "b-2"}, headers=headers)
+    again = client.put(url, json={"people": 80, "batch_id": "b-1"}, headers=headers)
+    assert again.status_code == 200 and again.get_json()["people"] == 90
+    assert (
+        db.session.scalar(
+            select(CourseSession.people_reached).where(CourseSession.id == event.session_id)
+        )
+        == 90
+    )
+
+
+@pytest.mark.parametrize("people", [-1, 100_001, "12", 1.5, True, None])
+def test_a_bad_figure_is_refused(client, api_headers, event, people):
+    response = client.put(
+        f"/api/v1/sessions/{event.session_id}/reach",
+        json={"people": people},
+        headers=api_headers(event.trainer, "id"),
+    )
+    error = assert_json_error(response, 400)
+    assert "people" in error["fields"]
+
+
+def test_only_an_event_that_counts_people_records_them(
+    client, api_headers, staff, create_course, create_session
+):
+    course = create_course("hospitality")
+    session = create_session(course)
+    response = client.put(
+        f"/api/v1/sessions/{session.id}/reach", json={"people": 5}, headers=api_headers(staff)
+    )
+    assert assert_json_error(response, 400)["code"] == "not_counted"
+
+
+def test_who_may_record_the_people_reached(client, api_headers, event, create_user):
+    url = f"/api/v1/sessions/{event.session_id}/reach"
+    assert client.put(url, json={"people": 5}).status_code == 401
+    trainee = create_user("trainee")
+    assert client.put(url, json={"people": 5}, headers=api_headers(trainee)).status_code == 403
+    other = create_user("trainer")
+    assert client.put(url, json={"people": 5}, headers=api_headers(other)).status_code == 404
+
+
+def test_a_cancelled_or_future_event_records_nothing(client, api_headers, staff, event, clock):
+    clock.move_to(combine_local(event.day - timedelta(days=1), time(12, 0)))
+    response = client.put(
+        f"/api/v1/sessions/{event.session_id}/reach",
+        json={"people": 5},
+        headers=api_headers(event.trainer),
+    )
+    assert_json_error(response, 403)
