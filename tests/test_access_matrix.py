@@ -133,6 +133,7 @@ ACCESS = {
     "certificates.my_credential":         OWN_PAGE,
     # the trainer's pages (staff too)
     "attendance.today":                   TRAINER_PAGE,
+    "attendance.record_reach":            COURSE_POST,
     "roster.roster":                      {"GET": COURSE_PAGE, "POST": COURSE_POST},
     "roster.checkin_qr":                  COURSE_PAGE,
     "attendance.sheet":                   COURSE_PAGE,

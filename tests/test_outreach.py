@@ -360,3 +360,34 @@ def test_a_cancelled_or_future_event_records_nothing(client, api_headers, staff,
         headers=api_headers(event.trainer),
     )
     assert_json_error(response, 403)
+
+
+def test_the_today_page_lists_the_event_with_a_form_for_the_people_reached(client, login, event):
+    login(event.trainer)
+    page = client.get("/trainer/today")
+    assert page.status_code == 200
+    assert 'data-testid="reach-form"' in page.text
+    response = client.post(f"/trainer/sessions/{event.session_id}/reach", data={"people": "75"})
+    assert response.status_code == 303
+    assert (
+        db.session.scalar(
+            select(CourseSession.people_reached).where(CourseSession.id == event.session_id)
+        )
+        == 75
+    )
+    page = client.get("/trainer/today")
+    assert 'value="75"' in page.text
+
+
+@pytest.mark.parametrize("people", ["", "-4", "banyak"])
+def test_the_today_page_refuses_a_bad_figure(client, login, event, people):
+    login(event.trainer)
+    response = client.post(f"/trainer/sessions/{event.session_id}/reach", data={"people": people})
+    assert response.status_code == 400
+    assert "invalid-feedback" in response.text
+    assert (
+        db.session.scalar(
+            select(CourseSession.people_reached).where(CourseSession.id == event.session_id)
+        )
+        is None
+    )
