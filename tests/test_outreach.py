@@ -1,10 +1,12 @@
 """Outreach events and school classes: partner kinds, the two course types, people reached, the
 annual report's outreach section (issue 16)."""
 
-from datetime import time, timedelta
+import io
+from datetime import date, time, timedelta
 from types import SimpleNamespace
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from lms.audit.models import AuditEntry
@@ -391,3 +393,125 @@ def test_the_today_page_refuses_a_bad_figure(client, login, event, people):
         )
         is None
     )
+
+
+# --- the annual report ---------------------------------------------------------------------------
+
+
+def test_a_year_of_outreach_appears_exactly_in_the_annual_report(
+    client, api_headers, staff, create_partner, create_user, login
+):
+    """63 events reaching 5,970 people, entered through the API, as the office's year was."""
+    year = local_today().year - 1
+    headers = api_headers(staff)
+    regencies = client.get("/api/v1/regencies").get_json()
+    partners = [
+        create_partner(name="SMK Negeri 1 Metro", kind="school"),
+        create_partner(name="PWNU Lampung", kind="religious_organisation"),
+        create_partner(name="Disnakertrans Lampung Timur", kind="local_government"),
+        create_partner(name="Himpunan Mahasiswa", kind="community"),
+        create_partner(name="Universitas Lampung", kind="university"),
+    ]
+    expected = {"by_regency": {}, "by_partner_kind": {}, "by_month": {}}
+
+    def add_event(n, day, hour=9, regency=None, partner=None, people=None):
+        regency = regency or regencies[n % len(regencies)]
+        partner = partner or partners[n % len(partners)]
+        body = outreach_body(partner, day, n=n, regency=regency["code"])
+        course = client.post("/api/v1/courses", json=body, headers=headers)
+        assert course.status_code == 201, course.get_json()
+        session = client.post(
+            f"/api/v1/courses/{course.get_json()['id']}/sessions",
+            json={
+                "starts_at": combine_local(day, time(hour, 0)).isoformat(),
+                "ends_at": combine_local(day, time(hour + 2, 0)).isoformat(),
+            },
+            headers=headers,
+        )
+        assert session.status_code == 201, session.get_json()
+        if people is not None:
+            saved = client.put(
+                f"/api/v1/sessions/{session.get_json()['id']}/reach",
+                json={"people": people, "batch_id": f"reach-{n}"},
+                headers=headers,
+            )
+            assert saved.status_code == 200, saved.get_json()
+        return course.get_json()["id"], session.get_json()["id"], regency, partner
+
+    # 62 events counted at the door, and a last one whose 5 named attendees are its figure
+    figures = [90 + (n % 10) for n in range(62)]
+    figures[0] += 5965 - sum(figures)
+    figures.append(5)
+    events = []
+    for n, people in enumerate(figures):
+        day = date(year, 1 + n % 12, 1 + n % 28)
+        # the last event's head count is low: its 5 named attendees count instead (the larger)
+        recorded = 3 if n == 62 else people
+        course_id, session_id, regency, partner = add_event(n, day, people=recorded)
+        events.append((course_id, session_id))
+        month = f"{year}-{day.month:02d}"
+        by_month = expected["by_month"].setdefault(month, {"events": 0, "people": 0})
+        by_month["events"] += 1
+        by_month["people"] += people
+        by_regency = expected["by_regency"]
+        by_regency[regency["name"]] = by_regency.get(regency["name"], 0) + people
+        by_kind = expected["by_partner_kind"]
+        by_kind[partner.kind] = by_kind.get(partner.kind, 0) + people
+    last_course, last_session = events[-1]
+    walk_ins = []
+    for _n in range(5):
+        user = create_user("trainee")
+        walk_ins.append(
+            client.post(
+                f"/api/v1/courses/{last_course}/enrollments",
+                json={"user_id": user.id},
+                headers=headers,
+            ).get_json()["id"]
+        )
+    marked = client.put(
+        f"/api/v1/sessions/{last_session}/attendance",
+        json={"records": [{"enrollment_id": e, "status": "present"} for e in walk_ins]},
+        headers=headers,
+    )
+    assert marked.status_code == 200, marked.get_json()
+
+    # none of these count: a cancelled event, one on the last evening of the year before, and
+    # one that has not started yet
+    cancelled, _s, _r, _p = add_event(100, date(year, 6, 1), people=400)
+    course = db.session.get(CourseSession, _s)
+    course.cancelled_at = combine_local(date(year, 5, 30), time(8, 0))
+    db.session.commit()
+    add_event(101, date(year - 1, 12, 31), hour=20, people=300)
+    add_event(102, local_today() + timedelta(days=1))
+
+    response = client.get(f"/api/v1/reports/annual?year={year}", headers=headers)
+    assert response.status_code == 200
+    body = response.get_json()
+    outreach = body["outreach"]
+    assert outreach["events"] == 63
+    assert outreach["people"] == 5970
+    assert outreach["by_regency"] == expected["by_regency"]
+    assert outreach["by_partner_kind"] == expected["by_partner_kind"]
+    assert {m: v for m, v in outreach["by_month"].items() if v["events"]} == expected["by_month"]
+    # the breakdowns add up
+    assert sum(outreach["by_regency"].values()) == 5970
+    assert sum(outreach["by_partner_kind"].values()) == 5970
+    assert sum(m["people"] for m in outreach["by_month"].values()) == 5970
+    assert sum(m["events"] for m in outreach["by_month"].values()) == 63
+    # outreach audiences are no trainees, and events no training sessions
+    assert body["trainees"] == 0 and body["enrollments"] == 0
+    assert body["sessions_held"] == 0 and body["by_course_type"] == {}
+
+    # the page and its files show the same figures
+    login(staff)
+    page = client.get(f"/reports/annual?year={year}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert 'data-figure="outreach.people"' in page.text
+    assert "5,970" in page.text
+    workbook = client.get(f"/reports/annual.xlsx?year={year}")
+    assert workbook.status_code == 200
+    sheet = load_workbook(io.BytesIO(workbook.data))
+    cells = [c.value for ws in sheet.worksheets for row in ws.iter_rows() for c in row]
+    assert 5970 in cells and 63 in cells
+    pdf = client.get(f"/reports/annual.pdf?year={year}")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

@@ -442,8 +442,9 @@ def report_year(create_user, create_partner, create_course, create_session):
 
 
 def without_rate(report):
-    """The report without its attendance rate (a float, compared apart) and with int months."""
-    rest = {k: v for k, v in report.items() if k != "attendance_rate"}
+    """The report without its attendance rate (a float, compared apart) and its outreach section
+    (tests/test_outreach.py), with int months."""
+    rest = {k: v for k, v in report.items() if k not in ("attendance_rate", "outreach")}
     if "by_month" in rest:
         rest["by_month"] = {int(m): v for m, v in rest["by_month"].items()}
     return rest
@@ -554,6 +555,7 @@ def test_every_figure_of_the_year_in_the_service_the_api_and_the_page(
         "by_partner",
         "by_target_group",
         "by_month",
+        "outreach",
     }
     assert set(body["by_month"]) == {str(m) for m in range(1, 13)}
     assert_report(body, EXPECTED)
@@ -746,6 +748,13 @@ def test_an_empty_year():
         "by_partner": {},
         "by_target_group": {},
         "by_month": {m: {"trainees": 0, "enrollments": 0, "completions": 0} for m in range(1, 13)},
+        "outreach": {
+            "events": 0,
+            "people": 0,
+            "by_regency": {},
+            "by_partner_kind": {},
+            "by_month": {f"1999-{m:02d}": {"events": 0, "people": 0} for m in range(1, 13)},
+        },
     }
     assert partner_report(1999) == []
 
