@@ -8,12 +8,16 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from wtforms import Form, StringField
+from wtforms.validators import DataRequired, Length
 
 from lms.audit.models import AuditEntry
 from lms.catalog.models import CourseSession
 from lms.core.time import combine_local, local_today
+from lms.course_types.base import CourseType
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
+from lms.regions.models import Regency
 from tests.fixtures.api import assert_json_error
 from tests.fixtures.i18n import tr
 
@@ -515,3 +519,54 @@ def test_a_year_of_outreach_appears_exactly_in_the_annual_report(
     assert 5970 in cells and 63 in cells
     pdf = client.get(f"/reports/annual.pdf?year={year}")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+# --- a third-party type that counts people -------------------------------------------------------
+
+
+class VillageMeetingDetails(Form):
+    kabupaten = StringField("Kabupaten", validators=[DataRequired(), Length(max=8)])
+
+
+class VillageMeeting(CourseType):
+    """A third party's type: it counts people, with its regency under another name."""
+
+    key = "village_meeting"
+    labels = {"id": "Musyawarah desa", "en": "Village meeting"}
+    details_form = VillageMeetingDetails
+    enrols = False
+    counts_people = True
+    requires_mou = False
+    regency_field = "kabupaten"
+    certificate_wording = {"id": "{name}", "en": "{name}"}
+
+
+def test_a_third_party_type_that_counts_people_works_with_no_core_change(
+    app, monkeypatch, client, api_headers, staff, co_host
+):
+    monkeypatch.setitem(app.extensions["course_types"], "village_meeting", VillageMeeting())
+    year = local_today().year - 1
+    day = date(year, 3, 14)
+    headers = api_headers(staff)
+    body = outreach_body(co_host, day, type="village_meeting", details={"kabupaten": "18.04"})
+    course = client.post("/api/v1/courses", json=body, headers=headers)
+    assert course.status_code == 201, course.get_json()
+    assert course.get_json()["capacity"] is None
+    session = client.post(
+        f"/api/v1/courses/{course.get_json()['id']}/sessions",
+        json={
+            "starts_at": combine_local(day, time(19, 0)).isoformat(),
+            "ends_at": combine_local(day, time(21, 0)).isoformat(),
+        },
+        headers=headers,
+    ).get_json()
+    saved = client.put(
+        f"/api/v1/sessions/{session['id']}/reach", json={"people": 41}, headers=headers
+    )
+    assert saved.status_code == 200, saved.get_json()
+    report = client.get(f"/api/v1/reports/annual?year={year}", headers=headers).get_json()
+    regency = db.session.get(Regency, "18.04").name
+    assert report["outreach"]["events"] == 1 and report["outreach"]["people"] == 41
+    assert report["outreach"]["by_regency"] == {regency: 41}
+    assert report["outreach"]["by_month"][f"{year}-03"] == {"events": 1, "people": 41}
+    assert report["sessions_held"] == 0
