@@ -268,6 +268,7 @@ CALLS = {
     "api_reports.annual_report": Call(query=this_year),
     # valid bodies: these endpoints check the body before the course
     "api_attendance.put_attendance": Call(json={"records": []}),
+    "api_attendance.put_reach": Call(json={"people": 1}),
     "api_attendance.check_in": Call(json={"code": "000000"}),
 }
 

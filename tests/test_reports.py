@@ -520,7 +520,8 @@ def assert_page_figures(figures, expected):
             assert figures[name] == value, name
     extra = {k: v for k, v in figures.items() if k not in flat}
     assert all(v == 0 for v in extra.values()), extra
-    assert all(k.startswith(("by_course_type.", "by_target_group.")) for k in extra), extra
+    prefixes = ("by_course_type.", "by_target_group.", "outreach")
+    assert all(k.startswith(prefixes) for k in extra), extra
 
 
 # --- the key test --------------------------------------------------------------------------------
@@ -573,8 +574,9 @@ def test_every_figure_of_the_year_in_the_service_the_api_and_the_page(
     for name in ("Lampung Timur", "Lampung Tengah", "Lampung Selatan", "Kota Bandar Lampung"):
         assert name in text
     assert "Way Kanan" not in text
-    # a chart per breakdown and the trend, drawn on the server, without any script
-    assert page.count('class="report-chart') == 5
+    # a chart per breakdown and the trend, and the outreach section's three, drawn on the
+    # server, without any script
+    assert page.count('class="report-chart') == 5 + 3
     for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
         assert "<script" not in svg and "http" not in svg.replace("http://www.w3.org/", "")
 

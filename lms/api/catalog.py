@@ -195,7 +195,8 @@ class CourseCreate(Schema):
         that only counts the people it reaches (``enrols = False``) needs neither."""
         if partial or not isinstance(original, dict):
             return
-        course_type = course_types.get(original.get("type"))
+        key = original.get("type")
+        course_type = course_types.get(key) if isinstance(key, str) else None
         if course_type is not None and not course_type.enrols:
             return
         missing = [name for name in ENROLMENT_FIELDS if name not in original]

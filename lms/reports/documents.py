@@ -83,7 +83,7 @@ def format_value(value, rate=False):
 
 
 def _type_rows(by_type):
-    keys = [t.key for t in course_types.all()]
+    keys = [t.key for t in course_types.all() if t.enrols]  # outreach is no training
     keys += sorted(k for k in by_type if k not in keys)
     names = ("trainees", "enrollments", "completions", "certificates")
     return [
