@@ -10,12 +10,13 @@
  */
 'use strict';
 
-var VERSION = 'v1';
+var VERSION = 'v2';
 var PAGES = 'latih-roster-pages-' + VERSION;
 var ASSETS = 'latih-roster-assets-' + VERSION;
 var SCOPE = new URL(self.registration.scope);
 var BASE = SCOPE.pathname; // ends with "/"
-var ROSTER = /^trainer\/sessions\/\d+\/roster$/;
+// the roster pages, and the today page (its outreach events' people-reached forms)
+var ROSTER = /^trainer\/(sessions\/\d+\/roster|today)$/;
 // on a poor connection, wait this long for the network before showing the kept copy
 var NETWORK_TIMEOUT_MS = 8000;
 
