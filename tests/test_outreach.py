@@ -570,3 +570,12 @@ def test_a_third_party_type_that_counts_people_works_with_no_core_change(
     assert report["outreach"]["by_regency"] == {regency: 41}
     assert report["outreach"]["by_month"][f"{year}-03"] == {"events": 1, "people": 41}
     assert report["sessions_held"] == 0
+
+
+def test_the_event_page_promises_no_certificate_or_registration(client, create_course, co_host):
+    course = create_course("outreach", partner=co_host)
+    page = client.get(f"/courses/{course.id}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert "No registration: people are counted on the day" in page.text
+    assert "Certificate of attendance" not in page.text
+    assert "A complete profile" not in page.text
