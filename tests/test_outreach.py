@@ -306,7 +306,9 @@ def test_the_trainer_records_the_people_reached_and_named_attendees_count_too(
         "counted": 2,
     }
     actions = db.session.scalars(
-        select(AuditEntry.data).where(AuditEntry.action == "session.people_reached")
+        select(AuditEntry.data)
+        .where(AuditEntry.action == "session.people_reached")
+        .order_by(AuditEntry.id)
     ).all()
     assert [(a["old"], a["new"]) for a in actions] == [(None, 120), (120, 1)]
 
