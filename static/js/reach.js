@@ -131,7 +131,10 @@
           if (result.kind === 'ok') {
             var figures = form && form.querySelector('[data-testid="reach-figures"]');
             if (figures) figures.hidden = true;
-            show(form, (T.saved || '').replace('{num}', result.body.counted), 'ok');
+            // a resend of a batch the server already took answers what is stored, which may
+            // still be on its way (the first copy): the figure sent is the one that was saved
+            var counted = Math.max(item.people, result.body.named || 0);
+            show(form, (T.saved || '').replace('{num}', counted), 'ok');
           } else {
             show(form, result.message, 'error');
           }
