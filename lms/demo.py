@@ -131,6 +131,7 @@ def seed(today=None):
     _seed_courses(partners, today)
     _seed_enrolments(rng)
     _seed_attendance_and_certificates(rng)
+    _seed_outreach(rng, today)
     return logins, True
 
 
@@ -449,3 +450,117 @@ def _seed_attendance_and_certificates(rng):
         issued.extend(done)
     if issued:
         certificates.revoke(issued[0], staff, "Nama peserta salah ketik; akan diterbitkan ulang.")
+
+
+#: the school of the demo's migrant vocational class, and the co-hosts of its outreach events
+#: (most of them without an MoU)
+OUTREACH_PARTNERS = (
+    {"name": "SMK Negeri 1 Metro", "kind": "school", "address": "Metro Pusat, Kota Metro"},
+    {"name": "PWNU Lampung", "kind": "religious_organisation", "address": "Bandar Lampung"},
+    {"name": "PW Muhammadiyah Lampung", "kind": "religious_organisation"},
+    {"name": "Disnakertrans Provinsi Lampung", "kind": "local_government"},
+    {"name": "Forum Mahasiswa Peduli Migran", "kind": "community"},
+)
+#: outreach events over the last year, and the audiences they were held for
+OUTREACH_EVENTS = 63
+OUTREACH_AUDIENCES = (
+    ("village", 5),
+    ("school", 3),
+    ("university", 1),
+    ("religious_community", 2),
+    ("job_fair", 1),
+)
+OUTREACH_VENUES = {
+    "village": "Balai Desa",
+    "school": "Aula SMK",
+    "university": "Aula Kampus",
+    "religious_community": "Masjid Jami'",
+    "job_fair": "Gedung Pameran Bursa Kerja",
+}
+
+
+def _seed_outreach(rng, today):
+    """One migrant vocational class in a school, and a year of outreach events across the
+    regencies with the people each reached (recorded by staff, through the services)."""
+    from lms.attendance import reach
+    from lms.catalog import services as catalog
+    from lms.core.time import combine_local
+
+    staff = db.session.scalar(select(User).where(User.email == OFFICE[0][0]))
+    partners = []
+    for data in OUTREACH_PARTNERS:
+        partner = Partner(**data)
+        if partner.kind == "school":
+            partner.mou_number = "MOU/BP3MI-LPG/004/2026"
+            partner.mou_valid_until = today + timedelta(days=2 * 365)
+        db.session.add(partner)
+        partners.append(partner)
+    db.session.flush()
+    school = partners[0]
+    starts_on = today - timedelta(days=60)
+    starts_on += timedelta(days=(1 - starts_on.weekday()) % 7)
+    weeks = 20
+    course = catalog.create_course(
+        {
+            "code": f"KMV-JPN-{starts_on.year}-01",
+            "title": "Kelas Migran Vokasi Bahasa Jepang",
+            "title_en": "Migrant vocational class: Japanese",
+            "type": "school_class",
+            "partner_id": school.id,
+            "capacity": 36,
+            "starts_on": starts_on,
+            "ends_on": starts_on + timedelta(weeks=weeks) - timedelta(days=1),
+            "registration_opens_at": combine_local(starts_on - timedelta(days=30), time(8, 0)),
+            "registration_closes_at": combine_local(starts_on - timedelta(days=1), time(23, 59)),
+            "location": "Kota Metro",
+            "target_groups": ["cpmi"],
+            "details": {
+                "destination": "JP",
+                "skill": "japanese",
+                "school_year": f"{starts_on.year}/{starts_on.year + 1}",
+                "grade": 12,
+                "programme": "SMK Go Global",
+            },
+            "status": "published",
+        }
+    )
+    catalog.generate_sessions(
+        course,
+        catalog.Timetable(
+            first_day=starts_on, weeks=weeks, weekdays=(1, 3), starts=time(13, 0), ends=time(15, 0)
+        ),
+    )
+    regencies = db.session.scalars(select(Regency).order_by(Regency.code)).all()
+    weights = [REGENCY_WEIGHTS.get(r.code, 1) for r in regencies]
+    audiences, chances = zip(*OUTREACH_AUDIENCES, strict=True)
+    co_hosts = partners[1:] + [school]
+    for n in range(OUTREACH_EVENTS):
+        # spread over the 12 months before today, the last one today
+        day = today - timedelta(days=(OUTREACH_EVENTS - 1 - n) * 365 // OUTREACH_EVENTS)
+        regency = rng.choices(regencies, weights)[0]
+        audience = rng.choices(audiences, chances)[0]
+        partner = school if audience == "school" else co_hosts[n % len(co_hosts)]
+        event = catalog.create_course(
+            {
+                "code": f"SOS-{day.year}-{n + 1:03d}",
+                "title": f"Sosialisasi Migrasi Aman {regency.name}",
+                "title_en": f"Safe-migration outreach, {regency.name}",
+                "type": "outreach",
+                "partner_id": partner.id,
+                "starts_on": day,
+                "ends_on": day,
+                "location": regency.name,
+                "details": {
+                    "regency": regency.code,
+                    "audience": audience,
+                    "venue": f"{OUTREACH_VENUES[audience]} {regency.name}",
+                    "topics": ["safe_migration", "official_channels", "documents"],
+                },
+                "status": "published",
+            }
+        )
+        session = catalog.add_session(
+            event, combine_local(day, time(9, 0)), combine_local(day, time(12, 0))
+        )
+        if n < OUTREACH_EVENTS - 1:  # today's event is counted when it is over
+            reach.record_reach(session, rng.randint(45, 145), staff, now=session.ends_at)

@@ -10,12 +10,14 @@
  */
 'use strict';
 
-var VERSION = 'v1';
+var VERSION = 'v2';
 var PAGES = 'latih-roster-pages-' + VERSION;
 var ASSETS = 'latih-roster-assets-' + VERSION;
 var SCOPE = new URL(self.registration.scope);
 var BASE = SCOPE.pathname; // ends with "/"
 var ROSTER = /^trainer\/sessions\/\d+\/roster$/;
+// the today page is kept the same way (the people-reached forms of its outreach events)
+var TODAY = /^trainer\/today$/;
 // on a poor connection, wait this long for the network before showing the kept copy
 var NETWORK_TIMEOUT_MS = 8000;
 
@@ -26,7 +28,7 @@ function sameOrigin(url) {
 function isRoster(url) {
   var parsed = new URL(url, SCOPE);
   return parsed.origin === SCOPE.origin && parsed.pathname.indexOf(BASE) === 0 &&
-    ROSTER.test(parsed.pathname.slice(BASE.length));
+    (ROSTER.test(parsed.pathname.slice(BASE.length)) || TODAY.test(parsed.pathname.slice(BASE.length)));
 }
 
 function isAsset(url) {

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from lms.attendance import services
+from lms.attendance import reach, services
 from lms.attendance.limits import limit_checkin
 from lms.attendance.models import ATTENDANCE_SOURCES, ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES
 from lms.auth.models import User
@@ -252,6 +252,51 @@ def put_attendance(data, session_id):
     source = data.get("source") or "trainer"
     saved = services.save_marks(session, data["records"], actor, source=source, batch_id=batch_id)
     return {"saved": saved}
+
+
+# --- people reached (outreach) ---------------------------------------------------------------
+
+
+class ReachIn(Schema):
+    """The body of PUT /api/v1/sessions/{id}/reach."""
+
+    #: how many people the session reached, as counted (0..100000)
+    people = fields.Integer(required=True, strict=True)
+    #: the client's id of this figure (a UUID): the same batch sent twice is applied once
+    batch_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+
+
+class ReachOut(Schema):
+    session_id = fields.Integer()
+    #: the head count recorded; null until recorded
+    people = fields.Integer(allow_none=True)
+    #: attendees signed in by name (marked present or late)
+    named = fields.Integer()
+    #: the figure that counts: the larger of the two
+    counted = fields.Integer()
+
+
+@blp.route("/sessions/<int:session_id>/reach", methods=["PUT"])
+@roles_required("trainer", "staff")
+@blp.arguments(ReachIn)
+@blp.response(200, ReachOut)
+def put_reach(data, session_id):
+    """Record how many people a session of an event that counts people reached (the course's
+    trainers, staff); 400 for a session of another course, 403 when cancelled, not yet begun or
+    locked. A ``batch_id`` already applied changes nothing."""
+    actor = current_actor()
+    session = services.session_for(actor, session_id)
+    result = reach.record_reach(session, data["people"], actor, batch_id=data.get("batch_id"))
+    return _reach_view(result)
+
+
+def _reach_view(result):
+    return {
+        "session_id": result.session_id,
+        "people": result.people,
+        "named": result.named,
+        "counted": result.counted,
+    }
 
 
 # --- QR check-in -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ endpoints are public.
 """
 
 from flask_babel import get_locale
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 
 from lms.auth.models import TARGET_GROUPS
@@ -172,13 +172,14 @@ class CourseCreate(Schema):
     description_en = fields.String(allow_none=True)
     type = fields.String(required=True)
     partner_id = fields.Integer(required=True, strict=True)
-    capacity = fields.Integer(required=True, strict=True)
+    #: required (with the registration window and its two choices) for a type that enrols
+    capacity = fields.Integer(allow_none=True, strict=True)
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
-    registration_opens_at = OffsetDateTime(required=True)
-    registration_closes_at = OffsetDateTime(required=True)
-    requires_approval = fields.Boolean(required=True)
-    waitlist = fields.Boolean(required=True)
+    registration_opens_at = OffsetDateTime(allow_none=True)
+    registration_closes_at = OffsetDateTime(allow_none=True)
+    requires_approval = fields.Boolean()
+    waitlist = fields.Boolean()
     attendance_threshold = fields.Float(allow_none=True)
     status = fields.String(validate=one_of(COURSE_STATUSES))
     location = fields.String(allow_none=True)
@@ -188,6 +189,32 @@ class CourseCreate(Schema):
     trainer_ids = fields.List(fields.Integer(strict=True))
     #: the course type's own fields (GET /api/v1/course-types)
     details = fields.Dict(keys=fields.String())
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def enrolment_fields(self, data, original, partial=False, **kwargs):
+        """A course people enrol in needs seats and a registration window; a course of a type
+        that only counts the people it reaches (``enrols = False``) needs neither."""
+        if partial or not isinstance(original, dict):
+            return
+        key = original.get("type")
+        course_type = course_types.get(key) if isinstance(key, str) else None
+        if course_type is not None and not course_type.enrols:
+            return
+        missing = [name for name in ENROLMENT_FIELDS if name not in original]
+        if missing:
+            raise ValidationError(
+                {name: [N_("Missing data for required field.")] for name in missing}
+            )
+
+
+#: what a course people enrol in must state on creation
+ENROLMENT_FIELDS = (
+    "capacity",
+    "registration_opens_at",
+    "registration_closes_at",
+    "requires_approval",
+    "waitlist",
+)
 
 
 class CourseUpdate(CourseCreate):

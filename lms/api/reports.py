@@ -33,6 +33,26 @@ class MonthFigures(Schema):
     completions = fields.Integer()
 
 
+class OutreachMonth(Schema):
+    events = fields.Integer()
+    people = fields.Integer()
+
+
+class OutreachFigures(Schema):
+    """Outreach events of the year (sessions of courses whose type counts people)."""
+
+    #: events held: sessions that started in the year and were not cancelled
+    events = fields.Integer()
+    #: people reached: per event the larger of the head count and the named attendees
+    people = fields.Integer()
+    #: regency name where the event was held ("unknown" when not recorded) -> people
+    by_regency = fields.Dict(keys=fields.String(), values=fields.Integer())
+    #: partner kind of the co-host -> people
+    by_partner_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
+    #: "YYYY-MM" -> events and people
+    by_month = fields.Dict(keys=fields.String(), values=fields.Nested(OutreachMonth))
+
+
 class AnnualReport(Schema):
     """The annual report: totals, then breakdowns keyed as API.md says."""
 
@@ -56,6 +76,8 @@ class AnnualReport(Schema):
     by_target_group = fields.Dict(keys=fields.String(), values=fields.Integer())
     #: month the course starts ("1".."12") -> figures; an extra field
     by_month = fields.Dict(keys=fields.String(), values=fields.Nested(MonthFigures))
+    #: outreach events and the people they reached; never part of the training figures above
+    outreach = fields.Nested(OutreachFigures)
 
 
 @blp.route("/reports/annual")

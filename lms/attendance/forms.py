@@ -2,12 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import FloatField, SelectField, StringField, SubmitField
+from wtforms import FloatField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from lms.core.forms import LmsForm
 
 from .checkin import DIGITS
+from .reach import MAX_PEOPLE
 
 
 class CheckinForm(LmsForm):
@@ -80,3 +81,17 @@ class AssessmentForm(LmsForm):
             score = int(score)
         competent = {True: "yes", False: "no"}.get(result.competent, "")
         return {"score": score, "competent": competent}
+
+
+class ReachForm(LmsForm):
+    """The people an outreach event's session reached, as counted on the day."""
+
+    people = IntegerField(
+        _l("People reached"),
+        validators=[InputRequired(), NumberRange(min=0, max=MAX_PEOPLE)],
+        render_kw={"inputmode": "numeric", "min": 0, "max": MAX_PEOPLE},
+        description=_l("Everyone who attended, counted at the door or from the sheets."),
+    )
+    #: the phone's id of this figure when it waited offline (a resend is applied once)
+    batch_id = HiddenField(validators=[Optional(), Length(max=64)])
+    submit = SubmitField(_l("Save the number"))

@@ -17,13 +17,13 @@ from lms.audit import services as audit
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.auth.permissions import can_manage_course
-from lms.catalog.models import CourseSession
+from lms.catalog.models import Course, CourseSession
 from lms.core.time import utc_to_local
 from lms.core.types import utcnow
 from lms.course_types.base import AttendanceSummary
 from lms.enrollment.models import SEAT_STATUSES, Enrollment
 from lms.errors import Conflict, Forbidden, InvalidInput, NotFound
-from lms.extensions import db
+from lms.extensions import course_types, db
 
 from . import checkin
 from .models import (
@@ -71,20 +71,32 @@ def attendance_summary(enrollment, now=None):
     ``summary.rate`` is (present + late) / (held - excused), or None when nothing counts.
     """
     now = now or utcnow()
+    # the course's type comes with the counts (how it counts attendance), in the same query
     rows = db.session.execute(
         _held_with_own_mark(
-            enrollment, now, Attendance.status, func.count(CourseSession.id)
-        ).group_by(Attendance.status)
+            enrollment, now, Course.type_key, Attendance.status, func.count(CourseSession.id)
+        )
+        .join(Course, Course.id == CourseSession.course_id)
+        .group_by(Course.type_key, Attendance.status)
     ).all()
-    counts = dict(rows)
-    return AttendanceSummary(
-        held=sum(counts.values()),
-        present=counts.get("present", 0),
-        late=counts.get("late", 0),
-        excused=counts.get("excused", 0),
-        # a held session without a mark (status None from the outer join) counts as absent
-        absent=counts.get("absent", 0) + counts.get(None, 0),
+    counts = {status: number for _type, status, number in rows}
+    return _as_the_type_counts(
+        rows[0][0] if rows else None,
+        AttendanceSummary(
+            held=sum(counts.values()),
+            present=counts.get("present", 0),
+            late=counts.get("late", 0),
+            excused=counts.get("excused", 0),
+            # a held session without a mark (status None from the outer join) counts as absent
+            absent=counts.get("absent", 0) + counts.get(None, 0),
+        ),
     )
+
+
+def _as_the_type_counts(type_key, summary):
+    """The summary as the course's type counts attendance (one that does not enrol: no rate)."""
+    course_type = course_types.get(type_key) if type_key else None
+    return course_type.attendance_for(summary) if course_type is not None else summary
 
 
 # --- who is on a roster, and who may mark it ---------------------------------------------------
@@ -492,12 +504,15 @@ def course_summaries(course, now=None):
         result.append(
             (
                 enrollment,
-                AttendanceSummary(
-                    held=held,
-                    present=c.get("present", 0),
-                    late=c.get("late", 0),
-                    excused=c.get("excused", 0),
-                    absent=c.get("absent", 0) + max(held - marked, 0),
+                _as_the_type_counts(
+                    course.type_key,
+                    AttendanceSummary(
+                        held=held,
+                        present=c.get("present", 0),
+                        late=c.get("late", 0),
+                        excused=c.get("excused", 0),
+                        absent=c.get("absent", 0) + max(held - marked, 0),
+                    ),
                 ),
             )
         )

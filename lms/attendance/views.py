@@ -30,16 +30,16 @@ from lms.core.downloads import attachment
 from lms.core.forms import apply_errors
 from lms.core.records import get_within_or_404
 from lms.core.time import local_today, utc_to_local
-from lms.core.transaction import attempt
+from lms.core.transaction import attempt, flash_errors
 from lms.core.types import utcnow
 from lms.course_types.base import Assessment as AssessmentResult
 from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
 
-from . import services
+from . import reach, services
 from .day import trainer_day
-from .forms import AssessmentForm, CheckinForm, ImportForm
+from .forms import AssessmentForm, CheckinForm, ImportForm, ReachForm
 from .limits import limit_checkin
 from .models import ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES, Assessment
 
@@ -102,8 +102,19 @@ def _safe_code(course):
 @roles_required(*TRAINER_ROLES)
 def today():
     """Today's sessions (WIB) of the trainer's courses, then the next days, and the courses."""
+    return _render_today()
+
+
+def _render_today(posted=None, status=200):
+    """The today page; ``posted`` is (session id, a reach form with its errors)."""
     plan = trainer_day(_actor(), local_today())
-    return render_template(
+    reached = reach.sessions_reach(plan.todays)
+
+    def reach_form(session):
+        """An empty form for an event's session, showing the figure recorded so far."""
+        return ReachForm(formdata=None, people=reached[session.id].people)
+
+    page = render_template(
         "attendance/today.html",
         day=plan.day,
         todays=plan.todays,
@@ -113,7 +124,33 @@ def today():
         sizes=plan.sizes,
         courses=plan.courses,
         now=utcnow(),
+        reached=reached,
+        reach_form=reach_form,
+        posted=posted or (None, None),
     )
+    return page, status
+
+
+@bp.route("/trainer/sessions/<int:session_id>/reach", methods=["POST"])
+@roles_required(*TRAINER_ROLES)
+def record_reach(session_id):
+    """Save how many people an outreach event's session reached (the form of the today page)."""
+    actor = _actor()
+    session = services.session_for(actor, session_id)
+    form = ReachForm()
+    if not form.validate_on_submit():
+        return _render_today((session.id, form), 400)
+    with flash_errors():
+        result = reach.record_reach(
+            session, form.people.data, actor, batch_id=form.batch_id.data or None
+        )
+        flash(
+            ngettext(
+                "Saved: %(num)s person reached.", "Saved: %(num)s people reached.", result.counted
+            ),
+            "success",
+        )
+    return redirect(url_for(".today", _anchor=f"session-{session.id}"), 303)
 
 
 # --- the trainee's check-in ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.validators import Optional
 
 from lms.auth.models import TARGET_GROUP_LABELS, User
 from lms.auth.permissions import roles_required
@@ -91,6 +92,17 @@ def _prepare_course_form(form, course_type, trainer_groups):
         "Leave empty to use the default of this course type: %(percent)s.",
         percent=format_percent(course_type.attendance_threshold),
     )
+    if not course_type.enrols:
+        # a type that counts the people it reaches has no seats and no registration window
+        for name in ("capacity", "registration_opens_at", "registration_closes_at"):
+            field = form[name]
+            field.validators = [Optional()]
+            field.flags.required = False
+
+
+def _local(value):
+    """A stored UTC time as a naive local one for a form field (None stays None)."""
+    return utc_to_local(value).replace(tzinfo=None) if value is not None else None
 
 
 def _course_values(course):
@@ -110,8 +122,8 @@ def _course_values(course):
         "capacity": course.capacity,
         "starts_on": course.starts_on,
         "ends_on": course.ends_on,
-        "registration_opens_at": utc_to_local(course.registration_opens_at).replace(tzinfo=None),
-        "registration_closes_at": utc_to_local(course.registration_closes_at).replace(tzinfo=None),
+        "registration_opens_at": _local(course.registration_opens_at),
+        "registration_closes_at": _local(course.registration_closes_at),
         "requires_approval": course.requires_approval,
         "waitlist": course.waitlist,
         "attendance_threshold": threshold,

@@ -78,18 +78,18 @@ class Course(db.Model):
     type_key: Mapped[str] = mapped_column(String(40), index=True)
     #: the partner institution that runs it
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
-    #: number of seats
-    capacity: Mapped[int] = mapped_column(Integer)
+    #: number of seats; None for a course of a type that does not enrol (no seat limit)
+    capacity: Mapped[int | None] = mapped_column(Integer)
     #: seats taken (enrolled and completed), kept in step inside the enrolment transaction
     enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
     #: first day (local date)
     starts_on: Mapped[date] = mapped_column(Date, index=True)
     #: last day (local date)
     ends_on: Mapped[date] = mapped_column(Date)
-    #: registration opens (UTC)
-    registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    #: registration closes (UTC)
-    registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: registration opens (UTC); None for a course of a type that does not enrol
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: registration closes (UTC); None for a course of a type that does not enrol
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: enrolments wait for a staff decision
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     #: a full course puts new enrolments on a waitlist instead of refusing them
@@ -143,7 +143,10 @@ class CourseSession(db.Model):
     """One meeting of a course, with start and end in time (stored in UTC)."""
 
     __tablename__ = "course_sessions"
-    __table_args__ = (CheckConstraint("ends_at > starts_at", name="times_ordered"),)
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="times_ordered"),
+        CheckConstraint("people_reached IS NULL OR people_reached >= 0", name="people_reached"),
+    )
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,6 +167,9 @@ class CourseSession(db.Model):
     #: per-session secret (hex) from which the rotating check-in code is derived; made with the
     #: session, so that showing the code never writes
     checkin_secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(20))
+    #: how many people the session reached, as a trainer or staff counted them (a session of a
+    #: course whose type counts people); None until recorded
+    people_reached: Mapped[int | None] = mapped_column(Integer)
 
     #: the course it is a meeting of
     course = relationship("Course", back_populates="sessions")

@@ -23,6 +23,7 @@ from lms.core.types import utcnow
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
+from lms.regions.models import Regency
 from lms.signals import course_capacity_raised
 
 from .models import COURSE_STATUSES, Course, CourseSession, course_trainers
@@ -122,12 +123,16 @@ def _validate(data, course, errors):
             errors.add("type", _("Not a valid choice."))
         else:
             clean["type_key"] = data["type"]
+    course_type = course_types.get(clean.get("type_key") or (course and course.type_key))
+    enrols = course_type is None or course_type.enrols
     if given("partner_id"):
         partner = db.session.get(Partner, data.get("partner_id") or 0)
         if partner is None:
             errors.add("partner_id", _("Not a valid choice."))
-        elif (creating or partner.id != course.partner_id) and not partner.mou_valid_on(
-            local_today()
+        elif (
+            (creating or partner.id != course.partner_id)
+            and (course_type is None or course_type.requires_mou)
+            and not partner.mou_valid_on(local_today())
         ):
             errors.add(
                 "partner_id",
@@ -136,7 +141,12 @@ def _validate(data, course, errors):
                 ),
             )
         clean["partner_id"] = data.get("partner_id")
-    if given("capacity"):
+    if not enrols:
+        # a course of a type that counts the people it reaches: no seats, no registration
+        for name in ("capacity", "registration_opens_at", "registration_closes_at"):
+            if given(name):
+                clean[name] = None
+    elif given("capacity"):
         capacity = data.get("capacity")
         if (
             not isinstance(capacity, int)
@@ -160,7 +170,7 @@ def _validate(data, course, errors):
                 errors.add(name, _("Not a valid date."))
             clean[name] = data.get(name)
     for name in ("registration_opens_at", "registration_closes_at"):
-        if given(name):
+        if given(name) and enrols:
             value = data.get(name)
             if not isinstance(value, datetime) or value.tzinfo is None:
                 errors.add(name, _("Not a valid date and time."))
@@ -251,6 +261,11 @@ def _details(course_type, details, errors):
     for name, messages in problems.items():
         for message in messages:
             errors.add(f"details.{name}", message)
+    # the regency a course was held in is a code of GET /api/v1/regencies (the type's
+    # ``regency_field``, when its form has one)
+    code = (clean or {}).get(course_type.regency_field)
+    if code is not None and db.session.get(Regency, code) is None:
+        errors.add(f"details.{course_type.regency_field}", _("Not a valid regency code."))
     return clean
 
 
@@ -646,6 +661,10 @@ class CourseState:
 def course_state(course, waitlisted=0, now=None):
     """upcoming (opens later), open, waitlist (full, waitlist open), full, closed, finished."""
     now = now or utcnow()
+    if course.capacity is None or course.registration_closes_at is None:
+        # a course nobody registers for (its type counts the people it reaches)
+        key = "finished" if course.ends_on < local_today() else "closed"
+        return CourseState(key, None, waitlisted)
     seats_left = max(course.capacity - course.enrolled_count, 0)
     if course.ends_on < local_today():
         key = "finished"

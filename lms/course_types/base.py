@@ -141,6 +141,21 @@ class CourseType:
     certificate_wording: ClassVar[dict]
     #: the suggested timetable
     session_plan: ClassVar[SessionPlan] = SessionPlan()
+    #: whether people enrol in a course of this type. False for a type that counts the people
+    #: it reaches instead (an outreach event): its courses need no capacity or registration
+    #: window (both stay null), trainees cannot register (staff may still add named attendees,
+    #: with no seat limit), no session makes anyone absent, there is no attendance rate and no
+    #: certificate, and the annual report's training figures leave its courses out
+    enrols: ClassVar[bool] = True
+    #: whether trainers and staff record the number of people each session reached
+    #: (PUT /api/v1/sessions/{id}/reach); such courses make the annual report's outreach section
+    counts_people: ClassVar[bool] = False
+    #: whether the partner must hold a valid MoU when a course of this type is added to it
+    requires_mou: ClassVar[bool] = True
+    #: the ``details`` field (when the type's form has one) with the code of the regency where a
+    #: course was held: the outreach section of the annual report reads it through
+    #: :meth:`regency_for`
+    regency_field: ClassVar[str] = "regency"
 
     # --- labels --------------------------------------------------------------------------
 
@@ -282,6 +297,20 @@ class CourseType:
         stated = (course.details or {}).get(self.lesson_hours_field)
         return int(stated) if stated else session_hours(course)
 
+    def regency_for(self, course):
+        """The code of the regency where the course was held (its ``regency_field``), or None."""
+        return (course.details or {}).get(self.regency_field) or None
+
+    def attendance_for(self, summary):
+        """The attendance the core shows and judges: a type that does not enrol keeps the marks
+        (named attendees) but no session counts as held, so nobody is absent and there is no
+        rate."""
+        if self.enrols:
+            return summary
+        return AttendanceSummary(
+            held=0, present=summary.present, late=summary.late, excused=summary.excused
+        )
+
     def assessment_passed(self, course, assessment):
         """True, False, or None when there is no result yet."""
         if assessment is None:
@@ -294,7 +323,10 @@ class CourseType:
 
     def certificate_eligibility(self, course, attendance, assessment, today):
         """The default rule: the course has ended, attendance meets the threshold, and the
-        assessment is passed where the type needs one. Override to change the rule."""
+        assessment is passed where the type needs one (a type that does not enrol issues no
+        certificate). Override to change the rule."""
+        if not self.enrols:
+            return Eligibility(False, (_l("This kind of course issues no certificate."),))
         reasons = []
         if course.ends_on >= today:
             reasons.append(_l("The course has not ended yet."))

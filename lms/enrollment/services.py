@@ -21,7 +21,7 @@ from lms.core.locking import lock_row
 from lms.core.time import local_today
 from lms.core.types import utcnow
 from lms.errors import Conflict, Forbidden, InvalidInput, LmsError
-from lms.extensions import db
+from lms.extensions import course_types, db
 from lms.outbox import services as outbox
 from lms.signals import course_capacity_raised
 
@@ -83,7 +83,19 @@ def refusals(user, course, bypass_window=False, now=None, others=None):
     # staff adding someone by hand may also use a course whose registration was closed
     if course.status != "published" and not (bypass_window and course.status == "closed"):
         found.append(Refusal("not_open", _("This course is not open for registration.")))
-    if not bypass_window:
+    course_type = course_types.get(course.type_key)
+    if course_type is not None and not course_type.enrols:
+        # people are counted on the day; staff may still add a named attendee (a walk-in)
+        if not bypass_window:
+            found.append(
+                Refusal(
+                    "no_registration",
+                    _(
+                        "Nobody registers for this event: the people reached are counted on the day."
+                    ),
+                )
+            )
+    elif not bypass_window:
         if now < course.registration_opens_at:
             found.append(
                 Refusal(
@@ -168,9 +180,14 @@ def _next_ticket(course):
     return (last or 0) + 1
 
 
+def seat_free(course):
+    """Whether the course has a free seat (a course without a capacity has no seat limit)."""
+    return course.capacity is None or course.enrolled_count < course.capacity
+
+
 def _take_seat_or_wait(enrollment, course, allow_waitlist):
     """Give the enrolment a seat, or a waitlist ticket; refuse when full and no waitlist."""
-    if course.enrolled_count < course.capacity:
+    if seat_free(course):
         course.enrolled_count += 1
         enrollment.status, enrollment.waitlist_position = "enrolled", None
         return "enrolled"
@@ -343,7 +360,7 @@ def enroll_many(users, course, actor=None, bypass_window=False):
             continue
         if course.requires_approval and by.id == user.id:
             status = "pending"
-        elif course.enrolled_count < course.capacity:
+        elif seat_free(course):
             status = "enrolled"
             course.enrolled_count += 1
         elif course.waitlist:
@@ -384,7 +401,7 @@ def promote_waitlist(course, actor=None):
     promoted = []
     if course.ends_on < local_today():  # nobody moves up into a course that is over
         return promoted
-    while course.enrolled_count < course.capacity:
+    while seat_free(course):
         head = db.session.scalar(
             select(Enrollment)
             .where(Enrollment.course_id == course.id, Enrollment.status == "waitlisted")
@@ -514,7 +531,7 @@ def enrol_from_waitlist(enrollment, actor):
     db.session.refresh(enrollment)
     if enrollment.status != "waitlisted":
         raise Conflict(_("Only a waitlisted trainee can be moved up."), code="not_waitlisted")
-    if course.enrolled_count >= course.capacity:
+    if not seat_free(course):
         raise Conflict(_("This course is full."), code="full")
     course.enrolled_count += 1
     enrollment.status, enrollment.waitlist_position = "enrolled", None

@@ -425,7 +425,8 @@ def plan_import(rows, course=None, progress=None):
                     )
                 ).all()
             )
-        seats[0] = course.capacity - course.enrolled_count
+        # a course without a capacity has no seat limit
+        seats[0] = (course.capacity or 10**9) - course.enrolled_count
 
     results, first_line = [], {}
     for line, raw, clean, errors in read:

@@ -9,12 +9,26 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import db
 
-PARTNER_KINDS = ("training_centre", "university", "vocational_centre", "company", "other")
+PARTNER_KINDS = (
+    "training_centre",
+    "university",
+    "vocational_centre",
+    "company",
+    "school",
+    "religious_organisation",
+    "local_government",
+    "community",
+    "other",
+)
 PARTNER_KIND_LABELS = {
     "training_centre": _l("Government training centre"),
     "university": _l("University unit"),
     "vocational_centre": _l("Vocational training centre"),
     "company": _l("Company or placement agency"),
+    "school": _l("School (SMK)"),
+    "religious_organisation": _l("Religious organisation"),
+    "local_government": _l("Provincial or regency government"),
+    "community": _l("Community or student organisation"),
     "other": _l("Other"),
 }
 

@@ -17,6 +17,7 @@ from lms.auth.models import TARGET_GROUP_LABELS, TARGET_GROUPS
 from lms.core.tabular import safe_text, sheet_title
 from lms.core.time import local_today
 from lms.extensions import course_types
+from lms.partners.models import PARTNER_KIND_LABELS, PARTNER_KINDS
 from lms.templating import type_label
 
 from .services import UNKNOWN
@@ -82,7 +83,7 @@ def format_value(value, rate=False):
 
 
 def _type_rows(by_type):
-    keys = [t.key for t in course_types.all()]
+    keys = [t.key for t in course_types.all() if t.enrols]  # outreach is no training
     keys += sorted(k for k in by_type if k not in keys)
     names = ("trainees", "enrollments", "completions", "certificates")
     return [
@@ -134,6 +135,75 @@ def _month_rows(by_month):
             )
         )
     return rows
+
+
+def _kind_rows(by_kind):
+    """People reached per partner kind, in the order of the kinds, the kinds with none left out."""
+    keys = [k for k in PARTNER_KINDS if by_kind.get(k)]
+    keys += sorted(k for k in by_kind if k not in PARTNER_KINDS)
+    return [Row(k, str(PARTNER_KIND_LABELS.get(k, k)), [by_kind[k]]) for k in keys]
+
+
+def _outreach_month_rows(by_month):
+    """Events and people per month ("YYYY-MM" keys), January to December."""
+    locale = get_locale()
+    wide = get_month_names("wide", "stand-alone", locale=locale)
+    short = get_month_names("abbreviated", "stand-alone", locale=locale)
+    rows = []
+    for key in sorted(by_month):
+        month = int(key[5:7])
+        f = by_month[key]
+        rows.append(Row(key, wide[month], [f["events"], f["people"]], short=short[month]))
+    return rows
+
+
+def outreach_sections(outreach):
+    """The outreach section of the annual report: totals, by regency, partner kind and month."""
+    events, people = _("Outreach events"), _("People reached")
+    return [
+        Section(
+            "outreach",
+            _("Outreach"),
+            [_("Figure"), _("Value")],
+            [None],
+            [
+                Row("events", events, [outreach["events"]]),
+                Row("people", people, [outreach["people"]]),
+            ],
+            note=_(
+                "Safe-migration outreach events held in the year and the people they reached; "
+                "they are not part of the training figures."
+            ),
+            chart=None,
+        ),
+        Section(
+            "outreach.by_regency",
+            _("Outreach by regency"),
+            [_("Regency or city where it was held"), people],
+            [None],
+            _ranked(outreach["by_regency"]),
+        ),
+        Section(
+            "outreach.by_partner_kind",
+            _("Outreach by kind of partner"),
+            [_("Kind of partner"), people],
+            [None],
+            _kind_rows(outreach["by_partner_kind"]),
+        ),
+        Section(
+            "outreach.by_month",
+            _("Outreach month by month"),
+            [_("Month"), events, people],
+            ["events", "people"],
+            _outreach_month_rows(outreach["by_month"]),
+            note=_(
+                "An event's people are the larger of the head count and the attendees "
+                "signed in by name."
+            ),
+            chart="line",
+            chart_columns=(1, 2),
+        ),
+    ]
 
 
 def annual_sections(report):
@@ -198,6 +268,7 @@ def annual_sections(report):
             chart="line",
             chart_columns=(1, 2, 3),
         ),
+        *(outreach_sections(report["outreach"]) if "outreach" in report else []),
     ]
 
 

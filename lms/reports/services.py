@@ -11,19 +11,37 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, distinct, extract, func, select
 
 from lms.attendance.models import Attendance
+from lms.attendance.reach import named_counts
 from lms.auth.models import User
 from lms.catalog.models import Course, CourseSession
 from lms.certificates.models import Certificate
-from lms.core.time import local_to_utc, local_today
+from lms.core.time import local_to_utc, local_today, utc_to_local
 from lms.core.types import utcnow
 from lms.enrollment.models import SEAT_STATUSES, Enrollment
 from lms.errors import InvalidInput
-from lms.extensions import db
+from lms.extensions import course_types, db
 from lms.partners.models import Partner
 from lms.regions.models import Regency
 
 #: the key of a breakdown group when the trainee's profile does not say
 UNKNOWN = "unknown"
+
+
+def outreach_types():
+    """Keys of the enabled course types that count the people they reach (outreach)."""
+    return [t.key for t in course_types.all() if t.counts_people]
+
+
+def not_training():
+    """Keys of the enabled course types whose courses are no training: they do not enrol, so
+    the training figures leave their courses and audiences out."""
+    return [t.key for t in course_types.all() if not t.enrols]
+
+
+def _training(query):
+    """``query`` over Course narrowed to training courses (types that enrol)."""
+    excluded = not_training()
+    return query.where(Course.type_key.not_in(excluded)) if excluded else query
 
 
 def year_enrollments(year, profile=False):
@@ -48,11 +66,12 @@ def year_enrollments(year, profile=False):
     query = select(*columns).join(Course, Course.id == Enrollment.course_id)
     if profile:
         query = query.join(User, User.id == Enrollment.user_id)
-    return query.where(
+    query = query.where(
         Course.starts_on >= date(year, 1, 1),
         Course.starts_on <= date(year, 12, 31),
         Enrollment.status.in_(SEAT_STATUSES),
-    ).subquery("year_enrollments")
+    )
+    return _training(query).subquery("year_enrollments")
 
 
 def _held_sessions(now):
@@ -186,10 +205,12 @@ def annual_report(year, now=None):
     ).one()
     held = _held_sessions(now)
     sessions_held = db.session.scalar(
-        select(func.coalesce(func.sum(held.c.held), 0))
-        .select_from(Course)
-        .join(held, held.c.course_id == Course.id)
-        .where(Course.starts_on >= date(year, 1, 1), Course.starts_on <= date(year, 12, 31))
+        _training(
+            select(func.coalesce(func.sum(held.c.held), 0))
+            .select_from(Course)
+            .join(held, held.c.course_id == Course.id)
+            .where(Course.starts_on >= date(year, 1, 1), Course.starts_on <= date(year, 12, 31))
+        )
     )
     attended, countable = _attendance(e, now)
     by_type = _breakdown(e, e.c.type_key)
@@ -230,7 +251,63 @@ def annual_report(year, now=None):
         "by_partner": by_partner,
         "by_target_group": by_group,
         "by_month": trend,
+        "outreach": outreach_report(year, now),
     }
+
+
+def outreach_report(year, now=None):
+    """The outreach section of the annual report of ``year`` (API.md): ``events``, ``people``,
+    and the people by regency name, by partner kind, and events and people by "YYYY-MM".
+
+    An event is a session of a course whose type counts people; it counts in the year its
+    session starts in (WIB), when it was not cancelled and has started. Its people are the larger
+    of the head count recorded and the attendees signed in by name (never their sum).
+    """
+    now = now or utcnow()
+    keys = outreach_types()
+    months = {f"{year}-{m:02d}": {"events": 0, "people": 0} for m in range(1, 13)}
+    section = {"events": 0, "people": 0, "by_regency": {}, "by_partner_kind": {}}
+    section["by_month"] = months
+    if not keys:
+        return section
+    first = local_to_utc(datetime.combine(date(year, 1, 1), time()))
+    last = local_to_utc(datetime.combine(date(year + 1, 1, 1), time()))
+    rows = db.session.execute(
+        select(
+            CourseSession.id,
+            CourseSession.starts_at,
+            CourseSession.people_reached,
+            Course.type_key,
+            Course.details,
+            Partner.kind,
+        )
+        .join(Course, Course.id == CourseSession.course_id)
+        .join(Partner, Partner.id == Course.partner_id)
+        .where(
+            Course.type_key.in_(keys),
+            CourseSession.cancelled_at.is_(None),
+            CourseSession.starts_at >= first,
+            CourseSession.starts_at < last,
+            CourseSession.starts_at <= now,
+        )
+        .order_by(CourseSession.starts_at, CourseSession.id)
+    ).all()
+    named = named_counts([r.id for r in rows])
+    regencies = dict(db.session.execute(select(Regency.code, Regency.name)).all())
+    by_regency, by_kind = section["by_regency"], section["by_partner_kind"]
+    for row in rows:
+        people = max(row.people_reached or 0, named.get(row.id, 0))
+        course_type = course_types.get(row.type_key)
+        code = (row.details or {}).get(course_type.regency_field)
+        regency = regencies.get(code, UNKNOWN)
+        month = months[utc_to_local(row.starts_at).strftime("%Y-%m")]
+        section["events"] += 1
+        section["people"] += people
+        month["events"] += 1
+        month["people"] += people
+        by_regency[regency] = by_regency.get(regency, 0) + people
+        by_kind[row.kind] = by_kind.get(row.kind, 0) + people
+    return section
 
 
 # --- the year asked for, and the years there is something to report on -------------------------

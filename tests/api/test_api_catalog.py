@@ -21,7 +21,15 @@ from tests.fixtures.users import valid_nik
 ROLES = [None, "trainee", "trainer", "staff", "admin"]
 #: what a role that may not call a staff endpoint gets
 REFUSED = {None: 401, "trainee": 403, "trainer": 403}
-BUILT_IN_TYPES = ["hospitality", "plantation", "language", "entrepreneurship", "digital_marketing"]
+BUILT_IN_TYPES = [
+    "hospitality",
+    "plantation",
+    "language",
+    "entrepreneurship",
+    "digital_marketing",
+    "school_class",
+    "outreach",
+]
 
 
 def count(model):
@@ -255,7 +263,7 @@ def test_create_partner_refuses_a_taken_name(client, headers, partner, name):
     [
         ({"kind": "university"}, "name"),
         ({"name": "LPK Baru"}, "kind"),
-        ({"name": "LPK Baru", "kind": "school"}, "kind"),
+        ({"name": "LPK Baru", "kind": "hospital"}, "kind"),
         (
             {"name": "LPK Baru", "kind": "company", "mou_valid_until": "31/12/2027"},
             "mou_valid_until",
@@ -279,7 +287,7 @@ def test_create_partner_errors_in_indonesian(client, headers):
     assert error["fields"]["kind"] == ["Kolom wajib ini belum diisi."]
     response = client.post(
         "/api/v1/partners",
-        json={"name": "LPK Baru", "kind": "school"},
+        json={"name": "LPK Baru", "kind": "hospital"},
         headers=headers("staff", "id"),
     )
     assert assert_json_error(response, 400)["fields"] == {"kind": ["Pilihan tidak valid."]}

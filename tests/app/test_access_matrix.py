@@ -135,6 +135,7 @@ ACCESS = {
     "certificates.my_credential":         OWN_PAGE,
     # the trainer's pages (staff too)
     "attendance.today":                   TRAINER_PAGE,
+    "attendance.record_reach":            COURSE_POST,
     "roster.roster":                      {"GET": COURSE_PAGE, "POST": COURSE_POST},
     "roster.checkin_qr":                  COURSE_PAGE,
     "attendance.sheet":                   COURSE_PAGE,
@@ -220,6 +221,7 @@ ACCESS = {
     "api_enrollments.cancel":             E(401, OK, 404, 403, 403, OK, OK),
     "api_attendance.get_attendance":      API_COURSE,
     "api_attendance.put_attendance":      API_COURSE_WRITE,
+    "api_attendance.put_reach":           API_COURSE_WRITE,
     "api_attendance.check_in":            E(401, OK, 404, 403, 403, 403, 403),
     "api_attendance.check_in_code":       API_COURSE,
     "api_attendance.put_assessment":      API_COURSE_WRITE,
@@ -268,6 +270,7 @@ CALLS = {
     "api_reports.annual_report": Call(query=this_year),
     # valid bodies: these endpoints check the body before the course
     "api_attendance.put_attendance": Call(json={"records": []}),
+    "api_attendance.put_reach": Call(json={"people": 1}),
     "api_attendance.check_in": Call(json={"code": "000000"}),
 }
 

@@ -479,6 +479,12 @@ CHECKS = [
             {"ends_at": shifted("session", "starts_at", hours=-1)},
         ],
     ),
+    (
+        "ck_course_sessions_people_reached",
+        "session",
+        [{"people_reached": None}, {"people_reached": 0}, {"people_reached": 5970}],
+        [{"people_reached": -1}],
+    ),
     ("ck_enrollments_status", "enrollment", [{"status": "completed"}], [{"status": "accepted"}]),
     (
         "ck_enrollments_waitlist_position",

@@ -10,7 +10,7 @@ from lms.auth.models import User
 from lms.catalog.models import Course, course_trainers
 from lms.core.time import local_today, utc_to_local
 from lms.core.types import utcnow
-from lms.demo import DEMO_PASSWORD, seed
+from lms.demo import DEMO_PASSWORD, OUTREACH_EVENTS, OUTREACH_PARTNERS, seed
 from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
 from lms.extensions import course_types, db
@@ -64,7 +64,8 @@ def test_seed_demo_fills_the_courses(app):
                 Enrollment.status.in_(("enrolled", "completed")),
             )
         )
-        assert course.enrolled_count == held <= course.capacity, course.code
+        assert course.enrolled_count == held, course.code
+        assert course.capacity is None or held <= course.capacity, course.code
         for e in db.session.scalars(select(Enrollment).where(Enrollment.course_id == course.id)):
             user = e.user
             assert user.role == "trainee" and user.profile_complete
@@ -168,7 +169,8 @@ def test_demo_people(app):
     assert created
 
     # three partner institutions, one of each kind, each with a valid MoU and one trainer
-    partners = db.session.scalars(select(Partner)).all()
+    outreach = {p["name"] for p in OUTREACH_PARTNERS}
+    partners = [p for p in db.session.scalars(select(Partner)) if p.name not in outreach]
     assert len(partners) == 3
     assert {p.kind for p in partners} == PARTNER_KINDS
     for partner in partners:
@@ -227,11 +229,13 @@ def test_demo_courses_mirror_a_real_year(app):
     seed()
     db.session.commit()
     today, now = local_today(), utcnow()
-    courses = db.session.scalars(select(Course).order_by(Course.id)).all()
+    everything = db.session.scalars(select(Course).order_by(Course.id)).all()
+    # the training courses (the school class and the outreach events: test_demo_outreach)
+    courses = [c for c in everything if c.type_key in BUILT_IN_TYPES]
 
     # courses of every type, all published
-    by_type = Counter(c.type_key for c in courses)
-    assert set(by_type) == BUILT_IN_TYPES == set(course_types.keys())
+    by_type = Counter(c.type_key for c in everything)
+    assert set(by_type) == BUILT_IN_TYPES | {"school_class", "outreach"} == set(course_types.keys())
     assert all(c.status == "published" for c in courses)
 
     # a Japanese, a Mandarin, a Cantonese and an English class
@@ -256,6 +260,7 @@ def test_demo_courses_mirror_a_real_year(app):
         )
     ).all()
     partner_of = {c.id: c.partner_id for c in courses}
+    teaching = [t for t in teaching if t[0] in partner_of]
     assert {course_id for course_id, _role, _partner in teaching} == set(partner_of)
     for course_id, role, partner_id in teaching:
         assert role == "trainer" and partner_id == partner_of[course_id], course_id
@@ -288,3 +293,20 @@ def test_demo_courses_mirror_a_real_year(app):
     states = Counter(state(c) for c in courses)
     assert {"finished", "running", "open", "full", "upcoming"} <= set(states), states
     assert states["finished"] >= 2, states
+
+
+def test_demo_outreach_and_school_class(app):
+    seed()
+    db.session.commit()
+    courses = db.session.scalars(select(Course).order_by(Course.id)).all()
+    [school_class] = [c for c in courses if c.type_key == "school_class"]
+    assert school_class.partner.kind == "school" and school_class.target_groups == ["cpmi"]
+    assert len(school_class.sessions) >= 30
+    events = [c for c in courses if c.type_key == "outreach"]
+    assert len(events) == OUTREACH_EVENTS
+    assert len({c.details["regency"] for c in events}) >= 8
+    assert all(c.capacity is None and len(c.sessions) == 1 for c in events)
+    kinds = {c.partner.kind for c in events}
+    assert {"religious_organisation", "local_government", "community", "school"} <= kinds
+    recorded = [c.sessions[0].people_reached for c in events]
+    assert sum(1 for r in recorded if r) == OUTREACH_EVENTS - 1

@@ -11,7 +11,15 @@ from lms.core.time import local_today
 from lms.course_types.base import Assessment, AttendanceSummary, CourseType
 from lms.course_types.registry import GROUP
 
-BUILT_INS = {"hospitality", "plantation", "language", "entrepreneurship", "digital_marketing"}
+BUILT_INS = {
+    "hospitality",
+    "plantation",
+    "language",
+    "entrepreneurship",
+    "digital_marketing",
+    "school_class",
+    "outreach",
+}
 DISCOVERED = sorted(ep.name for ep in entry_points(group=GROUP))
 ALLOWED_TYPES = {"string", "integer", "number", "boolean", "date", "choice"}
 
@@ -113,7 +121,9 @@ def test_full_attendance_and_passed_assessment_is_eligible(course_type):
     result = course_type.certificate_eligibility(
         course, summary, Assessment(competent=True, score=100), local_today()
     )
-    assert result.eligible, result.reasons
+    # a type that counts people instead of enrolling them issues no certificate, with a reason
+    assert result.eligible is course_type.enrols, result.reasons
+    assert result.eligible or result.reasons
 
 
 def test_course_not_ended_is_not_eligible(course_type):
@@ -130,7 +140,21 @@ def test_assessment_rule_follows_the_type(course_type):
     result = course_type.certificate_eligibility(
         _course(course_type), AttendanceSummary(held=10, present=10), None, local_today()
     )
-    assert result.eligible is (not course_type.requires_assessment)
+    assert result.eligible is (course_type.enrols and not course_type.requires_assessment)
+
+
+def test_a_type_that_does_not_enrol_gives_no_rate_and_no_absence(course_type):
+    summary = AttendanceSummary(held=3, present=1, absent=2)
+    shown = course_type.attendance_for(summary)
+    if course_type.enrols:
+        assert shown == summary
+    else:
+        assert shown.rate is None and shown.absent == 0 and shown.present == 1
+
+
+def test_people_counting_flags_are_booleans(course_type):
+    assert isinstance(course_type.enrols, bool) and isinstance(course_type.counts_people, bool)
+    assert isinstance(course_type.requires_mou, bool)
 
 
 def test_details_template_is_found(app, course_type):

@@ -443,8 +443,9 @@ def report_year(create_user, create_partner, create_course, create_session):
 
 
 def without_rate(report):
-    """The report without its attendance rate (a float, compared apart) and with int months."""
-    rest = {k: v for k, v in report.items() if k != "attendance_rate"}
+    """The report without its attendance rate (a float, compared apart) and its outreach section
+    (tests/test_outreach.py), with int months."""
+    rest = {k: v for k, v in report.items() if k not in ("attendance_rate", "outreach")}
     if "by_month" in rest:
         rest["by_month"] = {int(m): v for m, v in rest["by_month"].items()}
     return rest
@@ -520,7 +521,8 @@ def assert_page_figures(figures, expected):
             assert figures[name] == value, name
     extra = {k: v for k, v in figures.items() if k not in flat}
     assert all(v == 0 for v in extra.values()), extra
-    assert all(k.startswith(("by_course_type.", "by_target_group.")) for k in extra), extra
+    prefixes = ("by_course_type.", "by_target_group.", "outreach")
+    assert all(k.startswith(prefixes) for k in extra), extra
 
 
 # --- the key test --------------------------------------------------------------------------------
@@ -555,6 +557,7 @@ def test_every_figure_of_the_year_in_the_service_the_api_and_the_page(
         "by_partner",
         "by_target_group",
         "by_month",
+        "outreach",
     }
     assert set(body["by_month"]) == {str(m) for m in range(1, 13)}
     assert_report(body, EXPECTED)
@@ -572,8 +575,9 @@ def test_every_figure_of_the_year_in_the_service_the_api_and_the_page(
     for name in ("Lampung Timur", "Lampung Tengah", "Lampung Selatan", "Kota Bandar Lampung"):
         assert name in text
     assert "Way Kanan" not in text
-    # a chart per breakdown and the trend, drawn on the server, without any script
-    assert page.count('class="report-chart') == 5
+    # a chart per breakdown and the trend, and the outreach section's three, drawn on the
+    # server, without any script
+    assert page.count('class="report-chart') == 5 + 3
     for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
         assert "<script" not in svg and "http" not in svg.replace("http://www.w3.org/", "")
 
@@ -745,6 +749,13 @@ def test_an_empty_year():
         "by_partner": {},
         "by_target_group": {},
         "by_month": {m: {"trainees": 0, "enrollments": 0, "completions": 0} for m in range(1, 13)},
+        "outreach": {
+            "events": 0,
+            "people": 0,
+            "by_regency": {},
+            "by_partner_kind": {},
+            "by_month": {f"1999-{m:02d}": {"events": 0, "people": 0} for m in range(1, 13)},
+        },
     }
     assert partner_report(1999) == []
 

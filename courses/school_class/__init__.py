@@ -1,0 +1,70 @@
+"""School class: migrant vocational classes ("kelas migran vokasi") inside a vocational school."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Form, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from courses._choices import DESTINATIONS
+from lms.course_types.base import CourseType, SessionPlan
+
+
+class SchoolClassDetails(Form):
+    destination = SelectField(_l("Destination country"), choices=DESTINATIONS, default="")
+    skill = SelectField(
+        _l("Language or skill taught"),
+        choices=[
+            ("japanese", _l("Japanese")),
+            ("korean", _l("Korean")),
+            ("mandarin", _l("Mandarin")),
+            ("english", _l("English")),
+            ("german", _l("German")),
+            ("hospitality", _l("Hospitality")),
+            ("caregiving", _l("Caregiving")),
+            ("manufacturing", _l("Manufacturing")),
+            ("agriculture", _l("Agriculture")),
+            ("other", _l("Other skill")),
+        ],
+        validators=[DataRequired()],
+    )
+    school_year = StringField(
+        _l("School year"),
+        validators=[Optional(), Length(max=20)],
+        description=_l("For example 2026/2027."),
+    )
+    grade = IntegerField(_l("Grade"), validators=[Optional(), NumberRange(min=10, max=13)])
+    lesson_hours = IntegerField(
+        _l("Lesson hours"), validators=[Optional(), NumberRange(min=1, max=2000)]
+    )
+    programme = StringField(
+        _l("Programme"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("For example SMK Go Global."),
+    )
+
+
+class SchoolClassCourseType(CourseType):
+    """A class of a semester or longer in a vocational school; participation is certified."""
+
+    key = "school_class"
+    labels = {"id": "Kelas migran vokasi", "en": "Migrant vocational class"}
+    descriptions = {
+        "id": "Kelas di SMK yang menyiapkan siswa bekerja di luar negeri",
+        "en": "Classes in vocational schools that prepare students for work abroad",
+    }
+    details_form = SchoolClassDetails
+    details_template = "courses/school_class/details.html"
+    catalog_filters = ("skill",)
+    attendance_threshold = 0.75
+    requires_assessment = False
+    certificate_kind = "attendance"
+    serial_code = "KMV"
+    certificate_wording = {
+        "id": "telah mengikuti kelas migran vokasi {course} selama {hours} jam pelajaran "
+        "di {partner}",
+        "en": "has taken part in the migrant vocational class {course} of {hours} lesson hours "
+        "at {partner}",
+    }
+    session_plan = SessionPlan(weekdays=(1, 3), weeks=18)
+
+
+course_type = SchoolClassCourseType()
