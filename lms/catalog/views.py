@@ -134,7 +134,7 @@ def course_box(course, refusals=None, error=None):
 
 @bp.route("/<int:course_id>/enrol", methods=["POST"])
 @roles_required("trainee")
-def enrol(course_id):
+def enroll(course_id):
     """The one-step enrolment from the course page."""
     course = visible_course(current_user, course_id)  # (CSRFProtect checked the token already)
     with attempt() as outcome:

@@ -15,7 +15,7 @@ from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from tests.fixtures.api import assert_json_error
-from tests.fixtures.enrollment import enrol
+from tests.fixtures.enrollment import enroll
 from tests.fixtures.i18n import tr
 from tests.fixtures.queries import statements
 
@@ -254,7 +254,7 @@ def test_every_reason_is_given(client, as_, make_course, create_user, lang):
 
 def test_overlapping_courses_are_refused(client, as_, actors, make_course):
     first = make_course()
-    enrol(actors["trainee"], first)
+    enroll(actors["trainee"], first)
     second = make_course()  # the same dates
     error = assert_json_error(post_enrol(client, second, as_("trainee")), 400, "overlap")
     assert error["fields"]["enrollment"] == [
@@ -281,7 +281,7 @@ def test_a_full_course_without_waitlist_is_a_conflict(
 ):
     course = make_course(capacity=2, waitlist=False)
     for trainee in trainees(2):
-        enrol(trainee, course)
+        enroll(trainee, course)
     error = assert_json_error(post_enrol(client, course, as_("trainee", lang)), 409, "full")
     assert error["message"] == tr("This course is full.", lang)
     # staff bypass the window, never the seats
@@ -303,7 +303,7 @@ def test_a_full_course_puts_trainees_on_the_waitlist_in_order(client, as_, make_
 
 def test_staff_enrolment_also_waits_when_full(client, as_, actors, make_course, trainees):
     course = make_course(capacity=1)
-    enrol(trainees(1)[0], course)
+    enroll(trainees(1)[0], course)
     response = post_enrol(client, course, as_("admin"), {"user_id": actors["trainee"].id})
     assert response.status_code == 201
     assert response.get_json()["status"] == "waitlisted"
@@ -347,7 +347,7 @@ def test_a_cancelled_trainee_may_enrol_again(client, as_, actors, course):
     ],
 )
 def test_roster_by_role(client, as_, actors, course, who, status):
-    enrol(actors["trainee"], course)
+    enroll(actors["trainee"], course)
     response = client.get(f"/api/v1/courses/{course.id}/enrollments", headers=as_(who))
     if status != 200:
         assert_json_error(response, status)
@@ -372,7 +372,7 @@ def test_roster_of_a_draft_course(client, as_, make_course, who, status):
 
 
 def test_roster_shows_no_personal_data(client, as_, actors, course):
-    enrol(actors["trainee"], course)
+    enroll(actors["trainee"], course)
     response = client.get(f"/api/v1/courses/{course.id}/enrollments", headers=as_("trainer"))
     text = response.get_data(as_text=True)
     trainee = actors["trainee"]
@@ -384,7 +384,7 @@ def test_roster_waitlist_positions_run_from_one(client, as_, make_course, traine
     course = make_course(capacity=2)
     people = trainees(7)
     for trainee in people:
-        enrol(trainee, course)
+        enroll(trainee, course)
     # a waitlisted trainee leaves: the positions close up
     enrolment.cancel(rows(user_id=people[3].id)[0], actor=people[3])
     db.session.commit()
@@ -405,7 +405,7 @@ def test_roster_status_filter(client, as_, make_course, trainees):
     course = make_course(capacity=1)
     people = trainees(3)
     for trainee in people:
-        enrol(trainee, course)
+        enroll(trainee, course)
     body = client.get(
         f"/api/v1/courses/{course.id}/enrollments?status=waitlisted", headers=as_("staff")
     ).get_json()
@@ -430,7 +430,7 @@ def test_roster_refuses_an_unknown_status(client, as_, course, lang):
 def test_roster_pages(client, as_, make_course, trainees):
     course = make_course(capacity=2)
     for trainee in trainees(5):
-        enrol(trainee, course)
+        enroll(trainee, course)
     url = f"/api/v1/courses/{course.id}/enrollments"
     body = client.get(f"{url}?per_page=2&page=2", headers=as_("staff")).get_json()
     assert body["total"] == 5 and body["page"] == 2 and body["per_page"] == 2
@@ -454,11 +454,11 @@ def test_roster_queries_do_not_grow_with_the_waitlist(app, client, as_, make_cou
         return len(seen)
 
     for trainee in people[:3]:
-        enrol(trainee, course)
+        enroll(trainee, course)
     few = roster_statements()
     assert few > 0
     for trainee in people[3:]:
-        enrol(trainee, course)
+        enroll(trainee, course)
     assert roster_statements() == few
 
 
@@ -489,10 +489,10 @@ def test_my_enrolments(client, as_, actors, make_course, trainees, create_user):
     me = actors["trainee"]
     soon = make_course(capacity=1, starts_on=today + timedelta(days=20), title="Bahasa Jepang")
     later = make_course(starts_on=today + timedelta(days=60))
-    enrol(trainees(1)[0], soon)
-    enrol(me, soon)  # waitlisted behind the one seat
-    enrol(me, later)
-    enrol(create_user("trainee"), later)  # someone else's, not shown
+    enroll(trainees(1)[0], soon)
+    enroll(me, soon)  # waitlisted behind the one seat
+    enroll(me, later)
+    enroll(create_user("trainee"), later)  # someone else's, not shown
     body = client.get("/api/v1/me/enrollments", headers=as_("trainee")).get_json()
     assert body["total"] == 2 and body["page"] == 1
     first, second = body["items"]  # the newest course first
@@ -526,7 +526,7 @@ def test_my_enrolments_pages(client, as_, actors, make_course):
         for n in range(3)
     ]
     for course in courses:
-        enrol(me, course)
+        enroll(me, course)
     body = client.get("/api/v1/me/enrollments?per_page=2&page=2", headers=as_("trainee"))
     body = body.get_json()
     assert body["total"] == 3 and body["per_page"] == 2 and body["page"] == 2
@@ -553,7 +553,7 @@ def mark(session, enrollment, status):
 
 
 def test_attendance_rate(client, as_, actors, running_course, create_session):
-    me = enrol(actors["trainee"], running_course, bypass_window=True)
+    me = enroll(actors["trainee"], running_course, bypass_window=True)
     held = [meeting(create_session, running_course, day) for day in range(6)]
     for session, status in zip(
         held, ["present", "present", "late", "excused", "absent"], strict=False
@@ -585,8 +585,8 @@ def test_attendance_rate(client, as_, actors, running_course, create_session):
 def test_attendance_rate_counts_only_this_enrolment(
     running_course, create_session, actors, trainees
 ):
-    me = enrol(actors["trainee"], running_course, bypass_window=True)
-    other = enrol(trainees(1)[0], running_course, bypass_window=True)
+    me = enroll(actors["trainee"], running_course, bypass_window=True)
+    other = enroll(trainees(1)[0], running_course, bypass_window=True)
     session = meeting(create_session, running_course, 1)
     mark(session, other, "present")
     summary = attendance_summary(me)
@@ -595,7 +595,7 @@ def test_attendance_rate_counts_only_this_enrolment(
 
 
 def test_no_rate_while_nothing_is_held(client, as_, actors, running_course, create_session):
-    me = enrol(actors["trainee"], running_course, bypass_window=True)
+    me = enroll(actors["trainee"], running_course, bypass_window=True)
     meeting(create_session, running_course, 12)
     called_off = meeting(create_session, running_course, 2)
     catalog.cancel_session(called_off, "Libur nasional")
@@ -606,7 +606,7 @@ def test_no_rate_while_nothing_is_held(client, as_, actors, running_course, crea
 
 
 def test_no_rate_when_every_held_session_is_excused(actors, running_course, create_session):
-    me = enrol(actors["trainee"], running_course, bypass_window=True)
+    me = enroll(actors["trainee"], running_course, bypass_window=True)
     for day in range(2):
         mark(meeting(create_session, running_course, day), me, "excused")
     summary = attendance_summary(me)
@@ -614,7 +614,7 @@ def test_no_rate_when_every_held_session_is_excused(actors, running_course, crea
 
 
 def test_attendance_summary_is_one_query(actors, running_course, create_session):
-    me = enrol(actors["trainee"], running_course, bypass_window=True)
+    me = enroll(actors["trainee"], running_course, bypass_window=True)
     for day in range(4):
         mark(meeting(create_session, running_course, day), me, "present")
     db.session.refresh(me)  # loaded, as a caller holds it
@@ -630,7 +630,7 @@ def test_attendance_summary_is_one_query(actors, running_course, create_session)
 def pending(make_course, actors):
     """A pending request of ``actors["trainee"]`` in a course that needs approval."""
     course = make_course(requires_approval=True, capacity=2)
-    return enrol(actors["trainee"], course)
+    return enroll(actors["trainee"], course)
 
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
@@ -670,7 +670,7 @@ def test_approve_takes_a_seat(client, as_, actors, pending):
 
 def test_approval_of_a_full_course_waitlists(client, as_, make_course, trainees):
     course = make_course(requires_approval=True, capacity=1, waitlist=False)
-    first, second, third = (enrol(t, course) for t in trainees(3))
+    first, second, third = (enroll(t, course) for t in trainees(3))
     assert {first.status, second.status, third.status} == {"pending"}
     answers = [
         client.post(f"/api/v1/enrollments/{e.id}/approve", headers=as_("staff")).get_json()
@@ -728,7 +728,7 @@ def test_reject_a_waitlisted_trainee(client, as_, make_course, trainees):
     course = make_course(capacity=1)
     people = trainees(3)
     for trainee in people:
-        enrol(trainee, course)
+        enroll(trainee, course)
     waiting = rows(user_id=people[1].id)[0]
     response = client.post(f"/api/v1/enrollments/{waiting.id}/reject", headers=as_("staff"))
     assert response.get_json()["status"] == "rejected"
@@ -737,7 +737,7 @@ def test_reject_a_waitlisted_trainee(client, as_, make_course, trainees):
 
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_reject_an_enrolled_trainee_is_a_conflict(client, as_, actors, course, lang):
-    enrolled = enrol(actors["trainee"], course)
+    enrolled = enroll(actors["trainee"], course)
     response = client.post(f"/api/v1/enrollments/{enrolled.id}/reject", headers=as_("staff", lang))
     error = assert_json_error(response, 409, "not_pending")
     assert error["message"] == tr("Only a pending or waitlisted request can be rejected.", lang)
@@ -765,7 +765,7 @@ def test_decide_a_missing_enrolment(client, as_, action):
     ],
 )
 def test_cancel_by_role(client, as_, actors, course, who, status):
-    enrollment = enrol(actors["trainee"], course)
+    enrollment = enroll(actors["trainee"], course)
     response = client.delete(f"/api/v1/enrollments/{enrollment.id}", headers=as_(who))
     db.session.refresh(enrollment)
     if status != 200:
@@ -780,7 +780,7 @@ def test_cancel_by_role(client, as_, actors, course, who, status):
 
 
 def test_another_trainees_enrolment_is_not_found(client, as_, course, create_user):
-    theirs = enrol(create_user("trainee"), course)
+    theirs = enroll(create_user("trainee"), course)
     error = assert_json_error(
         client.delete(f"/api/v1/enrollments/{theirs.id}", headers=as_("trainee")), 404
     )
@@ -797,7 +797,7 @@ def test_cancel_a_missing_enrolment(client, as_):
 def test_cancelling_promotes_the_head_of_the_waitlist(client, as_, make_course, trainees):
     course = make_course(capacity=2)
     people = trainees(5)
-    ids = {t.id: enrol(t, course).id for t in people}
+    ids = {t.id: enroll(t, course).id for t in people}
     response = client.delete(f"/api/v1/enrollments/{ids[people[0].id]}", headers=as_(people[0]))
     assert response.status_code == 200
     body = client.get(f"/api/v1/courses/{course.id}/enrollments", headers=as_("staff")).get_json()
@@ -820,7 +820,7 @@ def test_cancelling_promotes_the_head_of_the_waitlist(client, as_, make_course, 
 def test_a_waitlisted_trainee_leaving_closes_the_gap(client, as_, make_course, trainees):
     course = make_course(capacity=1)
     people = trainees(4)
-    ids = [enrol(t, course).id for t in people]
+    ids = [enroll(t, course).id for t in people]
     client.delete(f"/api/v1/enrollments/{ids[2]}", headers=as_(people[2]))
     assert enrolment.waitlist_positions(course.id) == {ids[1]: 1, ids[3]: 2}
     db.session.refresh(course)
@@ -829,7 +829,7 @@ def test_a_waitlisted_trainee_leaving_closes_the_gap(client, as_, make_course, t
 
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_cancelling_twice_is_a_conflict(client, as_, actors, course, lang):
-    enrollment = enrol(actors["trainee"], course)
+    enrollment = enroll(actors["trainee"], course)
     url = f"/api/v1/enrollments/{enrollment.id}"
     assert client.delete(url, headers=as_("trainee")).status_code == 200
     error = assert_json_error(client.delete(url, headers=as_("trainee", lang)), 409, "not_active")
@@ -843,7 +843,7 @@ def test_cancelling_twice_is_a_conflict(client, as_, actors, course, lang):
 
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_a_trainee_cannot_cancel_once_the_course_started(client, as_, actors, running_course, lang):
-    enrollment = enrol(actors["trainee"], running_course, bypass_window=True)
+    enrollment = enroll(actors["trainee"], running_course, bypass_window=True)
     url = f"/api/v1/enrollments/{enrollment.id}"
     error = assert_json_error(client.delete(url, headers=as_("trainee", lang)), 400, "started")
     assert error["message"] == tr(

@@ -125,7 +125,7 @@ ACCESS = {
     "privacy.my_data":                    USER_PAGE,
     "privacy.my_data_json":               USER_PAGE,
     # the trainee's pages
-    "catalog.enrol":                      TRAINEE_POST,
+    "catalog.enroll":                     TRAINEE_POST,
     "enrollment.my_courses":              TRAINEE_PAGE,
     "enrollment.cancel":                  {"GET": OWN_PAGE, "POST": OWN_POST},
     "attendance.my_attendance":           OWN_PAGE,

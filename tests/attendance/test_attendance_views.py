@@ -23,7 +23,7 @@ from lms.core.types import utcnow
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.partners.models import Partner
-from tests.fixtures.enrollment import enrol
+from tests.fixtures.enrollment import enroll
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count, text
 from tests.fixtures.users import log_in
@@ -125,7 +125,7 @@ def trainees(create_user, course):
     people = [
         create_user("trainee", name=name) for name in ("Ani Susanti", "Budi Santoso", "Citra Dewi")
     ]
-    return [enrol(p, course, bypass_window=True) for p in people]
+    return [enroll(p, course, bypass_window=True) for p in people]
 
 
 @pytest.fixture
@@ -225,7 +225,7 @@ def test_missing_records_are_404(as_role, role, course, trainees):
 
 
 def test_missing_records_are_404_for_trainees(as_role, dummy_trainee, course):
-    enrollment = enrol(dummy_trainee, course, bypass_window=True)
+    enrollment = enroll(dummy_trainee, course, bypass_window=True)
     client = as_role("trainee")
     assert client.get("/checkin/999999").status_code == 404
     assert client.post("/checkin/999999", data={"code": "123456"}).status_code == 404
@@ -326,7 +326,7 @@ def test_only_trainees_check_in(as_role, role, now_session):
 def test_the_qr_link_shows_the_session_and_one_button(
     as_role, english, dummy_trainee, course, now_session, code
 ):
-    enrol(dummy_trainee, course, bypass_window=True)
+    enroll(dummy_trainee, course, bypass_window=True)
     response = as_role("trainee").get(f"/checkin/{now_session.id}?code={code}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -340,7 +340,7 @@ def test_the_qr_link_shows_the_session_and_one_button(
 def test_without_a_code_the_page_asks_for_it(
     as_role, english, dummy_trainee, course, now_session, code
 ):
-    enrol(dummy_trainee, course, bypass_window=True)
+    enroll(dummy_trainee, course, bypass_window=True)
     client = as_role("trainee")
     page = client.get(f"/checkin/{now_session.id}").get_data(as_text=True)
     assert re.search(
@@ -358,7 +358,7 @@ def test_without_a_code_the_page_asks_for_it(
 def test_checking_in_says_present_in_big_letters(
     as_role, english, dummy_trainee, course, now_session, code
 ):
-    enrollment = enrol(dummy_trainee, course, bypass_window=True)
+    enrollment = enroll(dummy_trainee, course, bypass_window=True)
     response = as_role("trainee").post(f"/checkin/{now_session.id}", data={"code": code})
     assert response.status_code == 200
     assert re.search(r'class="checkin-result[^"]*"[^>]*>Present<', response.get_data(as_text=True))
@@ -368,7 +368,7 @@ def test_checking_in_says_present_in_big_letters(
 def test_after_the_grace_period_a_check_in_is_late(
     as_role, english, dummy_trainee, course, create_session
 ):
-    enrollment = enrol(dummy_trainee, course, bypass_window=True)
+    enrollment = enroll(dummy_trainee, course, bypass_window=True)
     start = utcnow() - timedelta(minutes=40)
     session = create_session(course, start, start + timedelta(hours=2))
     code, _expires = services.current_checkin_code(session)
@@ -382,7 +382,7 @@ def test_after_the_grace_period_a_check_in_is_late(
 def test_a_second_check_in_is_a_conflict(
     as_role, english, dummy_trainee, course, now_session, code
 ):
-    enrol(dummy_trainee, course, bypass_window=True)
+    enroll(dummy_trainee, course, bypass_window=True)
     client = as_role("trainee")
     assert client.post(f"/checkin/{now_session.id}", data={"code": code}).status_code == 200
     response = client.post(f"/checkin/{now_session.id}", data={"code": code})
@@ -398,7 +398,7 @@ def test_a_second_check_in_is_a_conflict(
 def test_a_trainers_mark_stands(
     as_role, english, dummy_trainee, dummy_trainer, course, now_session, code
 ):
-    enrollment = enrol(dummy_trainee, course, bypass_window=True)
+    enrollment = enroll(dummy_trainee, course, bypass_window=True)
     mark(now_session, dummy_trainer, **{str(enrollment.id): "excused"})
     response = as_role("trainee").post(f"/checkin/{now_session.id}", data={"code": code})
     assert response.status_code == 409
@@ -408,7 +408,7 @@ def test_a_trainers_mark_stands(
 def test_a_wrong_or_expired_code_is_refused(
     as_role, english, dummy_trainee, course, now_session, code
 ):
-    enrol(dummy_trainee, course, bypass_window=True)
+    enroll(dummy_trainee, course, bypass_window=True)
     client = as_role("trainee")
     wrong = "000000" if code != "000000" else "111111"
     old, _expires = services.current_checkin_code(now_session, utcnow() - timedelta(minutes=3))
@@ -427,7 +427,7 @@ def test_a_wrong_or_expired_code_is_refused(
 def test_outside_the_window_the_page_says_when_it_opens(
     as_role, english, dummy_trainee, course, create_session
 ):
-    enrol(dummy_trainee, course, bypass_window=True)
+    enroll(dummy_trainee, course, bypass_window=True)
     start = utcnow() + timedelta(hours=3)
     if combine_local(local_today() + timedelta(days=1), time(0)) <= start:
         start = utcnow() - timedelta(hours=5)  # late evening: a session that has ended instead
@@ -448,7 +448,7 @@ def test_outside_the_window_the_page_says_when_it_opens(
 def test_a_cancelled_session_refuses_check_in(
     as_role, english, dummy_trainee, dummy_staff, course, now_session, code
 ):
-    enrol(dummy_trainee, course, bypass_window=True)
+    enroll(dummy_trainee, course, bypass_window=True)
     catalog.cancel_session(now_session, "Banjir", actor=dummy_staff)
     db.session.commit()
     response = as_role("trainee").post(f"/checkin/{now_session.id}", data={"code": code})
@@ -471,7 +471,7 @@ def test_the_reason_is_in_the_trainees_language(
     client, login, create_user, course, now_session, code
 ):
     trainee = create_user("trainee", locale="id")
-    enrol(trainee, course, bypass_window=True)
+    enroll(trainee, course, bypass_window=True)
     login(trainee)
     wrong = "000000" if code != "000000" else "111111"
     response = client.post(f"/checkin/{now_session.id}", data={"code": wrong})
@@ -482,7 +482,7 @@ def test_the_reason_is_in_the_trainees_language(
 
 
 def test_check_in_needs_the_pages_csrf_token(make_app, dummy_trainee, course, now_session, code):
-    enrol(dummy_trainee, course, bypass_window=True)
+    enroll(dummy_trainee, course, bypass_window=True)
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client()
     log_in(client, dummy_trainee)
@@ -495,7 +495,7 @@ def test_check_in_needs_the_pages_csrf_token(make_app, dummy_trainee, course, no
 
 
 def test_guessing_codes_is_throttled(make_app, dummy_trainee, course, now_session):
-    enrol(dummy_trainee, course, bypass_window=True)
+    enroll(dummy_trainee, course, bypass_window=True)
     app = make_app(CHECKIN_RATE_LIMIT="3 per minute")
     client = app.test_client()
     log_in(client, dummy_trainee)
@@ -567,7 +567,7 @@ def test_a_filled_in_xlsx_sheet_imports(as_role, english, course, trainees, now_
 def test_an_import_is_all_or_nothing_with_a_row_report(
     as_role, english, course, trainees, now_session, create_course, create_user
 ):
-    stranger = enrol(create_user("trainee"), create_course("language"))
+    stranger = enroll(create_user("trainee"), create_course("language"))
     a, b, c = (e.id for e in trainees)
     sheet = (
         "enrollment_id,name,status,note\n"
@@ -717,7 +717,7 @@ def test_an_assessment_of_another_course_or_a_cancelled_trainee(
     as_role, english, course, trainees, create_course, create_user
 ):
     client = as_role("staff")
-    elsewhere = enrol(create_user("trainee"), create_course("language"))
+    elsewhere = enroll(create_user("trainee"), create_course("language"))
     response = client.post(
         f"/trainer/courses/{course.id}/assessments/{elsewhere.id}", data={"score": "90"}
     )

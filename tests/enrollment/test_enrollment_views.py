@@ -20,7 +20,7 @@ from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.outbox.models import OutboxMessage
 from tests.auth.test_auth import field_errors
-from tests.fixtures.enrollment import enrol
+from tests.fixtures.enrollment import enroll
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import as_role, count, fresh, text
 from tests.fixtures.users import log_in
@@ -50,7 +50,7 @@ STAFF_EXPECTED = {None: 302, "trainee": 403, "trainer": 403, "staff": 200, "admi
 @pytest.mark.parametrize("role", ROLES)
 def test_trainee_pages_by_role(client, login, users_by_role, course, role):
     trainee = users_by_role["trainee"]
-    enrollment = enrol(trainee, course)
+    enrollment = enroll(trainee, course)
     as_role(client, login, users_by_role, role)
     for path in ("/my/courses", f"/my/enrollments/{enrollment.id}/cancel"):
         response = client.get(path)
@@ -69,8 +69,8 @@ def test_trainee_pages_by_role(client, login, users_by_role, course, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_staff_pages_by_role(client, login, users_by_role, create_course, create_user, role):
     course = create_course(requires_approval=True)
-    pending = enrol(create_user("trainee"), course)
-    other = enrol(create_user("trainee"), course)
+    pending = enroll(create_user("trainee"), course)
+    other = enroll(create_user("trainee"), course)
     # a trainer assigned to the course is refused too: the roster pages are the office's
     trainer = users_by_role["trainer"]
     db.session.get(Course, course.id).trainers = [trainer]
@@ -109,7 +109,7 @@ def test_missing_records_are_404_for_staff(
 ):
     login(users_by_role[role])
     other = create_course()
-    elsewhere = enrol(users_by_role["trainee"], other)
+    elsewhere = enroll(users_by_role["trainee"], other)
     for path in ("", "add", "export.csv", "export.xlsx", "1"):
         assert client.get(f"/manage/courses/999999/enrollments/{path}").status_code == 404, path
     assert client.get(staff_url(course, "999999")).status_code == 404
@@ -126,7 +126,7 @@ def test_missing_records_are_404_for_staff(
 
 def test_missing_records_are_404_for_trainees(client, login, dummy_trainee, create_user, course):
     other = create_user("trainee")
-    theirs = enrol(other, course)
+    theirs = enroll(other, course)
     login(dummy_trainee)
     assert client.post("/courses/999999/enrol").status_code == 404
     assert client.get("/my/enrollments/999999/cancel").status_code == 404
@@ -278,7 +278,7 @@ def test_enrolling_twice_or_in_a_full_course_says_why(
 ):
     full = create_course(capacity=1, waitlist=False)
     holder, late = create_user("trainee"), create_user("trainee")
-    enrol(holder, full)
+    enroll(holder, full)
     login(holder)
     response = client.post(f"/courses/{full.id}/enrol")
     assert response.status_code == 409
@@ -328,9 +328,9 @@ def test_my_courses_lists_status_position_and_next_meetings(
     full = create_course(
         "language", capacity=1, starts_on=local_today() + timedelta(days=60), title_en="Mandarin"
     )
-    enrol(create_user("trainee"), full)
-    enrol(trainee, soon)
-    enrol(trainee, full)
+    enroll(create_user("trainee"), full)
+    enroll(trainee, soon)
+    enroll(trainee, full)
     login(trainee)
     response = client.get("/my/courses")
     assert response.status_code == 200
@@ -349,7 +349,7 @@ def test_my_courses_lists_status_position_and_next_meetings(
 
 
 def test_my_courses_separates_earlier_enrolments(client, login, dummy_trainee, english, course):
-    enrollment = enrol(dummy_trainee, course)
+    enrollment = enroll(dummy_trainee, course)
     services.cancel(enrollment, dummy_trainee)
     db.session.commit()
     login(dummy_trainee)
@@ -365,8 +365,8 @@ def test_cancel_asks_for_confirmation_and_promotes_the_waitlist(
 ):
     course = create_course(capacity=1)
     holder, waiting = create_user("trainee"), create_user("trainee")
-    held = enrol(holder, course)
-    queued = enrol(waiting, course)
+    held = enroll(holder, course)
+    queued = enroll(waiting, course)
     login(holder)
     response = client.get(f"/my/enrollments/{held.id}/cancel")
     assert response.status_code == 200
@@ -389,7 +389,7 @@ def test_a_started_course_cannot_be_cancelled_by_the_trainee(
     client, login, dummy_trainee, english, create_course
 ):
     running = create_course(starts_on=local_today() - timedelta(days=1))
-    enrollment = enrol(dummy_trainee, running)
+    enrollment = enroll(dummy_trainee, running)
     login(dummy_trainee)
     response = client.post(f"/my/enrollments/{enrollment.id}/cancel")
     assert response.status_code == 400
@@ -415,8 +415,8 @@ def crowd(create_user, course):
         people[key] = create_user(
             "trainee", name=name, email=f"{key}.{name.split()[0].lower()}@example.org"
         )
-    rows = {key: enrol(user, course) for key, user in people.items() if key != "f"}
-    rows["f"] = enrol(people["f"], course)
+    rows = {key: enroll(user, course) for key, user in people.items() if key != "f"}
+    rows["f"] = enroll(people["f"], course)
     services.cancel(rows["f"], people["f"])
     db.session.commit()
     return rows
@@ -465,7 +465,7 @@ def requests_course(create_course):
 def pending(create_user, requests_course):
     """Three pending requests, oldest first."""
     return [
-        enrol(create_user("trainee", name=name), requests_course)
+        enroll(create_user("trainee", name=name), requests_course)
         for name in ("Ayu Lestari", "Bambang Wijaya", "Cahya Kurniasih")
     ]
 
@@ -568,7 +568,7 @@ def test_bulk_refuses_an_enrolment_of_another_course(
     client, staff, requests_course, pending, create_course, create_user
 ):
     other = create_course(requires_approval=True)
-    elsewhere = enrol(create_user("trainee"), other)
+    elsewhere = enroll(create_user("trainee"), other)
     response = client.post(
         staff_url(requests_course, "bulk"),
         data={"action": "enrolled", "ids": [pending[0].id, elsewhere.id]},
@@ -725,7 +725,7 @@ def test_the_add_button_says_enrol_someone_in_indonesian(client, staff, create_u
 
 def test_adding_by_hand_shows_refusals_and_conflicts(client, staff, create_user, create_course):
     full = create_course(capacity=1, waitlist=False)
-    enrol(create_user("trainee"), full)
+    enroll(create_user("trainee"), full)
     incomplete = create_user("trainee", name="Tanpa Profil", profile=False)
     late = create_user("trainee", name="Terlambat Datang")
     response = client.post(staff_url(full, "add?q=tanpa"), data={"user_id": incomplete.id})
@@ -821,7 +821,7 @@ def test_xlsx_export_reads_back(client, staff, course, crowd):
 
 def test_exports_keep_formulas_out(client, staff, course, create_user):
     sly = create_user("trainee", name='=HYPERLINK("http://evil.example","klik")')
-    enrol(sly, course)
+    enroll(sly, course)
     rows = read_csv(client.get(staff_url(course, "export.csv")))
     assert rows[1][0].startswith("'=")
     assert rows[1][2].startswith("+62")  # a phone number stays as it is

@@ -24,7 +24,7 @@ from lms.extensions import db
 from lms.reports import services
 from lms.reports.services import annual_report, parse_year, partner_report, report_years
 from tests.fixtures.clock import START_TODAY
-from tests.fixtures.enrollment import enrol
+from tests.fixtures.enrollment import enroll
 
 #: today in the office's zone (WIB), as the services see it when a test starts
 TODAY = START_TODAY
@@ -244,7 +244,7 @@ class Builder:
         self.made.courses[key] = course
         return course
 
-    def enrol(self, key, *people, by_self=False):
+    def enroll(self, key, *people, by_self=False):
         course = self.made.courses[key]
         result = []
         for person in people:
@@ -287,8 +287,8 @@ def build_previous_year(b):
     b.person("joko", "Joko Susilo", "18.06", "cpmi")
     b.course("Q1", "hospitality", "PC", date(P, 11, 3), date(P, 12, 12))
     b.course("Q2", "language", "PB", date(P, 12, 15), date(Y, 1, 31))
-    ani_q1, joko_q1 = b.enrol("Q1", "ani", "joko")
-    (eka_q2,) = b.enrol("Q2", "eka")
+    ani_q1, joko_q1 = b.enroll("Q1", "ani", "joko")
+    (eka_q2,) = b.enroll("Q2", "eka")
     (q1,) = b.meetings("Q1", date(P, 11, 4))
     b.mark(q1, {ani_q1: "present", joko_q1: "present"})
     q2a, q2b = b.meetings("Q2", date(P, 12, 16), date(Y, 1, 10))
@@ -316,8 +316,8 @@ def build_year(b):
     b.course("D2", "digital_marketing", "PA", d(12, 1), TODAY + timedelta(days=30))
 
     # H1: full at three seats, so Wati waits; Budi excused once, Citra falls behind
-    ani_h1, budi_h1, citra_h1 = b.enrol("H1", "ani", "budi", "citra")
-    (wati_h1,) = b.enrol("H1", "wati")
+    ani_h1, budi_h1, citra_h1 = b.enroll("H1", "ani", "budi", "citra")
+    (wati_h1,) = b.enroll("H1", "wati")
     assert wati_h1.status == "waitlisted"
     s1, s2, s3 = b.meetings("H1", d(2, 4), d(2, 11), d(2, 18))
     b.mark(s1, {ani_h1: "present", budi_h1: "present", citra_h1: "present"})
@@ -329,7 +329,7 @@ def build_year(b):
     assert set(h1_certificates) == {ani_h1.id, budi_h1.id}
 
     # H2: Sari is marked present, then cancelled: her marks count nowhere
-    budi_h2, dedi_h2, sari_h2 = b.enrol("H2", "budi", "dedi", "sari")
+    budi_h2, dedi_h2, sari_h2 = b.enroll("H2", "budi", "dedi", "sari")
     for s in b.meetings("H2", d(7, 8), d(7, 15)):
         b.mark(s, {budi_h2: "present", dedi_h2: "present", sari_h2: "present"})
     enrolment.cancel(sari_h2, b.staff, reason="Berangkat lebih awal")
@@ -339,14 +339,14 @@ def build_year(b):
     assert set(b.issue("H2")) == {budi_h2.id}
 
     # H3 needs approval: Prasetyo's request stays pending, Rudi's is rejected; a session is held
-    (pras_h3, rudi_h3) = b.enrol("H3", "pras", "rudi", by_self=True)
+    (pras_h3, rudi_h3) = b.enroll("H3", "pras", "rudi", by_self=True)
     assert pras_h3.status == rudi_h3.status == "pending"
     enrolment.reject(rudi_h3, b.staff, reason="Kuota penuh")
     db.session.commit()
     b.meetings("H3", d(4, 7))
 
     # P1
-    eka_p1, hadi_p1 = b.enrol("P1", "eka", "hadi")
+    eka_p1, hadi_p1 = b.enroll("P1", "eka", "hadi")
     p1a, p1b = b.meetings("P1", d(3, 3), d(3, 10))
     b.mark(p1a, {eka_p1: "present", hadi_p1: "late"})
     b.mark(p1b, {eka_p1: "present", hadi_p1: "present"})
@@ -355,7 +355,7 @@ def build_year(b):
     assert set(b.issue("P1")) == {eka_p1.id, hadi_p1.id}
 
     # P2: one session cancelled (never held), Gita excused once
-    (gita_p2,) = b.enrol("P2", "gita")
+    (gita_p2,) = b.enroll("P2", "gita")
     p2a, p2b, p2c = b.meetings("P2", d(9, 2), d(9, 9), d(9, 16))
     catalog.cancel_session(p2c, "Banjir di lokasi praktik", actor=b.staff)
     db.session.commit()
@@ -365,7 +365,7 @@ def build_year(b):
     assert set(b.issue("P2")) == {gita_p2.id}
 
     # L1: Fajar misses a session (no mark)
-    ani_l1, fajar_l1 = b.enrol("L1", "ani", "fajar")
+    ani_l1, fajar_l1 = b.enroll("L1", "ani", "fajar")
     l1a, l1b = b.meetings("L1", d(1, 14), d(1, 21))
     b.mark(l1a, {ani_l1: "present", fajar_l1: "present"})
     b.mark(l1b, {ani_l1: "present"})
@@ -374,32 +374,32 @@ def build_year(b):
     assert set(b.issue("L1")) == {ani_l1.id}
 
     # L2: no assessment yet, so no certificate
-    citra_l2, hadi_l2 = b.enrol("L2", "citra", "hadi")
+    citra_l2, hadi_l2 = b.enroll("L2", "citra", "hadi")
     for s in b.meetings("L2", d(10, 7), d(10, 14)):
         b.mark(s, {citra_l2: "present", hadi_l2: "present"})
     assert b.issue("L2") == {}
 
     # E1: both certified, Fajar's certificate revoked afterwards
-    eka_e1, fajar_e1 = b.enrol("E1", "eka", "fajar")
+    eka_e1, fajar_e1 = b.enroll("E1", "eka", "fajar")
     (e1,) = b.meetings("E1", d(5, 12))
     b.mark(e1, {eka_e1: "present", fajar_e1: "late"})
     e1_certificates = b.issue("E1")
     assert set(e1_certificates) == {eka_e1.id, fajar_e1.id}
 
     # E2: Gita excused from the only session (no rate), Dedi absent
-    gita_e2, dedi_e2 = b.enrol("E2", "gita", "dedi")
+    gita_e2, dedi_e2 = b.enroll("E2", "gita", "dedi")
     (e2,) = b.meetings("E2", d(11, 17))
     b.mark(e2, {gita_e2: "excused", dedi_e2: "absent"})
     assert b.issue("E2") == {}
 
     # D1
-    budi_d1, hadi_d1 = b.enrol("D1", "budi", "hadi")
+    budi_d1, hadi_d1 = b.enroll("D1", "budi", "hadi")
     for s in b.meetings("D1", d(6, 10), d(6, 17)):
         b.mark(s, {budi_d1: "present", hadi_d1: "present"})
     assert set(b.issue("D1")) == {budi_d1.id, hadi_d1.id}
 
     # D2 runs on: one session held in December, one still to come
-    (fajar_d2,) = b.enrol("D2", "fajar")
+    (fajar_d2,) = b.enroll("D2", "fajar")
     d2a, _d2b = b.meetings("D2", d(12, 2), TODAY + timedelta(days=5))
     b.mark(d2a, {fajar_d2: "present"})
 
@@ -645,7 +645,7 @@ def _past_course(create_course, type_key="hospitality", **fields):
 
 
 def _enrol(user, course, staff):
-    return enrol(user, course, actor=staff, bypass_window=True)
+    return enroll(user, course, actor=staff, bypass_window=True)
 
 
 def test_no_held_session_gives_no_rate(
