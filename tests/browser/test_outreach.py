@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from lms.audit.models import AuditEntry
 from lms.catalog.models import CourseSession
 from lms.core.time import local_today
+from tests.attendance.test_roster_views import session_now
 from tests.fixtures.browser import assert_no_horizontal_scroll, log_in
-from tests.test_roster_views import session_now
 
 pytestmark = pytest.mark.browser
 
