@@ -6,13 +6,13 @@ environment, as an operator would change it) and serves tests/stream_app.py.
 """
 
 import os
-import socket
-import subprocess
 import sys
 import time
 
 import pytest
 import requests
+
+from tests.fixtures.servers import free_port, running
 
 pytestmark = pytest.mark.realclock
 
@@ -23,16 +23,10 @@ ROWS, PAUSE = 60, 0.1
 NIK = "1807015705950001"
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
     """gunicorn with gunicorn.conf.py serving the slow app; yields (base URL, access log path)."""
-    port = _free_port()
+    port = free_port()
     access_log = tmp_path / "access.log"
     env = {
         **os.environ,
@@ -45,37 +39,17 @@ def server(tmp_path):
         "STREAM_ROWS": str(ROWS),
         "STREAM_PAUSE": str(PAUSE),
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            os.path.join(ROOT, "gunicorn.conf.py"),
-            "tests.stream_app:app",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        os.path.join(ROOT, "gunicorn.conf.py"),
+        "tests.stream_app:app",
+    ]
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/ping", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("gunicorn did not start")
-                time.sleep(0.2)
+    with running(command, f"{base}/ping", env, ROOT):
         yield base, access_log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_a_download_longer_than_the_worker_timeout_arrives_whole(server):

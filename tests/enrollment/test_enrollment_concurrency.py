@@ -5,10 +5,7 @@ PostgreSQL — and receives concurrent enrolment requests through the JSON API.
 """
 
 import os
-import socket
-import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -19,6 +16,7 @@ from lms.auth import services as auth_services
 from lms.catalog.models import Course
 from lms.enrollment.models import Enrollment
 from lms.extensions import db as _db
+from tests.fixtures.servers import free_port, running
 
 pytestmark = pytest.mark.realclock
 
@@ -26,58 +24,38 @@ WORKERS = 4
 THREADS = 4
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(app):
     """gunicorn with several workers on the test database; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "LMS_CONFIG": "testing",
         "LMS_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(WORKERS),
-            "--threads",
-            str(THREADS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "lms:create_app()",
-        ],
-        env=env,
-        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "lms:create_app()",
+    ]
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/regencies", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    pytest.fail("gunicorn did not start")
-                time.sleep(0.2)
+    with running(
+        command,
+        f"{base}/api/v1/regencies",
+        env,
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        wait=90,
+    ):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _tokens(users):
