@@ -79,6 +79,35 @@ class Config:
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     MAIL_FROM = "Latih <no-reply@latih.example>"
+    #: message channels switched off by key (entry-point names of the lms.channels group); a
+    #: channel without its settings is off anyway
+    CHANNELS_DISABLED = ()
+    #: SMS through an HTTP gateway: the endpoint, POSTed with "Authorization: Bearer <token>"
+    SMS_URL = ""
+    SMS_TOKEN = ""
+    #: the body: a JSON object whose string values may hold {to} and {text} (None: the default
+    #: {"to": "{to}", "text": "{text}"}); sent as JSON, or as a form when SMS_BODY_FORMAT is "form"
+    SMS_BODY_TEMPLATE = None
+    SMS_BODY_FORMAT = "json"
+    #: how {to} writes the number: "+62" (+6281234567890), "62" (6281234567890) or "0" (0812...)
+    SMS_NUMBER_FORMAT = "+62"
+    #: WhatsApp Business Cloud API: https://graph.facebook.com/v21.0/<phone-number-id>/messages
+    WHATSAPP_URL = ""
+    #: a system user's permanent access token with the whatsapp_business_messaging permission
+    WHATSAPP_TOKEN = ""
+    #: Latih's language -> the language code the templates are registered under
+    WHATSAPP_LANGUAGES = {"id": "id", "en": "en"}
+    #: tries of one message on one channel before it counts as failed there (the next channel
+    #: that reaches the person takes over)
+    OUTBOX_MAX_ATTEMPTS = 5
+    #: the first wait after a failed try, in seconds; each next wait is four times as long
+    OUTBOX_RETRY_SECONDS = 60
+    #: seconds a delivery run holds a message it took (a crashed run's messages come back then)
+    OUTBOX_LEASE_SECONDS = 300
+    #: lifetime of a one-time code sent to a phone (password reset without e-mail), in seconds
+    PASSWORD_CODE_MAX_AGE = 900
+    #: wrong codes that spend a one-time code
+    PASSWORD_CODE_MAX_TRIES = 5
     #: the site's public address (e.g. https://latih.example.go.id): every link in a message or on
     #: a certificate is built on it, never on the request's Host; required in production
     PUBLIC_BASE_URL = ""

@@ -61,6 +61,9 @@ def create_app(config_class=None, test_config=None):
     )
 
     course_types.init_app(app)
+    from .outbox import registry as channels
+
+    channels.init_app(app)
     # templates: the app's own folder first, then each course-type plugin's own folder, so a
     # plugin adds its fragments, the office may override them, and no plugin replaces an app page
     app.jinja_loader = ChoiceLoader(

@@ -2,11 +2,11 @@
 
 from lms.attendance.models import Assessment, Attendance, AttendanceBatch
 from lms.audit.models import AuditEntry
-from lms.auth.models import ApiToken, LoginSession, User
+from lms.auth.models import ApiToken, LoginSession, OneTimeCode, User
 from lms.catalog.models import Course, CourseSession, course_trainers
 from lms.certificates.models import Certificate, SerialCounter
 from lms.enrollment.models import Enrollment
-from lms.outbox.models import OutboxMessage
+from lms.outbox.models import DeliveryAttempt, OutboxMessage
 from lms.partners.models import Partner
 from lms.regions.models import Regency
 
@@ -18,9 +18,11 @@ __all__ = [
     "AuditEntry",
     "Certificate",
     "Course",
+    "DeliveryAttempt",
     "CourseSession",
     "Enrollment",
     "LoginSession",
+    "OneTimeCode",
     "OutboxMessage",
     "Partner",
     "Regency",

@@ -54,10 +54,12 @@ class UserSchema(Schema):
     """A user as staff and the user see it (never on a public endpoint)."""
 
     id = fields.Integer()
-    email = fields.String()
+    email = fields.String(allow_none=True)
     name = fields.String()
     role = fields.String()
     partner_id = fields.Integer(allow_none=True)
+    #: the channel messages go through first: email, sms, whatsapp (or a plugin's)
+    preferred_channel = fields.String()
     locale = fields.String(allow_none=True)
     nik = fields.String(allow_none=True)
     birth_date = fields.Date(allow_none=True)

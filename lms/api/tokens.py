@@ -2,7 +2,7 @@
 
 from flask import g
 from flask_babel import gettext as _
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from lms.auth import services
 from lms.auth.limits import limit_login
@@ -16,8 +16,17 @@ blp = Blueprint("api_tokens", __name__, description="Bearer tokens")
 
 
 class TokenRequest(Schema):
-    email = fields.String(required=True)
+    """An e-mail address or a mobile number (an account without e-mail), and the password."""
+
+    email = fields.String()
+    phone = fields.String()
     password = fields.String(required=True)
+
+    @validates_schema
+    def _one_account(self, data, **_kwargs):
+        if not (data.get("email") or data.get("phone")):
+            # marshmallow's own words (translated with its other messages): e-mail is the field
+            raise ValidationError("Missing data for required field.", "email")
 
 
 class TokenResponse(Schema):
@@ -31,10 +40,15 @@ class TokenResponse(Schema):
 @blp.arguments(TokenRequest)
 @blp.response(201, TokenResponse)
 def create_token(data):
-    """Exchange an e-mail and password for a bearer token."""
-    user = services.authenticate(data["email"], data["password"])
+    """Exchange an e-mail address (or a mobile number) and a password for a bearer token."""
+    if data.get("email"):
+        user = services.authenticate(data["email"], data["password"])
+        wrong = _("The e-mail or the password is wrong.")
+    else:
+        user = services.authenticate(data["phone"], data["password"])
+        wrong = _("The mobile number or the password is wrong.")
     if user is None:
-        raise Unauthorized(_("The e-mail or the password is wrong."))
+        raise Unauthorized(wrong)
     token, row = services.issue_api_token(user)
     return {"token": token, "expires_at": row.expires_at, "user": user}
 

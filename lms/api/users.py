@@ -1,7 +1,7 @@
 """GET and POST /api/v1/users (staff, admin)."""
 
 from flask import g
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from lms.auth import services
 from lms.auth.models import GENDERS, ROLES, TARGET_GROUPS
@@ -33,7 +33,8 @@ class UserListArgs(PageArgs):
 
 
 class UserCreate(Schema):
-    email = fields.String(required=True)
+    #: optional for a trainee given a phone number
+    email = fields.String(allow_none=True)
     password = fields.String(required=True)
     name = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
@@ -45,6 +46,12 @@ class UserCreate(Schema):
     regency = fields.String(allow_none=True)
     target_group = fields.String(allow_none=True, validate=validate.OneOf(TARGET_GROUPS))
     locale = fields.String(allow_none=True, validate=validate.OneOf(("id", "en")))
+    preferred_channel = fields.String(allow_none=True, validate=validate.Length(max=40))
+
+    @validates_schema
+    def _email_or_phone(self, data, **_kwargs):
+        if not data.get("email") and not data.get("phone"):
+            raise ValidationError("Missing data for required field.", "email")
 
 
 @blp.route("/users")

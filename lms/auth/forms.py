@@ -15,7 +15,7 @@ from wtforms import (
     SubmitField,
     TelField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from lms.core.forms import LmsForm
 
@@ -23,7 +23,12 @@ from .models import GENDER_LABELS, TARGET_GROUP_LABELS
 
 
 class LoginForm(LmsForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired()])
+    #: an e-mail address or a mobile number (the field keeps its name for old bookmarks and tests)
+    email = StringField(
+        _l("E-mail or mobile number"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me logged in on this device"))
     submit = SubmitField(_l("Log in"))
@@ -55,11 +60,20 @@ class ProfileFieldsMixin:
         choices=[("", _l("Choose..."))] + list(TARGET_GROUP_LABELS.items()),
         validators=[DataRequired()],
     )
+    #: choices from the channel registry, set by the view
+    preferred_channel = SelectField(
+        _l("Send me messages by"),
+        validators=[Optional()],
+        description=_l("If it fails, we try the other ways we can reach you."),
+    )
 
 
 class RegisterForm(ProfileFieldsMixin, LmsForm):
     email = EmailField(
-        _l("E-mail"), validators=[DataRequired()], render_kw={"autocomplete": "email"}
+        _l("E-mail (optional)"),
+        validators=[Optional()],
+        render_kw={"autocomplete": "email"},
+        description=_l("Without one, you log in with your mobile number."),
     )
     password = PasswordField(
         _l("Password"),
@@ -84,8 +98,37 @@ class ProfileForm(ProfileFieldsMixin, LmsForm):
 
 
 class ForgotPasswordForm(LmsForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired()])
-    submit = SubmitField(_l("Send me a reset link"))
+    #: an e-mail address (a link is sent) or a mobile number (a code is sent)
+    email = StringField(
+        _l("E-mail or mobile number"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    submit = SubmitField(_l("Send"))
+
+
+class ResetWithCodeForm(LmsForm):
+    phone = TelField(
+        _l("Mobile number"),
+        validators=[DataRequired()],
+        render_kw={"inputmode": "tel", "autocomplete": "tel", "placeholder": "0812 3456 7890"},
+    )
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 20},
+    )
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Set the new password"))
 
 
 class ResetPasswordForm(LmsForm):

@@ -18,11 +18,12 @@ from .services import login_identifier
 
 
 def _submitted_account():
-    """The account identifier a login or reset request names (JSON or form), normalised."""
+    """The account identifier a login or reset request names (JSON or form), normalised: its
+    e-mail address, or its mobile number (+62...), so that both spellings share one budget."""
     data = request.get_json(silent=True) if request.is_json else request.form
     if not hasattr(data, "get"):  # a JSON list, string or number: the view answers 400
         data = {}
-    return login_identifier(str(data.get("email") or ""))
+    return login_identifier(str(data.get("email") or data.get("phone") or ""))
 
 
 def _account_key():

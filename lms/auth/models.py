@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.types import UTCDateTime, utcnow
@@ -48,8 +48,8 @@ class User(UserMixin, db.Model):
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: login name, stored lower-case; unique
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: login name, stored lower-case; unique. A trainee with a phone number may have none
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     #: werkzeug password hash
     password_hash: Mapped[str] = mapped_column(String(255))
     #: full name as on the KTP (identity card)
@@ -68,8 +68,13 @@ class User(UserMixin, db.Model):
     birth_date: Mapped[date | None] = mapped_column(Date)
     #: one of GENDERS
     gender: Mapped[str | None] = mapped_column(String(8))
-    #: mobile number normalised to +62...; never shown publicly
-    phone: Mapped[str | None] = mapped_column(String(20))
+    #: mobile number normalised to +62...; never shown publicly; logs in an account without e-mail
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    #: the channel messages go through first (key of an lms.channels entry point: email, sms,
+    #: whatsapp); the others that reach the person follow when it fails
+    preferred_channel: Mapped[str] = mapped_column(
+        String(40), default="email", server_default="email"
+    )
     #: regency of origin
     regency_code: Mapped[str | None] = mapped_column(ForeignKey("regencies.code"), index=True)
     #: one of TARGET_GROUPS
@@ -144,7 +149,7 @@ class User(UserMixin, db.Model):
         return ROLE_LABELS[self.role]
 
     def __repr__(self):
-        return f"<User {self.id} {self.email} {self.role}>"
+        return f"<User {self.id} {self.email or self.phone} {self.role}>"
 
 
 class LoginSession(db.Model):
@@ -191,4 +196,31 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     #: whose token it is
+    user = relationship("User")
+
+
+class OneTimeCode(db.Model):
+    """A short code sent to a person's phone (a password reset without e-mail): single-use,
+    expiring, and spent after a few wrong tries. Only its keyed hash is stored."""
+
+    __tablename__ = "one_time_codes"
+
+    #: surrogate key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: whose code it is
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: what it is for, e.g. "password_reset"
+    purpose: Mapped[str] = mapped_column(String(40))
+    #: hex HMAC-SHA-256 of the code under the app's secret key
+    code_hash: Mapped[str] = mapped_column(String(64))
+    #: when it was made (UTC)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: it stops working at this time (UTC)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: set when it was used (or replaced by a newer code); it never works again
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: wrong codes entered against it
+    wrong_tries: Mapped[int] = mapped_column(Integer, default=0)
+
+    #: whose code it is
     user = relationship("User")

@@ -4,8 +4,10 @@ Services validate, change the session and flush; the caller (view, API, CLI) com
 """
 
 import hashlib
+import hmac
 import secrets
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -18,11 +20,12 @@ from lms.audit import services as audit
 from lms.core.types import utcnow
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
+from lms.outbox import registry as channels
 from lms.regions.models import Regency
 
 from . import sessions
 from . import validation as v
-from .models import GENDERS, ROLES, TARGET_GROUPS, ApiToken, User
+from .models import GENDERS, ROLES, TARGET_GROUPS, ApiToken, OneTimeCode, User
 from .passwords import personal_inputs
 
 #: profile fields a trainee keeps up to date
@@ -70,8 +73,13 @@ def clean_profile(data, errors):
     return clean
 
 
-def _check_unique(clean, errors, exclude_id=None):
-    """Add messages for an e-mail or NIK already used by another account."""
+def _check_unique(clean, errors, exclude_id=None, email=None):
+    """Add messages for an e-mail, NIK or phone number already used by another account.
+
+    A phone number logs in an account without e-mail, so such an account's number is its own:
+    it may be shared by accounts that all have an e-mail address (a family's phone), never
+    with one that has none.
+    """
     taken = {}
     if clean.get("email"):
         q = select(User.id).where(User.email == clean["email"])
@@ -85,7 +93,46 @@ def _check_unique(clean, errors, exclude_id=None):
             q = q.where(User.id != exclude_id)
         if db.session.scalar(q):
             taken["nik"] = [_("An account with this NIK already exists.")]
+    if clean.get("phone"):
+        q = select(User.email).where(User.phone == clean["phone"])
+        if exclude_id:
+            q = q.where(User.id != exclude_id)
+        others = db.session.scalars(q).all()
+        if others and (not email or any(other is None for other in others)):
+            taken["phone"] = [_("An account with this mobile number already exists.")]
     return taken
+
+
+def _channel_choice(preferred, email, phone, errors):
+    """The preferred channel of an account with this e-mail and phone: the one chosen, which
+    must exist and reach the person, or else e-mail when there is an address, or else the first
+    channel that is on and reaches the phone."""
+    person = SimpleNamespace(email=email, phone=phone)
+    if preferred:
+        channel = channels.get(preferred)
+        if channel is None:
+            errors.setdefault("preferred_channel", []).append(_("Not a valid choice."))
+        elif not channel.address(person):
+            errors.setdefault("preferred_channel", []).append(
+                _(
+                    "%(channel)s cannot reach you: add the address or number it needs, or choose "
+                    "another way.",
+                    channel=channel.label(_locale()),
+                )
+            )
+        return preferred
+    if email:
+        return "email"
+    for channel in channels.enabled() + channels.all_channels():
+        if channel.address(person):
+            return channel.key
+    return "email"
+
+
+def _locale():
+    from flask_babel import get_locale
+
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def _personal_inputs(email, data):
@@ -94,18 +141,26 @@ def _personal_inputs(email, data):
     return personal_inputs(email=email if isinstance(email, str) else None, **own)
 
 
-def create_user(*, email, password, name, role="trainee", actor=None, **profile):
-    """Create an account after checking every rule.
+def create_user(*, email=None, password, name, role="trainee", actor=None, **profile):
+    """Create an account after checking every rule. A trainee with a mobile number may have no
+    e-mail address (they log in with the number).
 
     :raise InvalidInput: a field breaks a rule (``fields`` says which)
-    :raise Conflict: the e-mail or NIK is taken
+    :raise Conflict: the e-mail, NIK or (for an account without e-mail) phone number is taken
     """
     errors = {}
     clean = {}
-    try:
-        clean["email"] = v.normalize_email(email)
-    except v.ValidationFailed as exc:
-        errors["email"] = [exc.message]
+    if email in (None, "") or (isinstance(email, str) and not email.strip()):
+        clean["email"] = None
+        if role != "trainee" or not profile.get("phone"):
+            errors["email"] = [
+                _("Enter an e-mail address (a trainee may give a mobile number instead).")
+            ]
+    else:
+        try:
+            clean["email"] = v.normalize_email(email)
+        except v.ValidationFailed as exc:
+            errors["email"] = [exc.message]
     if role not in ROLES:
         errors["role"] = [_("Not a valid choice.")]
     partner_id = profile.pop("partner_id", None)
@@ -117,14 +172,18 @@ def create_user(*, email, password, name, role="trainee", actor=None, **profile)
         if db.session.get(Partner, partner_id) is None:
             errors["partner_id"] = [_("Not a valid choice.")]
     locale = profile.pop("locale", None)
+    preferred = profile.pop("preferred_channel", None)
     clean.update(clean_profile({"name": name, **profile}, errors))
+    clean["preferred_channel"] = _channel_choice(
+        preferred, clean.get("email"), clean.get("phone"), errors
+    )
     try:
         v.check_password(password, _personal_inputs(clean.get("email") or email, clean))
     except v.ValidationFailed as exc:
         errors["password"] = [exc.message]
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), fields=errors)
-    taken = _check_unique(clean, errors)
+    taken = _check_unique(clean, errors, email=clean.get("email"))
     if taken:
         raise Conflict(_("This account already exists."), fields=taken, code="taken")
     user = User(
@@ -145,18 +204,32 @@ def create_user(*, email, password, name, role="trainee", actor=None, **profile)
 
 
 def update_profile(user, data, actor=None):
-    """Update the profile fields present in ``data``.
+    """Update the profile fields present in ``data`` (and the preferred channel).
 
     :raise InvalidInput: a field breaks a rule
-    :raise Conflict: the NIK belongs to another account
+    :raise Conflict: the NIK (or the phone number) belongs to another account
     """
     errors = {}
     clean = clean_profile({k: data[k] for k in PROFILE_FIELDS if k in data}, errors)
+    if user.email is None and "phone" in clean and not clean["phone"]:
+        errors.setdefault("phone", []).append(
+            _("Your account has no e-mail address: keep a mobile number to log in with.")
+        )
+    if data.get("preferred_channel"):
+        phone = clean.get("phone", user.phone)
+        clean["preferred_channel"] = _channel_choice(
+            data["preferred_channel"], user.email, phone, errors
+        )
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), fields=errors)
-    taken = _check_unique(clean, errors, exclude_id=user.id)
+    taken = _check_unique(clean, errors, exclude_id=user.id, email=user.email)
     if taken:
-        raise Conflict(_("This NIK is already registered."), fields=taken, code="taken")
+        message = (
+            _("This NIK is already registered.")
+            if "nik" in taken
+            else _("This mobile number is already registered.")
+        )
+        raise Conflict(message, fields=taken, code="taken")
     for key, value in clean.items():
         setattr(user, key, value)
     if "locale" in data and data["locale"] in current_app.config["LANGUAGES"]:
@@ -205,17 +278,38 @@ def set_role(user, role, partner_id=None, actor=None):
     return user
 
 
-def login_identifier(email):
-    """The account a login names, as looked up (and as its rate limit is keyed)."""
-    return (email or "").strip().lower()
+def login_identifier(value):
+    """The account a login names, as looked up (and as its rate limit is keyed): an e-mail
+    address in lower case, or a mobile number as +62..."""
+    value = (value or "").strip()
+    if "@" not in value:
+        try:
+            return v.normalize_phone(value)
+        except v.ValidationFailed:
+            pass
+    return value.lower()
 
 
-def authenticate(email, password):
-    """Return the active user with this e-mail and password, or None (same cost either way)."""
+def user_by_phone(phone):
+    """The one active account with this mobile number, or None (none, or several that share
+    it: those log in with their e-mail addresses)."""
+    users = db.session.scalars(
+        select(User).where(User.phone == phone, User.active.is_(True)).limit(2)
+    ).all()
+    return users[0] if len(users) == 1 else None
+
+
+def authenticate(identifier, password):
+    """Return the active user with this e-mail address (or mobile number) and password, or None
+    (same cost either way)."""
     global _DUMMY_HASH
-    user = db.session.scalar(
-        select(User).where(User.email == login_identifier(email), User.active.is_(True))
-    )
+    identifier = login_identifier(identifier)
+    if identifier.startswith("+"):
+        user = user_by_phone(identifier)
+    else:
+        user = db.session.scalar(
+            select(User).where(User.email == identifier, User.active.is_(True))
+        )
     if user is None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = hash_password(secrets.token_hex(8))
@@ -308,6 +402,106 @@ def reset_password(token, new_password):
         raise InvalidInput(
             _("This reset link is invalid, has expired or was already used. Ask for a new one.")
         )
+    change_password(user, new_password, actor=user)
+    return user
+
+
+# --- password reset by a code sent to the phone ------------------------------------------------
+
+RESET_PURPOSE = "password_reset"
+
+
+def _code_hash(user_id, code):
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{user_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def request_password_code(phone):
+    """Send a one-time code to the one active account with this mobile number (by its
+    channel, SMS or WhatsApp); silent when there is none. Earlier codes stop working."""
+    from lms.outbox import services as outbox
+
+    try:
+        number = v.normalize_phone(phone)
+    except v.ValidationFailed:
+        return None
+    user = user_by_phone(number)
+    if user is None:
+        return None
+    now = utcnow()
+    db.session.execute(
+        update(OneTimeCode)
+        .where(
+            OneTimeCode.user_id == user.id,
+            OneTimeCode.purpose == RESET_PURPOSE,
+            OneTimeCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    code = f"{secrets.randbelow(10**6):06d}"
+    max_age = current_app.config["PASSWORD_CODE_MAX_AGE"]
+    db.session.add(
+        OneTimeCode(
+            user_id=user.id,
+            purpose=RESET_PURPOSE,
+            code_hash=_code_hash(user.id, code),
+            created_at=now,
+            expires_at=now + timedelta(seconds=max_age),
+        )
+    )
+    outbox.queue(user, "password_code", "emails/password_code", code=code, minutes=max_age // 60)
+    return user
+
+
+def _count_wrong_try(row):
+    """Count a wrong code on ``row`` in its own transaction: the request's is rolled back
+    with the error, the count must stay. The code is spent after PASSWORD_CODE_MAX_TRIES."""
+    limit = current_app.config["PASSWORD_CODE_MAX_TRIES"]
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(OneTimeCode)
+            .where(OneTimeCode.id == row.id)
+            .values(wrong_tries=OneTimeCode.wrong_tries + 1)
+        )
+        connection.execute(
+            update(OneTimeCode)
+            .where(OneTimeCode.id == row.id, OneTimeCode.wrong_tries >= limit)
+            .values(used_at=utcnow())
+        )
+
+
+def reset_password_with_code(phone, code, new_password):
+    """Set a new password with the code sent to the phone: once, before it expires.
+
+    :raise InvalidInput: the number or code is wrong, expired or used, or the password weak
+    """
+    wrong = _("This code is wrong, has expired or was already used. Ask for a new one.")
+    refused = InvalidInput(wrong, fields={"code": [wrong]})
+    try:
+        user = user_by_phone(v.normalize_phone(phone))
+    except v.ValidationFailed:
+        user = None
+    if user is None:
+        raise refused
+    now = utcnow()
+    row = db.session.scalar(
+        select(OneTimeCode)
+        .where(
+            OneTimeCode.user_id == user.id,
+            OneTimeCode.purpose == RESET_PURPOSE,
+            OneTimeCode.used_at.is_(None),
+            OneTimeCode.expires_at > now,
+        )
+        .order_by(OneTimeCode.id.desc())
+        .limit(1)
+    )
+    if row is None:
+        raise refused
+    given = "".join((code or "").split())
+    if not hmac.compare_digest(row.code_hash, _code_hash(user.id, given)):
+        _count_wrong_try(row)
+        raise refused
+    row.used_at = now
     change_password(user, new_password, actor=user)
     return user
 

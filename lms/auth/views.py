@@ -1,6 +1,15 @@
 """Pages for logging in and out, registering, the profile and password reset."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -9,11 +18,19 @@ from lms.core.forms import apply_errors, form_status
 from lms.core.transaction import attempt, form_errors
 from lms.core.urls import public_url, safe_next
 from lms.errors import Conflict
+from lms.outbox import registry as channels
 from lms.privacy.services import record_consent
 from lms.regions.services import regency_choices
 
 from . import services, sessions
-from .forms import ForgotPasswordForm, LoginForm, ProfileForm, RegisterForm, ResetPasswordForm
+from .forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetWithCodeForm,
+)
 from .limits import limit_login, limit_profile, limit_registration, limit_reset
 from .permissions import login_required
 
@@ -33,7 +50,10 @@ def login():
             login_user(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next"), url_for("core.home")))
-        form.password.errors = [_("The e-mail or the password is wrong.")]
+        if services.login_identifier(form.email.data).startswith("+"):
+            form.password.errors = [_("The mobile number or the password is wrong.")]
+        else:
+            form.password.errors = [_("The e-mail or the password is wrong.")]
     return render_template("auth/login.html", form=form), form_status(form)
 
 
@@ -56,7 +76,14 @@ def _profile_data(form):
         "phone": form.phone.data,
         "regency_code": form.regency_code.data,
         "target_group": form.target_group.data,
+        "preferred_channel": form.preferred_channel.data or None,
     }
+
+
+def _channel_choices(form, blank):
+    """The channels a person may choose (the enabled ones; every one on a site with none)."""
+    offered = channels.choices(str(get_locale()))
+    form.preferred_channel.choices = ([("", _("Choose..."))] if blank else []) + offered
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -71,11 +98,12 @@ def register():
         n=current_app.config["PASSWORD_MIN_LENGTH"],
     )
     form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
+    _channel_choices(form, blank=True)
     taken = False
     if form.validate_on_submit():
         with attempt() as outcome:
             user = services.create_user(
-                email=form.email.data,
+                email=form.email.data or None,
                 password=form.password.data,
                 role="trainee",
                 locale=str(get_locale()),
@@ -104,6 +132,12 @@ def profile():
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
     form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
+    _channel_choices(form, blank=False)
+    if user.preferred_channel not in dict(form.preferred_channel.choices):
+        # a channel switched off since: still shown, so that the page does not change it silently
+        channel = channels.get(user.preferred_channel)
+        label = channel.label(str(get_locale())) if channel else user.preferred_channel
+        form.preferred_channel.choices.append((user.preferred_channel, label))
     if request.method == "GET":
         form.locale.data = user.locale or str(get_locale())
     if form.validate_on_submit():
@@ -119,8 +153,21 @@ def profile():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        account = form.email.data.strip()
+        if "@" not in account and services.login_identifier(account).startswith("+"):
+            # a mobile number: a one-time code by SMS or WhatsApp, entered on the next page
+            services.request_password_code(account)
+            session["reset_phone"] = services.login_identifier(account)
+            flash(
+                _(
+                    "If an account uses this mobile number, we have sent it a code by SMS or "
+                    "WhatsApp. Enter it below with your new password."
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.reset_with_code"))
         services.request_password_reset(
-            form.email.data,
+            account,
             lambda token: public_url("auth.reset_password", token=token),
         )
         flash(
@@ -129,6 +176,23 @@ def forgot_password():
         )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form), form_status(form)
+
+
+@bp.route("/password/code", methods=["GET", "POST"])
+@limit_reset
+def reset_with_code():
+    form = ResetWithCodeForm()
+    if request.method == "GET" and session.get("reset_phone"):
+        form.phone.data = session["reset_phone"]
+    if form.validate_on_submit():
+        with form_errors(form):
+            services.reset_password_with_code(form.phone.data, form.code.data, form.password.data)
+            session.pop("reset_phone", None)
+            logout_user()
+            flash(_("Your password is changed. Log in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    minutes = current_app.config["PASSWORD_CODE_MAX_AGE"] // 60
+    return render_template("auth/reset_code.html", form=form, minutes=minutes), form_status(form)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

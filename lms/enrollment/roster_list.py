@@ -74,7 +74,7 @@ def roster_rows(course_id, filters=RosterFilters()):
         group = TARGET_GROUP_LABELS.get(user.target_group) if user.target_group else None
         yield [
             user.name,
-            user.email,
+            user.email or "",
             user.phone or "",
             user.regency.name if user.regency else "",
             str(group) if group else "",

@@ -1,8 +1,8 @@
-"""The outbox table."""
+"""The outbox and its delivery attempts."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.types import UTCDateTime, utcnow
@@ -10,13 +10,14 @@ from lms.extensions import db
 
 
 class OutboxMessage(db.Model):
-    """An e-mail waiting to be sent (or already sent) to one recipient."""
+    """A message waiting to be delivered (or already delivered) to one person, through the
+    channel they read (e-mail, SMS, WhatsApp or a plugin's)."""
 
     __tablename__ = "outbox"
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: recipient address
+    #: the address it went (or will go) to: an e-mail address or a +62 phone number
     recipient: Mapped[str] = mapped_column(String(254))
     #: the user it is about, if any
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -26,16 +27,62 @@ class OutboxMessage(db.Model):
     locale: Mapped[str] = mapped_column(String(5))
     #: the subject line, in the recipient's language
     subject: Mapped[str] = mapped_column(String(300))
-    #: the plain-text body
+    #: the plain-text body (e-mail)
     body: Mapped[str] = mapped_column(Text)
+    #: the short text for a phone (SMS; the variables of a WhatsApp template carry it too)
+    text: Mapped[str | None] = mapped_column(Text)
+    #: name of the approved WhatsApp template this message is sent with
+    wa_template: Mapped[str | None] = mapped_column(String(100))
+    #: the WhatsApp template's variables, in order ({{1}}, {{2}}, ...)
+    wa_params: Mapped[list | None] = mapped_column(JSON)
     #: when it was queued (UTC)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     #: set once delivered; None while waiting
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    #: delivery attempts so far
+    #: the channel that delivered it (key of the lms.channels entry point)
+    channel: Mapped[str | None] = mapped_column(String(40))
+    #: not before this time (UTC): the back-off after a failed attempt; None: at once
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: set when every channel that reaches the person failed for good; nothing more is tried
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: delivery attempts so far, on every channel
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: the last delivery error, if any
     last_error: Mapped[str | None] = mapped_column(String(500))
 
     #: the recipient
     user = relationship("User")
+    #: every delivery attempt, oldest first
+    attempt_log = relationship(
+        "DeliveryAttempt",
+        back_populates="message",
+        order_by="DeliveryAttempt.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class DeliveryAttempt(db.Model):
+    """One try to deliver a message through one channel, and what came of it."""
+
+    __tablename__ = "outbox_attempts"
+
+    #: surrogate key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the message tried
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    #: the channel tried
+    channel: Mapped[str] = mapped_column(String(40))
+    #: the address tried on it
+    recipient: Mapped[str] = mapped_column(String(254))
+    #: when it was tried (UTC)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: whether the channel accepted the message
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the error the channel gave, if it failed
+    error: Mapped[str | None] = mapped_column(String(500))
+    #: whether that error is worth another try on the same channel
+    retryable: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    #: the message tried
+    message = relationship("OutboxMessage", back_populates="attempt_log")

@@ -1,24 +1,65 @@
-"""Queueing messages in the caller's transaction and delivering them after commit."""
+"""Queueing messages in the caller's transaction and delivering them after commit.
 
-import smtplib
-from email.message import EmailMessage
+A message is written once, with the texts every channel needs (the e-mail's subject and body, the
+short text of an SMS, the WhatsApp template's variables), and delivered later through the
+channel the person prefers; a channel that keeps failing hands the message to the next one that
+reaches them (lms/outbox/registry.py).
+"""
+
+import re
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from lms.core.types import utcnow
 from lms.extensions import db
 
-from .models import OutboxMessage
+from . import registry
+from . import whatsapp_templates as wa
+from .channels import DeliveryFailed
+from .models import DeliveryAttempt, OutboxMessage
+
+_URL = re.compile(r"https?://\S+")
+
+
+def _short_text(module, subject, body):
+    """The template's ``short`` text, or else the subject with the body's links."""
+    short = getattr(module, "short", None)
+    if short is not None and str(short).strip():
+        return " ".join(str(short).split())
+    return " ".join([subject, *_URL.findall(body)])
+
+
+def _values(user, subject, text, context):
+    """The named values a WhatsApp template's variables are taken from."""
+    values = {"name": user.name, "subject": subject, "text": text}
+    for key, value in context.items():
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            values.setdefault(key, value)
+    return values
+
+
+def _recipient(user):
+    """The address a message to ``user`` is expected to go to (shown while it waits)."""
+    preferred = getattr(user, "preferred_channel", None)
+    every = sorted(registry.all_channels(), key=lambda c: c.key != preferred)
+    for channel in registry.route(user) + every:
+        address = channel.address(user)
+        if address:
+            return address
+    return user.email or user.phone or ""
 
 
 def queue(user, kind, template, **context):
     """Write a message to ``user`` in their language, rendered from ``templates/<template>.txt``.
 
-    The template sets ``subject`` with ``{% set subject %}...{% endset %}``; the rest is the body.
-    The row is part of the caller's transaction (written with its next flush, so a bulk change
-    writes its messages together): if it rolls back, nothing is sent.
+    The template sets ``subject`` with ``{% set subject %}...{% endset %}``; the rest is the body
+    (e-mail). It may set ``short``, the text sent by SMS (keep it within 160 GSM-7 characters);
+    without one, the subject and the body's links are sent. The row is part of the caller's
+    transaction (written with its next flush, so a bulk change writes its messages together): if
+    it rolls back, nothing is sent.
     """
     locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
@@ -27,55 +68,176 @@ def queue(user, kind, template, **context):
         )
         subject = " ".join(str(module.subject).split())
         body = str(module).strip() + "\n"
+        text = _short_text(module, subject, body)
+    template_wa = wa.for_kind(kind)
     message = OutboxMessage(
-        recipient=user.email,
+        recipient=_recipient(user),
         user_id=user.id,
         kind=kind,
         locale=locale,
         subject=subject,
         body=body,
+        text=text,
+        wa_template=template_wa.name,
+        wa_params=wa.params(template_wa, _values(user, subject, text, context)),
     )
     db.session.add(message)
     return message
 
 
 def pending(limit=100):
-    """Messages not yet sent, oldest first."""
+    """Messages not yet sent and not given up, oldest first."""
     return db.session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None))
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
 
 
-def deliver_pending(limit=100):
-    """Send waiting messages through SMTP when MAIL_SERVER is set; returns the number sent.
+def _due_condition(now):
+    return (
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.failed_at.is_(None),
+        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+    )
 
-    Each message is marked in its own small transaction so that a failure does not resend others.
-    """
+
+def due(limit=100, now=None):
+    """Messages to try now: waiting, and past their back-off; oldest first."""
+    now = now or utcnow()
+    return db.session.scalars(
+        select(OutboxMessage).where(*_due_condition(now)).order_by(OutboxMessage.id).limit(limit)
+    ).all()
+
+
+def _claim(message_id, now):
+    """Take a message for this run (a lease of OUTBOX_LEASE_SECONDS), so that two workers never
+    send it twice; False when another one took it first."""
+    lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, *_due_condition(now))
+        .values(next_attempt_at=lease)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def backoff(tries):
+    """Seconds to wait after the ``tries``-th failed try on one channel: 1, 4, 16, 64 minutes
+    with the default OUTBOX_RETRY_SECONDS of 60, at most six hours."""
+    base = current_app.config["OUTBOX_RETRY_SECONDS"]
+    return min(base * 4 ** (tries - 1), 6 * 3600)
+
+
+def _spent(message, max_tries):
+    """Channels this message must not be tried on again: a final failure, or too many."""
+    tries, spent = {}, set()
+    for attempt in message.attempt_log:
+        if attempt.ok:
+            continue
+        tries[attempt.channel] = tries.get(attempt.channel, 0) + 1
+        if not attempt.retryable or tries[attempt.channel] >= max_tries:
+            spent.add(attempt.channel)
+    return spent, tries
+
+
+def _candidates(message):
+    """(channel class, address) pairs to try, best first."""
+    if message.user is None:  # an address with no account behind it: e-mail only
+        email = registry.get("email")
+        if email is not None and email.configured(current_app.config) and message.recipient:
+            return [(email, message.recipient)]
+        return []
+    return [(c, c.address(message.user)) for c in registry.route(message.user)]
+
+
+def deliver(message, instances, now=None):
+    """Try to deliver one message: its preferred channel, or the next one when a channel failed
+    for good. Records every attempt; True when delivered."""
     config = current_app.config
-    if not config["MAIL_SERVER"]:
+    now = now or utcnow()
+    max_tries = config["OUTBOX_MAX_ATTEMPTS"]
+    spent, tries = _spent(message, max_tries)
+    candidates = [(c, a) for c, a in _candidates(message) if c.key not in spent]
+    if not candidates and not message.attempt_log:
+        # no channel that is on reaches the person (yet): look again later
+        message.last_error = "no channel that is on reaches this person"
+        message.next_attempt_at = now + timedelta(seconds=backoff(max_tries))
+        return False
+    for channel_class, address in candidates:
+        channel = instances.get(channel_class.key)
+        if channel is None:
+            channel = instances[channel_class.key] = channel_class(config)
+        attempt = DeliveryAttempt(
+            channel=channel_class.key, recipient=address, attempted_at=utcnow()
+        )
+        message.attempt_log.append(attempt)
+        message.attempts = (message.attempts or 0) + 1
+        try:
+            channel.send(message, address)
+        except Exception as exc:  # noqa: BLE001  (a plugin's own error counts as a failed try)
+            retryable = exc.retryable if isinstance(exc, DeliveryFailed) else True
+            attempt.error = str(exc)[:500] or type(exc).__name__
+            attempt.retryable = retryable
+            message.last_error = f"{channel_class.key}: {attempt.error}"[:500]
+            tries[channel_class.key] = tries.get(channel_class.key, 0) + 1
+            if retryable and tries[channel_class.key] < max_tries:
+                message.next_attempt_at = now + timedelta(seconds=backoff(tries[channel_class.key]))
+                return False
+            continue  # this channel failed for good: the next one that reaches the person
+        attempt.ok = True
+        message.sent_at = utcnow()
+        message.channel = channel_class.key
+        message.recipient = address
+        message.next_attempt_at = None
+        return True
+    message.failed_at = now
+    message.next_attempt_at = None
+    return False
+
+
+def deliver_pending(limit=100):
+    """Deliver the messages due now through their channels; returns the number delivered.
+
+    Does nothing while no channel is on (then messages stay in the outbox, where staff read
+    them). Each message is claimed and marked in its own small transaction, so that a failure
+    does not resend others and two workers never send one twice.
+    """
+    if not registry.enabled():
         return 0
+    now = utcnow()
+    ids = [message.id for message in due(limit, now)]
+    instances = {}
     sent = 0
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-        if config["MAIL_USE_TLS"]:
-            smtp.starttls()
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        for message in pending(limit):
-            email = EmailMessage()
-            email["From"] = config["MAIL_FROM"]
-            email["To"] = message.recipient
-            email["Subject"] = message.subject
-            email.set_content(message.body)
-            message.attempts += 1
-            try:
-                smtp.send_message(email)
-            except smtplib.SMTPException as exc:
-                message.last_error = str(exc)[:500]
-            else:
-                message.sent_at = utcnow()
+    try:
+        for message_id in ids:
+            if not _claim(message_id, now):
+                continue
+            message = db.session.get(OutboxMessage, message_id)
+            if deliver(message, instances, now):
                 sent += 1
             db.session.commit()
+    finally:
+        for channel in instances.values():
+            channel.close()
     return sent
+
+
+def forget(user):
+    """Erase the texts and addresses of a person's messages (the rows stay, for counts)."""
+    ids = select(OutboxMessage.id).where(OutboxMessage.user_id == user.id)
+    db.session.execute(
+        update(DeliveryAttempt)
+        .where(DeliveryAttempt.message_id.in_(ids))
+        .values(recipient="", error=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == user.id)
+        .values(recipient="", subject="", body="", text=None, wa_params=None)
+        .execution_options(synchronize_session=False)
+    )

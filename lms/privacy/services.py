@@ -25,6 +25,7 @@ from lms.core.types import utcnow
 from lms.enrollment.models import Enrollment
 from lms.errors import Conflict
 from lms.extensions import db
+from lms.outbox import services as outbox
 from lms.outbox.models import OutboxMessage
 
 #: what an erased person's name becomes
@@ -205,11 +206,7 @@ def anonymise(user, actor):
     sessions.end_all(user)
     user.anonymised_at = utcnow()
     # messages keep their existence (delivery counts) but lose their text and address
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.user_id == user.id)
-        .values(recipient="", subject="", body="")
-    )
+    outbox.forget(user)
     enrollment_ids = select(Enrollment.id).where(Enrollment.user_id == user.id)
     db.session.execute(
         update(Attendance).where(Attendance.enrollment_id.in_(enrollment_ids)).values(note=None)

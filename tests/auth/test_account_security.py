@@ -399,7 +399,10 @@ def test_registration_says_the_same_for_a_registered_email_or_nik(client, taken,
         assert field_errors(response) == {}  # no field is singled out
         answers.append(taken_alert(response))
     assert answers[0] == answers[1] == answers[2]
-    assert tr("This NIK or e-mail address cannot be used for a new account.", lang) in answers[0]
+    assert (
+        tr("This NIK, e-mail address or mobile number cannot be used for a new account.", lang)
+        in answers[0]
+    )
     assert 'href="/login"' in response.text and 'href="/password/forgot"' in response.text
     assert count(User) == 1 and not logged_in(client)
 

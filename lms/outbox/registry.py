@@ -1,0 +1,68 @@
+"""Loads message channels from the ``lms.channels`` entry-point group into ``app.extensions``."""
+
+from importlib.metadata import entry_points
+
+from flask import current_app
+
+from .channels import Channel
+
+GROUP = "lms.channels"
+
+
+def init_app(app, eps=None):
+    """Register every channel not in CHANNELS_DISABLED. A duplicate key, a key that differs from
+    its entry-point name, an entry point that is not a Channel class or missing labels stop the
+    app at start-up, as for course types."""
+    disabled = app.config.get("CHANNELS_DISABLED") or ()
+    if isinstance(disabled, str):
+        disabled = [key.strip() for key in disabled.split(",") if key.strip()]
+    found = entry_points(group=GROUP) if eps is None else eps
+    channels = {}
+    for ep in sorted(found, key=lambda e: e.name):
+        if ep.name in disabled:
+            continue
+        channel = ep.load()
+        if not (isinstance(channel, type) and issubclass(channel, Channel)):
+            raise RuntimeError(f"entry point {ep.name!r} is not a Channel class")
+        if channel.key != ep.name:
+            raise RuntimeError(f"entry point {ep.name!r} loads channel {channel.key!r}")
+        if channel.key in channels:
+            raise RuntimeError(f"channel {channel.key!r} is registered twice")
+        missing = {"id", "en"} - set(channel.labels)
+        if missing:
+            raise RuntimeError(f"channel {channel.key!r} lacks labels {sorted(missing)}")
+        channels[channel.key] = channel
+    app.extensions["channels"] = dict(
+        sorted(channels.items(), key=lambda item: (item[1].order, item[0]))
+    )
+
+
+def all_channels():
+    """Every registered channel class, in fallback order."""
+    return list(current_app.extensions["channels"].values())
+
+
+def get(key):
+    """The channel class with this key, or None (unknown or disabled)."""
+    return current_app.extensions["channels"].get(key)
+
+
+def enabled():
+    """The channels whose settings are there, in fallback order."""
+    return [c for c in all_channels() if c.configured(current_app.config)]
+
+
+def choices(locale):
+    """(key, label) of the channels a person may prefer: the enabled ones, or every one while
+    none is (a development site, where messages wait in the outbox for staff to read)."""
+    offered = enabled() or all_channels()
+    return [(c.key, c.label(locale)) for c in offered]
+
+
+def route(user, preferred=None):
+    """The enabled channels that reach ``user``: the preferred one first, then the others in
+    their order."""
+    preferred = preferred or getattr(user, "preferred_channel", None)
+    reachable = [c for c in enabled() if user is not None and c.address(user)]
+    reachable.sort(key=lambda c: c.key != preferred)
+    return reachable
