@@ -99,15 +99,32 @@ def seed_demo():
         click.echo(f"  {role:8} {email}")
 
 
+def _send_messages(limit):
+    from lms.outbox import registry
+    from lms.outbox.services import deliver_pending
+
+    if not registry.enabled():
+        raise click.ClickException(
+            "No message channel is configured: MAIL_SERVER is not set (LMS_MAIL_SERVER), nor "
+            "LMS_SMS_URL and LMS_SMS_TOKEN, nor LMS_WHATSAPP_URL and LMS_WHATSAPP_TOKEN; "
+            "nothing sent."
+        )
+    click.echo(f"Sent {deliver_pending(limit)} message(s).")
+
+
+@lms_cli.command("send-messages")
+@click.option("--limit", default=100, show_default=True)
+def send_messages(limit):
+    """Deliver the outbox messages due now through every channel that is on: e-mail, SMS,
+    WhatsApp, a plugin's (run it from cron or a timer)."""
+    _send_messages(limit)
+
+
 @lms_cli.command("send-mail")
 @click.option("--limit", default=100, show_default=True)
 def send_mail(limit):
-    """Deliver waiting outbox messages through SMTP (run it from cron or a timer)."""
-    from lms.outbox.services import deliver_pending
-
-    if not current_app.config["MAIL_SERVER"]:
-        raise click.ClickException("MAIL_SERVER is not set (LMS_MAIL_SERVER); nothing sent.")
-    click.echo(f"Sent {deliver_pending(limit)} message(s).")
+    """Deliver the outbox now, through every channel (the old name of send-messages)."""
+    _send_messages(limit)
 
 
 @lms_cli.command("send-reminders")

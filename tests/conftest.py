@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.fixtures.attendance",
     "tests.fixtures.pages",
     "tests.fixtures.api",
+    "tests.fixtures.gateways",
 ]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])

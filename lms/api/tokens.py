@@ -22,7 +22,7 @@ class TokenRequest(Schema):
     phone = fields.String()
     password = fields.String(required=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _one_account(self, data, **_kwargs):
         if not (data.get("email") or data.get("phone")):
             # marshmallow's own words (translated with its other messages): e-mail is the field

@@ -48,7 +48,7 @@ class UserCreate(Schema):
     locale = fields.String(allow_none=True, validate=validate.OneOf(("id", "en")))
     preferred_channel = fields.String(allow_none=True, validate=validate.Length(max=40))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _email_or_phone(self, data, **_kwargs):
         if not data.get("email") and not data.get("phone"):
             raise ValidationError("Missing data for required field.", "email")

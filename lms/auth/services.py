@@ -150,12 +150,8 @@ def create_user(*, email=None, password, name, role="trainee", actor=None, **pro
     """
     errors = {}
     clean = {}
-    if email in (None, "") or (isinstance(email, str) and not email.strip()):
-        clean["email"] = None
-        if role != "trainee" or not profile.get("phone"):
-            errors["email"] = [
-                _("Enter an e-mail address (a trainee may give a mobile number instead).")
-            ]
+    if (email is None or not str(email).strip()) and role == "trainee" and profile.get("phone"):
+        clean["email"] = None  # a trainee with a phone number may do without
     else:
         try:
             clean["email"] = v.normalize_email(email)

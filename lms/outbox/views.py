@@ -1,6 +1,10 @@
-"""Staff view of the outbox: what was sent or waits to be sent (in development: read mail here)."""
+"""Staff view of the outbox: what was sent (through which channel) or waits to be sent, each
+attempt, and the WhatsApp templates the office registers (in development: read mail here)."""
+
+import json
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 
 from lms.auth.permissions import roles_required
@@ -8,11 +12,17 @@ from lms.core.pagination import paginate
 from lms.core.search import contains
 from lms.extensions import db
 
+from . import gsm, registry
+from . import whatsapp_templates as wa
 from .models import OutboxMessage
 
-#: a higher ?page= would overflow the database's integer offset; no list is that long
-
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
+
+
+def _channel_label(key):
+    """A channel's name in the page's language (the key of one no longer registered)."""
+    channel = registry.get(key) if key else None
+    return channel.label(str(get_locale())) if channel else key
 
 
 @bp.route("/")
@@ -23,8 +33,14 @@ def index():
     if q:
         query = query.where(contains((OutboxMessage.recipient,), q))
     page = paginate(query)
+    enabled = [channel.label(str(get_locale())) for channel in registry.enabled()]
     return render_template(
-        "outbox/index.html", page=page, q=q, delivering=bool(current_app.config["MAIL_SERVER"])
+        "outbox/index.html",
+        page=page,
+        q=q,
+        delivering=bool(enabled),
+        enabled=", ".join(enabled),
+        channel_label=_channel_label,
     )
 
 
@@ -32,4 +48,37 @@ def index():
 @roles_required("staff")
 def detail(message_id):
     message = db.get_or_404(OutboxMessage, message_id)
-    return render_template("outbox/detail.html", message=message)
+    sms = gsm.describe(message.text) if message.text else None
+    template = wa.by_name(message.wa_template) if message.wa_template else None
+    variables = list(zip(template.variables, message.wa_params or [])) if template else []
+    return render_template(
+        "outbox/detail.html",
+        message=message,
+        sms=sms,
+        variables=variables,
+        channel_label=_channel_label,
+    )
+
+
+@bp.route("/whatsapp-templates")
+@roles_required("staff")
+def whatsapp_templates():
+    """The templates to register in WhatsApp Manager, with their variables, in both languages."""
+    bodies = {}
+    for template in wa.TEMPLATES:
+        bodies[template.name] = {}
+        for locale in ("id", "en"):
+            with force_locale(locale):
+                bodies[template.name][locale] = str(template.body)
+    return render_template(
+        "outbox/whatsapp_templates.html",
+        templates=wa.TEMPLATES,
+        bodies=bodies,
+        languages=_languages(),
+    )
+
+
+def _languages():
+    """Latih's language -> the code its templates are registered under (WHATSAPP_LANGUAGES)."""
+    languages = current_app.config["WHATSAPP_LANGUAGES"]
+    return json.loads(languages) if isinstance(languages, str) else languages

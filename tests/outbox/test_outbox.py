@@ -105,45 +105,6 @@ def test_outbox_pages(client, login, dummy_staff, dummy_trainee):
 # --- delivery -----------------------------------------------------------------------------------
 
 
-class FakeSMTP:
-    """Records what would be sent; refuses recipients listed in ``refuse``."""
-
-    sent = []
-    refuse = set()
-    calls = []
-
-    def __init__(self, host, port, timeout=None):
-        self.calls.append(("connect", host, port))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def starttls(self):
-        self.calls.append(("starttls",))
-
-    def login(self, user, password):
-        self.calls.append(("login", user))
-
-    def send_message(self, email):
-        if email["To"] in self.refuse:
-            raise smtplib.SMTPRecipientsRefused({email["To"]: (550, b"no such user")})
-        self.sent.append(email)
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    monkeypatch.setattr(FakeSMTP, "sent", [])
-    monkeypatch.setattr(FakeSMTP, "refuse", set())
-    monkeypatch.setattr(FakeSMTP, "calls", [])
-    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.org")
-    monkeypatch.setitem(app.config, "MAIL_USERNAME", "latih")
-    return FakeSMTP
-
-
 def test_nothing_is_delivered_without_a_mail_server(app, monkeypatch, dummy_trainee):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "")
     monkeypatch.setattr(smtplib, "SMTP", None)  # would fail if used
@@ -153,12 +114,15 @@ def test_nothing_is_delivered_without_a_mail_server(app, monkeypatch, dummy_trai
     assert len(outbox.pending()) == 1
 
 
-def test_delivery_sends_and_marks(smtp, create_user):
+def test_delivery_sends_and_marks(smtp, create_user, clock):
     ani = create_user("trainee", email="ani@example.org", locale="en")
+    busy = create_user("trainee", email="busy@example.org", locale="en")
     bad = create_user("trainee", email="bad@example.org", locale="en")
     queue_reset(ani)
-    failing = queue_reset(bad)
+    waiting = queue_reset(busy)
+    refused = queue_reset(bad)
     db.session.commit()
+    smtp.busy = {"busy@example.org"}
     smtp.refuse = {"bad@example.org"}
 
     assert outbox.deliver_pending() == 1
@@ -166,12 +130,26 @@ def test_delivery_sends_and_marks(smtp, create_user):
     assert smtp.sent[0]["Subject"] == "Set a new password for Latih"
     assert LINK in smtp.sent[0].get_content()
     assert ("starttls",) in smtp.calls and ("login", "latih") in smtp.calls
-    assert [m.id for m in outbox.pending()] == [failing.id]
-    db.session.refresh(failing)
-    assert failing.attempts == 1 and failing.last_error
+    assert [c for c in smtp.calls if c[0] == "connect"] == [("connect", "smtp.example.org", 587)]
+    # a 421 is tried again later; a 550 is final, and no other channel reaches bad@ (no SMS here)
+    assert [m.id for m in outbox.pending()] == [waiting.id]
+    db.session.refresh(waiting)
+    db.session.refresh(refused)
+    assert waiting.attempts == 1 and "421" in waiting.last_error
+    assert [(a.channel, a.ok, a.retryable) for a in waiting.attempt_log] == [("email", False, True)]
+    assert waiting.next_attempt_at is not None
+    assert refused.failed_at is not None and refused.sent_at is None
+    assert [(a.channel, a.ok, a.retryable) for a in refused.attempt_log] == [
+        ("email", False, False)
+    ]
 
-    # the next run sends only what is still waiting
-    smtp.refuse = set()
+    # the next run at once leaves the waiting one alone: it backs off a minute
+    smtp.busy = set()
+    assert outbox.deliver_pending() == 0
+    clock.shift(61)
     assert outbox.deliver_pending() == 1
-    assert [m["To"] for m in smtp.sent] == ["ani@example.org", "bad@example.org"]
+    assert [m["To"] for m in smtp.sent] == ["ani@example.org", "busy@example.org"]
     assert outbox.pending() == []
+    db.session.refresh(waiting)
+    assert waiting.channel == "email" and waiting.attempts == 2
+    assert [a.ok for a in waiting.attempt_log] == [False, True]
