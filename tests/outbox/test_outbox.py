@@ -2,7 +2,6 @@
 
 import smtplib
 
-import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
