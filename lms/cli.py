@@ -44,7 +44,7 @@ def _locale(_ctx, _param, value):
 
 
 @lms_cli.command("create-user")
-@click.option("--email", required=True)
+@click.option("--email", default=None, help="Required but for a trainee given --phone.")
 @click.option(
     "--password",
     prompt=True,
@@ -84,7 +84,7 @@ def create_user(email, password, name, role, partner_id, **profile):
         partner_id=partner_id,
         **{key: value for key, value in profile.items() if value is not None},
     )
-    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+    click.echo(f"Created {user.role} {user.email or user.phone} (id {user.id}).")
 
 
 @lms_cli.command("seed-demo")
