@@ -44,7 +44,7 @@ def _locale(_ctx, _param, value):
 
 
 @lms_cli.command("create-user")
-@click.option("--email", default=None, help="Required but for a trainee given --phone.")
+@click.option("--email", required=True)
 @click.option(
     "--password",
     prompt=True,

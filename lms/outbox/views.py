@@ -50,7 +50,9 @@ def detail(message_id):
     message = db.get_or_404(OutboxMessage, message_id)
     sms = gsm.describe(message.text) if message.text else None
     template = wa.by_name(message.wa_template) if message.wa_template else None
-    variables = list(zip(template.variables, message.wa_params or [], strict=False)) if template else []
+    variables = (
+        list(zip(template.variables, message.wa_params or [], strict=False)) if template else []
+    )
     return render_template(
         "outbox/detail.html",
         message=message,
