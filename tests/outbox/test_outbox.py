@@ -80,7 +80,7 @@ def test_outbox_says_when_empty(client, login, dummy_staff):
     login(dummy_staff)
     page = client.get("/outbox/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "No messages." in page
-    assert "No mail server is configured" in page
+    assert "No channel is configured (no mail server, SMS gateway or WhatsApp number)" in page
 
 
 def test_outbox_pages(client, login, dummy_staff, dummy_trainee):
