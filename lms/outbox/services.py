@@ -24,16 +24,27 @@ from .models import DeliveryAttempt, OutboxMessage
 _URL = re.compile(r"https?://\S+")
 
 
+def _links(body):
+    """The links of a body, or the site's address when it has none (where to read more)."""
+    links = _URL.findall(body)
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    return links or ([base] if base else [])
+
+
 def _short_text(module, subject, body):
-    """The template's ``short`` text, or else the subject with the body's links."""
+    """The template's ``short`` text, or else "Latih:", the subject and the body's links."""
     short = getattr(module, "short", None)
     if short is not None and str(short).strip():
         return " ".join(str(short).split())
-    return " ".join([subject, *_URL.findall(body)])
+    return " ".join(["Latih:", subject, *_links(body)])
 
 
-def _values(user, subject, text, context):
-    """The named values a WhatsApp template's variables are taken from."""
+def _values(user, subject, text, context, module, body):
+    """The named values a WhatsApp template's variables are taken from: ``text`` is the
+    template's short text, or the body's links (the generic template carries the subject too)."""
+    short = getattr(module, "short", None)
+    if short is None or not str(short).strip():
+        text = " ".join(_links(body)) or subject
     values = {"name": user.name, "subject": subject, "text": text}
     for key, value in context.items():
         if isinstance(value, str | int | float) and not isinstance(value, bool):
@@ -57,7 +68,7 @@ def queue(user, kind, template, **context):
 
     The template sets ``subject`` with ``{% set subject %}...{% endset %}``; the rest is the body
     (e-mail). It may set ``short``, the text sent by SMS (keep it within 160 GSM-7 characters);
-    without one, the subject and the body's links are sent. The row is part of the caller's
+    without one, the subject and the body's links (or the site's address) are sent. The row is part of the caller's
     transaction (written with its next flush, so a bulk change writes its messages together): if
     it rolls back, nothing is sent.
     """
@@ -79,7 +90,7 @@ def queue(user, kind, template, **context):
         body=body,
         text=text,
         wa_template=template_wa.name,
-        wa_params=wa.params(template_wa, _values(user, subject, text, context)),
+        wa_params=wa.params(template_wa, _values(user, subject, text, context, module, body)),
     )
     db.session.add(message)
     return message

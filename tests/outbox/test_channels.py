@@ -416,3 +416,14 @@ def test_the_command_delivers_through_every_channel(runner, sms_gateway, phone_t
     assert result.exit_code == 0, result.output
     assert "Sent 1 message(s)." in result.output
     assert len(sms_gateway.requests) == 1
+
+
+def test_a_message_without_a_short_text_or_links_points_to_the_site(create_course, create_user):
+    user = create_user("trainee", email=False, phone="081234567898", locale="en")
+    course = create_course(title_en="Hotel housekeeping")
+    message = outbox.queue(
+        user, "enrollment_enrolled", "emails/enrollment_enrolled", enrollment=None, course=course
+    )
+    assert message.text == f"Latih: You are enrolled: {course.title_en} http://localhost"
+    assert message.wa_template == "latih_message"
+    assert message.wa_params == [user.name, message.subject, "http://localhost"]
