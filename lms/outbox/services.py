@@ -174,7 +174,14 @@ def deliver(message, instances, now=None):
     spent, tries = _spent(message, max_tries)
     candidates = [(c, a) for c, a in _candidates(message) if c.key not in spent]
     if not candidates and not message.attempt_log:
-        # no channel that is on reaches the person (yet): look again later
+        user = message.user
+        if user is None or not any(c.address(user) for c in registry.all_channels()):
+            # no address on any channel (an erased account): nothing will ever reach them
+            message.last_error = "no address on any channel"
+            message.failed_at = now
+            message.next_attempt_at = None
+            return False
+        # only a channel that is off reaches the person: look again later
         message.last_error = "no channel that is on reaches this person"
         message.next_attempt_at = now + timedelta(seconds=backoff(max_tries))
         return False

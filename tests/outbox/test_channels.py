@@ -427,3 +427,16 @@ def test_a_message_without_a_short_text_or_links_points_to_the_site(create_cours
     assert message.text == f"Latih: You are enrolled: {course.title_en} http://localhost"
     assert message.wa_template == "latih_message"
     assert message.wa_params == [user.name, message.subject, "http://localhost"]
+
+
+def test_a_message_to_an_erased_person_gives_up(smtp, dummy_trainee):
+    from lms.privacy.services import anonymise
+
+    message = queue_reset(dummy_trainee)
+    db.session.commit()
+    anonymise(dummy_trainee, actor=None)
+    db.session.commit()
+    assert outbox.deliver_pending() == 0
+    message = reload(message)
+    assert message.failed_at is not None and message.attempt_log == []
+    assert smtp.sent == []
