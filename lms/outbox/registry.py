@@ -16,7 +16,14 @@ def init_app(app, eps=None):
     disabled = app.config.get("CHANNELS_DISABLED") or ()
     if isinstance(disabled, str):
         disabled = [key.strip() for key in disabled.split(",") if key.strip()]
-    found = entry_points(group=GROUP) if eps is None else eps
+    found = list(entry_points(group=GROUP) if eps is None else eps)
+    if not found:
+        # the built-ins are entry points too: none at all means stale package metadata, and a
+        # site that would keep every message in the outbox without saying why
+        raise RuntimeError(
+            f"no message channel is registered under {GROUP!r}: install the package "
+            "(pip install -e .) so that its entry points are known"
+        )
     channels = {}
     for ep in sorted(found, key=lambda e: e.name):
         if ep.name in disabled:

@@ -147,3 +147,10 @@ def test_a_plugin_key_that_differs_from_its_name_stops_the_app(tmp_path, pigeon_
     )
     with pytest.raises(RuntimeError, match="loads channel 'pigeon'"):
         pigeon_app()
+
+
+def test_no_channel_at_all_stops_the_app(app):
+    from lms.outbox import registry
+
+    with pytest.raises(RuntimeError, match="pip install -e"):
+        registry.init_app(app, eps=[])
