@@ -73,13 +73,15 @@ def create():
     form.partner_id.choices = _partner_choices()
     if form.validate_on_submit():
         with form_errors(form):
+            extra = {"phone": form.phone.data} if form.phone.data else {}
             user = auth_services.create_user(
-                email=form.email.data,
+                email=form.email.data or None,
                 password=form.password.data,
                 name=form.name.data,
                 role=form.role.data,
                 partner_id=form.partner_id.data or None,
                 actor=current_user,
+                **extra,
             )
             flash(_("The account of %(name)s is created.", name=user.name), "success")
             return redirect(url_for("users.detail", user_id=user.id))

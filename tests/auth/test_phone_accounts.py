@@ -373,3 +373,27 @@ def test_a_phone_only_trainee_gets_the_code_by_sms(client, sms_gateway, phone_us
         ).status_code
         == 302
     )
+
+
+def test_staff_create_a_trainee_with_a_phone_and_no_email(client, login, dummy_staff):
+    login(dummy_staff)
+    form = client.get("/users/new", headers=EN).get_data(as_text=True)
+    assert 'name="phone"' in form
+    data = {
+        "name": "Komang Ayu",
+        "email": "",
+        "phone": "0812 5555 4444",
+        "password": PASSWORD,
+        "role": "trainee",
+        "partner_id": "0",
+    }
+    response = client.post("/users/new", data=data)
+    assert response.status_code == 302, field_errors(response)
+    user = db.session.scalar(select(User).where(User.phone == "+6281255554444"))
+    assert user.email is None and user.role == "trainee"
+    # a trainer still needs an e-mail address
+    refused = client.post(
+        "/users/new", data={**data, "role": "trainer", "phone": "081255554445"}, headers=EN
+    )
+    assert refused.status_code == 400
+    assert "email" in field_errors(refused)
