@@ -106,7 +106,7 @@ def roster(session):
     enrollments = db.session.scalars(
         select(Enrollment)
         .join(User, User.id == Enrollment.user_id)
-        .options(joinedload(Enrollment.user))
+        .options(joinedload(Enrollment.user).joinedload(User.regency))
         .where(
             Enrollment.course_id == session.course_id,
             Enrollment.status.in_(SEAT_STATUSES),
@@ -565,7 +565,7 @@ def course_summaries(course, now=None):
     enrollments = db.session.scalars(
         select(Enrollment)
         .join(User, User.id == Enrollment.user_id)
-        .options(joinedload(Enrollment.user))
+        .options(joinedload(Enrollment.user).joinedload(User.regency))
         .where(Enrollment.course_id == course.id, Enrollment.status.in_(SEAT_STATUSES))
         .order_by(User.name, Enrollment.id)
     ).all()
@@ -788,8 +788,8 @@ STATUS_WORDS = {
     "absent": ("absent", "alpa", "alfa", "absen", "tidak hadir", "a", "x", "-"),
 }
 _WORD_TO_STATUS = {w: status for status, words in STATUS_WORDS.items() for w in words}
-#: columns of the sheet: the id identifies the trainee, the name is there for people
-SHEET_COLUMNS = ("enrollment_id", "name", "status", "note")
+#: columns of the sheet: the id identifies the trainee, the name and the rest are there for people
+SHEET_COLUMNS = ("enrollment_id", "name", "regency", "nik", "birth_year", "status", "note")
 
 
 def _cell(value):
@@ -803,8 +803,17 @@ def _cell(value):
 
 def sheet_rows(session):
     """Rows of a session's sheet (prefilled with the marks already saved)."""
+    from lms.templating import identity_columns
+
     return [
-        [e.id, e.user.name, mark.status if mark else "", (mark.note or "") if mark else ""]
+        [
+            e.id,
+            e.user.name,
+            # who is who when two share a name: the regency, the NIK's last digits, the birth year
+            *identity_columns(e)[1:],
+            mark.status if mark else "",
+            (mark.note or "") if mark else "",
+        ]
         for e, mark in roster(session)
     ]
 
