@@ -247,7 +247,10 @@ def sheet_xlsx(session_id):
     session = services.session_for(_actor(), session_id)
     title = f"{session.course.code} {utc_to_local(session.starts_at):%Y-%m-%d}"
     body = tabular.xlsx_bytes(
-        title, list(services.SHEET_COLUMNS), services.sheet_rows(session), widths=(14, 36, 24, 20, 10, 14, 40)
+        title,
+        list(services.SHEET_COLUMNS),
+        services.sheet_rows(session),
+        widths=(14, 36, 24, 20, 10, 14, 40),
     )
     return attachment(body, _sheet_name(session, "xlsx"), tabular.XLSX_MIMETYPE)
 
