@@ -430,6 +430,11 @@ def current_checkin_code(session, now=None):
     return checkin.current_code(session.checkin_secret, now)
 
 
+def checkin_code_valid(session, code, now=None):
+    """Whether ``code`` is accepted for the session now (this period's or the previous one's)."""
+    return checkin.code_is_valid(session.checkin_secret, code, now or utcnow())
+
+
 def checkin_window(session):
     """(opens, closes): check-in opens a little before the start and closes at the end."""
     before = timedelta(minutes=current_app.config["CHECKIN_OPENS_BEFORE_MINUTES"])

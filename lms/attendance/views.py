@@ -209,12 +209,18 @@ def checkin(session_id):
         return render_template("attendance/checkin.html", **page, existing=existing)
     closed = services.checkin_closed(session)
     notice = str(closed.message) if closed is not None else None
+    # a QR link whose code is no longer accepted (a photo of the code, a page opened late): say
+    # so before the button, with what to do next, and ask for the current code
+    expired = notice is None and bool(code) and not services.checkin_code_valid(session, code)
+    if expired:
+        form.code.data = ""
     return render_template(
         "attendance/checkin.html",
         **page,
         notice=notice,
+        expired=expired,
         show_form=notice is None,
-        typed=not code,
+        typed=not code or expired,
     )
 
 
