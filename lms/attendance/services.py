@@ -262,7 +262,16 @@ def _expire_loaded(model, ids=None):
             db.session.expire(obj)
 
 
-def save_marks(session, records, actor, source="trainer", batch_id=None, now=None, conflict=None):
+def save_marks(
+    session,
+    records,
+    actor,
+    source="trainer",
+    batch_id=None,
+    now=None,
+    conflict=None,
+    check_lock=True,
+):
     """Save a roster's marks in one go; returns how many marks were new or changed.
 
     The one way a mark is written or changed, whatever its source (trainer, check-in, offline,
@@ -280,12 +289,14 @@ def save_marks(session, records, actor, source="trainer", batch_id=None, now=Non
     one INSERT of the audit entries).
 
     ``conflict``: the error raised when another request marked one of the trainees between the
-    read and the write (a :class:`Conflict` by default).
+    read and the write (a :class:`Conflict` by default). ``check_lock=False`` leaves out the
+    trainers' rules (from the session's day, the edit lock) for a source with rules of its own
+    (a check-in: its window).
     """
     now = now or utcnow()
     if batch_id is not None:
         batch_id = str(batch_id)[:64]
-    refusal = marking_refusal(actor, session, now)
+    refusal = marking_refusal(actor, session, now) if check_lock else None
     if refusal:
         if batch_id is not None and db.session.get(AttendanceBatch, batch_id) is not None:
             return 0  # applied already: a resend changes nothing, even once the lock is on
@@ -521,6 +532,7 @@ def check_in(session, user, code, now=None):
         source="checkin",
         now=now,
         conflict=Conflict(_("You have already checked in."), code="already_marked"),
+        check_lock=False,  # the check-in window is the rule here
     )
     return own_mark(session, enrollment)
 

@@ -268,3 +268,28 @@ def test_no_warning_two_minutes_into_a_session(clock, classroom, add_meeting, cr
     (message,) = low_messages()
     assert message.user_id == classroom.trainee.id and "67%" in message.body
     assert services.falling_behind(course) == {me.id}
+
+
+def test_the_trainees_page_warns_only_once_the_session_ended(
+    client, english, clock, classroom, add_meeting, create_session
+):
+    course = classroom.course
+    catalog.update_course(course, {"attendance_threshold": 0.8})
+    db.session.commit()
+    me = classroom.enrollment
+    for day in (-3, -2):
+        services.save_marks(
+            add_meeting(course, day),
+            [{"enrollment_id": me.id, "status": "present"}],
+            classroom.staff,
+        )
+    db.session.commit()
+    starts = utcnow() - timedelta(minutes=2)
+    running = create_session(course, starts_at=starts, ends_at=starts + timedelta(hours=2))
+    log_in(client, classroom.trainee)
+    page = client.get(f"/my/enrollments/{me.id}/attendance").get_data(as_text=True)
+    assert 'data-testid="rate">67%' in page  # the rate counts the session begun
+    assert 'data-testid="below"' not in page  # the warning waits for its end
+    clock.move_to(running.ends_at + timedelta(minutes=1))
+    page = client.get(f"/my/enrollments/{me.id}/attendance").get_data(as_text=True)
+    assert 'data-testid="below"' in page
