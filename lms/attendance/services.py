@@ -302,9 +302,12 @@ def save_marks(
             return 0  # applied already: a resend changes nothing, even once the lock is on
         raise Forbidden(refusal)
     existing = _roster_with_marks(session)
-    clean = _clean_records(records, existing)
     if batch_id is not None and not _batch_taken(batch_id, session, actor):
-        return 0  # applied already, or being applied by a request that arrived at once
+        # applied already (a resend changes nothing, even if its records would not pass now),
+        # or being applied by a request that arrived at the same moment
+        return 0
+    # a refused batch leaves nothing behind: the request's changes are rolled back
+    clean = _clean_records(records, existing)
     ip = request.remote_addr if has_request_context() else None
     inserts, updates, audits = [], [], []
 
