@@ -150,8 +150,8 @@ def test_a_late_check_in_says_so_in_one_word_at_360_px(
     create_user,
     create_course,
     create_session,
-    trainer,
-    lang,  # noqa: F811
+    trainer,  # noqa: F811
+    lang,
 ):
     course = running_course(create_course, trainer)
     now = utcnow()
