@@ -2,7 +2,7 @@
 static URLs that change with their file."""
 
 from flask import request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -60,6 +60,38 @@ def mask_nik(nik):
     return "•" * 12 + nik[-4:]
 
 
+def trainee_identity(enrollment):
+    """What tells two trainees with the same name apart, as a trainer may see it: the enrolment
+    number, the regency, the NIK's last four digits and the birth year (each only when known)."""
+
+    user = enrollment.user
+    parts = [gettext("No. %(id)s", id=enrollment.id)]
+    if user.regency is not None:
+        parts.append(user.regency.name)
+    if user.nik:
+        parts.append(gettext("NIK %(nik)s", nik=mask_nik(user.nik)))
+    if user.birth_date is not None:
+        parts.append(gettext("born %(year)s", year=user.birth_date.year))
+    return parts
+
+
+def identity_columns(enrollment):
+    """The same as export cells: [enrolment no., regency, masked NIK, birth year]."""
+    user = enrollment.user
+    return [
+        enrollment.id,
+        user.regency.name if user.regency is not None else "",
+        mask_nik(user.nik),
+        user.birth_date.year if user.birth_date is not None else "",
+    ]
+
+
+def identity_headers():
+    """The headers of ``identity_columns``, in the reader's language."""
+
+    return [gettext("Enrolment no."), gettext("Regency"), gettext("NIK"), gettext("Birth year")]
+
+
 def localized(obj, name):
     """An object's English variant of a text field (``<name>_en``) when the page is English."""
     if str(get_locale()) == "en":
@@ -87,6 +119,7 @@ def init_app(app):
     app.jinja_env.globals["nav_groups"] = nav_groups
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals["trainee_identity"] = trainee_identity
     app.jinja_env.globals["type_label"] = type_label
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")

@@ -10,7 +10,6 @@ from flask import current_app, has_request_context, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lms.audit import services as audit
@@ -107,7 +106,7 @@ def roster(session):
     enrollments = db.session.scalars(
         select(Enrollment)
         .join(User, User.id == Enrollment.user_id)
-        .options(joinedload(Enrollment.user))
+        .options(joinedload(Enrollment.user).joinedload(User.regency))
         .where(
             Enrollment.course_id == session.course_id,
             Enrollment.status.in_(SEAT_STATUSES),
@@ -190,16 +189,10 @@ def checkin_enrollment(user, session_id):
 KEEP_NOTE = object()
 
 
-def _clean_records(session, records):
-    """Validate marks sent for a session: (enrolment id -> (status, note)) or InvalidInput."""
-    on_roster = set(
-        db.session.scalars(
-            select(Enrollment.id).where(
-                Enrollment.course_id == session.course_id,
-                Enrollment.status.in_(SEAT_STATUSES),
-            )
-        )
-    )
+def _clean_records(records, on_roster):
+    """Validate marks sent for a session: (enrolment id -> (status, note)) or InvalidInput.
+
+    ``on_roster`` holds the enrolment ids of the session's roster."""
     errors, clean = {}, {}
     for index, record in enumerate(records):
         key = f"records.{index}"
@@ -224,55 +217,108 @@ def _clean_records(session, records):
     return clean
 
 
-def save_marks(session, records, actor, source="trainer", batch_id=None, now=None):
+def _insert_ignoring_duplicates(model):
+    """An INSERT of ``model`` that skips rows breaking a unique constraint (both databases)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model).on_conflict_do_nothing()
+
+
+def _roster_with_marks(session):
+    """{enrolment id on the session's roster: its mark or None}, in one query."""
+    rows = db.session.execute(
+        select(Enrollment.id, Attendance)
+        .outerjoin(
+            Attendance,
+            and_(Attendance.enrollment_id == Enrollment.id, Attendance.session_id == session.id),
+        )
+        .where(
+            Enrollment.course_id == session.course_id,
+            Enrollment.status.in_(SEAT_STATUSES),
+        )
+    ).all()
+    return dict(rows)
+
+
+def _batch_taken(batch_id, session, actor):
+    """Record ``batch_id`` as applied; False when it was applied already (also at this very
+    moment by another request): one statement, no savepoint."""
+    taken = db.session.execute(
+        _insert_ignoring_duplicates(AttendanceBatch)
+        .values(
+            batch_id=batch_id, session_id=session.id, applied_by_id=actor.id, applied_at=utcnow()
+        )
+        .returning(AttendanceBatch.batch_id)
+    ).first()
+    return taken is not None
+
+
+def _expire_loaded(model, ids=None):
+    """Expire the loaded instances of ``model`` (those with an id in ``ids``) after a bulk write."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, model) and (ids is None or obj.id in ids):
+            db.session.expire(obj)
+
+
+def save_marks(
+    session,
+    records,
+    actor,
+    source="trainer",
+    batch_id=None,
+    now=None,
+    conflict=None,
+    check_lock=True,
+):
     """Save a roster's marks in one go; returns how many marks were new or changed.
+
+    The one way a mark is written or changed, whatever its source (trainer, check-in, offline,
+    import, ...): every change is audited alike, one entry per mark (``attendance.marked``,
+    ``attendance.changed``, ``attendance.note_changed``) with its old and new value and source,
+    plus one ``attendance.saved`` entry for the save.
 
     ``records`` is a list of ``{enrollment_id, status, note?}``. All or nothing: any bad record
     refuses the lot. A ``batch_id`` already applied changes nothing (an offline client's resend).
     A record that repeats the saved status leaves the mark as it was, with who made it, when and
     how (a trainee's check-in stays one even when the whole roster is sent again); only a changed
-    note is saved then. Every change is audited with its old and new value; trainees who fall
-    below the course's threshold are told. The number of queries does not grow with the roster.
+    note is saved then. Trainees who fall below the course's threshold over the sessions that
+    have ended are told. A roster of any size is saved in a fixed, small number of statements
+    (the roster with its marks, the batch, one INSERT of new marks, one UPDATE of changed ones,
+    one INSERT of the audit entries).
+
+    ``conflict``: the error raised when another request marked one of the trainees between the
+    read and the write (a :class:`Conflict` by default). ``check_lock=False`` leaves out the
+    trainers' rules (from the session's day, the edit lock) for a source with rules of its own
+    (a check-in: its window).
     """
     now = now or utcnow()
     if batch_id is not None:
         batch_id = str(batch_id)[:64]
-        if db.session.get(AttendanceBatch, batch_id) is not None:
-            return 0  # applied already: a resend changes nothing, even once the lock is on
-    refusal = marking_refusal(actor, session, now)
+    refusal = marking_refusal(actor, session, now) if check_lock else None
     if refusal:
+        if batch_id is not None and db.session.get(AttendanceBatch, batch_id) is not None:
+            return 0  # applied already: a resend changes nothing, even once the lock is on
         raise Forbidden(refusal)
-    clean = _clean_records(session, records)
-    if batch_id is not None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(
-                    AttendanceBatch(
-                        batch_id=batch_id, session_id=session.id, applied_by_id=actor.id
-                    )
-                )
-        except IntegrityError:
-            # the same batch arrived twice at once: the other request applies it
-            return 0
-    existing = {
-        a.enrollment_id: a
-        for a in db.session.scalars(
-            select(Attendance).where(
-                Attendance.session_id == session.id, Attendance.enrollment_id.in_(list(clean))
-            )
-        )
-    }
+    existing = _roster_with_marks(session)
+    if batch_id is not None and not _batch_taken(batch_id, session, actor):
+        # applied already (a resend changes nothing, even if its records would not pass now),
+        # or being applied by a request that arrived at the same moment
+        return 0
+    # a refused batch leaves nothing behind: the request's changes are rolled back
+    clean = _clean_records(records, existing)
     ip = request.remote_addr if has_request_context() else None
     inserts, updates, audits = [], [], []
 
-    def audited(action, mark, **data):
+    def audited(action, mark_id, enrollment_id, **data):
         audits.append(
             {
                 "action": action,
                 "actor_id": actor.id,
                 "object_type": "attendance",
-                "object_id": mark.id,
-                "data": {"session": session.id, "enrollment": mark.enrollment_id, **data},
+                "object_id": mark_id,
+                "data": {"session": session.id, "enrollment": enrollment_id, **data},
                 "at": now,
                 "ip": ip,
             }
@@ -282,7 +328,6 @@ def save_marks(session, records, actor, source="trainer", batch_id=None, now=Non
         old = existing.get(enrollment_id)
         if note is KEEP_NOTE:
             note = old.note if old is not None else None
-        mark = {"marked_by_id": actor.id, "marked_at": now, "source": source}
         if old is None:
             inserts.append(
                 {
@@ -290,37 +335,103 @@ def save_marks(session, records, actor, source="trainer", batch_id=None, now=Non
                     "enrollment_id": enrollment_id,
                     "status": status,
                     "note": note,
-                    **mark,
+                    "marked_by_id": actor.id,
+                    "marked_at": now,
+                    "source": source,
                 }
             )
         elif old.status != status:
-            updates.append({"id": old.id, "status": status, "note": note, **mark})
-            audited("attendance.changed", old, old=old.status, new=status, old_source=old.source)
+            updates.append(
+                {
+                    "id": old.id,
+                    "status": status,
+                    "note": note,
+                    "marked_by_id": actor.id,
+                    "marked_at": now,
+                    "source": source,
+                }
+            )
+            audited(
+                "attendance.changed",
+                old.id,
+                enrollment_id,
+                old=old.status,
+                new=status,
+                source=source,
+                old_source=old.source,
+                batch=batch_id,
+            )
         elif old.note != note:
-            updates.append({"id": old.id, "note": note})
-            audited("attendance.note_changed", old, old=old.note, new=note)
+            # one shape for every UPDATE row: who marked it, when and how stay as they were
+            updates.append(
+                {
+                    "id": old.id,
+                    "status": old.status,
+                    "note": note,
+                    "marked_by_id": old.marked_by_id,
+                    "marked_at": old.marked_at,
+                    "source": old.source,
+                }
+            )
+            audited(
+                "attendance.note_changed",
+                old.id,
+                enrollment_id,
+                old=old.note,
+                new=note,
+                source=source,
+                batch=batch_id,
+            )
     if inserts:
-        db.session.execute(insert(Attendance), inserts)
+        created = db.session.execute(
+            _insert_ignoring_duplicates(Attendance).returning(
+                Attendance.id, Attendance.enrollment_id
+            ),
+            inserts,
+        ).all()
+        if len(created) < len(inserts):
+            # another request marked one of them between our read and this write
+            raise conflict or Conflict(
+                _("Someone else marked this roster at the same moment: reload it and save again."),
+                code="marked_meanwhile",
+            )
+        ids = {enrollment_id: mark_id for mark_id, enrollment_id in created}
+        for row in inserts:
+            audited(
+                "attendance.marked",
+                ids[row["enrollment_id"]],
+                row["enrollment_id"],
+                old=None,
+                new=row["status"],
+                source=source,
+                batch=batch_id,
+            )
     if updates:
-        # rows of different shapes (a new status, a new note only) are one UPDATE per shape
-        for shape in {tuple(row) for row in updates}:
-            rows = [row for row in updates if tuple(row) == shape]
-            db.session.execute(update(Attendance), rows)
-    if audits:
-        db.session.execute(insert(AuditEntry), audits)
-    if inserts or updates:
-        audit.record(
-            "attendance.saved",
-            session,
-            actor=actor,
-            object_type="session",
-            new=len(inserts),
-            changed=len(updates),
-            source=source,
-            batch=batch_id,
-        )
-        db.session.flush()
-        db.session.expire_all()
+        db.session.execute(update(Attendance), updates)
+    if not (inserts or updates):
+        return 0
+    audits.append(
+        {
+            "action": "attendance.saved",
+            "actor_id": actor.id,
+            "object_type": "session",
+            "object_id": session.id,
+            "data": {
+                "new": len(inserts),
+                "changed": len(updates),
+                "source": source,
+                "batch": batch_id,
+            },
+            "at": now,
+            "ip": ip,
+        }
+    )
+    db.session.execute(insert(AuditEntry), audits)
+    # the marks changed under the ORM's feet: loaded ones are read again when next used
+    _expire_loaded(Attendance)
+    if session.ends_at <= now:
+        # only a session that has ended counts for a warning: one running or still to come
+        # cannot make anybody fall behind (or catch up) yet
         alert_falling_behind(session.course, now)
     return len(inserts) + len(updates)
 
@@ -331,6 +442,11 @@ def save_marks(session, records, actor, source="trainer", batch_id=None, now=Non
 def current_checkin_code(session, now=None):
     """(code, expires_at) that the trainer's page shows now."""
     return checkin.current_code(session.checkin_secret, now)
+
+
+def checkin_code_valid(session, code, now=None):
+    """Whether ``code`` is accepted for the session now (this period's or the previous one's)."""
+    return checkin.code_is_valid(session.checkin_secret, code, now or utcnow())
 
 
 def checkin_window(session):
@@ -411,21 +527,17 @@ def check_in(session, user, code, now=None):
         )
     grace = timedelta(minutes=current_app.config["CHECKIN_GRACE_MINUTES"])
     status = "present" if now <= session.starts_at + grace else "late"
-    mark = Attendance(
-        session_id=session.id,
-        enrollment_id=enrollment.id,
-        status=status,
-        marked_by_id=user.id,
-        marked_at=now,
+    # through the one funnel of every mark: audited as any other source
+    save_marks(
+        session,
+        [{"enrollment_id": enrollment.id, "status": status}],
+        user,
         source="checkin",
+        now=now,
+        conflict=Conflict(_("You have already checked in."), code="already_marked"),
+        check_lock=False,  # the check-in window is the rule here
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(mark)
-    except IntegrityError as exc:
-        raise Conflict(_("You have already checked in."), code="already_marked") from exc
-    alert_falling_behind(session.course, now)
-    return mark
+    return own_mark(session, enrollment)
 
 
 # --- assessments -----------------------------------------------------------------------------
@@ -473,7 +585,7 @@ def course_summaries(course, now=None):
     enrollments = db.session.scalars(
         select(Enrollment)
         .join(User, User.id == Enrollment.user_id)
-        .options(joinedload(Enrollment.user))
+        .options(joinedload(Enrollment.user).joinedload(User.regency))
         .where(Enrollment.course_id == course.id, Enrollment.status.in_(SEAT_STATUSES))
         .order_by(User.name, Enrollment.id)
     ).all()
@@ -554,30 +666,117 @@ def below_threshold(summary, threshold):
     return summary.rate is not None and summary.rate + 1e-9 < threshold
 
 
+def warning_counts(course, now=None):
+    """{enrolment id: (AttendanceSummary, attendance_alert_at)} of a course's roster over the
+    sessions that have ENDED (not cancelled), in one query.
+
+    The rate shown on pages and in the API counts a session from its start (API.md); a warning
+    (the message to the trainee, the flags on the trainer's and the trainee's pages) waits for the
+    session's end, so that nobody is told they fall behind during a session they are about to
+    check in to.
+    """
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(
+            Enrollment.id,
+            Enrollment.attendance_alert_at,
+            Attendance.status,
+            func.count(CourseSession.id),
+        )
+        .select_from(Enrollment)
+        .outerjoin(
+            CourseSession,
+            and_(
+                CourseSession.course_id == Enrollment.course_id,
+                CourseSession.cancelled_at.is_(None),
+                CourseSession.ends_at <= now,
+            ),
+        )
+        .outerjoin(
+            Attendance,
+            and_(
+                Attendance.session_id == CourseSession.id,
+                Attendance.enrollment_id == Enrollment.id,
+            ),
+        )
+        .where(Enrollment.course_id == course.id, Enrollment.status.in_(SEAT_STATUSES))
+        .group_by(Enrollment.id, Enrollment.attendance_alert_at, Attendance.status)
+    ).all()
+    counts, alerted = {}, {}
+    for enrollment_id, alert_at, status, number in rows:
+        counts.setdefault(enrollment_id, {})[status] = number
+        alerted[enrollment_id] = alert_at
+    result = {}
+    for enrollment_id, c in counts.items():
+        summary = AttendanceSummary(
+            held=sum(c.values()),
+            present=c.get("present", 0),
+            late=c.get("late", 0),
+            excused=c.get("excused", 0),
+            absent=c.get("absent", 0) + c.get(None, 0),
+        )
+        result[enrollment_id] = (
+            _as_the_type_counts(course.type_key, summary),
+            alerted[enrollment_id],
+        )
+    return result
+
+
+def is_falling_behind(summary, threshold):
+    """Whether a summary over the ENDED sessions warrants a warning: enough of them ended
+    (MIN_HELD_FOR_ALERT) and the rate is under the threshold."""
+    return summary.held >= MIN_HELD_FOR_ALERT and below_threshold(summary, threshold)
+
+
+def falling_behind(course, now=None):
+    """The ids of the course's enrolments that a warning concerns now (ended sessions only)."""
+    threshold = threshold_of(course)
+    return {
+        enrollment_id
+        for enrollment_id, (summary, _alert_at) in warning_counts(course, now).items()
+        if is_falling_behind(summary, threshold)
+    }
+
+
 def alert_falling_behind(course, now=None):
     """Write a message to each trainee who fell below the course's threshold since their last
-    alert (once per fall; at least MIN_HELD_FOR_ALERT sessions held). Returns the number sent."""
+    alert (once per fall; at least MIN_HELD_FOR_ALERT sessions ENDED; a session still running
+    counts for nothing here). Returns the number sent. One query when nobody's state changes."""
     from lms.outbox import services as outbox
 
     threshold = threshold_of(course)
-    sent = 0
-    for enrollment, summary in course_summaries(course, now):
-        behind = summary.held >= MIN_HELD_FOR_ALERT and below_threshold(summary, threshold)
-        if behind and enrollment.attendance_alert_at is None:
+    to_alert, recovered = {}, []
+    for enrollment_id, (summary, alert_at) in warning_counts(course, now).items():
+        behind = is_falling_behind(summary, threshold)
+        if behind and alert_at is None:
+            to_alert[enrollment_id] = summary
+        elif not behind and alert_at is not None:
+            recovered.append(enrollment_id)  # back on track: a new fall alerts again
+    if recovered:
+        db.session.execute(
+            update(Enrollment),
+            [{"id": enrollment_id, "attendance_alert_at": None} for enrollment_id in recovered],
+        )
+        _expire_loaded(Enrollment, set(recovered))
+    if to_alert:
+        enrollments = db.session.scalars(
+            select(Enrollment)
+            .options(joinedload(Enrollment.user))
+            .where(Enrollment.id.in_(list(to_alert)))
+            .order_by(Enrollment.id)
+        ).all()
+        for enrollment in enrollments:
             outbox.queue(
                 enrollment.user,
                 "attendance_low",
                 "emails/attendance_low",
                 course=course,
-                rate=round(summary.rate * 100),
+                rate=round(to_alert[enrollment.id].rate * 100),
                 threshold=round(threshold * 100),
             )
             enrollment.attendance_alert_at = utcnow()
-            sent += 1
-        elif not behind and enrollment.attendance_alert_at is not None:
-            enrollment.attendance_alert_at = None  # back on track: a new fall alerts again
-    db.session.flush()
-    return sent
+        db.session.flush()
+    return len(to_alert)
 
 
 def alert_running_courses(now=None):
@@ -609,8 +808,8 @@ STATUS_WORDS = {
     "absent": ("absent", "alpa", "alfa", "absen", "tidak hadir", "a", "x", "-"),
 }
 _WORD_TO_STATUS = {w: status for status, words in STATUS_WORDS.items() for w in words}
-#: columns of the sheet: the id identifies the trainee, the name is there for people
-SHEET_COLUMNS = ("enrollment_id", "name", "status", "note")
+#: columns of the sheet: the id identifies the trainee, the name and the rest are there for people
+SHEET_COLUMNS = ("enrollment_id", "name", "regency", "nik", "birth_year", "status", "note")
 
 
 def _cell(value):
@@ -624,8 +823,17 @@ def _cell(value):
 
 def sheet_rows(session):
     """Rows of a session's sheet (prefilled with the marks already saved)."""
+    from lms.templating import identity_columns
+
     return [
-        [e.id, e.user.name, mark.status if mark else "", (mark.note or "") if mark else ""]
+        [
+            e.id,
+            e.user.name,
+            # who is who when two share a name: the regency, the NIK's last digits, the birth year
+            *identity_columns(e)[1:],
+            mark.status if mark else "",
+            (mark.note or "") if mark else "",
+        ]
         for e, mark in roster(session)
     ]
 

@@ -36,6 +36,7 @@ from lms.course_types.base import Assessment as AssessmentResult
 from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
+from lms.templating import identity_columns, identity_headers
 
 from . import reach, services
 from .day import trainer_day
@@ -208,12 +209,18 @@ def checkin(session_id):
         return render_template("attendance/checkin.html", **page, existing=existing)
     closed = services.checkin_closed(session)
     notice = str(closed.message) if closed is not None else None
+    # a QR link whose code is no longer accepted (a photo of the code, a page opened late): say
+    # so before the button, with what to do next, and ask for the current code
+    expired = notice is None and bool(code) and not services.checkin_code_valid(session, code)
+    if expired:
+        form.code.data = ""
     return render_template(
         "attendance/checkin.html",
         **page,
         notice=notice,
+        expired=expired,
         show_form=notice is None,
-        typed=not code,
+        typed=not code or expired,
     )
 
 
@@ -246,7 +253,10 @@ def sheet_xlsx(session_id):
     session = services.session_for(_actor(), session_id)
     title = f"{session.course.code} {utc_to_local(session.starts_at):%Y-%m-%d}"
     body = tabular.xlsx_bytes(
-        title, list(services.SHEET_COLUMNS), services.sheet_rows(session), widths=(14, 36, 14, 40)
+        title,
+        list(services.SHEET_COLUMNS),
+        services.sheet_rows(session),
+        widths=(14, 36, 24, 20, 10, 14, 40),
     )
     return attachment(body, _sheet_name(session, "xlsx"), tabular.XLSX_MIMETYPE)
 
@@ -398,6 +408,8 @@ def _summary_table(course):
     sessions, held = grid["sessions"], grid["held"]
     headers = [
         _("Name"),
+        # who is who when two share a name (what a trainer may see of them)
+        *identity_headers(),
         *(f"{utc_to_local(s.starts_at):%Y-%m-%d %H:%M}" for s in sessions),
         _("Attendance rate (%)"),
         _("Present"),
@@ -417,6 +429,7 @@ def _summary_table(course):
             rate = round(summary.rate * 100, 1) if summary.rate is not None else None
             yield [
                 enrollment.user.name,
+                *identity_columns(enrollment),
                 *cells,
                 rate,
                 summary.present,
@@ -449,7 +462,7 @@ def summary_xlsx(course_id):
     """The matrix as an Excel workbook."""
     course = _course_for(course_id)
     headers, rows = _summary_table(course)
-    widths = (30, *([17] * (len(headers) - 1)))
+    widths = (30, 12, 24, 20, 10, *([17] * (len(headers) - 5)))
     body = tabular.xlsx_bytes(course.code, headers, rows, widths=widths)
     return attachment(body, f"attendance-{_safe_code(course)}.xlsx", tabular.XLSX_MIMETYPE)
 
@@ -473,5 +486,6 @@ def my_attendance(enrollment_id):
         sessions=sessions,
         summary=summary,
         threshold=threshold,
-        below=services.below_threshold(summary, threshold),
+        # a warning counts the sessions that have ended only (the rate shown counts those begun)
+        below=enrollment.id in services.falling_behind(enrollment.course, now),
     )

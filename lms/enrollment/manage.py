@@ -145,7 +145,8 @@ def index(course_id):
 @bp.route("/bulk", methods=["POST"])
 @roles_required("staff")
 def bulk(course_id):
-    """Approve or reject the ticked enrolments in one transaction: all of them, or none."""
+    """Approve or reject the ticked enrolments in one transaction; those that can no longer be
+    decided (no longer pending) are skipped and listed with the reason."""
     course = db.get_or_404(Course, course_id)
     status, q = _filters(request.args)
     form = BulkForm()
@@ -163,25 +164,16 @@ def bulk(course_id):
         return _render_index(course, form, status, q, code=400)
     actor = current_user._get_current_object()
     approve = form.action.data == "enrolled"
-    for enrollment in chosen:
-        name = enrollment.user.name
-        with attempt() as outcome:
-            if approve:
-                services.approve(enrollment, actor)
-            else:
-                services.reject(enrollment, actor, form.reason.data)
-        if outcome.error is not None:
-            error = _(
-                "Nothing was changed: %(name)s could not be processed. %(message)s",
-                name=name,
-                message=outcome.error.message,
-            )
-            return _render_index(course, form, status, q, error=error, code=outcome.error.status)
+    # a row that is no longer pending (the trainee cancelled, someone decided it meanwhile) is
+    # skipped and named; the others are decided all the same
+    decided, skipped = services.decide_many(
+        chosen, actor, approve_them=approve, reason=form.reason.data
+    )
     results = {"enrolled": 0, "waitlisted": 0, "rejected": 0}
-    for enrollment in chosen:
+    for enrollment in decided:
         results[enrollment.status] = results.get(enrollment.status, 0) + 1
     if approve:
-        message = ngettext("%(num)s request approved.", "%(num)s requests approved.", len(chosen))
+        message = ngettext("%(num)s request approved.", "%(num)s requests approved.", len(decided))
         if results["waitlisted"]:
             message += " " + ngettext(
                 "%(num)s went to the waitlist (no free seat).",
@@ -189,7 +181,24 @@ def bulk(course_id):
                 results["waitlisted"],
             )
     else:
-        message = ngettext("%(num)s request rejected.", "%(num)s requests rejected.", len(chosen))
+        message = ngettext("%(num)s request rejected.", "%(num)s requests rejected.", len(decided))
+    if skipped:
+        flash(message, "success" if decided else "info")
+        flash(
+            ngettext("%(num)s skipped:", "%(num)s skipped:", len(skipped))
+            + " "
+            + "; ".join(
+                _(
+                    "%(name)s (no. %(id)s): %(reason)s",
+                    name=enrollment.user.name,
+                    id=enrollment.id,
+                    reason=why,
+                )
+                for enrollment, why in skipped
+            ),
+            "warning",
+        )
+        return redirect(_back(course))
     flash(message, "success")
     return redirect(_back(course))
 

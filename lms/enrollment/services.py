@@ -511,6 +511,40 @@ def reject(enrollment, actor, reason=None):
     return enrollment
 
 
+def decide_many(enrollments, actor, approve_them=True, reason=None):
+    """Approve (or reject, with ``reason``) each of ``enrollments``, in their order; one that can
+    no longer be decided (no longer pending: the trainee cancelled, another staff member decided
+    it meanwhile) is skipped, the others are decided all the same.
+
+    Returns (decided, skipped): the enrolments decided, and (enrolment, reason) for each skipped
+    one, the reason in the request's language. Each decision runs in its own savepoint, so a
+    refusal leaves nothing of it behind.
+    """
+    from .models import ENROLLMENT_STATUS_LABELS
+
+    decided, skipped = [], []
+    for enrollment in enrollments:
+        try:
+            with db.session.begin_nested():
+                if approve_them:
+                    approve(enrollment, actor)
+                else:
+                    reject(enrollment, actor, reason)
+        except Conflict as error:
+            db.session.refresh(enrollment)
+            if error.code == "not_pending":
+                why = _(
+                    "no longer pending (now: %(status)s)",
+                    status=ENROLLMENT_STATUS_LABELS[enrollment.status],
+                )
+            else:
+                why = str(error.message)
+            skipped.append((enrollment, why))
+        else:
+            decided.append(enrollment)
+    return decided, skipped
+
+
 def user_enrollments(user):
     """A trainee's enrolments, newest course first, with course and partner loaded."""
     from sqlalchemy.orm import joinedload

@@ -67,6 +67,13 @@
     }, []));
   }
 
+  function markWaitingOffline() {
+    writeQueue(readQueue().map(function (batch) {
+      if (!batch.error) batch.offline = true;
+      return batch;
+    }));
+  }
+
   function newBatchId() {
     if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
     var bytes = new Uint8Array(16);
@@ -155,7 +162,12 @@
       banner.hidden = true;
       return;
     }
-    var n = queue.length;
+    // the marks waiting, not the saves: a trainee marked in two saves counts once
+    var waitingMarks = {};
+    queue.forEach(function (batch) {
+      (batch.records || []).forEach(function (record) { waitingMarks[record.enrollment_id] = true; });
+    });
+    var n = Object.keys(waitingMarks).length;
     banner.querySelector('[data-testid="pending-count"]').textContent =
       fill(n === 1 ? T.pending_one : T.pending_other, { num: n });
     var help = banner.querySelector('[data-role="help"]');
@@ -285,7 +297,9 @@
             updateBatch(batch.batch_id, function (b) { b.error = result.message; return b; });
           } else {
             if (result.kind === 'retry') {
-              updateBatch(batch.batch_id, function (b) { b.offline = true; return b; });
+              // no connection: every batch still waiting was made offline, not just this one
+              // (the ones behind it are not even tried now, and must not go out as the trainer's)
+              markWaitingOffline();
             }
             loginNeeded = result.kind === 'login';
             outcome = result.kind; // stop here, in order; try again later
@@ -322,8 +336,11 @@
     var allPresent = document.getElementById('all-present');
     if (allPresent && !readonly) {
       allPresent.hidden = false;
+      var allPresentHelp = document.getElementById('all-present-help');
+      if (allPresentHelp) allPresentHelp.hidden = false;
       allPresent.addEventListener('click', function () {
-        rows.forEach(function (row) { setStatus(row, 'present'); });
+        // only the rows nobody marked yet: a QR check-in (late, say) or a mark made stays
+        rows.forEach(function (row) { if (!statusOf(row)) setStatus(row, 'present'); });
         updateCounts();
         showStatus('', 'success');
       });
@@ -338,7 +355,13 @@
       var records = changedRecords();
       if (records.length) {
         var queue = readQueue();
-        queue.push({ batch_id: newBatchId(), records: records, queued_at: new Date().toISOString() });
+        queue.push({
+          batch_id: newBatchId(),
+          records: records,
+          queued_at: new Date().toISOString(),
+          // saved without a connection: an offline mark, whenever it reaches the server
+          offline: navigator.onLine === false || queue.some(function (b) { return b.offline && !b.error; })
+        });
         writeQueue(queue);
         baseline = snapshot();
       } else if (!readQueue().length) {

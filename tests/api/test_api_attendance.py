@@ -571,28 +571,40 @@ def test_check_in_to_a_missing_session(client, as_, classroom):
     assert_json_error(response, 404)
 
 
-def test_check_in_can_lift_an_alert(client, as_, classroom, add_meeting, now_session):
-    """A check-in is a save too: a trainee back above the threshold is no longer flagged."""
+def test_no_warning_during_a_session_the_rate_counts_it(
+    client, as_, classroom, add_meeting, now_session
+):
+    """Five minutes into a session nobody is warned for it (warnings count ended sessions
+    only), while the rate the API shows counts it from its start (API.md)."""
     me = classroom.enrollment
-    catalog.update_course(classroom.course, {"attendance_threshold": 0.5})
+    catalog.update_course(classroom.course, {"attendance_threshold": 0.6})
     db.session.commit()
     first, second = add_meeting(classroom.course, -3), add_meeting(classroom.course, -2)
-    for session, status in ((first, "present"), (second, "absent")):
+    for session, status in ((first, "present"), (second, "present")):
         others = [{"enrollment_id": e.id, "status": "present"} for e in classroom.enrollments[1:]]
         attendance.save_marks(
             session, [{"enrollment_id": me.id, "status": status}, *others], classroom.staff
         )
-    # the session that began five minutes ago counts as held and unmarked: 1 of 3 (others 2 of 3),
-    # and the save told the trainee
+    db.session.commit()
+    # a save of the running session with me absent so far: the rate drops to 2 of 3 ...
+    attendance.save_marks(
+        now_session, [{"enrollment_id": me.id, "status": "absent"}], classroom.staff
+    )
+    attendance.alert_running_courses()
+    db.session.commit()
+    summary = client.get(
+        f"/api/v1/courses/{classroom.course.id}/attendance-summary", headers=as_("staff")
+    ).get_json()
+    mine = next(i for i in summary["items"] if i["enrollment_id"] == me.id)
+    assert mine["held"] == 3 and mine["absent"] == 1
+    # ... and with a threshold above it, the rate is below, yet nobody was told
+    catalog.update_course(classroom.course, {"attendance_threshold": 0.9})
+    db.session.commit()
+    assert attendance.alert_running_courses() == 0
     db.session.commit()
     db.session.refresh(me)
-    assert me.attendance_alert_at is not None
-    code = {"code": current_code(now_session)}
-    assert client.post(
-        url(now_session, "check-in"), json=code, headers=as_("trainee")
-    ).status_code == (200)
-    db.session.refresh(me)
-    assert me.attendance_alert_at is None  # 2 of 3
+    assert me.attendance_alert_at is None
+    assert attendance.falling_behind(classroom.course) == set()
 
 
 # --- GET /api/v1/sessions/{id}/check-in-code ---------------------------------------------------

@@ -535,8 +535,9 @@ def test_the_xlsx_sheet_is_prefilled(as_role, course, trainees, now_session, dum
     assert tuple(rows[0]) == services.SHEET_COLUMNS
     by_id = {r[0]: r for r in rows[1:]}
     assert set(by_id) == {e.id for e in trainees}
-    assert by_id[trainees[1].id][1:3] == ["Budi Santoso", "late"]
-    assert by_id[trainees[0].id][2] in (None, "")
+    status = services.SHEET_COLUMNS.index("status")
+    assert [by_id[trainees[1].id][1], by_id[trainees[1].id][status]] == ["Budi Santoso", "late"]
+    assert by_id[trainees[0].id][status] in (None, "")
 
 
 def test_a_filled_in_xlsx_sheet_imports(as_role, english, course, trainees, now_session):
@@ -546,7 +547,9 @@ def test_a_filled_in_xlsx_sheet_imports(as_role, english, course, trainees, now_
     sheet = workbook.active
     sheet.append(rows[0])
     for row, status in zip(rows[1:], ("hadir", "T", "izin"), strict=True):
-        sheet.append([row[0], row[1], status, "sakit" if status == "izin" else None])
+        filled = dict(zip(rows[0], row, strict=True))
+        filled.update(status=status, note="sakit" if status == "izin" else None)
+        sheet.append([filled[column] for column in rows[0]])
     out = io.BytesIO()
     workbook.save(out)
     response = client.post(
@@ -798,8 +801,8 @@ def test_the_matrix_exports_as_csv_and_xlsx(as_role, english, course, trainees, 
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = csv_rows(response)
-    assert rows[0][0] == "Name"
-    assert len(rows[0]) == 1 + 4 + 7
+    assert rows[0][:5] == ["Name", "Enrolment no.", "Regency", "NIK", "Birth year"]
+    assert len(rows[0]) == 1 + 4 + 4 + 7
     assert rows[0][-7:] == [
         "Attendance rate (%)",
         "Present",
@@ -809,17 +812,18 @@ def test_the_matrix_exports_as_csv_and_xlsx(as_role, english, course, trainees, 
         "Held sessions",
         "Below the threshold",
     ]
-    by_name = {r[0]: r for r in rows[1:]}
+    by_name = {r[0]: [r[0], *r[5:]] for r in rows[1:]}
     assert by_name["Ani Susanti"][1:5] == ["Present", "Present", "Late", ""]
     assert by_name["Ani Susanti"][5:] == ["100.0", "2", "1", "0", "0", "3", "No"]
     assert by_name["Budi Santoso"][5:] == ["33.3", "1", "0", "0", "2", "3", "Yes"]
     assert by_name["Citra Dewi"][5:] == ["50.0", "0", "1", "1", "1", "3", "Yes"]
+    assert {r[0]: r[1] for r in rows[1:]} == {e.user.name: str(e.id) for e in trainees}
 
     response = client.get(f"/trainer/courses/{course.id}/attendance.xlsx")
     assert response.status_code == 200
     rows = xlsx_rows(response)
     assert [str(h) for h in rows[0]][-1] == "Below the threshold"
-    by_name = {r[0]: r for r in rows[1:]}
+    by_name = {r[0]: [r[0], *r[5:]] for r in rows[1:]}
     assert by_name["Budi Santoso"][1:4] == ["Present", "Absent", None]
     assert by_name["Budi Santoso"][5] == pytest.approx(33.3)
     assert by_name["Budi Santoso"][-1] == "Yes"

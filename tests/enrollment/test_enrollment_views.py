@@ -504,33 +504,49 @@ def test_bulk_reject_needs_a_reason(client, staff, requests_course, pending):
     assert count(OutboxMessage, OutboxMessage.kind == "enrollment_rejected") == 2
 
 
-def test_bulk_is_all_or_nothing(client, staff, requests_course, pending):
+def test_bulk_approval_skips_a_row_no_longer_pending(client, staff, requests_course, pending):
+    """One ticked request was decided meanwhile: the others are approved, and the page says
+    which one was skipped and why."""
     services.approve(pending[1], staff)
     db.session.commit()
-    before_audit = count(AuditEntry)
-    before_outbox = count(OutboxMessage)
     ids = [e.id for e in pending]
     response = client.post(
         staff_url(requests_course, "bulk?status=pending"), data={"action": "enrolled", "ids": ids}
     )
-    assert response.status_code == 409
-    page = text(response)
+    assert response.status_code == 302
+    # the seat of the skipped one was taken already: the second approved goes to the waitlist
+    assert [fresh(e).status for e in pending] == ["enrolled", "enrolled", "waitlisted"]
+    assert count(AuditEntry, AuditEntry.action == "enrollment.approved") == 3
+    page = text(client.get(staff_url(requests_course)))
+    assert "2 requests approved. 1 went to the waitlist (no free seat)." in page
     assert (
-        "Nothing was changed: Bambang Wijaya could not be processed. "
-        "Only a pending request can be approved." in page
+        f"1 skipped: Bambang Wijaya (no. {pending[1].id}): no longer pending (now: Enrolled)"
+        in page
     )
-    # the first one was approved inside the transaction, then rolled back with the rest
-    assert [fresh(e).status for e in pending] == ["pending", "enrolled", "pending"]
-    assert fresh(requests_course).enrolled_count == 1
-    assert count(AuditEntry) == before_audit
-    assert count(OutboxMessage) == before_outbox
-    # the ticks stay, so that the staff member can untick the one that failed
-    body = response.get_data(as_text=True)
-    for e in (pending[0], pending[2]):
-        assert re.search(rf'value="{e.id}" id="tick-{e.id}" checked', body)
 
 
-def test_bulk_reject_is_all_or_nothing_too(client, staff, requests_course, pending, create_user):
+def test_bulk_approval_skip_in_indonesian(client, staff, requests_course, pending):
+    services.cancel(pending[0], staff)
+    db.session.commit()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "id"
+    response = client.post(
+        staff_url(requests_course, "bulk"),
+        data={"action": "enrolled", "ids": [e.id for e in pending]},
+        follow_redirects=True,
+    )
+    page = text(response)
+    status = tr("Cancelled")
+    skipped = tr(
+        "%(name)s (no. %(id)s): %(reason)s",
+        name="Ayu Lestari",
+        id=pending[0].id,
+        reason=tr("no longer pending (now: %(status)s)", status=status),
+    )
+    assert skipped in page
+    assert "no longer pending" not in page
+
+
+def test_bulk_reject_skips_a_cancelled_row(client, staff, requests_course, pending, create_user):
     services.cancel(pending[2], staff)
     db.session.commit()
     response = client.post(
@@ -540,10 +556,10 @@ def test_bulk_reject_is_all_or_nothing_too(client, staff, requests_course, pendi
             "ids": [e.id for e in pending],
             "reason": "Tidak memenuhi syarat",
         },
+        follow_redirects=True,
     )
-    assert response.status_code == 409
-    assert "Cahya Kurniasih could not be processed." in text(response)
-    assert [fresh(e).status for e in pending] == ["pending", "pending", "cancelled"]
+    assert "Cahya Kurniasih" in text(response) and "2 requests rejected." in text(response)
+    assert [fresh(e).status for e in pending] == ["rejected", "rejected", "cancelled"]
 
 
 @pytest.mark.parametrize(
