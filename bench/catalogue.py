@@ -89,8 +89,11 @@ def prepare(args):
     today = local_today()
     now = utcnow()
     partners = [
-        {"name": f"Mitra Uji {i:02d}", "kind": "vocational_centre",
-         "mou_valid_until": today + timedelta(days=365)}
+        {
+            "name": f"Mitra Uji {i:02d}",
+            "kind": "vocational_centre",
+            "mou_valid_until": today + timedelta(days=365),
+        }
         for i in range(12)
     ]
     db.session.execute(insert(Partner), partners)
@@ -98,10 +101,16 @@ def prepare(args):
     db.session.execute(
         insert(User),
         [
-            {"email": f"pelatih{i:02d}@bench.example", "password_hash": "-",
-             "name": f"Pelatih Uji {i:02d}", "role": "trainer",
-             "partner_id": partner_ids[i % len(partner_ids)], "active": True,
-             "session_version": 1, "created_at": now}
+            {
+                "email": f"pelatih{i:02d}@bench.example",
+                "password_hash": "-",
+                "name": f"Pelatih Uji {i:02d}",
+                "role": "trainer",
+                "partner_id": partner_ids[i % len(partner_ids)],
+                "active": True,
+                "session_version": 1,
+                "created_at": now,
+            }
             for i in range(36)
         ],
     )
@@ -124,27 +133,37 @@ def fill(target):
             type_key, details = TYPES[i % len(TYPES)]
             starts = today + timedelta(days=(i * 7) % 700 - 350)
             rows.append(
-                {"code": f"CAT-{i:06d}", "title": f"Pelatihan uji {i}", "type_key": type_key,
-                 "partner_id": partner_ids[i % len(partner_ids)], "capacity": 30,
-                 "enrolled_count": i % 31, "starts_on": starts,
-                 "ends_on": starts + timedelta(days=27),
-                 "registration_opens_at": now - timedelta(days=10 + i % 5),
-                 "registration_closes_at": now + timedelta(days=5 + i % 20),
-                 "requires_approval": False, "waitlist": bool(i % 2),
-                 "status": "published" if i % 10 else "closed",
-                 "location": "Bandar Lampung", "target_groups": [], "details": details,
-                 "created_at": now, "updated_at": now}
+                {
+                    "code": f"CAT-{i:06d}",
+                    "title": f"Pelatihan uji {i}",
+                    "type_key": type_key,
+                    "partner_id": partner_ids[i % len(partner_ids)],
+                    "capacity": 30,
+                    "enrolled_count": i % 31,
+                    "starts_on": starts,
+                    "ends_on": starts + timedelta(days=27),
+                    "registration_opens_at": now - timedelta(days=10 + i % 5),
+                    "registration_closes_at": now + timedelta(days=5 + i % 20),
+                    "requires_approval": False,
+                    "waitlist": bool(i % 2),
+                    "status": "published" if i % 10 else "closed",
+                    "location": "Bandar Lampung",
+                    "target_groups": [],
+                    "details": details,
+                    "created_at": now,
+                    "updated_at": now,
+                }
             )
         db.session.execute(insert(Course), rows)
         ids = db.session.execute(
-            select(Course.id, Course.partner_id).where(
-                Course.code.in_([r["code"] for r in rows])
-            )
+            select(Course.id, Course.partner_id).where(Course.code.in_([r["code"] for r in rows]))
         ).all()
         db.session.execute(
             insert(course_trainers),
-            [{"course_id": cid, "user_id": by_partner[pid][cid % len(by_partner[pid])]}
-             for cid, pid in ids],
+            [
+                {"course_id": cid, "user_id": by_partner[pid][cid % len(by_partner[pid])]}
+                for cid, pid in ids
+            ],
         )
         db.session.commit()
         have += len(chunk)
@@ -168,9 +187,20 @@ def start(app_spec, env_extra, workers, port, log_path, chdir):
     env.update(env_extra, PYTHONUNBUFFERED="1")
     log = open(log_path, "ab")  # noqa: SIM115 (closed with the process)
     command = [
-        sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-        f"127.0.0.1:{port}", "--chdir", str(chdir), "--log-level", "warning",
-        "--access-logfile", "/dev/null", app_spec,
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--chdir",
+        str(chdir),
+        "--log-level",
+        "warning",
+        "--access-logfile",
+        "/dev/null",
+        app_spec,
     ]
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     process.log = log
@@ -256,9 +286,20 @@ def _seconds(value):
 
 def load_wrk(port, path, connections, seconds):
     out = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{int(seconds)}s", "--latency",
-         f"http://127.0.0.1:{port}{path}"],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{int(seconds)}s",
+            "--latency",
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     elapsed = _seconds(re.search(r"requests in ([\d.]+\w+),", out).group(1))
@@ -343,8 +384,12 @@ def main(argv=None):
             prepare(args)
         floor_port = free_port()
         floor = start(
-            "floor_app:app", {"FLOOR_DB": str(floor_db)}, args.workers, floor_port,
-            folder / "floor.log", BENCH,
+            "floor_app:app",
+            {"FLOOR_DB": str(floor_db)},
+            args.workers,
+            floor_port,
+            folder / "floor.log",
+            BENCH,
         )
         wait_ready(floor_port, floor, "/courses/")
         print(
@@ -367,7 +412,10 @@ def main(argv=None):
                     "LMS_PUBLIC_BASE_URL": "http://127.0.0.1",
                     "LMS_SINGLE_PROCESS": "true",
                 },
-                args.workers, port, folder / "latih.log", ROOT,
+                args.workers,
+                port,
+                folder / "latih.log",
+                ROOT,
             )
             try:
                 body = wait_ready(port, latih, args.path)

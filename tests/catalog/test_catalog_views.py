@@ -262,7 +262,9 @@ def test_catalogue_pages_keep_the_filters(client, db, app, create_partner):
     assert len(_codes(client.get(following).text)) == 1
 
 
-@pytest.mark.parametrize("cursor", ["after=x", "after=2026-01-01.abc", "before=.5", "after=2026-13-01.1"])
+@pytest.mark.parametrize(
+    "cursor", ["after=x", "after=2026-01-01.abc", "before=.5", "after=2026-13-01.1"]
+)
 def test_a_bad_cursor_shows_the_first_page(client, create_course, cursor):
     create_course("hospitality", title="Tata Graha")
     page = client.get(f"/courses/?{cursor}")
@@ -306,7 +308,11 @@ def test_an_index_serves_the_catalogue_order(db, filters):
         connection.exec_driver_sql("DROP TABLE IF EXISTS sqlite_stat1")
     chosen = CatalogFilters(**filters)
     now = utcnow()
-    for after, before in ((None, None), ((date(2030, 1, 1), 5), None), (None, (date(2020, 1, 1), 5))):
+    for after, before in (
+        (None, None),
+        ((date(2030, 1, 1), 5), None),
+        (None, (date(2020, 1, 1), 5)),
+    ):
         plan = _plan(db, page_select(chosen, after, before, 21, now))
         assert "TEMP B-TREE" not in plan, plan
         assert "starts_on" in plan, plan
@@ -317,6 +323,133 @@ def test_the_catalogue_count_stops_at_the_limit(client, db):
     _response, sent = statements_of(lambda: client.get("/courses/"))
     count = next(s for s in sent if "count(" in s and "FROM courses" in s)
     assert "LIMIT" in count
+
+
+def test_course_page_shows_schedule_partner_and_details(client, create_course, create_session):
+    course = create_course(
+        "language",
+        title="Bahasa Kanton",
+        title_en="Cantonese",
+        details={"language": "yue", "target_level": "A2", "pass_mark": 70},
+        target_groups=["cpmi"],
+        min_age=18,
+        max_age=35,
+    )
+    create_session(course, topic="Salam dan perkenalan")
+    page = client.get(f"/courses/{course.id}", headers=EN)
+    assert page.status_code == 200
+    text = page.text
+    assert "Cantonese" in text and course.partner.name in text
+    assert "Salam dan perkenalan" in text and "08:00" in text
+    assert "CEFR A2" in text and "pass mark is 70" in text
+    assert "Aged 18 to 35" in text
+    indonesian = client.get(f"/courses/{course.id}").text
+    assert "Bahasa Kanton" in indonesian
+
+
+@pytest.mark.parametrize("role", [None, "trainee", "trainer"])
+def test_draft_course_is_hidden_from_non_staff(client, login, users_by_role, create_course, role):
+    course = create_course("hospitality", status="draft")
+    if role:
+        login(users_by_role[role])
+    assert client.get(f"/courses/{course.id}").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["staff", "admin"])
+def test_staff_see_draft_course(client, login, users_by_role, create_course, role):
+    course = create_course("hospitality", status="draft")
+    login(users_by_role[role])
+    assert client.get(f"/courses/{course.id}").status_code == 200
+
+
+def test_missing_course_is_404(client):
+    assert client.get("/courses/999999").status_code == 404
+
+
+def _bulk_partners(db, count):
+    """Insert ``count`` partners with a valid MoU; returns their ids."""
+    names = [f"Mitra Massal {i:02d}" for i in range(count)]
+    valid = local_today() + timedelta(days=365)
+    db.session.execute(
+        insert(Partner),
+        [{"name": n, "kind": "vocational_centre", "mou_valid_until": valid} for n in names],
+    )
+    return db.session.scalars(select(Partner.id).where(Partner.name.in_(names))).all()
+
+
+def _bulk_courses(db, partner_ids, first, count):
+    """Insert ``count`` published courses fast, the partners taken in turn, each course with a
+    trainer of its own (of its partner) and a session."""
+    now = utcnow()
+    courses = insert_courses(partner_ids, first, count)
+    db.session.execute(
+        insert(User),
+        [
+            {
+                "email": f"pelatih-massal-{course_id}@example.org",
+                "password_hash": "-",
+                "name": f"Pelatih Massal {course_id}",
+                "role": "trainer",
+                "partner_id": partner_id,
+                "active": True,
+                "session_version": 1,
+                "created_at": now,
+            }
+            for course_id, partner_id in courses
+        ],
+    )
+    trainers = dict(
+        db.session.execute(
+            select(User.email, User.id).where(User.email.like("pelatih-massal-%"))
+        ).all()
+    )
+    db.session.execute(
+        insert(course_trainers),
+        [
+            {"course_id": course_id, "user_id": trainers[f"pelatih-massal-{course_id}@example.org"]}
+            for course_id, _partner_id in courses
+        ],
+    )
+    starts = combine_local(local_today() + timedelta(days=30), time(8))  # the courses' first day
+    db.session.execute(
+        insert(CourseSession),
+        [
+            {"course_id": course_id, "starts_at": starts, "ends_at": starts + timedelta(hours=4)}
+            for course_id, _partner_id in courses
+        ],
+    )
+    db.session.commit()
+
+
+def test_catalogue_query_count_does_not_grow_with_courses(client, db, app):
+    # a partner and a trainer per course on a page: a query per course for either would show
+    partner_ids = _bulk_partners(db, app.config["PER_PAGE"])
+    names = dict(db.session.execute(select(Partner.id, Partner.name)).all())
+
+    def page():
+        return client.get("/courses/?type=hospitality")
+
+    def shown_with_partner(response):
+        """Every course on the page is shown with its own partner and its own trainer."""
+        courses = db.session.execute(
+            select(Course.id, Course.code, Course.partner_id).where(
+                Course.code.in_(set(re.findall(r"BULK-\d{5}", response.text)))
+            )
+        ).all()
+        assert courses
+        for course_id, code, partner_id in courses:
+            assert f"{code} · {names[partner_id]}" in response.text
+            assert f"Pelatih Massal {course_id}</p>" in response.text
+        return len(courses)
+
+    _bulk_courses(db, partner_ids, 0, 10)
+    small, few = statements_of(page)
+    assert shown_with_partner(small) == 10
+    _bulk_courses(db, partner_ids, 10, 990)
+    assert db.session.scalar(select(func.count()).select_from(Course)) == 1000
+    large, many = statements_of(page)
+    assert shown_with_partner(large) == app.config["PER_PAGE"]
+    assert len(few) == len(many), "\n".join(many)
 
 
 def test_moving_a_course_to_a_partner_without_valid_mou_is_refused(create_course, create_partner):
