@@ -115,7 +115,8 @@ def _enrolled_message(enrollment):
         return _(
             "The course is full: you are on the waitlist at position %(position)s. "
             "You get a seat as soon as one frees up.",
-            position=enrolment.waitlist_position(enrollment),
+            position=getattr(enrollment, "answered_position", None)
+            or enrolment.waitlist_position(enrollment),
         )
     return _("Your request is sent. The office will let you know when it is decided.")
 
