@@ -77,6 +77,7 @@ def _load_renderer():
         RED = Color(0.75, 0.08, 0.1)
         Canvas = _Canvas  # last: the others are set when this is
 
+
 #: the certificate's own phrases, in both languages. The document is always bilingual, whatever
 #: the reader's language, and like the course types' wording these are declared per language
 #: here; plain labels that the message catalogue already has come from it (see _labels).

@@ -291,12 +291,22 @@ def enroll(user, course, actor=None, bypass_window=False):
             position = _decide_locked(enrollment, course)
             message = _notify(enrollment, enrollment.status, position=position)
         else:
-            enrollment.status = "enrolled" if seat_free(course) else "waitlisted"
-            message = _notify(enrollment, enrollment.status, position=_POSITION)
-            position = _decide(enrollment, course, user, bypass_window, now, others)
-            if message.kind != f"enrollment_{enrollment.status}":
-                # the guess was wrong (a seat freed up meanwhile): written again, under the lock
-                db.session.expunge(message)
+            # the message for the likely outcome, written before the decision
+            guess = "enrolled" if seat_free(course) else "waitlisted" if course.waitlist else None
+            message = None
+            if guess is not None:
+                enrollment.status = guess
+                message = _notify(enrollment, guess, position=_POSITION)
+            try:
+                position = _decide(enrollment, course, guess, user, bypass_window, now, others)
+            except LmsError:
+                if message is not None:
+                    db.session.expunge(message)
+                raise
+            if message is None or message.kind != f"enrollment_{enrollment.status}":
+                # the guess was wrong (the seats changed meanwhile): written under the lock
+                if message is not None:
+                    db.session.expunge(message)
                 message = _notify(enrollment, enrollment.status, position=position)
         _fill_position(message, position)
         if existing is None:
@@ -337,12 +347,12 @@ def _decide_locked(enrollment, course):
     return waiting + 1  # the newest ticket: last in the line
 
 
-def _decide(enrollment, course, user, bypass_window, now, others):
+def _decide(enrollment, course, guess, user, bypass_window, now, others):
     """The seat decision at the end of the transaction (PostgreSQL): one conditional UPDATE
     takes a seat if one is free; otherwise the course is locked for a waitlist ticket. The
     course's fields the rules read are taken again from the database and the rules checked
     once more (no query). Returns the waitlist position (None with a seat)."""
-    if enrollment.status == "enrolled":
+    if guess == "enrolled":
         row = db.session.execute(
             update(Course)
             .where(
@@ -359,7 +369,7 @@ def _decide(enrollment, course, user, bypass_window, now, others):
             found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
             if found:
                 _refuse(found)
-            enrollment.waitlist_position = None
+            enrollment.status, enrollment.waitlist_position = "enrolled", None
             return None
     _lock_course(course)
     found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
