@@ -53,13 +53,15 @@ def translations():
     """
     ctx = _babel_context()
     locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
-    if locale is None:  # the locale is not picked yet (or no request): flask_babel's way
-        return get_translations()
-    cached = getattr(ctx, "lms_translations", None)
-    if cached is not None and cached[0] is locale:
-        return cached[1]
-    found = get_translations()
-    ctx.lms_translations = (locale, found)
+    if locale is not None:
+        cached = getattr(ctx, "lms_translations", None)
+        if cached is not None and cached[0] is locale:
+            return cached[1]
+    found = get_translations()  # picks the locale when it is not picked yet
+    ctx = _babel_context()
+    locale = getattr(ctx, "babel_locale", None) if ctx is not None else None
+    if locale is not None:
+        ctx.lms_translations = (locale, found)
     return found
 
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from babel import dates as babel_dates
 from flask import current_app, request
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -77,7 +77,7 @@ def type_label(key):
     from lms.extensions import course_types
 
     course_type = course_types.get(key)
-    return course_type.label(get_locale()) if course_type else key
+    return course_type.label(i18n.locale_name()) if course_type else key
 
 
 # --- dates: Babel's formatting, each (value, format, language, zone) worked out once ------------
