@@ -5,10 +5,12 @@ published courses by default) it fills a Latih database up to that size (an SQLi
 temporary folder, or the empty PostgreSQL database given with --database-url; the migrations
 build it), serves it with gunicorn (``-w 2`` sync workers, the production configuration) and
 loads ``/courses/`` with ``--connections`` (10) concurrent keep-alive connections for
-``--seconds``; then the same against the floor (``bench/floor_app.py``: a bare Flask app that
+``--seconds``, in ``--rounds`` rounds alternating with the same load against the floor (``bench/floor_app.py``: a bare Flask app that
 renders 50 courses read with raw ``sqlite3``), served the same way. It prints requests per
-second, p50 and p99 latency, the workers' CPU milliseconds per request and their resident
-memory after the run, with Latih's requests per second as a share of the floor's.
+second, p50 and p99 latency (the median round's), the workers' CPU milliseconds per request and
+their resident memory after the run, with Latih's requests per second as a share of the floor's.
+On a shared machine the CPU per request is the steadier figure: requests per second follow
+whatever else runs.
 
 The load generator is wrk when it is installed (``apt-get install wrk``), otherwise a small
 Python one (threads with keep-alive connections; it takes a share of the CPU itself, so the
@@ -61,7 +63,10 @@ TYPES = (
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="9,1000,10000,100000", help="courses, comma-separated")
-    parser.add_argument("--seconds", type=float, default=10, help="seconds of load per server")
+    parser.add_argument("--seconds", type=float, default=5, help="seconds of load per round")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of floor-then-Latih per size (3)"
+    )
     parser.add_argument("--connections", type=int, default=10, help="concurrent connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--database-url", help="an empty PostgreSQL database; default SQLite")
@@ -345,20 +350,48 @@ def load_python(port, path, connections, seconds):
     return len(latencies), elapsed, pct(50), pct(99), errors[0]
 
 
-def measure(process, port, args):
+def measure_once(process, port, args):
     workers = workers_of(process.pid)
     before = cpu_seconds(workers)
     load = load_python if args.python_load or not shutil.which("wrk") else load_wrk
     requests, elapsed, p50, p99, errors = load(port, args.path, args.connections, args.seconds)
-    cpu = cpu_seconds(workers) - before
     return {
-        "rps": requests / elapsed,
+        "requests": requests,
+        "elapsed": elapsed,
         "p50": p50 * 1000,
         "p99": p99 * 1000,
-        "cpu_ms": 1000 * cpu / max(requests, 1),
+        "cpu": cpu_seconds(workers) - before,
         "rss": max(rss_mb(pid) for pid in workers),
         "errors": errors,
     }
+
+
+def combine(runs):
+    """One line of figures from several rounds: requests per second and CPU over all of them,
+    the median round's p50 and p99, the largest worker."""
+    requests = sum(r["requests"] for r in runs)
+
+    def median(key):
+        values = sorted(r[key] for r in runs)
+        return values[len(values) // 2]
+
+    return {
+        "rps": requests / sum(r["elapsed"] for r in runs),
+        "p50": median("p50"),
+        "p99": median("p99"),
+        "cpu_ms": 1000 * sum(r["cpu"] for r in runs) / max(requests, 1),
+        "rss": max(r["rss"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+    }
+
+
+def measure_pair(floor, floor_port, latih, port, args):
+    """Rounds of the floor then Latih, one after the other, so that both see the same machine."""
+    floor_runs, latih_runs = [], []
+    for _ in range(args.rounds):
+        floor_runs.append(measure_once(floor, floor_port, args))
+        latih_runs.append(measure_once(latih, port, args))
+    return combine(floor_runs), combine(latih_runs)
 
 
 def row(label, figures):
@@ -394,7 +427,8 @@ def main(argv=None):
         wait_ready(floor_port, floor, "/courses/")
         print(
             f"Latih on {backend} vs the floor (SQLite, 50 courses); gunicorn -w {args.workers} "
-            f"sync; {load_name}, {args.connections} connections, {args.seconds:g} s each"
+            f"sync; {load_name}, {args.connections} connections, {args.rounds} rounds of "
+            f"{args.seconds:g} s each, alternating"
         )
         header = f"{'':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>8} {'RSS MB':>7}"
         for size in [int(s) for s in args.sizes.split(",")]:
@@ -420,8 +454,7 @@ def main(argv=None):
             try:
                 body = wait_ready(port, latih, args.path)
                 cards = body.count(b"course-card")
-                floor_figures = measure(floor, floor_port, args)
-                latih_figures = measure(latih, port, args)
+                floor_figures, latih_figures = measure_pair(floor, floor_port, latih, port, args)
             finally:
                 stop(latih)
             print(f"\n{size:,} courses ({cards} on the page)\n{header}")
