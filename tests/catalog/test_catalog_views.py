@@ -494,3 +494,15 @@ def test_a_draft_shows_to_whom_the_api_shows_it(
         page = login(user).get(f"/courses/{draft.id}")
         api = client.get(f"/api/v1/courses/{draft.id}", headers=api_headers(user))
         assert (page.status_code, api.status_code) == (status, status), user.name
+
+
+def test_every_catalogue_page_is_shareable_for_a_visitor(client, db, app, create_partner):
+    partner = create_partner()
+    insert_courses([partner.id], 0, app.config["PER_PAGE"] + 1, spread=True)
+    db.session.commit()
+    first = client.get("/courses/", headers=EN)
+    second = client.get(_link(first.text, "Next"), headers=EN)
+    for page in (first, second):
+        assert (
+            page.headers["Cache-Control"] == f"public, max-age={app.config['PUBLIC_PAGE_MAX_AGE']}"
+        )
