@@ -10,8 +10,8 @@ from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from lms import i18n
 from lms.core.assets import static_url
+from lms.i18n import gettext, locale_name, ngettext, npgettext, pgettext
 
 #: the navigation: (endpoint, label, roles that see it; None = everyone)
 NAVIGATION = (
@@ -67,7 +67,7 @@ def mask_nik(nik):
 
 def localized(obj, name):
     """An object's English variant of a text field (``<name>_en``) when the page is English."""
-    if i18n.locale_name() == "en":
+    if locale_name() == "en":
         return getattr(obj, f"{name}_en", None) or getattr(obj, name)
     return getattr(obj, name)
 
@@ -77,7 +77,7 @@ def type_label(key):
     from lms.extensions import course_types
 
     course_type = course_types.get(key)
-    return course_type.label(i18n.locale_name()) if course_type else key
+    return course_type.label(locale_name()) if course_type else key
 
 
 # --- dates: Babel's formatting, each (value, format, language, zone) worked out once ------------
@@ -116,8 +116,8 @@ def format_date(value, fmt="medium"):
         return ""
     fmt = _babel_format("date", fmt)
     if isinstance(value, datetime):
-        return _format_day_of(value, fmt, i18n.locale_name(), get_timezone())
-    return _format(value, fmt, i18n.locale_name(), None)
+        return _format_day_of(value, fmt, locale_name(), get_timezone())
+    return _format(value, fmt, locale_name(), None)
 
 
 def format_datetime(value, fmt="medium"):
@@ -125,7 +125,7 @@ def format_datetime(value, fmt="medium"):
     if not value:
         return ""
     fmt = _babel_format("datetime", fmt)
-    return _format(value, fmt, i18n.locale_name(), get_timezone())
+    return _format(value, fmt, locale_name(), get_timezone())
 
 
 def init_app(app):
@@ -133,10 +133,10 @@ def init_app(app):
     app.jinja_env.filters["date"] = format_date
     # gettext through the request's cached catalogue (flask_babel looks it up on every call)
     app.jinja_env.install_gettext_callables(
-        gettext=i18n.gettext,
-        ngettext=i18n.ngettext,
-        pgettext=i18n.pgettext,
-        npgettext=i18n.npgettext,
+        gettext=gettext,
+        ngettext=ngettext,
+        pgettext=pgettext,
+        npgettext=npgettext,
         newstyle=True,
     )
     app.jinja_env.filters["mask_nik"] = mask_nik
@@ -145,5 +145,5 @@ def init_app(app):
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["type_label"] = type_label
-    app.jinja_env.globals["current_locale"] = i18n.locale_name
+    app.jinja_env.globals["current_locale"] = locale_name
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
