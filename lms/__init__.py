@@ -73,6 +73,10 @@ def create_app(config_class=None, test_config=None):
     from .core.sqlite import install_pragmas
 
     install_pragmas()
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        from .core.postgres import resolve_psycopg_dumpers
+
+        resolve_psycopg_dumpers()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)

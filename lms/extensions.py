@@ -1,12 +1,12 @@
 """Extension instances. Each is bound to an app in ``create_app`` through ``init_app``; none holds an app."""
 
+import click
 import flask_compress
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -46,6 +46,68 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+
+
+class _MigrateConfig:
+    """What Flask-Migrate keeps in ``app.extensions["migrate"]``; its Migrate is made on first
+    use (``flask db ...``, ``flask_migrate.upgrade()``)."""
+
+    def __init__(self, db, directory, configure_args):
+        self.db = db
+        self.directory = directory
+        self.configure_args = configure_args
+        self._migrate = None
+
+    @property
+    def migrate(self):
+        if self._migrate is None:
+            from flask_migrate import Migrate as FlaskMigrate
+
+            self._migrate = FlaskMigrate(db=self.db, directory=self.directory)
+            self._migrate.alembic_ctx_kwargs.update(self.configure_args)
+        return self._migrate
+
+    @property
+    def metadata(self):
+        return self.db.metadata
+
+
+class _MigrateCommands(click.Group):
+    """``flask db``: Flask-Migrate's command group, imported when it is called."""
+
+    def __init__(self):
+        super().__init__(name="db", help="Perform database migrations.")
+
+    @staticmethod
+    def _real():
+        from flask_migrate.cli import db as commands
+
+        return commands
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        return self._real().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx):
+        return self._real().invoke(ctx)
+
+    def get_command(self, ctx, cmd_name):
+        return self._real().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx):
+        return self._real().list_commands(ctx)
+
+
+class Migrate:
+    """Flask-Migrate, imported only when migrations run: it brings Alembic (about 20 MB), which a
+    web worker never needs. ``flask db ...`` and ``flask_migrate.upgrade()`` work as before."""
+
+    def init_app(self, app, db, directory="migrations", compare_type=True, render_as_batch=True):
+        app.extensions["migrate"] = _MigrateConfig(
+            db,
+            str(directory),
+            {"compare_type": compare_type, "render_as_batch": render_as_batch},
+        )
+        app.cli.add_command(_MigrateCommands())
 
 
 db = SQLAlchemy(model_class=Base)

@@ -1,12 +1,17 @@
 """Jinja filters and globals: dates in WIB, masked identity numbers, the navigation per role,
 static URLs that change with their file."""
 
-from flask import request
-from flask_babel import format_date, format_datetime, get_locale, gettext
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from babel import dates as babel_dates
+from flask import current_app, request
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.core.assets import static_url
+from lms.i18n import gettext, locale_name, ngettext, npgettext, pgettext
 
 #: the navigation: (endpoint, label, roles that see it; None = everyone)
 NAVIGATION = (
@@ -94,7 +99,7 @@ def identity_headers():
 
 def localized(obj, name):
     """An object's English variant of a text field (``<name>_en``) when the page is English."""
-    if str(get_locale()) == "en":
+    if locale_name() == "en":
         return getattr(obj, f"{name}_en", None) or getattr(obj, name)
     return getattr(obj, name)
 
@@ -104,15 +109,67 @@ def type_label(key):
     from lms.extensions import course_types
 
     course_type = course_types.get(key)
-    return course_type.label(get_locale()) if course_type else key
+    return course_type.label(locale_name()) if course_type else key
+
+
+# --- dates: Babel's formatting, each (value, format, language, zone) worked out once ------------
+
+
+@lru_cache(maxsize=8192)
+def _format(value, fmt, locale, zone):
+    """A date or a moment as Babel writes it; the same few dates come back on every page."""
+    if isinstance(value, datetime):
+        return babel_dates.format_datetime(value, fmt, tzinfo=zone, locale=locale)
+    return babel_dates.format_date(value, fmt, locale=locale)
+
+
+@lru_cache(maxsize=8192)
+def _format_day_of(value, fmt, locale, zone):
+    """The local day of a moment (as flask_babel's ``format_date`` of a datetime)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return babel_dates.format_date(value.astimezone(zone).date(), fmt, locale=locale)
+
+
+def _babel_format(kind, fmt):
+    """The pattern flask_babel would use (its ``_get_format``): a named format ("medium")
+    becomes the app's configured pattern for it, when one is set."""
+    formats = current_app.extensions["babel"].instance.date_formats
+    if fmt is None:
+        fmt = formats[kind]
+    if fmt in ("short", "medium", "full", "long"):
+        fmt = formats[f"{kind}.{fmt}"] or fmt
+    return fmt
+
+
+def format_date(value, fmt="medium"):
+    """``|date``: the same text as flask_babel's ``format_date``, cached."""
+    if not value:
+        return ""
+    fmt = _babel_format("date", fmt)
+    if isinstance(value, datetime):
+        return _format_day_of(value, fmt, locale_name(), get_timezone())
+    return _format(value, fmt, locale_name(), None)
+
+
+def format_datetime(value, fmt="medium"):
+    """``|datetime``: the same text as flask_babel's ``format_datetime``, cached."""
+    if not value:
+        return ""
+    fmt = _babel_format("datetime", fmt)
+    return _format(value, fmt, locale_name(), get_timezone())
 
 
 def init_app(app):
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
-        format_datetime(value, fmt) if value else ""
-    )
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
-        format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["date"] = format_date
+    # gettext through the request's cached catalogue (flask_babel looks it up on every call)
+    app.jinja_env.install_gettext_callables(
+        gettext=gettext,
+        ngettext=ngettext,
+        pgettext=pgettext,
+        npgettext=npgettext,
+        newstyle=True,
     )
     app.jinja_env.filters["mask_nik"] = mask_nik
     app.jinja_env.globals["nav_items"] = nav_items
@@ -121,5 +178,5 @@ def init_app(app):
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["trainee_identity"] = trainee_identity
     app.jinja_env.globals["type_label"] = type_label
-    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["current_locale"] = locale_name
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")

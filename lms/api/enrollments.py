@@ -171,7 +171,8 @@ def enroll(data, course_id):
         if user_id is not None and user_id != actor.id:
             raise Forbidden(_("You can only enrol yourself."))
         enrollment = services.enroll(actor, course, actor=actor)
-    return _view(enrollment)
+    # the position the decision gave (not counted again: the course's lock is still held)
+    return _view(enrollment, position=enrollment.answered_position)
 
 
 @blp.route("/courses/<int:course_id>/enrollments")

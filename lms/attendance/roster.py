@@ -9,7 +9,6 @@ is saved in one request by the same service function.
 import io
 import uuid
 
-import segno
 from flask import (
     Blueprint,
     abort,
@@ -234,6 +233,8 @@ def checkin_qr(session_id):
     code = (request.args.get("code") or "").strip()
     if not checkin.code_is_valid(session.checkin_secret, code):
         abort(404)
+    import segno  # here: only this view draws with it
+
     buffer = io.BytesIO()
     segno.make(checkin_url(session, code), error="m").save(
         buffer, kind="svg", scale=1, omitsize=True, xmldecl=False, title=_("Check-in QR code")

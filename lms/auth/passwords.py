@@ -6,7 +6,6 @@ import threading
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from zxcvbn import zxcvbn
 
 #: words Indonesians put in passwords, most guessed first; zxcvbn knows English ones only
 INDONESIAN_WORDS = (
@@ -167,6 +166,8 @@ def _reason(sequence, personal):
 def weakness(password, personal=()):
     """Why ``password`` is too easy to guess (a lazy translated message), or None if it scores at
     least PASSWORD_MIN_SCORE (0..4) with the common Indonesian words and ``personal`` known."""
+    from zxcvbn import zxcvbn  # here: its dictionaries take 13 MB, needed by few pages
+
     personal = set(personal)
     with _lock:
         result = zxcvbn(password[:MAX_JUDGED], user_inputs=[*personal, *INDONESIAN_WORDS])

@@ -33,7 +33,6 @@ import tempfile
 import zlib
 from urllib.request import pathname2url
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -771,6 +770,8 @@ def _key_paths():
 
 
 def _kid(path):
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     try:
         return signing.key_id(signing.load_public(path))
     except (ValueError, TypeError, UnsupportedAlgorithm):

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -60,6 +61,11 @@ class Course(db.Model):
         ),
         CheckConstraint("enrolled_count >= 0 AND enrolled_count <= capacity", name="seats"),
         CheckConstraint("min_age IS NULL OR max_age IS NULL OR min_age <= max_age", name="ages"),
+        # the catalogue's order (newest start first, the id breaking ties), alone or after the
+        # type or partner filter: a page walks one of these and stops, whatever the table's size
+        Index("ix_courses_starts_on_id", "starts_on", "id"),
+        Index("ix_courses_type_starts_on_id", "type_key", "starts_on", "id"),
+        Index("ix_courses_partner_starts_on_id", "partner_id", "starts_on", "id"),
     )
 
     #: surrogate key
@@ -75,15 +81,15 @@ class Course(db.Model):
     #: optional English description
     description_en: Mapped[str | None] = mapped_column(Text)
     #: key of the course-type plugin (lms.course_types entry point)
-    type_key: Mapped[str] = mapped_column(String(40), index=True)
+    type_key: Mapped[str] = mapped_column(String(40))
     #: the partner institution that runs it
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
     #: number of seats; None for a course of a type that does not enrol (no seat limit)
     capacity: Mapped[int | None] = mapped_column(Integer)
     #: seats taken (enrolled and completed), kept in step inside the enrolment transaction
     enrolled_count: Mapped[int] = mapped_column(Integer, default=0)
     #: first day (local date)
-    starts_on: Mapped[date] = mapped_column(Date, index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
     #: last day (local date)
     ends_on: Mapped[date] = mapped_column(Date)
     #: registration opens (UTC); None for a course of a type that does not enrol

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from lms.audit import services as audit
@@ -26,7 +26,7 @@ from lms.partners.models import Partner
 from lms.regions.models import Regency
 from lms.signals import course_capacity_raised
 
-from .models import COURSE_STATUSES, Course, CourseSession, course_trainers
+from .models import COURSE_STATUSES, VISIBLE_STATUSES, Course, CourseSession, course_trainers
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,39}$")
 #: fields staff set on every course, whatever its type
@@ -612,15 +612,24 @@ def visible_course(user, course_id):
     return course
 
 
-def catalog_query(filters, now=None):
-    """A select of courses for the catalogue, newest start first, partner and trainers loaded."""
-    now = now or utcnow()
-    query = select(Course).options(selectinload(Course.partner), selectinload(Course.trainers))
+def _visible_condition():
+    """``Course.visible`` for the catalogue's select. On SQLite the status is compared as
+    ``+courses.status`` (the unary plus keeps the planner off the status index): without
+    statistics SQLite would otherwise read every visible course through that index and sort
+    them all in a temporary B-tree, instead of walking the index on (starts_on, id) that serves
+    the order and stopping after a page. PostgreSQL's planner weighs both with its statistics."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return literal_column("+courses.status").in_(VISIBLE_STATUSES)
+    return Course.visible
+
+
+def _filtered(query, filters, now):
+    """``query`` narrowed by the catalogue's filters."""
     if filters.include_unpublished:
         if filters.status:
             query = query.where(Course.status == filters.status)
     else:
-        query = query.where(Course.visible)
+        query = query.where(_visible_condition())
     if filters.type:
         query = query.where(Course.type_key == filters.type)
         if filters.detail:
@@ -646,7 +655,129 @@ def catalog_query(filters, now=None):
             Course.registration_opens_at <= now,
             Course.registration_closes_at > now,
         )
+    return query
+
+
+def catalog_query(filters, now=None):
+    """A select of courses for the catalogue, newest start first, partner and trainers loaded."""
+    query = select(Course).options(selectinload(Course.partner), selectinload(Course.trainers))
+    query = _filtered(query, filters, now or utcnow())
     return query.order_by(Course.starts_on.desc(), Course.id.desc())
+
+
+#: the catalogue counts its matches up to this many, then says "more than ..." (a count of
+#: every match would grow with the table)
+CATALOG_COUNT_LIMIT = 100
+#: the columns a catalogue card shows (and the course's state needs)
+_CARD_COLUMNS = (
+    Course.id,
+    Course.code,
+    Course.title,
+    Course.title_en,
+    Course.type_key,
+    Course.partner_id,
+    Course.capacity,
+    Course.enrolled_count,
+    Course.starts_on,
+    Course.ends_on,
+    Course.registration_opens_at,
+    Course.registration_closes_at,
+    Course.waitlist,
+    Course.status,
+    Course.location,
+)
+
+
+def encode_cursor(course):
+    """Where a page ends, for ``?after=`` / ``?before=``: the course's start day and id."""
+    return f"{course.starts_on.isoformat()}.{course.id}"
+
+
+def decode_cursor(value):
+    """(starts_on, id) of a cursor, or None for anything else."""
+    day, _dot, number = (value or "").partition(".")
+    try:
+        cursor = (date.fromisoformat(day), int(number))
+    except ValueError:
+        return None
+    return cursor if 0 < cursor[1] < 2**31 else None
+
+
+@dataclass
+class CatalogPage:
+    """One page of the catalogue, read by position (keyset), not by page number."""
+
+    #: the courses (rows of the card's columns, read as a course's attributes), newest start first
+    items: list
+    #: how many courses match, counted up to ``count_limit``
+    total: int
+    #: the count stopped at the limit: more courses match than ``total`` says
+    more: bool
+    #: the limit the count stops at
+    count_limit: int
+    #: the cursor of the next page (``?after=``), or None on the last page
+    next_cursor: str | None
+    #: the cursor of the previous page (``?before=``), or None on the first page
+    prev_cursor: str | None
+    #: {course id: [trainer names, sorted]}
+    trainers: dict
+
+
+def page_select(filters, after, before, limit, now):
+    """The select of a catalogue page's cards: after the (starts_on, id) ``after`` newest first,
+    or before ``before`` oldest first (the caller turns those round)."""
+    query = _filtered(select(*_CARD_COLUMNS), filters, now)
+    key = tuple_(Course.starts_on, Course.id)
+    if before is not None:
+        query = query.where(key > before).order_by(Course.starts_on, Course.id)
+    else:
+        if after is not None:
+            query = query.where(key < after)
+        query = query.order_by(Course.starts_on.desc(), Course.id.desc())
+    return query.limit(limit)
+
+
+def count_select(filters, now):
+    """How many courses match, counted up to one more than ``CATALOG_COUNT_LIMIT``."""
+    limited = _filtered(select(Course.id), filters, now).limit(CATALOG_COUNT_LIMIT + 1)
+    return select(func.count()).select_from(limited.subquery())
+
+
+def catalog_page(filters, after=None, before=None, per_page=20, now=None):
+    """The page of the catalogue after (or before) a cursor, in a fixed number of queries
+    whatever the number of courses: an index on (starts_on, id) serves the order and the page
+    boundary; the count stops at ``CATALOG_COUNT_LIMIT``. Only the columns a card shows are
+    read, as rows rather than mapped objects; the trainers' names come in one more query."""
+    now = now or utcnow()
+    after, before = decode_cursor(after), decode_cursor(before)
+    items = db.session.execute(page_select(filters, after, before, per_page + 1, now)).all()
+    extra = len(items) > per_page
+    items = items[:per_page]
+    if before is not None:
+        items.reverse()
+        has_prev, has_next = extra, True
+    else:
+        has_prev, has_next = after is not None, extra
+    total = db.session.scalar(count_select(filters, now))
+    trainers = {}
+    if items:
+        rows = db.session.execute(
+            select(course_trainers.c.course_id, User.name)
+            .join(User, User.id == course_trainers.c.user_id)
+            .where(course_trainers.c.course_id.in_([c.id for c in items]))
+            .order_by(User.name)
+        )
+        for course_id, name in rows:
+            trainers.setdefault(course_id, []).append(name)
+    return CatalogPage(
+        items=items,
+        total=min(total, CATALOG_COUNT_LIMIT),
+        more=total > CATALOG_COUNT_LIMIT,
+        count_limit=CATALOG_COUNT_LIMIT,
+        next_cursor=encode_cursor(items[-1]) if items and has_next else None,
+        prev_cursor=encode_cursor(items[0]) if items and has_prev else None,
+        trainers=trainers,
+    )
 
 
 @dataclass(frozen=True)

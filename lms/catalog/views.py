@@ -1,7 +1,7 @@
 """The public catalogue and the course page with its enrol box (a page on the enrolment floor
 and above: it shows the visitor's enrolment and takes the one-step enrolment)."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,7 +10,6 @@ from sqlalchemy import select
 from lms.auth.models import TARGET_GROUP_LABELS
 from lms.auth.permissions import current_actor, roles_required
 from lms.core.inputs import int_arg
-from lms.core.pagination import paginate
 from lms.core.transaction import attempt
 from lms.enrollment import services as enrolment
 from lms.enrollment.forms import EnrolForm
@@ -22,7 +21,7 @@ from lms.partners.services import list_partners
 from .models import COURSE_STATUS_LABELS
 from .services import (
     CatalogFilters,
-    catalog_query,
+    catalog_page,
     course_state,
     course_type_of,
     visible_course,
@@ -54,7 +53,13 @@ def _filters_from_args(args):
 @bp.route("/")
 def index():
     filters = _filters_from_args(request.args)
-    page = paginate(catalog_query(filters))
+    # keyset pages: ?after= (or ?before=) the last (first) course shown, never an offset
+    page = catalog_page(
+        filters,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        per_page=current_app.config["PER_PAGE"],
+    )
     waiting = enrolment.waitlist_counts([c.id for c in page.items])
     states = {c.id: course_state(c, waiting.get(c.id, 0)) for c in page.items}
     selected_type = course_types.get(filters.type) if filters.type else None
@@ -63,7 +68,8 @@ def index():
         for name in selected_type.catalog_filters:
             label = next(f["label"] for f in selected_type.describe_fields() if f["name"] == name)
             type_filters.append((name, label, selected_type.filter_choices(name)))
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
+    partners = list_partners()
     return render_template(
         "catalog/index.html",
         page=page,
@@ -71,7 +77,8 @@ def index():
         filters=filters,
         types=course_types.all(),
         type_filters=type_filters,
-        partners=list_partners(),
+        partners=partners,
+        partner_names={p.id: p.name for p in partners},
         args=args,
         locale=str(get_locale()),
     )
@@ -108,7 +115,8 @@ def _enrolled_message(enrollment):
         return _(
             "The course is full: you are on the waitlist at position %(position)s. "
             "You get a seat as soon as one frees up.",
-            position=enrolment.waitlist_position(enrollment),
+            position=getattr(enrollment, "answered_position", None)
+            or enrolment.waitlist_position(enrollment),
         )
     return _("Your request is sent. The office will let you know when it is decided.")
 

@@ -18,19 +18,10 @@ import unicodedata
 from datetime import date
 
 import fontpkg_noto_sans
-import segno
 from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from PIL import Image
-from reportlab import rl_config
-from reportlab.lib.colors import Color
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.utils import ImageReader, simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
 
 from lms.core.time import utc_to_local
 from lms.extensions import course_types
@@ -45,14 +36,47 @@ DATE_LOCALES = {"id": "id", "en": "en_GB"}
 FONT = "LatihNotoSans"
 FONT_ITALIC = "LatihNotoSans-Italic"
 
-PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
+#: A4 landscape in points, as ReportLab's ``landscape(A4)`` computes it (210 × 297 mm)
+_MM = 72.0 / 2.54 * 0.1
+PAGE_WIDTH, PAGE_HEIGHT = 297 * _MM, 210 * _MM
 CENTRE = PAGE_WIDTH / 2
 
-NAVY = Color(0.09, 0.2, 0.36)
-GOLD = Color(0.72, 0.57, 0.24)
-INK = Color(0.13, 0.13, 0.15)
-GREY = Color(0.38, 0.4, 0.44)
-RED = Color(0.75, 0.08, 0.1)
+# ReportLab, segno and Pillow are imported on the first rendering (``_load_renderer``): a web
+# worker that never draws a certificate does not carry them (about 25 MB of memory)
+segno = Image = rl_config = pdfmetrics = None
+Color = ImageReader = simpleSplit = TTFont = Canvas = None
+NAVY = GOLD = INK = GREY = RED = None
+_load_lock = threading.Lock()
+
+
+def _load_renderer():
+    """Import the drawing libraries and make the colours, once per process."""
+    global segno, Image, rl_config, pdfmetrics, Color, ImageReader, simpleSplit, TTFont, Canvas
+    global NAVY, GOLD, INK, GREY, RED
+    if Canvas is not None:
+        return
+    with _load_lock:
+        if Canvas is not None:
+            return
+        import segno as _segno
+        from PIL import Image as _Image
+        from reportlab import rl_config as _rl_config
+        from reportlab.lib.colors import Color as _Color
+        from reportlab.lib.utils import ImageReader as _ImageReader
+        from reportlab.lib.utils import simpleSplit as _simpleSplit
+        from reportlab.pdfbase import pdfmetrics as _pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont as _TTFont
+        from reportlab.pdfgen.canvas import Canvas as _Canvas
+
+        segno, Image, rl_config, pdfmetrics = _segno, _Image, _rl_config, _pdfmetrics
+        Color, ImageReader, simpleSplit, TTFont = _Color, _ImageReader, _simpleSplit, _TTFont
+        NAVY = Color(0.09, 0.2, 0.36)
+        GOLD = Color(0.72, 0.57, 0.24)
+        INK = Color(0.13, 0.13, 0.15)
+        GREY = Color(0.38, 0.4, 0.44)
+        RED = Color(0.75, 0.08, 0.1)
+        Canvas = _Canvas  # last: the others are set when this is
+
 
 #: the certificate's own phrases, in both languages. The document is always bilingual, whatever
 #: the reader's language, and like the course types' wording these are declared per language
@@ -110,6 +134,7 @@ def _register_fonts():
     slow without its optional C accelerator.
     """
     global _fonts_ready
+    _load_renderer()
     if _fonts_ready:
         return
     with _font_lock:
@@ -290,8 +315,8 @@ def _frame(canvas):
         canvas.drawPath(path, stroke=0, fill=1)
 
 
-def _rule(canvas, y, half_width, colour=GOLD, width=0.8):
-    canvas.setStrokeColor(colour)
+def _rule(canvas, y, half_width, colour=None, width=0.8):
+    canvas.setStrokeColor(colour or GOLD)
     canvas.setLineWidth(width)
     canvas.line(CENTRE - half_width, y, CENTRE + half_width, y)
 

@@ -15,10 +15,10 @@ import hashlib
 import json
 import os
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
+
+# cryptography is imported where a key is used: a web worker that serves only pages without
+# certificates does not load it
 
 
 def b64url(data):
@@ -31,6 +31,8 @@ def b64url_decode(text):
 
 
 def _raw(public_key):
+    from cryptography.hazmat.primitives import serialization
+
     return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -68,6 +70,8 @@ def retired_folder(path=None):
 
 
 def _private_pem(key):
+    from cryptography.hazmat.primitives import serialization
+
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -76,6 +80,8 @@ def _private_pem(key):
 
 
 def _public_pem(public_key):
+    from cryptography.hazmat.primitives import serialization
+
     return public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -88,6 +94,9 @@ def _write_new(path, data, mode):
 
 
 def _load_private(path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     with open(path, "rb") as handle:
         key = serialization.load_pem_private_key(handle.read(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
@@ -97,6 +106,8 @@ def _load_private(path):
 
 def signing_key():
     """The current private key; generated on first use unless configured to be given."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     cache = current_app.extensions.setdefault("certificate_keys", {})
     if "private" in cache:
         return cache["private"]
@@ -121,6 +132,8 @@ def create_key(rotate=False):
     stays published, and the new key replaces the file in one step. Running workers keep the
     key they loaded until they restart.
     """
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path = key_path()
     retired = None
     if os.path.exists(path):
@@ -146,6 +159,8 @@ def create_key(rotate=False):
 
 def public_keys():
     """{kid: public key} of the current key and every key rotated out."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     keys = {}
     current = signing_key().public_key()
     keys[key_id(current)] = current
@@ -159,6 +174,8 @@ def public_keys():
 def load_public(path):
     """The public key of a PEM file: a public key, or a retired private key file moved there
     as it was (only its public half is used)."""
+    from cryptography.hazmat.primitives import serialization
+
     with open(path, "rb") as handle:
         pem = handle.read()
     if b"PRIVATE KEY" in pem:
@@ -198,6 +215,8 @@ def sign(data):
 
 def verify(data, signature, kid):
     """Whether ``signature`` is a valid signature of ``data`` by the published key ``kid``."""
+    from cryptography.exceptions import InvalidSignature
+
     key = public_keys().get(kid)
     if key is None:
         return False

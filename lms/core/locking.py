@@ -1,6 +1,6 @@
 """Row locks that serialise decisions inside the database transaction.
 
-PostgreSQL: ``SELECT ... FOR UPDATE`` on the row. SQLite has no row locks: a no-op UPDATE of the
+PostgreSQL: ``SELECT ... FOR NO KEY UPDATE`` on the row. SQLite has no row locks: a no-op UPDATE of the
 row takes the database's write lock for the rest of the transaction (other writers wait, thanks
 to the busy timeout), which is SQLite's "immediate transaction". Call it before any other write
 in the transaction, so that the decision reads the latest committed state.
@@ -19,4 +19,6 @@ def lock_row(model, pk):
             execution_options={"synchronize_session": False},
         )
     else:
-        db.session.execute(select(model.id).where(model.id == pk).with_for_update())
+        # FOR NO KEY UPDATE: as exclusive between deciders, but rows that only refer to this one
+        # (an enrolment's foreign key takes FOR KEY SHARE) are written alongside without waiting
+        db.session.execute(select(model.id).where(model.id == pk).with_for_update(key_share=True))

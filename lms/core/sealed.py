@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import re
 
-from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app, g, has_request_context, request, url_for
 
 #: the query parameter of a sealed search term
@@ -25,6 +24,8 @@ NUMBER_RE = re.compile(r"[0-9](?:[\s.\-]*[0-9]){3,}")
 
 
 def _fernet():
+    from cryptography.fernet import Fernet  # here: pages that seal nothing do not load it
+
     secret = str(current_app.config["SECRET_KEY"]).encode()
     key = hmac.new(secret, b"latih search terms", hashlib.sha256).digest()
     return Fernet(base64.urlsafe_b64encode(key))
@@ -54,6 +55,8 @@ def seal(text):
 def unseal(token):
     """The search term of a token, or None when it is forged, broken or older than
     SEARCH_TERM_MAX_AGE."""
+    from cryptography.fernet import InvalidToken
+
     try:
         data = _fernet().decrypt(token.encode(), ttl=current_app.config["SEARCH_TERM_MAX_AGE"])
         text = data.decode()

@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit import services as audit
 from lms.auth.models import User
@@ -169,8 +170,17 @@ def _refuse(found):
 
 
 def _lock_course(course):
-    lock_row(Course, course.id)
-    db.session.refresh(course)
+    """Lock the course's row and read it again (one statement on PostgreSQL)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        lock_row(Course, course.id)
+        db.session.refresh(course)
+        return
+    db.session.execute(
+        select(Course)
+        .where(Course.id == course.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def _next_ticket(course):
@@ -221,7 +231,7 @@ def waitlist_positions(course_id):
 
 
 def _notify(enrollment, kind, **context):
-    outbox.queue(
+    return outbox.queue(
         enrollment.user,
         f"enrollment_{kind}",
         f"emails/enrollment_{kind}",
@@ -237,38 +247,146 @@ def enroll(user, course, actor=None, bypass_window=False):
     :raise InvalidInput: a rule refuses it (the messages say why)
     :raise Conflict: already enrolled, or full with no waitlist
 
-    The course row is locked (seats), then the trainee's (the rules on their other courses: two
-    requests for two overlapping courses at once must not both pass); always in this order.
+    The trainee's row is locked first (the rules on their other courses: two requests for two
+    overlapping courses at once must not both pass), then the course's, for the seat decision
+    only. On PostgreSQL everything that does not depend on the decision is done before the
+    course is locked: the rules, the enrolment and its message (rendered for the likely outcome,
+    the waitlist position filled in afterwards). The seat is then taken with one conditional
+    UPDATE (``enrolled_count < capacity``), or, when the course is full, the course row is
+    locked for the waitlist ticket; what follows until the commit is a few inserts. SQLite has
+    one writer at a time anyway: there the course is locked first, as every writer does.
+
+    The answer's waitlist position is kept on the enrolment as ``answered_position``.
     """
     actor = actor or user
-    _lock_course(course)
+    early = db.session.get_bind().dialect.name == "sqlite"
+    if early:
+        _lock_course(course)
     lock_row(User, user.id)
     existing = db.session.scalar(
         select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id)
     )
     if existing is not None and existing.status in HELD_STATUSES:
         raise Conflict(_("You are already registered for this course."), code="already_enrolled")
-    found = refusals(user, course, bypass_window=bypass_window)
+    others = other_active_enrollments([user.id], course).get(user.id, [])
+    now = utcnow()
+    found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
     if found:
         _refuse(found)
-    enrollment = existing or Enrollment(
-        course=course, user=user, course_id=course.id, user_id=user.id
-    )
-    enrollment.reason = None
-    enrollment.reminded_at = None
-    if existing is not None:
-        enrollment.created_at = utcnow()  # a new request: it queues from now
-    enrollment.decided_by_id = actor.id if actor.id != user.id else None
-    if course.requires_approval and actor.id == user.id:
-        enrollment.status, enrollment.waitlist_position = "pending", None
-    else:
-        _take_seat_or_wait(enrollment, course, course.waitlist)
-    if existing is None:
-        db.session.add(enrollment)
+    with db.session.no_autoflush:
+        enrollment = existing or Enrollment(
+            course=course, user=user, course_id=course.id, user_id=user.id
+        )
+        enrollment.reason = None
+        enrollment.reminded_at = None
+        if existing is not None:
+            enrollment.created_at = now  # a new request: it queues from now
+        enrollment.decided_by_id = actor.id if actor.id != user.id else None
+        if course.requires_approval and actor.id == user.id:
+            # a request: no seat, no ticket, nothing to decide under the course's lock
+            enrollment.status, enrollment.waitlist_position = "pending", None
+            message = _notify(enrollment, "pending", position=None)
+            position = None
+        elif early:
+            position = _decide_locked(enrollment, course)
+            message = _notify(enrollment, enrollment.status, position=position)
+        else:
+            # the message for the likely outcome, written before the decision
+            guess = "enrolled" if seat_free(course) else "waitlisted" if course.waitlist else None
+            message = None
+            if guess is not None:
+                enrollment.status = guess
+                message = _notify(enrollment, guess, position=_POSITION)
+            try:
+                position = _decide(enrollment, course, guess, user, bypass_window, now, others)
+            except LmsError:
+                if message is not None:
+                    db.session.expunge(message)
+                raise
+            if message is None or message.kind != f"enrollment_{enrollment.status}":
+                # the guess was wrong (the seats changed meanwhile): written under the lock
+                if message is not None:
+                    db.session.expunge(message)
+                message = _notify(enrollment, enrollment.status, position=position)
+        _fill_position(message, position)
+        if existing is None:
+            db.session.add(enrollment)
     db.session.flush()
     audit.record(f"enrollment.{enrollment.status}", enrollment, actor=actor, course=course.id)
-    _notify(enrollment, enrollment.status, position=waitlist_position(enrollment))
+    enrollment.answered_position = position
     return enrollment
+
+
+#: stands for the waitlist position in a message rendered before the position is known
+_POSITION = "\u2063waitlist-position\u2063"
+
+
+def _fill_position(message, position):
+    """Put the waitlist position into a message rendered with ``_POSITION``."""
+    text = "" if position is None else str(position)
+    message.subject = message.subject.replace(_POSITION, text)
+    message.body = message.body.replace(_POSITION, text)
+
+
+def _decide_locked(enrollment, course):
+    """A seat or a waitlist ticket, the course locked and read again already; returns the
+    waitlist position (None with a seat)."""
+    if seat_free(course):
+        course.enrolled_count += 1
+        enrollment.status, enrollment.waitlist_position = "enrolled", None
+        return None
+    if not course.waitlist:
+        raise Conflict(_("This course is full."), code="full")
+    last, waiting = db.session.execute(
+        select(
+            func.max(Enrollment.waitlist_position),
+            func.count().filter(Enrollment.status == "waitlisted"),
+        ).where(Enrollment.course_id == course.id)
+    ).one()
+    enrollment.status, enrollment.waitlist_position = "waitlisted", (last or 0) + 1
+    return waiting + 1  # the newest ticket: last in the line
+
+
+def _decide(enrollment, course, guess, user, bypass_window, now, others):
+    """The seat decision at the end of the transaction (PostgreSQL): one conditional UPDATE
+    takes a seat if one is free; otherwise the course is locked for a waitlist ticket. The
+    course's fields the rules read are taken again from the database and the rules checked
+    once more (no query). Returns the waitlist position (None with a seat)."""
+    if guess == "enrolled":
+        row = db.session.execute(
+            update(Course)
+            .where(
+                Course.id == course.id,
+                (Course.capacity.is_(None)) | (Course.enrolled_count < Course.capacity),
+            )
+            .values(enrolled_count=Course.enrolled_count + 1)
+            .returning(*(getattr(Course, name) for name in _DECISION_FIELDS)),
+            execution_options={"synchronize_session": False},
+        ).one_or_none()
+        if row is not None:
+            for name, value in zip(_DECISION_FIELDS, row, strict=True):
+                set_committed_value(course, name, value)
+            found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
+            if found:
+                _refuse(found)
+            enrollment.status, enrollment.waitlist_position = "enrolled", None
+            return None
+    _lock_course(course)
+    found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
+    if found:
+        _refuse(found)
+    return _decide_locked(enrollment, course)
+
+
+#: the course's fields the seat decision and the rules read, as the conditional UPDATE returns
+_DECISION_FIELDS = (
+    "enrolled_count",
+    "capacity",
+    "status",
+    "waitlist",
+    "registration_opens_at",
+    "registration_closes_at",
+)
 
 
 @dataclass(frozen=True)
@@ -329,10 +447,12 @@ def enroll_many(users, course, actor=None, bypass_window=False):
     decides whether any error rolls the whole transaction back.
     """
     users = list(users)
-    _lock_course(course)
     # ids from the identity keys: an expired trainee (after a commit) is not read one by one
     ids = [(inspect(u).identity or (u.id,))[0] for u in users]
+    # the trainees, then the course: the order ``enroll`` takes them in (no deadlock between
+    # the two); SQLite takes its one write lock with the first of them
     _lock_users(ids)
+    _lock_course(course)
     existing = _course_enrollments(course, set(ids))
     others = other_active_enrollments(ids, course)
     last_ticket = _next_ticket(course) - 1

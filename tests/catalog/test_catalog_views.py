@@ -216,13 +216,113 @@ def test_unknown_filter_values_are_ignored(client, create_course):
     assert page.status_code == 200
 
 
-def test_catalogue_paginates(client, create_course, app):
-    for _ in range(app.config["PER_PAGE"] + 3):
-        create_course("entrepreneurship")
+def _codes(text):
+    return re.findall(r"BULK-\d{5}", text)
+
+
+def _link(text, label):
+    """The href of the pager's link ``label``, unescaped."""
+    found = re.search(r'href="([^"]+)">' + label + "</a>", text)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_catalogue_pages_by_position(client, db, app, create_partner):
+    # keyset pages: ?after= the last course shown, ?before= the first; no offset, no page count
+    partner = create_partner()
+    insert_courses([partner.id], 0, app.config["PER_PAGE"] + 3, spread=True)
+    db.session.commit()
     first = client.get("/courses/", headers=EN).text
-    second = client.get("/courses/?page=2", headers=EN).text
-    assert "Page 1 of 2" in first
-    assert second.count('class="card h-100 course-card"') == 3
+    shown = _codes(first)
+    assert len(shown) == app.config["PER_PAGE"]
+    assert "23 courses found" in first
+    assert _link(first, "First page") is None
+    following = _link(first, "Next")
+    assert "after=" in following
+    second = client.get(following, headers=EN).text
+    rest = _codes(second)
+    assert len(rest) == 3 and not set(rest) & set(shown)
+    assert len(set(shown + rest)) == 23
+    assert _link(second, "Next") == "#"
+    back = client.get(_link(second, "Previous"), headers=EN).text
+    assert _codes(back) == shown
+    assert _link(second, "First page") == "/courses/"
+    # the order is the newest start first, the id breaking ties, across the pages
+    starts = dict(db.session.execute(select(Course.code, Course.starts_on)).all())
+    order = [starts[c] for c in shown + rest]
+    assert order == sorted(order, reverse=True)
+
+
+def test_catalogue_pages_keep_the_filters(client, db, app, create_partner):
+    partner = create_partner()
+    insert_courses([partner.id], 0, app.config["PER_PAGE"] + 1, spread=True)
+    db.session.commit()
+    first = client.get(f"/courses/?partner_id={partner.id}&q=massal", headers=EN).text
+    following = _link(first, "Next")
+    assert f"partner_id={partner.id}" in following and "q=massal" in following
+    assert len(_codes(client.get(following).text)) == 1
+
+
+@pytest.mark.parametrize(
+    "cursor", ["after=x", "after=2026-01-01.abc", "before=.5", "after=2026-13-01.1"]
+)
+def test_a_bad_cursor_shows_the_first_page(client, create_course, cursor):
+    create_course("hospitality", title="Tata Graha")
+    page = client.get(f"/courses/?{cursor}")
+    assert page.status_code == 200 and "Tata Graha" in page.text
+
+
+def test_catalogue_counts_up_to_a_limit(client, db, app, create_partner, monkeypatch):
+    from lms.catalog import services
+
+    monkeypatch.setattr(services, "CATALOG_COUNT_LIMIT", 5)
+    partner = create_partner()
+    insert_courses([partner.id], 0, 6)
+    db.session.commit()
+    assert "More than 5 courses found" in client.get("/courses/", headers=EN).text
+    monkeypatch.setattr(services, "CATALOG_COUNT_LIMIT", 6)
+    assert "6 courses found" in client.get("/courses/", headers=EN).text
+
+
+def _plan(db, query):
+    """SQLite's plan of a select, as one line."""
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    with db.engine.connect() as connection:
+        return " ".join(str(r[-1]) for r in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"type": "hospitality"}, {"partner_id": 1}],
+    ids=["all", "type", "partner"],
+)
+def test_an_index_serves_the_catalogue_order(db, filters):
+    # a page walks an index in the page's order and stops: no sort of every matching course,
+    # even on a new SQLite database without statistics (it would pick the status index)
+    from datetime import date
+
+    from lms.catalog.services import CatalogFilters, count_select, page_select
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by its statistics")
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS sqlite_stat1")
+    chosen = CatalogFilters(**filters)
+    now = utcnow()
+    for after, before in (
+        (None, None),
+        ((date(2030, 1, 1), 5), None),
+        (None, (date(2020, 1, 1), 5)),
+    ):
+        plan = _plan(db, page_select(chosen, after, before, 21, now))
+        assert "TEMP B-TREE" not in plan, plan
+        assert "starts_on" in plan, plan
+    assert "TEMP B-TREE" not in _plan(db, count_select(chosen, now))
+
+
+def test_the_catalogue_count_stops_at_the_limit(client, db):
+    _response, sent = statements_of(lambda: client.get("/courses/"))
+    count = next(s for s in sent if "count(" in s and "FROM courses" in s)
+    assert "LIMIT" in count
 
 
 def test_course_page_shows_schedule_partner_and_details(client, create_course, create_session):
@@ -394,3 +494,15 @@ def test_a_draft_shows_to_whom_the_api_shows_it(
         page = login(user).get(f"/courses/{draft.id}")
         api = client.get(f"/api/v1/courses/{draft.id}", headers=api_headers(user))
         assert (page.status_code, api.status_code) == (status, status), user.name
+
+
+def test_every_catalogue_page_is_shareable_for_a_visitor(client, db, app, create_partner):
+    partner = create_partner()
+    insert_courses([partner.id], 0, app.config["PER_PAGE"] + 1, spread=True)
+    db.session.commit()
+    first = client.get("/courses/", headers=EN)
+    second = client.get(_link(first.text, "Next"), headers=EN)
+    for page in (first, second):
+        assert (
+            page.headers["Cache-Control"] == f"public, max-age={app.config['PUBLIC_PAGE_MAX_AGE']}"
+        )

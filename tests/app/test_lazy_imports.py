@@ -1,0 +1,62 @@
+"""A web worker does not carry the libraries only some pages use (ReportLab, Pillow, segno,
+cryptography, zxcvbn, openpyxl, Alembic): they are imported on first use."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("reportlab", "PIL", "segno", "cryptography", "zxcvbn", "openpyxl", "alembic")
+
+SCRIPT = """
+import json, sys
+from config import TestingConfig
+from lms import create_app
+app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+before = sorted({m.split(".")[0] for m in sys.modules})
+import flask_migrate
+with app.app_context():
+    flask_migrate.upgrade()  # the migrations still run (Flask-Migrate imported then)
+print(json.dumps(before))
+"""
+
+PAGES = """
+import json, sys
+from config import TestingConfig
+from lms import create_app
+from lms.extensions import db
+app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": "sqlite:///%s"})
+with app.app_context():
+    import flask_migrate
+    flask_migrate.upgrade()
+    db.session.remove()
+for name in [m for m in sys.modules if m.split(".")[0] in ("alembic", "flask_migrate")]:
+    del sys.modules[name]
+client = app.test_client()
+statuses = [client.get(p).status_code for p in ("/", "/courses/", "/courses/?q=x", "/login", "/register")]
+print(json.dumps([statuses, sorted({m.split(".")[0] for m in sys.modules})]))
+"""
+
+
+def _run(script):
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "LMS_CONFIG": "testing"},
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_app_starts_without_the_heavy_libraries():
+    loaded = _run(SCRIPT)
+    assert not set(HEAVY) & set(loaded), set(HEAVY) & set(loaded)
+
+
+def test_public_pages_do_not_load_them(tmp_path):
+    statuses, loaded = _run(PAGES % (tmp_path / "lazy.sqlite"))
+    assert all(status < 400 for status in statuses), statuses
+    assert not set(HEAVY) & set(loaded), set(HEAVY) & set(loaded)
