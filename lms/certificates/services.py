@@ -564,7 +564,8 @@ def remind_expiring(days=None, today=None):
             Certificate.expires_on <= today + timedelta(days=days),
         )
         .order_by(Certificate.expires_on, Certificate.id)
-        .with_for_update(skip_locked=True)
+        # two runs at once (a second timer, another machine) remind each holder once
+        .with_for_update(skip_locked=True, of=Certificate)
     ).all()
     now = utcnow()
     for certificate in due:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from babel.dates import format_date
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from lms.auth.models import User
@@ -485,7 +486,7 @@ def test_the_verify_pages_link_old_and_new(client, cohort, certificate, locale):
 
 def test_a_code_collision_is_named(cohort, certificate, monkeypatch):
     monkeypatch.setattr(services, "new_code", lambda: certificate.code)
-    with pytest.raises(Conflict) as refused:
+    with force_locale("en"), pytest.raises(Conflict) as refused:
         services.issue(cohort.course, cohort.staff, [cohort.enrollments[1].id])
     assert refused.value.code == "code_collision"
     assert "verification code" in str(refused.value.message)
