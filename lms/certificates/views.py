@@ -67,7 +67,7 @@ AUDIT_LABELS = {
 #: language: an employer abroad must read it on a page in Indonesian (as on the PDF, these words
 #: are declared per language here rather than taken from the catalogue)
 VERDICTS = {
-    "valid": ("Sah", "Valid"),
+    "valid": ("Berlaku", "Valid"),
     "expired": ("Kedaluwarsa", "Expired"),
     "revoked": ("Dicabut", "Revoked"),
     "unsure": ("Tidak terkonfirmasi", "Not confirmed"),

@@ -192,7 +192,7 @@ def test_the_verify_page_says_expired_in_both_languages(client, clock, certifica
 def test_the_verify_page_names_the_expiry_of_a_valid_certificate(client, certificate):
     response = client.get(f"/verify/{certificate.code}")
     assert 'data-status="valid"' in response.get_data(as_text=True)
-    assert "SAH / VALID" in text(response)
+    assert "BERLAKU / VALID" in text(response)
     assert 'data-testid="expires-on"' in response.get_data(as_text=True)
 
 
