@@ -49,6 +49,8 @@ class IssuedSchema(Schema):
     serial = fields.String()
     enrollment_id = fields.Integer()
     holder_name = fields.String()
+    #: the last day it is valid; null when it does not expire
+    expires_on = fields.Date(allow_none=True)
 
 
 class SkippedSchema(Schema):
@@ -228,6 +230,7 @@ def issue(data, course_id):
                 "serial": c.serial,
                 "enrollment_id": c.enrollment_id,
                 "holder_name": services.claims(c)["holder"],
+                "expires_on": c.expires_on,
             }
             for c in issued
         ],

@@ -116,6 +116,18 @@ def test_a_course_sets_how_long_its_certificates_last(cohort, certificate):
     assert services.status(certificate, today=expected + timedelta(days=1)) == "expired"
 
 
+def test_the_issue_api_answers_the_expiry(client, as_, cohort):
+    response = client.post(
+        f"/api/v1/courses/{cohort.course.id}/certificates",
+        json={"enrollment_ids": [cohort.enrollments[0].id]},
+        headers=as_("staff"),
+    )
+    assert response.status_code == 201
+    [issued] = response.get_json()["issued"]
+    expected = services.add_months(local_today(), 24) - timedelta(days=1)
+    assert issued["expires_on"] == expected.isoformat()
+
+
 def test_no_expiry_by_default(cohort_of):
     cohort = cohort_of("hospitality", size=1)
     issued, _ = services.issue(cohort.course, cohort.staff)
