@@ -33,9 +33,10 @@ from lms.course_types.base import Eligibility, session_hours
 from lms.enrollment.models import SEAT_STATUSES, Enrollment
 from lms.errors import Conflict, InvalidInput, NotFound
 from lms.extensions import db
+from lms.outbox import services as outbox
 
 from . import signing
-from .models import REVOCATION_CATEGORIES, Certificate, SerialCounter
+from .models import Certificate, SerialCounter
 
 #: letters of verification codes: no 0/O, 1/I/L, so that a code read aloud or typed is clear
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -433,20 +434,26 @@ REVOCATION_LABELS = {
 REVOKE_CATEGORIES = ("error", "fraud", "withdrawn")
 
 
-def revoke(certificate, actor, reason, category="withdrawn", notify=True):
+def revoke(certificate, actor, reason, category="withdrawn"):
     """Revoke a certificate with the staff's note (never shown publicly) and a public category
-    (error, fraud, withdrawn; superseded through :func:`reissue`); it stays verifiable as
+    (error, fraud, withdrawn; superseded only through :func:`reissue`); it stays verifiable as
     revoked, and its holder is told."""
-    reason = (reason or "").strip()
-    if not reason:
-        message = _("Give the reason for the revocation.")
-        raise InvalidInput(message, fields={"reason": [message]})
-    if category not in REVOCATION_CATEGORIES or (category == "superseded" and notify):
+    if category not in REVOKE_CATEGORIES:
         message = _(
             "Choose what the public reads: issued in error, obtained by fraud or withdrawn. "
             "To replace a certificate, re-issue it."
         )
         raise InvalidInput(message, fields={"category": [message]})
+    return _revoke(certificate, actor, reason, category)
+
+
+def _revoke(certificate, actor, reason, category, notify=True):
+    """Revoke as :func:`revoke` does, with any category; ``notify`` false leaves the message to
+    the caller (a re-issue sends one about the replacement)."""
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Give the reason for the revocation.")
+        raise InvalidInput(message, fields={"reason": [message]})
     if certificate.revoked_at is not None:
         raise Conflict(_("This certificate is already revoked."), code="already_revoked")
     certificate.revoked_at = utcnow()
@@ -476,7 +483,7 @@ def reissue(certificate, actor, reason):
     day the original expires (a correction is no renewal); the holder gets one message."""
     course = certificate.enrollment.course
     lock_row(Course, course.id)
-    revoke(certificate, actor, reason, "superseded", notify=False)
+    _revoke(certificate, actor, reason, "superseded", notify=False)
     issued, skipped = issue(
         course,
         actor,
@@ -529,8 +536,6 @@ def notify_holder(certificate, kind, **context):
     """Queue the message ``certificate_<kind>`` (issued, revoked, replaced, expiring) to the
     certificate's holder, in their language, with the verification link; not to a holder
     whose personal data were erased."""
-    from lms.outbox import services as outbox
-
     user = certificate.enrollment.user
     if user.anonymised_at is not None:
         return None
