@@ -139,8 +139,16 @@ class Config:
     CERTIFICATE_SERIAL_FORMAT = "{office}/{type}/{year}/{seq:05d}"
     #: the office's code in serial numbers
     CERTIFICATE_OFFICE_CODE = "LPG"
-    #: who signs the certificates: (name, title) pairs printed under the text
-    CERTIFICATE_SIGNATORIES = (("Kepala BP3MI Lampung", "Kepala Balai"),)
+    #: who signs the certificates, printed with name and title under the text and signed into
+    #: each certificate on the day of issue: a list of {"name", "title"} (from the environment
+    #: as JSON, e.g. LMS_CERTIFICATE_SIGNATORIES='[{"name": "...", "title": "..."}]'); (name,
+    #: title) pairs are read too. The demo values are placeholders: set the office's own
+    CERTIFICATE_SIGNATORIES = (
+        {"name": "Dra. Siti Aminah, M.Si.", "title": "Kepala BP3MI Lampung"},
+    )
+    #: days before a certificate expires when its holder is reminded (once) by
+    #: `flask --app lms lms remind-expiring`
+    CERTIFICATE_REMIND_DAYS = 30
     #: version of the privacy notice a person agrees to at registration (templates/privacy/)
     PRIVACY_NOTICE_VERSION = "2026-11"
     #: page size of HTML lists

@@ -145,6 +145,21 @@ def check_attendance():
     click.echo(f"Queued {count} attendance alert(s).")
 
 
+@lms_cli.command("remind-expiring")
+@click.option(
+    "--days",
+    type=click.IntRange(0, 3650),
+    default=None,
+    help="Remind this many days before expiry (default: CERTIFICATE_REMIND_DAYS).",
+)
+def remind_expiring(days):
+    """Remind the holders of certificates that expire soon how to renew them, once (run daily)."""
+    from lms.certificates.services import remind_expiring as queue_expiry_reminders
+
+    count = queue_expiry_reminders(days)
+    click.echo(f"Queued {count} expiry reminder(s).")
+
+
 @lms_cli.command("import-trainees")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--course", "course_code", default=None, help="Enrol every trainee in this course.")

@@ -220,7 +220,8 @@ COURSES = (
             "destination": "MY",
             "lesson_hours": 96,
         },
-        {},
+        # a competence certificate in plantation work lasts three years
+        {"certificate_validity_months": 36},
     ),
     (
         "WRA",
@@ -414,7 +415,7 @@ def _seed_enrolments(rng):
 
 def _seed_attendance_and_certificates(rng):
     """Realistic marks for every held session, assessments, and certificates for the finished
-    courses (one of them revoked) — all through the services."""
+    courses (one of them replaced after a correction) — all through the services."""
     from lms.attendance import services as attendance
     from lms.catalog.models import Course
     from lms.catalog.services import course_type_of
@@ -449,7 +450,8 @@ def _seed_attendance_and_certificates(rng):
         done, _skipped = certificates.issue(course, staff)
         issued.extend(done)
     if issued:
-        certificates.revoke(issued[0], staff, "Nama peserta salah ketik; akan diterbitkan ulang.")
+        # a name spelt wrong: the certificate is replaced by a corrected one, linked to it
+        certificates.reissue(issued[0], staff, "Nama peserta salah ketik.")
 
 
 #: the school of the demo's migrant vocational class, and the co-hosts of its outreach events

@@ -142,6 +142,8 @@ class CourseSchema(Schema):
     requires_approval = fields.Boolean()
     waitlist = fields.Boolean()
     attendance_threshold = fields.Float(allow_none=True)
+    #: months a certificate of the course stays valid (null: the type's default, if any)
+    certificate_validity_months = fields.Integer(allow_none=True)
     location = fields.String(allow_none=True)
     target_groups = fields.List(fields.String())
     min_age = fields.Integer(allow_none=True)
@@ -181,6 +183,8 @@ class CourseCreate(Schema):
     requires_approval = fields.Boolean()
     waitlist = fields.Boolean()
     attendance_threshold = fields.Float(allow_none=True)
+    #: months a certificate stays valid; null: the course type's default (none: no expiry)
+    certificate_validity_months = fields.Integer(allow_none=True, strict=True)
     status = fields.String(validate=one_of(COURSE_STATUSES))
     location = fields.String(allow_none=True)
     target_groups = fields.List(fields.String(validate=one_of(TARGET_GROUPS)))
@@ -250,6 +254,7 @@ def _course_view(course, waitlisted=0):
             "requires_approval",
             "waitlist",
             "attendance_threshold",
+            "certificate_validity_months",
             "location",
             "min_age",
             "max_age",

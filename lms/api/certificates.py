@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, validate
 from lms.auth.permissions import current_actor, roles_required
 from lms.catalog.models import Course
 from lms.certificates import badges, pdf, services
+from lms.certificates.models import REVOCATION_CATEGORIES
 from lms.core.downloads import attachment
 from lms.core.time import utc_to_local
 from lms.errors import NotFound
@@ -48,6 +49,8 @@ class IssuedSchema(Schema):
     serial = fields.String()
     enrollment_id = fields.Integer()
     holder_name = fields.String()
+    #: the last day it is valid; null when it does not expire
+    expires_on = fields.Date(allow_none=True)
 
 
 class SkippedSchema(Schema):
@@ -88,7 +91,8 @@ class CertificateSchema(Schema):
 
     code = fields.String()
     serial = fields.String()
-    status = fields.String(validate=validate.OneOf(("valid", "revoked")))
+    #: revoked, expired (its last valid day has passed) or valid
+    status = fields.String(validate=validate.OneOf(("valid", "expired", "revoked")))
     #: null when the holder's personal data were erased at their request (the certificate
     #: stays valid and verifiable; it names nobody)
     holder_name = fields.String(allow_none=True)
@@ -97,10 +101,19 @@ class CertificateSchema(Schema):
     partner = fields.String()
     issuer = fields.String()
     issued_on = ClaimDate()
+    #: the last day it is valid; null when it does not expire
+    expires_on = ClaimDate()
     #: null while the certificate is valid
     revoked_on = ClaimDate()
+    #: the public category of a revocation (error, fraud, withdrawn, superseded); never the
+    #: staff's note
+    revocation_reason = fields.String(
+        allow_none=True, validate=validate.OneOf(REVOCATION_CATEGORIES)
+    )
     #: the code of the certificate that replaced this one after a correction
     replaced_by = fields.String(allow_none=True)
+    #: the code of the certificate this one replaces
+    replaces = fields.String(allow_none=True)
     #: whether the stored claims carry a valid signature by a published key
     signature_valid = fields.Boolean()
     #: the public verification page (what the QR code on the PDF opens)
@@ -108,6 +121,20 @@ class CertificateSchema(Schema):
 
 
 class RevokeBody(Schema):
+    """The body of POST /api/v1/certificates/{code}/revoke."""
+
+    #: the staff's note: kept in the record and the audit log, never shown publicly
+    reason = fields.String(required=True, validate=validate.Length(max=500))
+    #: what the public reads (default withdrawn); superseded comes only with a re-issue
+    category = fields.String(
+        load_default="withdrawn", validate=validate.OneOf(services.REVOKE_CATEGORIES)
+    )
+
+
+class ReissueBody(Schema):
+    """The body of POST /api/v1/certificates/{code}/reissue."""
+
+    #: what was corrected (the staff's note; never shown publicly)
     reason = fields.String(required=True, validate=validate.Length(max=500))
 
 
@@ -121,13 +148,12 @@ def public_view(certificate):
     course_type = (
         course_types.get(course.get("type")) if isinstance(course.get("type"), str) else None
     )
-    replacement = None
-    if certificate.replaced_by_id is not None:
-        replacement = db.session.get(type(certificate), certificate.replaced_by_id)
+    replacement = services.replacement(certificate)
+    predecessor = services.predecessor(certificate)
     return {
         "code": certificate.code,
         "serial": claims.get("serial", certificate.serial),
-        "status": "revoked" if certificate.revoked_at is not None else "valid",
+        "status": services.status(certificate),
         "holder_name": claims.get("holder"),
         "course": {
             "code": course.get("code"),
@@ -147,7 +173,12 @@ def public_view(certificate):
             if certificate.revoked_at
             else None
         ),
+        "expires_on": claims.get("expires_on"),
+        "revocation_reason": certificate.revocation_category
+        if certificate.revoked_at is not None
+        else None,
         "replaced_by": replacement.code if replacement is not None else None,
+        "replaces": predecessor.code if predecessor is not None else None,
         "signature_valid": services.signature_valid(certificate),
         "verification_url": services.verification_url(certificate),
     }
@@ -199,6 +230,7 @@ def issue(data, course_id):
                 "serial": c.serial,
                 "enrollment_id": c.enrollment_id,
                 "holder_name": services.claims(c)["holder"],
+                "expires_on": c.expires_on,
             }
             for c in issued
         ],
@@ -249,7 +281,22 @@ def credential(code):
 @blp.arguments(RevokeBody)
 @blp.response(200, CertificateSchema)
 def revoke(data, code):
-    """Revoke a certificate with a reason (staff); it stays verifiable, as revoked. 409 when it
-    is revoked already."""
-    certificate = services.revoke(services.get_or_404(code), current_actor(), data["reason"])
+    """Revoke a certificate (staff) with the staff's note (``reason``, never shown publicly) and
+    the public ``category`` (error, fraud or withdrawn; default withdrawn); it stays verifiable,
+    as revoked, and its holder is told. 409 when it is revoked already."""
+    certificate = services.revoke(
+        services.get_or_404(code), current_actor(), data["reason"], data["category"]
+    )
     return public_view(certificate)
+
+
+@blp.route("/certificates/<code>/reissue", methods=["POST"])
+@roles_required("staff")
+@blp.arguments(ReissueBody)
+@blp.response(201, CertificateSchema)
+def reissue(data, code):
+    """Re-issue a certificate after a correction (staff): revokes it as ``superseded`` and issues
+    its replacement for the same enrolment in one transaction; 201 the new certificate, with
+    ``replaces``. 409 when it is revoked already; 400 when the enrolment is no longer eligible."""
+    new = services.reissue(services.get_or_404(code), current_actor(), data["reason"])
+    return public_view(new)

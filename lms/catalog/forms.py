@@ -102,6 +102,10 @@ class CourseForm(LmsForm):
         _l("Attendance needed for a certificate (%)"),
         validators=[Optional(), NumberRange(min=0, max=100)],
     )
+    certificate_validity_months = IntegerField(
+        _l("Certificates valid for (months)"),
+        validators=[Optional(), NumberRange(min=1, max=600)],
+    )
     target_groups = SelectMultipleField(
         _l("Who may enrol"),
         choices=[(g, TARGET_GROUP_LABELS[g]) for g in TARGET_GROUPS],

@@ -92,6 +92,17 @@ def _prepare_course_form(form, course_type, trainer_groups):
         "Leave empty to use the default of this course type: %(percent)s.",
         percent=format_percent(course_type.attendance_threshold),
     )
+    default_months = course_type.certificate_validity_months
+    if default_months:
+        form.certificate_validity_months.description = ngettext(
+            "Leave empty to use the default of this course type: %(num)s month.",
+            "Leave empty to use the default of this course type: %(num)s months.",
+            default_months,
+        )
+    else:
+        form.certificate_validity_months.description = _(
+            "Leave empty: certificates of this course do not expire."
+        )
     if not course_type.enrols:
         # a type that counts the people it reaches has no seats and no registration window
         for name in ("capacity", "registration_opens_at", "registration_closes_at"):
@@ -127,6 +138,7 @@ def _course_values(course):
         "requires_approval": course.requires_approval,
         "waitlist": course.waitlist,
         "attendance_threshold": threshold,
+        "certificate_validity_months": course.certificate_validity_months,
         "target_groups": list(course.target_groups or []),
         "min_age": course.min_age,
         "max_age": course.max_age,
@@ -154,6 +166,7 @@ def _service_values(form, details):
         "requires_approval": form.requires_approval.data,
         "waitlist": form.waitlist.data,
         "attendance_threshold": None if threshold is None else round(threshold / 100, 4),
+        "certificate_validity_months": form.certificate_validity_months.data,
         "target_groups": form.target_groups.data or [],
         "min_age": form.min_age.data,
         "max_age": form.max_age.data,

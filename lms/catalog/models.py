@@ -102,6 +102,9 @@ class Course(db.Model):
     waitlist: Mapped[bool] = mapped_column(Boolean, default=True)
     #: minimum attendance rate (0..1) for a certificate; None uses the course type's default
     attendance_threshold: Mapped[float | None] = mapped_column(Float)
+    #: months a certificate of this course stays valid; None uses the course type's default
+    #: (which may be None: no expiry)
+    certificate_validity_months: Mapped[int | None] = mapped_column(Integer)
     #: one of COURSE_STATUSES; only published courses are visible to the public
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     #: where the course takes place (town, site)

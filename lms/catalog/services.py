@@ -46,6 +46,7 @@ COURSE_FIELDS = (
     "requires_approval",
     "waitlist",
     "attendance_threshold",
+    "certificate_validity_months",
     "status",
     "location",
     "target_groups",
@@ -185,6 +186,16 @@ def _validate(data, course, errors):
                 "attendance_threshold", _("Enter a share between 0 and 1, e.g. 0.8 for 80%.")
             )
         clean["attendance_threshold"] = value
+    if "certificate_validity_months" in data:
+        value = data["certificate_validity_months"]
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 600
+        ):
+            errors.add(
+                "certificate_validity_months",
+                _("Enter a number of months between 1 and 600, or leave it empty."),
+            )
+        clean["certificate_validity_months"] = value
     if "status" in data:
         if data["status"] not in COURSE_STATUSES:
             errors.add("status", _("Not a valid choice."))
@@ -396,6 +407,7 @@ def clone_course(course, code, starts_on, actor=None):
         "requires_approval": course.requires_approval,
         "waitlist": course.waitlist,
         "attendance_threshold": course.attendance_threshold,
+        "certificate_validity_months": course.certificate_validity_months,
         "location": course.location,
         "target_groups": list(course.target_groups or []),
         "min_age": course.min_age,

@@ -9,7 +9,8 @@ holder's personal data were erased the claims name nobody: the credential then h
 
 The VC-JWT follows the JSON Web Token proof format of Open Badges 3.0: the JWT payload is the
 credential itself with the registered claims ``iss`` (issuer.id), ``jti`` (id), ``sub``
-(credentialSubject.id) and ``nbf`` (validFrom); the JOSE header holds ``alg`` "EdDSA", ``kid``
+(credentialSubject.id), ``nbf`` (validFrom) and, for a certificate that expires, ``exp``
+(validUntil: the end of its last valid day); the JOSE header holds ``alg`` "EdDSA", ``kid``
 (the key's id in /.well-known/jwks.json), ``typ`` "JWT" and the public ``jwk`` itself, so that
 a wallet can check the signature without a second request. It is signed by the certificate key
 of :mod:`lms.certificates.signing`.
@@ -17,13 +18,14 @@ of :mod:`lms.certificates.signing`.
 
 import json
 import uuid
-from datetime import UTC
+from datetime import UTC, date, time, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from lms.catalog.services import course_type_of
+from lms.core.time import combine_local
 from lms.core.urls import public_base, public_url
 from lms.errors import Conflict
 from lms.extensions import course_types
@@ -134,7 +136,7 @@ def credential(certificate):
             }
         ]
     subject["achievement"] = achievement
-    return {
+    body = {
         "@context": list(CONTEXT),
         "id": url,
         "type": list(TYPE),
@@ -145,6 +147,19 @@ def credential(certificate):
         "credentialSubject": subject,
         "credentialSchema": [dict(SCHEMA)],
     }
+    until = valid_until(claims)
+    if until is not None:
+        body["validUntil"] = until.isoformat().replace("+00:00", "Z")
+    return body
+
+
+def valid_until(claims):
+    """The end of the certificate's last valid day (midnight after it, in the office's zone) as
+    a UTC datetime, or None when it does not expire."""
+    if not claims.get("expires_on"):
+        return None
+    last_day = date.fromisoformat(claims["expires_on"])
+    return combine_local(last_day + timedelta(days=1), time(0)).astimezone(UTC)
 
 
 def _json(value):
@@ -178,6 +193,9 @@ def credential_jwt(certificate, locale=None):
         "sub": body["credentialSubject"]["id"],
         "nbf": int(certificate.issued_at.timestamp()),
     }
+    until = valid_until(services.claims(certificate))
+    if until is not None:
+        payload["exp"] = int(until.timestamp())
     public_key = signing.signing_key().public_key()
     kid = signing.key_id(public_key)
     jwk = next(k for k in signing.jwks()["keys"] if k["kid"] == kid)

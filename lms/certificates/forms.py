@@ -39,3 +39,23 @@ class ReasonForm(LmsForm):
         validators=[DataRequired(_l("Give the reason.")), Length(max=REASON_MAX)],
         render_kw={"rows": 2, "maxlength": REASON_MAX},
     )
+
+
+#: what staff choose as the public reason of a revocation (superseded comes with a re-issue)
+REVOKE_CHOICES = [
+    ("", _l("Choose…")),
+    ("error", _l("Issued in error")),
+    ("fraud", _l("Obtained by fraud")),
+    ("withdrawn", _l("Withdrawn by the issuer")),
+]
+
+
+class RevokeForm(ReasonForm):
+    """Revoke a certificate: the staff's note (private) and the public category."""
+
+    #: what the verification page shows as the reason; the note above never is
+    category = SelectField(
+        _l("Reason shown publicly"),
+        choices=REVOKE_CHOICES,
+        validators=[DataRequired(_l("Choose what the public reads."))],
+    )

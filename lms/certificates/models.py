@@ -1,12 +1,15 @@
 """Certificates and their per-year serial counters."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import db
+
+#: the public categories of a revocation: what a verifier may read (the staff's note stays private)
+REVOCATION_CATEGORIES = ("error", "fraud", "withdrawn", "superseded")
 
 
 class Certificate(db.Model):
@@ -25,6 +28,12 @@ class Certificate(db.Model):
         # an enrolment's certificates; with revoked_at, the annual report finds the valid ones
         # from the index alone
         Index("ix_certificates_enrollment_revoked", "enrollment_id", "revoked_at"),
+        CheckConstraint(
+            "revocation_category IS NULL OR revocation_category IN ({})".format(
+                ", ".join(repr(c) for c in REVOCATION_CATEGORIES)
+            ),
+            name="revocation_category",
+        ),
     )
 
     #: surrogate key
@@ -43,10 +52,16 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the staff's reason for revoking it (never shown publicly)
     revoked_reason: Mapped[str | None] = mapped_column(String(500))
+    #: the public category of the revocation, one of REVOCATION_CATEGORIES; None while valid
+    revocation_category: Mapped[str | None] = mapped_column(String(16))
     #: who revoked it
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: the certificate that replaced this one after a correction
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    #: the last day it is valid (local date; also in the signed claims); None: it does not expire
+    expires_on: Mapped[date | None] = mapped_column(Date, index=True)
+    #: when its holder was reminded that it expires soon (UTC); None until then
+    expiry_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the signed claims, as canonical JSON
     claims: Mapped[str] = mapped_column(Text)
     #: Ed25519 signature of ``claims``, base64url

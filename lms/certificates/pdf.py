@@ -2,8 +2,9 @@
 
 Everything printed comes from the stored certificate: its signed claims (holder, course, type,
 partner, dates, hours, serial, code, issuer), its revocation, the course type's wording through
-its plugin (a generic wording when the type is no longer installed) and the signatories from
-settings. Nothing is read from the course or the user as they are now, so a certificate prints
+its plugin (a generic wording when the type is no longer installed) and the signatories as
+signed on the day of issue (from the settings for a certificate signed before they were part of
+its claims). Nothing is read from the course or the user as they are now, so a certificate prints
 what was signed, and no query runs while rendering. When the holder's personal data were erased
 the claims name nobody, and the place of the name says, in both languages, that it is withheld.
 
@@ -85,6 +86,7 @@ WORDS = {
     "awarded_to": {"id": "Diberikan kepada", "en": "This is to certify that"},
     "number": {"id": "Nomor", "en": "No."},
     "issued_on": {"id": "Diterbitkan pada {date}", "en": "Issued on {date}"},
+    "valid_until": {"id": "berlaku sampai {date}", "en": "valid until {date}"},
     "verify": {
         "id": "Periksa keaslian sertifikat ini:",
         "en": "Verify this certificate:",
@@ -351,22 +353,29 @@ def _details(canvas, columns, y):
             canvas.line(x, y + 8, x, y - 38)
 
 
-def _signatories(canvas, signatories, issued_on):
-    """The place for each signatory: the date of issue, their title, space, then their name."""
+def _dated(issued_on, expires_on, locale):
+    """ "Diterbitkan pada 6 Desember 2026, berlaku sampai 5 Desember 2029"."""
+    text = WORDS["issued_on"][locale].format(date=_date(issued_on, locale))
+    if expires_on is not None:
+        text += ", " + WORDS["valid_until"][locale].format(date=_date(expires_on, locale))
+    return text
+
+
+def _signatories(canvas, signatories, issued_on, expires_on=None):
+    """The place for each signatory: the date of issue (and of expiry), their title, space,
+    then their name."""
     left, right = 470, PAGE_WIDTH - 60
     signatories = list(signatories) or [("", "")]
     step = (right - left) / len(signatories)
     middle = (left + right) / 2
+    line_id = _dated(issued_on, expires_on, "id")
+    line_en = _dated(issued_on, expires_on, "en")
     canvas.setFillColor(INK)
-    canvas.setFont(FONT, 9.5)
-    canvas.drawCentredString(
-        middle, 178, WORDS["issued_on"]["id"].format(date=_date(issued_on, "id"))
-    )
+    canvas.setFont(FONT, _fit(line_id, FONT, 9.5, right - left + 40, 7))
+    canvas.drawCentredString(middle, 178, line_id)
     canvas.setFillColor(GREY)
-    canvas.setFont(FONT_ITALIC, 8)
-    canvas.drawCentredString(
-        middle, 167, WORDS["issued_on"]["en"].format(date=_date(issued_on, "en"))
-    )
+    canvas.setFont(FONT_ITALIC, _fit(line_en, FONT_ITALIC, 8, right - left + 40, 6.5))
+    canvas.drawCentredString(middle, 167, line_en)
     width = step - 16
     titles = [f"{title}," if title else "" for _name, title in signatories]
     size = 10 if all(len(simpleSplit(t, FONT, 10, width)) <= 2 for t in titles) else 8.5
@@ -571,7 +580,16 @@ def render(certificate, verify_url):
 
     # the verification block, the signatories and the note on the electronic signature
     _verification(canvas, verify_url, claims["code"])
-    _signatories(canvas, config["CERTIFICATE_SIGNATORIES"], date.fromisoformat(claims["issued_on"]))
+    signers = claims.get("signatories")
+    if signers is None:  # signed before signatories were part of the claims
+        signers = services.signatories(config)
+    expires_on = date.fromisoformat(claims["expires_on"]) if claims.get("expires_on") else None
+    _signatories(
+        canvas,
+        [(person.get("name") or "", person.get("title") or "") for person in signers],
+        date.fromisoformat(claims["issued_on"]),
+        expires_on,
+    )
     canvas.setFillColor(GREY)
     canvas.setFont(FONT, 6.5)
     canvas.drawCentredString(CENTRE, 44, WORDS["signed"]["id"].format(issuer=issuer))

@@ -22,7 +22,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, ngettext
+from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,13 +40,14 @@ from lms.core.downloads import attachment
 from lms.core.forms import apply_errors, form_status
 from lms.core.http import json_error, wants_json
 from lms.core.pagination import paginate
+from lms.core.time import local_today
 from lms.core.transaction import attempt, discard
 from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput
 from lms.extensions import db, limiter
 
 from . import archive, badges, pdf, services, signing
-from .forms import IssueForm, ReasonForm
+from .forms import IssueForm, ReasonForm, RevokeForm
 from .models import Certificate
 
 bp = Blueprint("certificates", __name__)
@@ -61,6 +62,15 @@ AUDIT_LABELS = {
     "certificate.issued": _l("Issued"),
     "certificate.revoked": _l("Revoked"),
     "certificate.reissued": _l("Issued as a correction"),
+}
+#: the verification's verdict in both languages at once, Indonesian first, whatever the page's
+#: language: an employer abroad must read it on a page in Indonesian (as on the PDF, these words
+#: are declared per language here rather than taken from the catalogue)
+VERDICTS = {
+    "valid": ("Berlaku", "Valid"),
+    "expired": ("Kedaluwarsa", "Expired"),
+    "revoked": ("Dicabut", "Revoked"),
+    "unsure": ("Tidak terkonfirmasi", "Not confirmed"),
 }
 ZIP_MIMETYPE = "application/zip"
 #: what the pages show in place of the name of a holder whose personal data were erased
@@ -161,18 +171,59 @@ def _pdf_response(certificate):
     return attachment(body, pdf.file_name(certificate), "application/pdf")
 
 
-def _replacement(certificate):
-    """The certificate that replaced this one after a correction, or None."""
-    if certificate.replaced_by_id is None:
-        return None
-    return db.session.get(Certificate, certificate.replaced_by_id)
+def verdict(certificate, signature_valid):
+    """The verification's state: valid, expired, revoked, or unsure (the signature does not
+    hold on a certificate that is not revoked)."""
+    state = services.status(certificate)
+    if state != "revoked" and not signature_valid:
+        return "unsure"
+    return state
 
 
-def _predecessor(certificate):
-    """The certificate this one replaced after a correction, or None."""
-    return db.session.scalar(
-        select(Certificate).where(Certificate.replaced_by_id == certificate.id)
+def _status_sentence(certificate, state, issuer):
+    """What the verdict means, in the current language."""
+    if state == "valid" and certificate.expires_on is not None:
+        return _(
+            "This certificate was issued by %(office)s, has not been revoked and is valid "
+            "until %(day)s.",
+            office=issuer,
+            day=format_date(certificate.expires_on, "d MMMM y"),
+        )
+    if state == "valid":
+        return _(
+            "This certificate was issued by %(office)s and has not been revoked.", office=issuer
+        )
+    if state == "expired":
+        return _(
+            "This certificate was valid until %(day)s and has expired: it is authentic, but no "
+            "longer valid.",
+            day=format_date(certificate.expires_on, "d MMMM y"),
+        )
+    if state == "revoked":
+        text = _(
+            "This certificate was revoked on %(day)s and is no longer valid.",
+            day=format_date(certificate.revoked_at, "d MMMM y"),
+        )
+        category = services.REVOCATION_LABELS.get(certificate.revocation_category)
+        if category is not None:
+            text += " " + _("Reason: %(reason)s.", reason=category)
+        return text
+    return _(
+        "The record of this certificate does not match its digital signature. Do not rely on "
+        "it; ask the office."
     )
+
+
+def status_sentences(certificate, state, issuer):
+    """[(locale, sentence)]: the verdict's meaning in the page's language first, then in the
+    other one, for a verifier who reads only one of them."""
+    current = str(get_locale())
+    locales = [current] + [loc for loc in current_app.config["LANGUAGES"] if loc != current]
+    sentences = []
+    for locale in locales:
+        with force_locale(locale):
+            sentences.append((locale, _status_sentence(certificate, state, issuer)))
+    return sentences
 
 
 # --- public verification -----------------------------------------------------------------------
@@ -222,12 +273,20 @@ def verify_page(code):
     if certificate is None:
         page = render_template("certificates/verify.html", not_found=_clean_code(code)[:32])
         return _no_store(Response(page, 404))
+    signature_valid = services.signature_valid(certificate)
+    state = verdict(certificate, signature_valid)
+    shown = facts(certificate)
     page = render_template(
         "certificates/verify.html",
         certificate=certificate,
-        facts=facts(certificate),
-        signature_valid=services.signature_valid(certificate),
-        replacement=_replacement(certificate),
+        facts=shown,
+        state=state,
+        verdict_words=VERDICTS[state],
+        sentences=status_sentences(certificate, state, shown.issuer),
+        signature_valid=signature_valid,
+        replacement=services.replacement(certificate),
+        predecessor=services.predecessor(certificate),
+        revocation_labels=services.REVOCATION_LABELS,
     )
     return _no_store(Response(page))
 
@@ -365,6 +424,7 @@ def index():
         course=filters.course,
         export_args=filters.args(),
         statuses=(("valid", _("Valid")), ("revoked", _("Revoked"))),
+        today=local_today(),
     )
 
 
@@ -392,11 +452,13 @@ def _render_detail(certificate, revoke_form=None, reissue_form=None, error=None,
         revoked_by=db.session.get(User, certificate.revoked_by_id)
         if certificate.revoked_by_id
         else None,
-        replacement=_replacement(certificate),
-        predecessor=_predecessor(certificate),
+        replacement=services.replacement(certificate),
+        predecessor=services.predecessor(certificate),
         signature_valid=services.signature_valid(certificate),
         verify_link=services.verification_url(certificate),
-        revoke_form=revoke_form or ReasonForm(formdata=None),
+        revoke_form=revoke_form or RevokeForm(formdata=None),
+        status=services.status(certificate),
+        revocation_labels=services.REVOCATION_LABELS,
         reissue_form=reissue_form or ReasonForm(formdata=None),
         history=history,
         audit_labels=AUDIT_LABELS,
@@ -428,11 +490,11 @@ def _refused(certificate, exc, revoke_form=None, reissue_form=None):
 def revoke(certificate_id):
     """Revoke a certificate; the reason is required (it stays verifiable as revoked)."""
     certificate = _certificate_or_404(certificate_id)
-    form = ReasonForm()
+    form = RevokeForm()
     if not form.validate_on_submit():
         return _render_detail(certificate, revoke_form=form, code=form_status(form))
     with attempt() as outcome:
-        services.revoke(certificate, _actor(), form.reason.data)
+        services.revoke(certificate, _actor(), form.reason.data, form.category.data)
     if outcome.error is not None:
         return _refused(certificate, outcome.error, revoke_form=form)
     serial = certificate.serial
@@ -498,6 +560,7 @@ def mine():
         "certificates/mine.html",
         certificates=[(c, facts(c)) for c in certificates],
         by_id=by_id,
+        today=local_today(),
     )
 
 

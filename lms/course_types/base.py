@@ -135,6 +135,9 @@ class CourseType:
     lesson_hours_field: ClassVar[str] = "lesson_hours"
     #: "competence" (skills certified) or "attendance" (participation certified)
     certificate_kind: ClassVar[str] = "competence"
+    #: months a certificate stays valid from its day of issue; None: it does not expire. A course
+    #: may set its own (``courses.certificate_validity_months``)
+    certificate_validity_months: ClassVar[int | None] = None
     #: short code of the type in certificate serial numbers (default: the key's first letters)
     serial_code: ClassVar[str | None] = None
     #: certificate body per language; str.format fields: name, course, hours, partner
@@ -285,6 +288,12 @@ class CourseType:
         if course.attendance_threshold is not None:
             return course.attendance_threshold
         return self.attendance_threshold
+
+    def validity_months_for(self, course):
+        """Months a certificate of the course stays valid: the course's own, else the type's
+        default; None when it does not expire."""
+        own = getattr(course, "certificate_validity_months", None)
+        return own if own is not None else self.certificate_validity_months
 
     def pass_mark_for(self, course):
         """The course's pass mark (its ``pass_mark_field`` detail), else the type's default."""

@@ -486,6 +486,7 @@ def test_the_openapi_document_lists_the_certificate_endpoints(client):
     ):
         assert "get" in paths[path]
     assert "post" in paths["/api/v1/certificates/{code}/revoke"]
+    assert "201" in paths["/api/v1/certificates/{code}/reissue"]["post"]["responses"]
 
 
 def test_the_holders_data_is_what_was_signed(client, cohort, certificate):

@@ -235,6 +235,8 @@ ACCESS = {
     "api_certificates.credential":        API_HOLDER,
     "api_certificates.revoke":            API_STAFF_WRITE,
     "api_reports.annual_report":          API_STAFF,
+    # cert: linked re-issue of a certificate
+    "api_certificates.reissue":           API_STAFF_WRITE,
 }
 # fmt: on
 

@@ -271,6 +271,20 @@ def test_certificate_serial_and_code_are_unique(world, enrol_trainees):
     accepted(certificate(other.id, 2))
 
 
+# cert:
+@proves("ck_certificates_revocation_category")
+def test_a_revocation_category_is_one_of_the_public_ones(world):
+    row = certificate(world.enrollment.id, 1)
+    accepted(row)
+    db.session.commit()
+    for category in ("error", "fraud", "withdrawn", "superseded", None):
+        accepted_update(Certificate, row.id, {"revocation_category": category})
+    db.session.rollback()
+    refused_update(
+        Certificate, row.id, {"revocation_category": "mistake"}, why=("revocation_category",)
+    )
+
+
 @proves("uq_users_email")
 def test_one_account_per_email(create_user):
     create_user("trainee", email="siti@example.org")

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from lms.certificates import services as certificates
 from lms.certificates.models import Certificate
 from tests.certificates.test_certificate_views import build_finished_course, issued_text
 from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
@@ -52,7 +53,7 @@ def test_staff_issue_a_visitor_verifies_then_staff_revoke(
     visitor.goto(live_server + verify_url if verify_url.startswith("/") else verify_url)
     status = visitor.get_by_test_id("verify-status")
     expect(status).to_have_attribute("data-status", "valid")
-    expect(status).to_contain_text(tr("Valid"))
+    expect(visitor.get_by_test_id("verdict")).to_have_text("BERLAKU / VALID")
     expect(visitor.get_by_test_id("holder")).to_have_text("Ani Susanti")
     expect(visitor.get_by_test_id("serial")).to_have_text(first.serial)
     expect(visitor.get_by_test_id("signature")).to_have_attribute("data-valid", "1")
@@ -60,6 +61,7 @@ def test_staff_issue_a_visitor_verifies_then_staff_revoke(
 
     # --- staff revoke it on the certificate's page -------------------------------------------------
     staff.fill("#revoke-reason", "Peserta terbukti tidak mengikuti ujian")
+    staff.get_by_test_id("revoke-category").select_option("fraud")
     staff.get_by_test_id("revoke").click()
     expect(staff.get_by_test_id("status")).to_have_text(tr("Revoked"))
     expect(staff.get_by_test_id("revoke-form")).to_have_count(0)
@@ -67,7 +69,41 @@ def test_staff_issue_a_visitor_verifies_then_staff_revoke(
     # --- the same URL now says revoked --------------------------------------------------------------
     visitor.reload()
     expect(status).to_have_attribute("data-status", "revoked")
-    expect(status).to_contain_text(tr("Revoked"))
-    expect(visitor.get_by_test_id("revoked-on")).to_be_visible()
+    expect(visitor.get_by_test_id("verdict")).to_have_text("DICABUT / REVOKED")
+    expect(visitor.get_by_test_id("status-id")).to_contain_text(tr("Obtained by fraud"))
+    expect(visitor.get_by_test_id("status-en")).to_contain_text("Obtained by fraud")
+    expect(visitor.get_by_test_id("authentic-not-valid")).to_be_visible()
+    expect(visitor.locator("main .text-success-emphasis")).to_have_count(0)
     expect(visitor.locator("main")).not_to_contain_text("tidak mengikuti ujian")
+    assert_no_horizontal_scroll(visitor)
+
+
+def test_staff_reissue_and_both_verify_pages_link_each_other(
+    db, new_page, live_server, create_partner, create_user, create_course, create_session
+):
+    finished = build_finished_course(create_partner, create_user, create_course, create_session)
+    staff_user = finished.staff
+    issued, _ = certificates.issue(finished.course, staff_user, [finished.ready[0].id])
+    db.session.commit()
+    old = issued[0]
+
+    staff = new_page(viewport=PHONE, locale="en")
+    log_in(staff, staff_user, f"/manage/certificates/{old.id}")
+    staff.fill("#reissue-reason", "Name misspelt")
+    staff.get_by_test_id("reissue").click()
+    expect(staff.get_by_test_id("replaces")).to_be_visible()
+    db.session.rollback()
+    new = db.session.scalar(select(Certificate).where(Certificate.revoked_at.is_(None)))
+    assert new.id != old.id
+
+    visitor = new_page(viewport=PHONE, locale="en")
+    visitor.goto(f"{live_server}/verify/{old.code}")
+    expect(visitor.get_by_test_id("verdict")).to_have_text("DICABUT / REVOKED")
+    expect(visitor.get_by_test_id("status-en")).to_contain_text(
+        "Replaced by a corrected certificate"
+    )
+    visitor.get_by_test_id("replacement").get_by_role("link").click()
+    expect(visitor).to_have_url(re.compile(rf"/verify/{new.code}$"))
+    expect(visitor.get_by_test_id("verify-status")).to_have_attribute("data-status", "valid")
+    expect(visitor.get_by_test_id("replaces")).to_contain_text(old.serial)
     assert_no_horizontal_scroll(visitor)

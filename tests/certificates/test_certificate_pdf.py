@@ -4,6 +4,7 @@ to the verification URL, the same bytes every time, the revoked mark, the embedd
 with one readable PDF per valid certificate under a safe name."""
 
 import io
+import json
 import zipfile
 from datetime import date, time, timedelta
 
@@ -105,8 +106,8 @@ def test_text_holds_the_name_course_serial_and_details(finished_course):
             "UPTD Balai Latihan Kerja Kota Bandar Lampung",
             "120 jam pelajaran",
             "120 lesson hours",
-            "Kepala BP3MI Lampung",
-            "Kepala Balai",
+            "Kepala BP3MI Lampung,",
+            "Dra. Siti Aminah, M.Si.",
             url_of(certificate),
             "-".join(certificate.code[i : i + 4] for i in (0, 4, 8)),
         ):
@@ -210,12 +211,20 @@ def test_a_revoked_certificate_is_marked_revoked(finished_course):
 
 
 def test_signatories_come_from_the_settings(finished_course, app, monkeypatch):
-    _course, _staff, issued = finished_course()
+    # as JSON from the environment (a list of {name, title}); (name, title) pairs work too
     monkeypatch.setitem(
         app.config,
         "CERTIFICATE_SIGNATORIES",
-        (("Dr. Ṣalimah Hasibuan", "Kepala Balai"), ("Ir. Budi Santoso", "Ketua Penyelenggara")),
+        [
+            {"name": "Dr. Ṣalimah Hasibuan", "title": "Kepala Balai"},
+            ("Ir. Budi Santoso", "Ketua Penyelenggara"),
+        ],
     )
+    _course, _staff, issued = finished_course()
+    assert certificates.claims(issued[0])["signatories"] == [
+        {"name": "Dr. Ṣalimah Hasibuan", "title": "Kepala Balai"},
+        {"name": "Ir. Budi Santoso", "title": "Ketua Penyelenggara"},
+    ]
     _reader, text = read(pdf.render(issued[0], url_of(issued[0])))
     for line in (
         "Dr. Ṣalimah Hasibuan",
@@ -226,9 +235,33 @@ def test_signatories_come_from_the_settings(finished_course, app, monkeypatch):
         assert line in text
 
 
+def test_a_certificate_keeps_who_signed_it(finished_course, app, monkeypatch):
+    """A new head of the office signs new certificates; the old ones still print the name
+    signed into them. One signed before signatories were part of the claims prints the
+    settings'."""
+    _course, _staff, issued = finished_course()
+    monkeypatch.setitem(
+        app.config, "CERTIFICATE_SIGNATORIES", [{"name": "Ir. Baru Sekali", "title": "Kepala"}]
+    )
+    _reader, text = read(pdf.render(issued[0], url_of(issued[0])))
+    assert "Dra. Siti Aminah, M.Si." in text and "Baru Sekali" not in text
+    claims = certificates.claims(issued[0])
+    del claims["signatories"]
+    issued[0].claims = json.dumps(claims)
+    _reader, text = read(pdf.render(issued[0], url_of(issued[0])))
+    assert "Ir. Baru Sekali" in text and "Kepala," in text
+
+
 def test_a_missing_course_type_falls_back_to_generic_wording(finished_course, app, monkeypatch):
     _course, _staff, issued = finished_course()
-    monkeypatch.delitem(app.extensions["course_types"], "hospitality")
+    # a new mapping without the type (deleting from the app's own would put it back last, and
+    # the order of the types is what other tests read)
+    installed = app.extensions["course_types"]
+    monkeypatch.setitem(
+        app.extensions,
+        "course_types",
+        type(installed)((k, v) for k, v in installed.items() if k != "hospitality"),
+    )
     _reader, text = read(pdf.render(issued[0], url_of(issued[0])))
     for expected in (
         holder_of(issued[0]),

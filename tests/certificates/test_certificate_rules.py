@@ -644,6 +644,8 @@ def test_claims_state_the_certificate(cohort, certificate):
         "hours": 120,  # the type's stated lesson hours
         "issued_on": local_today().isoformat(),
         "issuer": "BP3MI Lampung",
+        # who signs it, as configured on the day of issue (no expiry: the type has none)
+        "signatories": [{"name": "Dra. Siti Aminah, M.Si.", "title": "Kepala BP3MI Lampung"}],
     }
 
 
