@@ -1,7 +1,7 @@
 """certificates that last: validity per course, expiry, reminders, public revocation category
 
 Revision ID: c7e2a9d41f06
-Revises: b8d4f2a1c3e5
+Revises: d7a1f3c5e9b2
 Create Date: 2026-12-06 07:30:00
 
 A course may set how many months its certificates stay valid; a certificate carries the day it
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c7e2a9d41f06'
-down_revision = 'b8d4f2a1c3e5'
+down_revision = "d7a1f3c5e9b2"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ single-column indexes on starts_on, type_key and partner_id (the composite ones 
 lookups too).
 
 Revision ID: d7a1f3c5e9b2
-Revises: b8d4f2a1c3e5
+Revises: c4a11e1s0001
 Create Date: 2026-12-06 07:40:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d7a1f3c5e9b2"
-down_revision = "b8d4f2a1c3e5"
+down_revision = "c4a11e1s0001"
 branch_labels = None
 depends_on = None
 
