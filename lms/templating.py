@@ -7,6 +7,7 @@ from functools import lru_cache
 from babel import dates as babel_dates
 from flask import current_app, request
 from flask_babel import get_timezone
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -70,13 +71,13 @@ def trainee_identity(enrollment):
     number, the regency, the NIK's last four digits and the birth year (each only when known)."""
 
     user = enrollment.user
-    parts = [gettext("No. %(id)s", id=enrollment.id)]
+    parts = [_("No. %(id)s", id=enrollment.id)]
     if user.regency is not None:
         parts.append(user.regency.name)
     if user.nik:
-        parts.append(gettext("NIK %(nik)s", nik=mask_nik(user.nik)))
+        parts.append(_("NIK %(nik)s", nik=mask_nik(user.nik)))
     if user.birth_date is not None:
-        parts.append(gettext("born %(year)s", year=user.birth_date.year))
+        parts.append(_("born %(year)s", year=user.birth_date.year))
     return parts
 
 
@@ -94,7 +95,7 @@ def identity_columns(enrollment):
 def identity_headers():
     """The headers of ``identity_columns``, in the reader's language."""
 
-    return [gettext("Enrolment no."), gettext("Regency"), gettext("NIK"), gettext("Birth year")]
+    return [_("Enrolment no."), _("Regency"), _("NIK"), _("Birth year")]
 
 
 def localized(obj, name):
