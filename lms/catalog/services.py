@@ -26,6 +26,7 @@ from lms.partners.models import Partner
 from lms.regions.models import Regency
 from lms.signals import course_capacity_raised
 
+from .groups import ClassGroup
 from .models import COURSE_STATUSES, Course, CourseSession, course_trainers
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,39}$")
@@ -446,13 +447,26 @@ def _check_session(course, starts_at, ends_at, errors):
         )
 
 
-def add_session(course, starts_at, ends_at, topic=None, location=None, actor=None):
-    """Add one meeting (in the past too: staff may record what already happened)."""
+def _session_group(course, group_id, errors):
+    """The id of a class group of ``course`` (None: the whole course), else an error."""
+    if group_id is None:
+        return None
+    group = db.session.get(ClassGroup, group_id) if type(group_id) is int else None
+    if group is None or group.course_id != course.id:
+        errors.add("group_id", _("This is not a group of the course."))
+        return None
+    return group.id
+
+
+def add_session(course, starts_at, ends_at, topic=None, location=None, actor=None, group_id=None):
+    """Add one meeting (in the past too: staff may record what already happened); with a
+    ``group_id``, a meeting of that class group only."""
     errors = CourseErrors()
     _check_session(course, starts_at, ends_at, errors)
     for name, value in (("topic", topic), ("location", location)):
         if value and len(value) > 200:
             errors.add(name, _("At most %(n)s characters.", n=200))
+    group_id = _session_group(course, group_id, errors)
     errors.raise_if_any()
     session = CourseSession(
         course_id=course.id,
@@ -460,6 +474,7 @@ def add_session(course, starts_at, ends_at, topic=None, location=None, actor=Non
         ends_at=ends_at,
         topic=(topic or "").strip() or None,
         location=(location or "").strip() or None,
+        group_id=group_id,
     )
     db.session.add(session)
     db.session.flush()
@@ -554,9 +569,13 @@ def update_session(session, data, actor=None):
     starts_at = data.get("starts_at", session.starts_at)
     ends_at = data.get("ends_at", session.ends_at)
     _check_session(session.course, starts_at, ends_at, errors)
+    group_id = _session_group(session.course, data.get("group_id"), errors)
     errors.raise_if_any()
     old = {"starts_at": session.starts_at.isoformat(), "ends_at": session.ends_at.isoformat()}
     session.starts_at, session.ends_at = starts_at, ends_at
+    if "group_id" in data and group_id != session.group_id:
+        old["group_id"] = session.group_id
+        session.group_id = group_id
     for name in ("topic", "location"):
         if name in data:
             setattr(session, name, (data[name] or "").strip()[:200] or None)
