@@ -245,3 +245,19 @@ def decide(excuse, actor, accept, note=None, now=None):
         note=note,
     )
     return excuse
+
+
+def coming_sessions(enrollment, now=None):
+    """The meetings on the enrolment's rosters that have not ended (its group's and the whole
+    course's), not cancelled, in time order: those it may ask leave from."""
+    now = now or utcnow()
+    return db.session.scalars(
+        select(CourseSession)
+        .where(
+            CourseSession.course_id == enrollment.course_id,
+            CourseSession.cancelled_at.is_(None),
+            CourseSession.ends_at > now,
+            services.of_own_group(enrollment.group_id),
+        )
+        .order_by(CourseSession.starts_at, CourseSession.id)
+    ).all()

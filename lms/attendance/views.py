@@ -37,7 +37,7 @@ from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
 
-from . import reach, services
+from . import excuses, reach, services
 from .day import trainer_day
 from .forms import AssessmentForm, CheckinForm, ImportForm, ReachForm
 from .limits import limit_checkin
@@ -122,6 +122,7 @@ def _render_today(posted=None, status=200):
         later_count=plan.later_count,
         marked=plan.marked,
         sizes=plan.sizes,
+        group_sizes=plan.group_sizes,
         courses=plan.courses,
         now=utcnow(),
         reached=reached,
@@ -474,4 +475,6 @@ def my_attendance(enrollment_id):
         summary=summary,
         threshold=threshold,
         below=services.below_threshold(summary, threshold),
+        coming=excuses.coming_sessions(enrollment, now),
+        leave_requests=excuses.own_requests(enrollment),
     )

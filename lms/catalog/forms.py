@@ -159,6 +159,14 @@ class SessionForm(LmsForm):
         validators=[Optional(), Length(max=200)],
         description=_l("Only when it differs from the course's location."),
     )
+    #: choices set by the view (the course's groups); "" is the whole course
+    group_id = SelectField(
+        _l("Class group"),
+        coerce=lambda value: int(value) if value not in (None, "", "None") else None,
+        validate_choice=False,
+        validators=[Optional()],
+        description=_l("A group's session is on the roster of its members only."),
+    )
     submit = SubmitField(_l("Save"))
 
 
