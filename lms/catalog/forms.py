@@ -183,6 +183,14 @@ class TimetableForm(LmsForm):
         _l("Number of weeks"), validators=[InputRequired(), NumberRange(min=1, max=52)]
     )
     location = StringField(_l("Room or site"), validators=[Optional(), Length(max=200)])
+    #: choices set by the view (the course's groups); "" is the whole course
+    group_id = SelectField(
+        _l("Class group"),
+        coerce=lambda value: int(value) if value not in (None, "", "None") else None,
+        validate_choice=False,
+        validators=[Optional()],
+        description=_l("A group's session is on the roster of its members only."),
+    )
     submit = SubmitField(_l("Generate the sessions"))
 
 

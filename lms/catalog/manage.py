@@ -398,6 +398,7 @@ def generate_sessions(course_id):
             "weeks": plan.weeks,
         }
     )
+    _group_choices(form, course)
     if form.validate_on_submit():
         timetable = services.Timetable(
             first_day=form.first_day.data,
@@ -407,6 +408,7 @@ def generate_sessions(course_id):
             ends=form.ends.data,
             topics=tuple(plan.topics),
             location=form.location.data or None,
+            group_id=form.group_id.data,
         )
         with form_errors(form):
             created = services.generate_sessions(course, timetable, actor=current_user)

@@ -493,6 +493,8 @@ class Timetable:
     ends: object
     topics: tuple = ()
     location: str | None = None
+    #: the class group whose meetings these are (None: the whole course)
+    group_id: int | None = None
 
     def days(self):
         last = self.first_day + timedelta(weeks=self.weeks) - timedelta(days=1)
@@ -513,6 +515,7 @@ def generate_sessions(course, timetable, actor=None):
         errors.add("weekdays", _("Choose at least one weekday."))
     if timetable.ends <= timetable.starts:
         errors.add("ends", _("A session must end after it starts."))
+    group_id = _session_group(course, timetable.group_id, errors)
     errors.raise_if_any()
     days = list(timetable.days())
     outside = [d for d in days if not course.starts_on <= d <= course.ends_on]
@@ -527,16 +530,20 @@ def generate_sessions(course, timetable, actor=None):
             ),
         )
         errors.raise_if_any()
+    # two class groups may meet at the same time: a day is skipped when the same group (or the
+    # whole course) already meets then
     existing = set(
-        db.session.scalars(
-            select(CourseSession.starts_at).where(CourseSession.course_id == course.id)
-        )
+        db.session.execute(
+            select(CourseSession.starts_at, CourseSession.group_id).where(
+                CourseSession.course_id == course.id
+            )
+        ).all()
     )
     created = []
     topics = list(timetable.topics)
     for day in days:
         starts_at = combine_local(day, timetable.starts)
-        if starts_at in existing:
+        if (starts_at, group_id) in existing:
             continue
         session = CourseSession(
             course_id=course.id,
@@ -544,6 +551,7 @@ def generate_sessions(course, timetable, actor=None):
             ends_at=combine_local(day, timetable.ends),
             topic=topics.pop(0) if topics else None,
             location=timetable.location,
+            group_id=group_id,
         )
         db.session.add(session)
         created.append(session)

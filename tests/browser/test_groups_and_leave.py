@@ -58,7 +58,9 @@ def test_a_trainee_asks_for_leave_and_the_trainer_accepts(
     shot(page, "leave-form", lang)
     page.fill("#reason", "Pemeriksaan kesehatan di kantor imigrasi")
     page.locator("main form #submit").click()
-    expect(page.get_by_test_id(f"coming-{coming.id}").get_by_test_id("leave-status")).to_be_visible()
+    expect(
+        page.get_by_test_id(f"coming-{coming.id}").get_by_test_id("leave-status")
+    ).to_be_visible()
     shot(page, "my-attendance", lang)
     assert count(ExcuseRequest, ExcuseRequest.status == "requested") == 1
 

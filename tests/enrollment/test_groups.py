@@ -3,7 +3,7 @@ members' rosters only, and rates that count only a trainee's own group's session
 course's — in the summaries, the matrix, the report's pooling and certificate eligibility.
 Services and the API, for every role."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -277,3 +277,29 @@ def test_api_my_enrollments_show_the_group(client, as_, classroom):
     db.session.commit()
     (item,) = client.get("/api/v1/me/enrollments", headers=as_("trainee")).get_json()["items"]
     assert item["group"] == {"id": group.id, "name": "Kelas A"}
+
+
+def test_a_group_timetable_is_generated_beside_the_others(classroom):
+    from lms.catalog import services as catalog
+
+    course = classroom.course
+    a = groups.create_group(course, "A", actor=classroom.staff)
+    b = groups.create_group(course, "B", actor=classroom.staff)
+    first = course.starts_on + timedelta(days=11)
+
+    def timetable(group):
+        return catalog.Timetable(
+            first_day=first,
+            weeks=1,
+            weekdays=(first.weekday(),),
+            starts=time(8, 0),
+            ends=time(10, 0),
+            group_id=group.id,
+        )
+
+    assert len(catalog.generate_sessions(course, timetable(a), actor=classroom.staff)) == 1
+    # the other group meets at the same time: not skipped; the same group again: skipped
+    assert len(catalog.generate_sessions(course, timetable(b), actor=classroom.staff)) == 1
+    assert catalog.generate_sessions(course, timetable(a), actor=classroom.staff) == []
+    db.session.commit()
+    assert sorted(s.group_id for s in course.sessions) == sorted([a.id, b.id])
