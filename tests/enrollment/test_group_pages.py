@@ -153,3 +153,15 @@ def test_a_group_roster_lists_its_members_only(client, grouped, create_session):
     assert grouped.trainees[1].name not in body and grouped.trainees[2].name not in body
     today = client.get("/trainer/today", headers=EN)
     assert "0 of 1 marked" in text(today)
+
+
+def test_the_attendance_matrix_greys_out_another_groups_sessions(client, grouped, create_session):
+    a, _b = grouped.groups
+    starts = utcnow() - timedelta(hours=3)
+    create_session(grouped.course, starts_at=starts, ends_at=starts + timedelta(hours=2), group=a)
+    log_in(client, grouped.trainer)
+    page = client.get(f"/trainer/courses/{grouped.course.id}/attendance", headers=EN)
+    body = page.get_data(as_text=True)
+    # the first trainee is in A; the two others are in no group: two grey cells
+    assert body.count('data-testid="other-group"') == 2
+    assert 'data-testid="matrix-group"' in body
