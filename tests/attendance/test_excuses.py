@@ -261,3 +261,29 @@ def test_the_attendance_api_shows_the_excuse_source(client, as_, classroom, crea
     ).get_json()["records"]
     (record,) = [r for r in records if r["enrollment_id"] == classroom.enrollment.id]
     assert (record["status"], record["source"]) == ("excused", "excuse")
+
+
+def test_a_trainees_requests_are_in_their_data_and_erased_with_it(classroom, upcoming):
+    from lms.privacy import services as privacy
+
+    excuse = excuses.request_leave(upcoming.id, classroom.trainee, "Cek kesehatan paru")
+    excuses.decide(excuse, classroom.staff, accept=False, note="Ujian akhir")
+    db.session.commit()
+    (exported,) = privacy.personal_data(classroom.trainee)["excuse_requests"]
+    assert (exported["reason"], exported["status"], exported["note"]) == (
+        "Cek kesehatan paru",
+        "declined",
+        "Ujian akhir",
+    )
+    privacy.anonymise(classroom.trainee, classroom.staff)
+    db.session.commit()
+    db.session.expire_all()
+    erased = db.session.get(ExcuseRequest, excuse.id)
+    assert (erased.reason, erased.note, erased.status) == ("", None, "declined")
+    notes = [
+        e.data.get("note")
+        for e in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "excuse_request")
+        )
+    ]
+    assert "Ujian akhir" not in notes
