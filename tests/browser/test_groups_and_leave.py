@@ -16,7 +16,7 @@ from lms.core.types import utcnow
 from lms.enrollment.services import enroll
 from tests.attendance.test_roster_views import running_course, session_now
 from tests.fixtures.attendance import marks_of
-from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll, log_in
+from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
 from tests.fixtures.pages import count
 
 pytestmark = pytest.mark.browser
@@ -32,6 +32,9 @@ def shot(page, name, lang):
     if folder:
         os.makedirs(folder, exist_ok=True)
         page.screenshot(path=os.path.join(folder, f"{name}-{lang}.png"), full_page=True)
+        page.set_viewport_size(DESKTOP)
+        page.screenshot(path=os.path.join(folder, f"{name}-{lang}-desktop.png"), full_page=True)
+        page.set_viewport_size(PHONE)
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -40,6 +43,7 @@ def test_a_trainee_asks_for_leave_and_the_trainer_accepts(
 ):
     trainer = create_user("trainer", name="Dewi Lestari", locale=lang)
     trainee = create_user("trainee", name="Siti Aminah", locale=lang)
+    staff = create_user("staff", name="Rina Marlina", locale=lang)
     course = running_course(create_course, trainer)
     today = session_now(create_session, course)
     starts = utcnow() + timedelta(days=2)
@@ -63,6 +67,12 @@ def test_a_trainee_asks_for_leave_and_the_trainer_accepts(
     ).to_be_visible()
     shot(page, "my-attendance", lang)
     assert count(ExcuseRequest, ExcuseRequest.status == "requested") == 1
+
+    # the office sees it on the course page
+    page = new_page(viewport=PHONE, locale=lang)
+    log_in(page, staff, f"/manage/courses/{course.id}")
+    expect(page.get_by_test_id("excuses")).to_contain_text("Pemeriksaan kesehatan")
+    shot(page, "staff-course", lang)
 
     page = new_page(viewport=PHONE, locale=lang)
     log_in(page, trainer, f"/trainer/sessions/{today.id}/roster")

@@ -303,3 +303,26 @@ def test_a_group_timetable_is_generated_beside_the_others(classroom):
     assert catalog.generate_sessions(course, timetable(a), actor=classroom.staff) == []
     db.session.commit()
     assert sorted(s.group_id for s in course.sessions) == sorted([a.id, b.id])
+
+
+def test_api_a_group_sessions_roster_and_check_in_are_its_members_only(
+    client, two_classes, api_headers
+):
+    room = two_classes
+    e, s = room.enrollments, room.sessions
+    url = f"/api/v1/sessions/{s['a'].id}/attendance"
+    records = client.get(url, headers=api_headers(room.trainer)).get_json()["records"]
+    assert [r["enrollment_id"] for r in records] == [e[0].id, e[1].id]
+    refused = client.put(
+        url,
+        json={"records": [{"enrollment_id": e[2].id, "status": "present"}]},
+        headers=api_headers(room.staff),
+    )
+    assert_json_error(refused, 400)
+    # a member of the other group cannot check in to it: the session is not on their roster
+    check_in = client.post(
+        f"/api/v1/sessions/{s['a'].id}/check-in",
+        json={"code": "000000"},
+        headers=api_headers(e[2].user),
+    )
+    assert_json_error(check_in, 404)
