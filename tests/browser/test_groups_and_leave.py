@@ -15,6 +15,7 @@ from lms.attendance.excuses import ExcuseRequest
 from lms.core.types import utcnow
 from lms.enrollment.services import enroll
 from tests.attendance.test_roster_views import running_course, session_now
+from tests.browser.test_accessibility import findings
 from tests.fixtures.attendance import marks_of
 from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
 from tests.fixtures.pages import count
@@ -25,9 +26,11 @@ NAMES = ["Ani Suryani", "Bayu Pratama", "Citra Lestari", "Dedi Kurniawan", "Eka 
 
 
 def shot(page, name, lang):
-    """Check the page fits the phone; save it when screenshots are asked for."""
+    """Check the page fits the phone and axe finds nothing serious; save it when screenshots
+    are asked for."""
     page.wait_for_load_state()
     assert_no_horizontal_scroll(page)
+    assert findings(page) == [], name
     folder = os.environ.get("LMS_TEST_SCREENSHOTS")
     if folder:
         os.makedirs(folder, exist_ok=True)
