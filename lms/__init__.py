@@ -95,6 +95,7 @@ def create_app(config_class=None, test_config=None):
 
     app.url_map.converters["int"] = BoundedIntConverter
     from .api import init_app as init_api
+    from .attendance.excuse_pages.views import bp as excuses_bp
     from .attendance.roster import bp as roster_bp
     from .attendance.views import bp as attendance_bp
     from .auth.views import bp as auth_bp
@@ -103,6 +104,7 @@ def create_app(config_class=None, test_config=None):
     from .certificates.views import bp as certificates_bp
     from .certificates.wellknown import bp as wellknown_bp
     from .core.views import bp as core_bp
+    from .enrollment.group_pages.views import bp as groups_bp
     from .enrollment.manage import bp as enrollments_bp
     from .enrollment.views import bp as enrollment_bp
     from .exports.views import bp as exports_bp
@@ -124,8 +126,10 @@ def create_app(config_class=None, test_config=None):
         manage_bp,
         enrollment_bp,
         enrollments_bp,
+        groups_bp,
         attendance_bp,
         roster_bp,
+        excuses_bp,
         certificates_bp,
         wellknown_bp,
         imports_bp,

@@ -131,6 +131,7 @@ def seed(today=None):
     _seed_courses(partners, today)
     _seed_enrolments(rng)
     _seed_attendance_and_certificates(rng)
+    _seed_groups_and_leave(today)
     _seed_outreach(rng, today)
     return logins, True
 
@@ -452,6 +453,47 @@ def _seed_attendance_and_certificates(rng):
     if issued:
         # a name spelt wrong: the certificate is replaced by a corrected one, linked to it
         certificates.reissue(issued[0], staff, "Nama peserta salah ketik.")
+
+
+def _seed_groups_and_leave(today):
+    """The running English course as two class groups (a morning and an afternoon class, each
+    with a conversation practice of its own next week), and a trainee's request for leave from
+    its next meeting, waiting for the trainer."""
+    from lms.attendance import excuses
+    from lms.catalog import services as catalog
+    from lms.catalog.models import Course
+    from lms.core.time import combine_local
+    from lms.core.types import utcnow
+    from lms.enrollment import groups
+
+    course = db.session.scalar(select(Course).where(Course.code.like("BHS-ING-%")))
+    if course is None:  # its type is disabled
+        return
+    staff = db.session.scalar(select(User).where(User.email == OFFICE[0][0]))
+    trainer_ids = [t.id for t in course.trainers]
+    morning = groups.create_group(course, "Kelas Pagi", trainer_ids, actor=staff)
+    afternoon = groups.create_group(course, "Kelas Sore", trainer_ids, actor=staff)
+    groups.distribute(course, actor=staff)
+    practice = today + timedelta(days=7 - today.weekday() + 5)  # Saturday next week
+    for group, start in ((morning, time(8, 0)), (afternoon, time(13, 0))):
+        starts_at = combine_local(min(practice, course.ends_on), start)
+        catalog.add_session(
+            course,
+            starts_at,
+            starts_at + timedelta(hours=2),
+            topic="Latihan percakapan",
+            actor=staff,
+            group_id=group.id,
+        )
+    coming = next((s for s in course.sessions if s.starts_at > utcnow()), None)
+    member = next(iter(groups.members(course)), None)
+    if coming is not None and member is not None:
+        target = coming if coming.group_id in (None, member.group_id) else None
+        if target is not None:
+            excuses.request_leave(
+                target.id, member.user, "Jadwal pemeriksaan kesehatan di klinik P3MI."
+            )
+    db.session.flush()
 
 
 #: the school of the demo's migrant vocational class, and the co-hosts of its outreach events

@@ -1,8 +1,10 @@
 """Imports every area's models, so that mappers configure and Alembic sees every table."""
 
+from lms.attendance.excuses import ExcuseRequest
 from lms.attendance.models import Assessment, Attendance, AttendanceBatch
 from lms.audit.models import AuditEntry
 from lms.auth.models import ApiToken, LoginSession, OneTimeCode, User
+from lms.catalog.groups import ClassGroup, class_group_trainers
 from lms.catalog.models import Course, CourseSession, course_trainers
 from lms.certificates.models import Certificate, SerialCounter
 from lms.enrollment.models import Enrollment
@@ -17,10 +19,12 @@ __all__ = [
     "AttendanceBatch",
     "AuditEntry",
     "Certificate",
+    "ClassGroup",
     "Course",
     "DeliveryAttempt",
     "CourseSession",
     "Enrollment",
+    "ExcuseRequest",
     "LoginSession",
     "OneTimeCode",
     "OutboxMessage",
@@ -28,5 +32,6 @@ __all__ = [
     "Regency",
     "SerialCounter",
     "User",
+    "class_group_trainers",
     "course_trainers",
 ]

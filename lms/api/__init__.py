@@ -44,6 +44,8 @@ def init_app(app):
         catalog,
         certificates,
         enrollments,
+        excuses,
+        groups,
         me,
         partners,
         regencies,
@@ -66,7 +68,9 @@ def init_app(app):
         partners,
         catalog,
         enrollments,
+        groups,
         attendance,
+        excuses,
         certificates,
         reports,
     ):

@@ -346,6 +346,8 @@ class CourseSessionSchema(Schema):
     cancelled = fields.Function(lambda s: s.cancelled_at is not None, dump_only=True)
     cancelled_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
+    #: the class group it is a meeting of; null: the whole course
+    group_id = fields.Integer(allow_none=True)
 
 
 CourseSessionPage = page_schema(CourseSessionSchema)
@@ -356,6 +358,8 @@ class CourseSessionCreate(Schema):
     ends_at = OffsetDateTime(required=True)
     topic = fields.String(allow_none=True)
     location = fields.String(allow_none=True)
+    #: a class group of the course (GET /api/v1/courses/{id}/groups); null: the whole course
+    group_id = fields.Integer(allow_none=True, strict=True)
 
 
 @blp.route("/courses/<int:course_id>/sessions")

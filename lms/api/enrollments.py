@@ -51,6 +51,8 @@ class EnrollmentSchema(Schema):
     #: the reason given with a rejection or a cancellation
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
+    #: the class group of the course the trainee is placed in; null: none
+    group_id = fields.Integer(allow_none=True)
 
 
 EnrollmentPage = page_schema(EnrollmentSchema)
@@ -98,9 +100,16 @@ class AttendanceFigures(Schema):
     absent = fields.Integer()
 
 
+class GroupBrief(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
 class MyEnrollment(Schema):
     id = fields.Integer()
     course = fields.Nested(MyCourse)
+    #: the trainee's class group in the course; null: none
+    group = fields.Nested(GroupBrief, allow_none=True)
     status = fields.String(validate=validate.OneOf(ENROLLMENT_STATUSES))
     status_label = fields.String()
     waitlist_position = fields.Integer(allow_none=True)
@@ -130,6 +139,7 @@ def _view(enrollment, position=...):
         "waitlist_position": position,
         "reason": enrollment.reason,
         "created_at": enrollment.created_at,
+        "group_id": enrollment.group_id,
     }
 
 
@@ -219,6 +229,7 @@ def my_enrollments(args):
             {
                 "id": enrollment.id,
                 "course": enrollment.course,
+                "group": enrollment.group,
                 "status": enrollment.status,
                 "status_label": str(enrollment.status_label),
                 "waitlist_position": services.waitlist_position(enrollment),

@@ -1,7 +1,7 @@
 """The trainer's day: the sessions of today and the next days, and the courses, with the counts
 the page shows beside them (a handful of queries however many courses)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 from sqlalchemy import func, select
@@ -30,6 +30,8 @@ class Day:
     marked: dict
     #: {course id: trainees on its roster}
     sizes: dict
+    #: {class group id: trainees on its roster}, for today's sessions of a group
+    group_sizes: dict = field(default_factory=dict)
 
     @property
     def later_count(self):
@@ -69,6 +71,17 @@ def _roster_sizes(course_ids):
         select(Enrollment.course_id, func.count())
         .where(Enrollment.course_id.in_(course_ids), Enrollment.status.in_(SEAT_STATUSES))
         .group_by(Enrollment.course_id)
+    )
+
+
+def _group_sizes(group_ids):
+    """{class group id: trainees of its course's roster placed in it}."""
+    if not group_ids:
+        return {}
+    return _counts(
+        select(Enrollment.group_id, func.count())
+        .where(Enrollment.group_id.in_(group_ids), Enrollment.status.in_(SEAT_STATUSES))
+        .group_by(Enrollment.group_id)
     )
 
 
@@ -119,4 +132,5 @@ def trainer_day(user, day):
         courses=courses,
         marked=_marked_counts([s.id for s in todays]),
         sizes=_roster_sizes({s.course_id for s in todays} | {c.id for c in courses}),
+        group_sizes=_group_sizes({s.group_id for s in todays if s.group_id is not None}),
     )

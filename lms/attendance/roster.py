@@ -32,7 +32,7 @@ from lms.core.transaction import attempt
 from lms.core.types import utcnow
 from lms.errors import InvalidInput
 
-from . import checkin, services
+from . import checkin, excuses, services
 from .models import ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES
 
 bp = Blueprint("roster", __name__)
@@ -217,6 +217,8 @@ def roster(session_id):
         checkin=panel,
         messages=_client_messages(),
         api_base=f"{request.script_root}/api/v1/sessions/{session.id}",
+        excuse_requests=excuses.course_requests(session.course, "requested"),
+        excuse_next=url_for(".roster", session_id=session.id),
     )
     response = current_app.make_response((page, status_code))
     # personal data: never kept by a shared cache; the service worker keeps its own copy

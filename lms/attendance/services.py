@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import current_app, has_request_context, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from lms.audit import services as audit
@@ -37,9 +37,16 @@ from .models import (
 MIN_HELD_FOR_ALERT = 2
 
 
+def of_own_group(group_id):
+    """The sessions that count for an enrolment placed in ``group_id`` (a column or a value):
+    those of the whole course and those of its own class group (lms.catalog.groups)."""
+    return or_(CourseSession.group_id.is_(None), CourseSession.group_id == group_id)
+
+
 def _held_with_own_mark(enrollment, now, *columns):
-    """A select of ``columns`` over the held sessions of the enrolment's course, each joined to
-    the enrolment's own mark (a NULL status when nobody marked it)."""
+    """A select of ``columns`` over the held sessions of the enrolment's course (of its own
+    class group and the whole course), each joined to the enrolment's own mark (a NULL status
+    when nobody marked it)."""
     return (
         select(*columns)
         .select_from(CourseSession)
@@ -54,6 +61,7 @@ def _held_with_own_mark(enrollment, now, *columns):
             CourseSession.course_id == enrollment.course_id,
             CourseSession.cancelled_at.is_(None),
             CourseSession.starts_at <= now,
+            of_own_group(enrollment.group_id),
         )
     )
 
@@ -101,16 +109,22 @@ def _as_the_type_counts(type_key, summary):
 # --- who is on a roster, and who may mark it ---------------------------------------------------
 
 
+def on_roster_of(session):
+    """The conditions that put an enrolment on a session's roster: a seat in its course, and a
+    place in the session's class group when the session belongs to one."""
+    conditions = [Enrollment.course_id == session.course_id, Enrollment.status.in_(SEAT_STATUSES)]
+    if session.group_id is not None:
+        conditions.append(Enrollment.group_id == session.group_id)
+    return conditions
+
+
 def roster(session):
     """[(enrolment, attendance or None)] of a session, by trainee name (two queries)."""
     enrollments = db.session.scalars(
         select(Enrollment)
         .join(User, User.id == Enrollment.user_id)
         .options(joinedload(Enrollment.user).joinedload(User.regency))
-        .where(
-            Enrollment.course_id == session.course_id,
-            Enrollment.status.in_(SEAT_STATUSES),
-        )
+        .where(*on_roster_of(session))
         .order_by(User.name, Enrollment.id)
     ).all()
     marks = {
@@ -234,10 +248,7 @@ def _roster_with_marks(session):
             Attendance,
             and_(Attendance.enrollment_id == Enrollment.id, Attendance.session_id == session.id),
         )
-        .where(
-            Enrollment.course_id == session.course_id,
-            Enrollment.status.in_(SEAT_STATUSES),
-        )
+        .where(*on_roster_of(session))
     ).all()
     return dict(rows)
 
@@ -296,7 +307,13 @@ def save_marks(
     now = now or utcnow()
     if batch_id is not None:
         batch_id = str(batch_id)[:64]
-    refusal = marking_refusal(actor, session, now) if check_lock else None
+    # an accepted excuse was asked for in time: it may be marked before the session's day or
+    # after the trainers' lock, not on a cancelled session
+    refusal = (
+        marking_refusal(actor, session, now)
+        if check_lock and (source != "excuse" or session.cancelled_at is not None)
+        else None
+    )
     if refusal:
         if batch_id is not None and db.session.get(AttendanceBatch, batch_id) is not None:
             return 0  # applied already: a resend changes nothing, even once the lock is on
@@ -458,11 +475,7 @@ def checkin_window(session):
 def roster_enrollment(session, user):
     """The user's enrolment on the session's roster, or None."""
     return db.session.scalar(
-        select(Enrollment).where(
-            Enrollment.course_id == session.course_id,
-            Enrollment.user_id == user.id,
-            Enrollment.status.in_(SEAT_STATUSES),
-        )
+        select(Enrollment).where(*on_roster_of(session), Enrollment.user_id == user.id)
     )
 
 
@@ -589,20 +602,28 @@ def course_summaries(course, now=None):
         .where(Enrollment.course_id == course.id, Enrollment.status.in_(SEAT_STATUSES))
         .order_by(User.name, Enrollment.id)
     ).all()
-    held = db.session.scalar(
-        select(func.count()).where(
-            CourseSession.course_id == course.id,
-            CourseSession.cancelled_at.is_(None),
-            CourseSession.starts_at <= now,
-        )
+    # held sessions per class group (None: the whole course's); a trainee counts the whole
+    # course's and their own group's, and only their marks on those
+    held_by_group = dict(
+        db.session.execute(
+            select(CourseSession.group_id, func.count())
+            .where(
+                CourseSession.course_id == course.id,
+                CourseSession.cancelled_at.is_(None),
+                CourseSession.starts_at <= now,
+            )
+            .group_by(CourseSession.group_id)
+        ).all()
     )
     rows = db.session.execute(
         select(Attendance.enrollment_id, Attendance.status, func.count())
         .join(CourseSession, CourseSession.id == Attendance.session_id)
+        .join(Enrollment, Enrollment.id == Attendance.enrollment_id)
         .where(
             CourseSession.course_id == course.id,
             CourseSession.cancelled_at.is_(None),
             CourseSession.starts_at <= now,
+            of_own_group(Enrollment.group_id),
         )
         .group_by(Attendance.enrollment_id, Attendance.status)
     ).all()
@@ -613,6 +634,9 @@ def course_summaries(course, now=None):
     for enrollment in enrollments:
         c = counts.get(enrollment.id, {})
         marked = sum(c.values())
+        held = held_by_group.get(None, 0)
+        if enrollment.group_id is not None:
+            held += held_by_group.get(enrollment.group_id, 0)
         result.append(
             (
                 enrollment,

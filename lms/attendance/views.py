@@ -38,7 +38,7 @@ from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
 from lms.templating import identity_columns, identity_headers
 
-from . import reach, services
+from . import excuses, reach, services
 from .day import trainer_day
 from .forms import AssessmentForm, CheckinForm, ImportForm, ReachForm
 from .limits import limit_checkin
@@ -123,6 +123,7 @@ def _render_today(posted=None, status=200):
         later_count=plan.later_count,
         marked=plan.marked,
         sizes=plan.sizes,
+        group_sizes=plan.group_sizes,
         courses=plan.courses,
         now=utcnow(),
         reached=reached,
@@ -488,4 +489,6 @@ def my_attendance(enrollment_id):
         threshold=threshold,
         # a warning counts the sessions that have ended only (the rate shown counts those begun)
         below=enrollment.id in services.falling_behind(enrollment.course, now),
+        coming=excuses.coming_sessions(enrollment, now),
+        leave_requests=excuses.own_requests(enrollment),
     )

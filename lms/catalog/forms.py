@@ -163,6 +163,14 @@ class SessionForm(LmsForm):
         validators=[Optional(), Length(max=200)],
         description=_l("Only when it differs from the course's location."),
     )
+    #: choices set by the view (the course's groups); "" is the whole course
+    group_id = SelectField(
+        _l("Class group"),
+        coerce=lambda value: int(value) if value not in (None, "", "None") else None,
+        validate_choice=False,
+        validators=[Optional()],
+        description=_l("A group's session is on the roster of its members only."),
+    )
     submit = SubmitField(_l("Save"))
 
 
@@ -179,6 +187,14 @@ class TimetableForm(LmsForm):
         _l("Number of weeks"), validators=[InputRequired(), NumberRange(min=1, max=52)]
     )
     location = StringField(_l("Room or site"), validators=[Optional(), Length(max=200)])
+    #: choices set by the view (the course's groups); "" is the whole course
+    group_id = SelectField(
+        _l("Class group"),
+        coerce=lambda value: int(value) if value not in (None, "", "None") else None,
+        validate_choice=False,
+        validators=[Optional()],
+        description=_l("A group's session is on the roster of its members only."),
+    )
     submit = SubmitField(_l("Generate the sessions"))
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.validators import Optional
 
+from lms.attendance import excuses
 from lms.auth.models import TARGET_GROUP_LABELS, User
 from lms.auth.permissions import roles_required
 from lms.core.forms import error_text
@@ -16,6 +17,7 @@ from lms.core.records import get_within_or_404
 from lms.core.time import combine_local, local_to_utc, local_today, utc_to_local
 from lms.core.transaction import attempt, form_errors
 from lms.course_types.base import SessionPlan
+from lms.enrollment.groups import course_groups
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
 
@@ -213,6 +215,9 @@ def _render_course(course, status=200):
         course_type=course_type,
         statuses=offered,
         target_group_labels=TARGET_GROUP_LABELS,
+        excuse_requests=excuses.course_requests(course, "requested"),
+        excuse_next=url_for("manage.course", course_id=course.id, _anchor="excuses"),
+        class_groups=course_groups(course),
     ), status
 
 
@@ -364,6 +369,7 @@ def add_session(course_id):
     course = db.get_or_404(Course, course_id)
     plan = _plan(course)
     form = SessionForm(data={"day": course.starts_on, "starts": plan.starts, "ends": plan.ends})
+    _group_choices(form, course)
     if form.validate_on_submit():
         starts_at, ends_at = _session_times(form)
         with form_errors(form, rename=SESSION_FIELDS):
@@ -374,6 +380,7 @@ def add_session(course_id):
                 topic=form.topic.data,
                 location=form.location.data,
                 actor=current_user,
+                group_id=form.group_id.data,
             )
             flash(_("The session is added."), "success")
             return redirect(url_for("manage.course", course_id=course.id, _anchor="sessions"))
@@ -381,6 +388,13 @@ def add_session(course_id):
     return render_template("manage/session_form.html", course=course, form=form, session=None), (
         status
     )
+
+
+def _group_choices(form, course):
+    """The session form's class groups: the whole course, then each group of the course."""
+    form.group_id.choices = [("", _("The whole course"))] + [
+        (str(g.id), g.name) for g in course_groups(course)
+    ]
 
 
 @bp.route("/courses/<int:course_id>/sessions/generate", methods=["GET", "POST"])
@@ -397,6 +411,7 @@ def generate_sessions(course_id):
             "weeks": plan.weeks,
         }
     )
+    _group_choices(form, course)
     if form.validate_on_submit():
         timetable = services.Timetable(
             first_day=form.first_day.data,
@@ -406,6 +421,7 @@ def generate_sessions(course_id):
             ends=form.ends.data,
             topics=tuple(plan.topics),
             location=form.location.data or None,
+            group_id=form.group_id.data,
         )
         with form_errors(form):
             created = services.generate_sessions(course, timetable, actor=current_user)
@@ -435,8 +451,10 @@ def edit_session(course_id, session_id):
             "ends": ends.time(),
             "topic": session.topic,
             "location": session.location,
+            "group_id": session.group_id,
         }
     )
+    _group_choices(form, course)
     if form.validate_on_submit():
         starts_at, ends_at = _session_times(form)
         data = {
@@ -444,6 +462,7 @@ def edit_session(course_id, session_id):
             "ends_at": ends_at,
             "topic": form.topic.data,
             "location": form.location.data,
+            "group_id": form.group_id.data,
         }
         with form_errors(form, rename=SESSION_FIELDS):
             services.update_session(session, data, actor=current_user)

@@ -179,9 +179,15 @@ class CourseSession(db.Model):
     #: how many people the session reached, as a trainer or staff counted them (a session of a
     #: course whose type counts people); None until recorded
     people_reached: Mapped[int | None] = mapped_column(Integer)
+    #: the class group it is a meeting of; None: the whole course (lms.catalog.groups)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("class_groups.id", ondelete="SET NULL"), index=True
+    )
 
     #: the course it is a meeting of
     course = relationship("Course", back_populates="sessions")
+    #: the class group it is a meeting of (None: the whole course)
+    group = relationship("ClassGroup")
 
     def __repr__(self):
         return f"<CourseSession {self.id} course={self.course_id}>"

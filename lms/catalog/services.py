@@ -26,6 +26,7 @@ from lms.partners.models import Partner
 from lms.regions.models import Regency
 from lms.signals import course_capacity_raised
 
+from .groups import ClassGroup
 from .models import COURSE_STATUSES, VISIBLE_STATUSES, Course, CourseSession, course_trainers
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,39}$")
@@ -458,13 +459,26 @@ def _check_session(course, starts_at, ends_at, errors):
         )
 
 
-def add_session(course, starts_at, ends_at, topic=None, location=None, actor=None):
-    """Add one meeting (in the past too: staff may record what already happened)."""
+def _session_group(course, group_id, errors):
+    """The id of a class group of ``course`` (None: the whole course), else an error."""
+    if group_id is None:
+        return None
+    group = db.session.get(ClassGroup, group_id) if type(group_id) is int else None
+    if group is None or group.course_id != course.id:
+        errors.add("group_id", _("This is not a group of the course."))
+        return None
+    return group.id
+
+
+def add_session(course, starts_at, ends_at, topic=None, location=None, actor=None, group_id=None):
+    """Add one meeting (in the past too: staff may record what already happened); with a
+    ``group_id``, a meeting of that class group only."""
     errors = CourseErrors()
     _check_session(course, starts_at, ends_at, errors)
     for name, value in (("topic", topic), ("location", location)):
         if value and len(value) > 200:
             errors.add(name, _("At most %(n)s characters.", n=200))
+    group_id = _session_group(course, group_id, errors)
     errors.raise_if_any()
     session = CourseSession(
         course_id=course.id,
@@ -472,6 +486,7 @@ def add_session(course, starts_at, ends_at, topic=None, location=None, actor=Non
         ends_at=ends_at,
         topic=(topic or "").strip() or None,
         location=(location or "").strip() or None,
+        group_id=group_id,
     )
     db.session.add(session)
     db.session.flush()
@@ -490,6 +505,8 @@ class Timetable:
     ends: object
     topics: tuple = ()
     location: str | None = None
+    #: the class group whose meetings these are (None: the whole course)
+    group_id: int | None = None
 
     def days(self):
         last = self.first_day + timedelta(weeks=self.weeks) - timedelta(days=1)
@@ -510,6 +527,7 @@ def generate_sessions(course, timetable, actor=None):
         errors.add("weekdays", _("Choose at least one weekday."))
     if timetable.ends <= timetable.starts:
         errors.add("ends", _("A session must end after it starts."))
+    group_id = _session_group(course, timetable.group_id, errors)
     errors.raise_if_any()
     days = list(timetable.days())
     outside = [d for d in days if not course.starts_on <= d <= course.ends_on]
@@ -524,16 +542,20 @@ def generate_sessions(course, timetable, actor=None):
             ),
         )
         errors.raise_if_any()
+    # two class groups may meet at the same time: a day is skipped when the same group (or the
+    # whole course) already meets then
     existing = set(
-        db.session.scalars(
-            select(CourseSession.starts_at).where(CourseSession.course_id == course.id)
-        )
+        db.session.execute(
+            select(CourseSession.starts_at, CourseSession.group_id).where(
+                CourseSession.course_id == course.id
+            )
+        ).all()
     )
     created = []
     topics = list(timetable.topics)
     for day in days:
         starts_at = combine_local(day, timetable.starts)
-        if starts_at in existing:
+        if (starts_at, group_id) in existing:
             continue
         session = CourseSession(
             course_id=course.id,
@@ -541,6 +563,7 @@ def generate_sessions(course, timetable, actor=None):
             ends_at=combine_local(day, timetable.ends),
             topic=topics.pop(0) if topics else None,
             location=timetable.location,
+            group_id=group_id,
         )
         db.session.add(session)
         created.append(session)
@@ -566,9 +589,13 @@ def update_session(session, data, actor=None):
     starts_at = data.get("starts_at", session.starts_at)
     ends_at = data.get("ends_at", session.ends_at)
     _check_session(session.course, starts_at, ends_at, errors)
+    group_id = _session_group(session.course, data.get("group_id"), errors)
     errors.raise_if_any()
     old = {"starts_at": session.starts_at.isoformat(), "ends_at": session.ends_at.isoformat()}
     session.starts_at, session.ends_at = starts_at, ends_at
+    if "group_id" in data and group_id != session.group_id:
+        old["group_id"] = session.group_id
+        session.group_id = group_id
     for name in ("topic", "location"):
         if name in data:
             setattr(session, name, (data[name] or "").strip()[:200] or None)

@@ -11,6 +11,7 @@ from lms.auth.models import TARGET_GROUP_LABELS
 from lms.auth.permissions import current_actor, roles_required
 from lms.core.inputs import int_arg
 from lms.core.transaction import attempt
+from lms.enrollment import groups
 from lms.enrollment import services as enrolment
 from lms.enrollment.forms import EnrolForm
 from lms.enrollment.models import Enrollment
@@ -92,15 +93,20 @@ def detail(course_id):
 def render_detail(course, status=200, **attempted):
     """The course page; the enrol view passes the refusals or the error of an attempt."""
     state = course_state(course, enrolment.waitlist_counts([course.id]).get(course.id, 0))
+    box = course_box(course, **attempted)
+    # a course run as class groups shows each group's timetable (the trainee's own marked)
+    timetables = groups.timetables(course) if groups.course_groups(course) else None
     return render_template(
         "catalog/detail.html",
+        timetables=timetables,
+        own_group_id=box["enrollment"].group_id if box.get("enrollment") is not None else None,
         course=course,
         course_type=course_type_of(course),
         state=state,
         target_group_labels=TARGET_GROUP_LABELS,
         status_labels=COURSE_STATUS_LABELS,
         locale=str(get_locale()),
-        box=course_box(course, **attempted),
+        box=box,
     ), status
 
 

@@ -64,6 +64,10 @@ class Enrollment(db.Model):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: when the trainee was told their attendance fell below the threshold (cleared on recovery)
     attendance_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the class group of the course the trainee is placed in (None: none)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("class_groups.id", ondelete="SET NULL"), index=True
+    )
 
     #: the course
     course = relationship("Course")
@@ -71,6 +75,8 @@ class Enrollment(db.Model):
     user = relationship("User", foreign_keys=[user_id])
     #: who approved or rejected it
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+    #: the class group the trainee is placed in
+    group = relationship("ClassGroup")
 
     @property
     def status_label(self):

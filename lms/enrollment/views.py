@@ -25,8 +25,10 @@ bp = Blueprint("enrollment", __name__)
 UPCOMING_SESSIONS = 3
 
 
-def _upcoming_sessions(course_ids):
-    """{course id: [the next sessions not called off]} for the given courses, in one query."""
+def _upcoming_sessions(groups):
+    """{course id: [the next sessions not called off]} for ``groups`` ({course id: the trainee's
+    class group id or None}): the whole course's sessions and the group's, in one query."""
+    course_ids = list(groups)
     if not course_ids:
         return {}
     sessions = db.session.scalars(
@@ -40,6 +42,8 @@ def _upcoming_sessions(course_ids):
     )
     found = {}
     for session in sessions:
+        if session.group_id is not None and session.group_id != groups[session.course_id]:
+            continue  # another class group's meeting
         upcoming = found.setdefault(session.course_id, [])
         if len(upcoming) < UPCOMING_SESSIONS:
             upcoming.append(session)
@@ -60,7 +64,9 @@ def my_courses():
     positions = {
         e.id: services.waitlist_position(e) for e in enrollments if e.status == "waitlisted"
     }
-    upcoming = _upcoming_sessions([e.course_id for e in active if e.status == "enrolled"])
+    upcoming = _upcoming_sessions(
+        {e.course_id: e.group_id for e in active if e.status == "enrolled"}
+    )
     return render_template(
         "enrollment/my_courses.html",
         active=active,

@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
+from lms.attendance.excuses import ExcuseRequest
 from lms.attendance.models import Assessment, Attendance
 from lms.audit import services as audit
 from lms.audit.models import AuditEntry
@@ -36,6 +37,7 @@ AUDIT_TEXT_KEYS = {
     ("enrollment", None): ("reason",),
     ("certificate", None): ("reason",),
     ("attendance", "attendance.note_changed"): ("old", "new"),
+    ("excuse_request", None): ("note",),
 }
 
 
@@ -70,6 +72,9 @@ def personal_data(user):
     ).all()
     certificates = db.session.scalars(
         select(Certificate).where(Certificate.enrollment_id.in_(ids)).order_by(Certificate.id)
+    ).all()
+    leave = db.session.scalars(
+        select(ExcuseRequest).where(ExcuseRequest.enrollment_id.in_(ids)).order_by(ExcuseRequest.id)
     ).all()
     messages = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.user_id == user.id).order_by(OutboxMessage.id)
@@ -132,6 +137,18 @@ def personal_data(user):
             {"enrollment_id": a.enrollment_id, "score": a.score, "competent": a.competent}
             for a in assessments
         ],
+        "excuse_requests": [
+            {
+                "enrollment_id": x.enrollment_id,
+                "session_id": x.session_id,
+                "reason": x.reason,
+                "status": x.status,
+                "created_at": _iso(x.created_at),
+                "decided_at": _iso(x.decided_at),
+                "note": x.note,
+            }
+            for x in leave
+        ],
         "certificates": [
             {
                 "serial": c.serial,
@@ -172,6 +189,9 @@ def _erase_audit_texts(user):
         "enrollment": enrollment_ids,
         "certificate": select(Certificate.id).where(Certificate.enrollment_id.in_(enrollment_ids)),
         "attendance": select(Attendance.id).where(Attendance.enrollment_id.in_(enrollment_ids)),
+        "excuse_request": select(ExcuseRequest.id).where(
+            ExcuseRequest.enrollment_id.in_(enrollment_ids)
+        ),
     }
     conditions = []
     for (object_type, action), _keys in AUDIT_TEXT_KEYS.items():
@@ -210,6 +230,12 @@ def anonymise(user, actor):
     enrollment_ids = select(Enrollment.id).where(Enrollment.user_id == user.id)
     db.session.execute(
         update(Attendance).where(Attendance.enrollment_id.in_(enrollment_ids)).values(note=None)
+    )
+    # why they asked for leave (often their health), and the answers
+    db.session.execute(
+        update(ExcuseRequest)
+        .where(ExcuseRequest.enrollment_id.in_(enrollment_ids))
+        .values(reason="", note=None)
     )
     # cancellation and rejection reasons
     db.session.execute(

@@ -8,7 +8,7 @@ in each breakdown.
 from datetime import date, datetime, time
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, distinct, extract, func, select
+from sqlalchemy import and_, case, distinct, extract, func, or_, select
 
 from lms.attendance.models import Attendance
 from lms.attendance.reach import named_counts
@@ -54,6 +54,7 @@ def year_enrollments(year, profile=False):
         Enrollment.id.label("enrollment_id"),
         Enrollment.user_id.label("user_id"),
         Enrollment.course_id.label("course_id"),
+        Enrollment.group_id.label("group_id"),
         Course.type_key.label("type_key"),
         Course.partner_id.label("partner_id"),
         Course.starts_on.label("starts_on"),
@@ -74,14 +75,21 @@ def year_enrollments(year, profile=False):
     return _training(query).subquery("year_enrollments")
 
 
-def _held_sessions(now):
-    """A subquery: held sessions per course (started, not cancelled)."""
+def _held_sessions(now, by_group=False):
+    """A subquery: held sessions per course (started, not cancelled); ``by_group``: per course
+    and class group (``group_id`` None: the sessions of the whole course)."""
+    keys = [CourseSession.course_id] + ([CourseSession.group_id] if by_group else [])
     return (
-        select(CourseSession.course_id, func.count().label("held"))
+        select(*keys, func.count().label("held"))
         .where(CourseSession.cancelled_at.is_(None), CourseSession.starts_at <= now)
-        .group_by(CourseSession.course_id)
+        .group_by(*keys)
         .subquery("held")
     )
+
+
+def _of_own_group(group_column, e):
+    """Sessions (or held counts) of the whole course or of the enrolment's own class group."""
+    return or_(group_column.is_(None), group_column == e.c.group_id)
 
 
 def _with_valid_certificate(query, e):
@@ -143,13 +151,16 @@ def _attendance_by(e, now, key=None):
     held session without a mark counts as absent, marks on sessions not held count nowhere.
     """
     keys = [] if key is None else [key]
-    held = _held_sessions(now)
+    held = _held_sessions(now, by_group=True)
     held_by = {
         (row[0] if keys else None): int(row[-1])
         for row in db.session.execute(
             select(*keys, func.coalesce(func.sum(held.c.held), 0))
             .select_from(e)
-            .join(held, held.c.course_id == e.c.course_id)
+            .join(
+                held,
+                and_(held.c.course_id == e.c.course_id, _of_own_group(held.c.group_id, e)),
+            )
             .group_by(*keys)
         ).all()
     }
@@ -171,6 +182,7 @@ def _attendance_by(e, now, key=None):
                     CourseSession.id == Attendance.session_id,
                     CourseSession.cancelled_at.is_(None),
                     CourseSession.starts_at <= now,
+                    _of_own_group(CourseSession.group_id, e),
                 ),
             )
             .group_by(*keys)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from lms.attendance import excuses
 from lms.attendance import services as attendance
 from lms.auth import services as auth_services
 from lms.certificates import services as certificates
@@ -237,6 +238,19 @@ ACCESS = {
     "api_reports.annual_report":          API_STAFF,
     # cert: linked re-issue of a certificate
     "api_certificates.reissue":           API_STAFF_WRITE,
+    # group: excuse requests and class groups
+    "excuses.request_leave":              {"GET": OWN_PAGE, "POST": OWN_POST},
+    "excuses.decide":                     COURSE_POST,
+    "groups.index":                       {"GET": STAFF_PAGE, "POST": STAFF_POST},
+    "groups.place":                       STAFF_POST,
+    "groups.distribute":                  STAFF_POST,
+    "api_excuses.request_excuse":         E(401, OK, 404, 403, 403, 403, 403),
+    "api_excuses.list_excuses":           API_COURSE,
+    "api_excuses.accept":                 API_COURSE_WRITE,
+    "api_excuses.decline":                API_COURSE_WRITE,
+    "api_groups.list_groups":             API_COURSE,
+    "api_groups.create_group":            API_STAFF_WRITE,
+    "api_groups.update_enrollment":       API_STAFF_WRITE,
 }
 # fmt: on
 
@@ -277,6 +291,12 @@ CALLS = {
     "api_attendance.put_attendance": Call(json={"records": []}),
     "api_attendance.put_reach": Call(json={"people": 1}),
     "api_attendance.check_in": Call(json={"code": "000000"}),
+    # group: the bodies that reach the roster and course checks
+    "api_excuses.request_excuse": Call(json={"reason": "Sakit"}),
+    "api_excuses.accept": Call(json={}),
+    "api_excuses.decline": Call(json={}),
+    "api_groups.create_group": Call(json={"name": "Kelas A"}),
+    "api_groups.update_enrollment": Call(json={"group_id": None}),
 }
 
 #: the order of the walk: reads first, so that what a write changes alters no read
@@ -335,6 +355,8 @@ def world(make_classroom, create_partner, create_user, create_course, create_ses
     other_trainer = create_user("trainer", name="Joko Susilo", partner_id=partner_b.id)
     create_course(partner=partner_b, trainers=[other_trainer])
     someone = create_user("trainee", name="Orang Lain")
+    # group: a request for leave from the live session, awaiting a decision
+    excuse = excuses.request_leave(live.id, trainee, "Sakit")
     message = outbox.queue(
         trainee, "password_reset", "emails/password_reset", link="http://localhost/", minutes=60
     )
@@ -353,6 +375,7 @@ def world(make_classroom, create_partner, create_user, create_course, create_ses
             "key": "trainees",
             "type_key": "hospitality",
             "extension": "csv",
+            "excuse_id": excuse.id,
         },
         users={
             "anonymous": None,

@@ -510,7 +510,12 @@ CHECKS = [
         ],
     ),
     ("ck_attendance_status", "attendance", [{"status": "excused"}], [{"status": "sick"}]),
-    ("ck_attendance_source", "attendance", [{"source": "offline"}], [{"source": "sms"}]),
+    (
+        "ck_attendance_source",
+        "attendance",
+        [{"source": "offline"}, {"source": "excuse"}],
+        [{"source": "sms"}],
+    ),
     (
         "ck_assessments_score_range",
         "assessment",
@@ -549,6 +554,38 @@ def test_a_bad_status_is_refused_on_insert_too(world):
         Enrollment(course_id=world.other_course.id, user_id=world.trainee.id, status="maybe"),
         why=("ck_enrollments_status",),
     )
+
+
+# --- group: class groups and excuse requests ------------------------------------------------------
+
+
+@proves("uq_class_groups_course_name")
+def test_group_names_are_unique_within_a_course(world):
+    from lms.catalog.groups import ClassGroup
+
+    accepted(ClassGroup(course_id=world.course.id, name="Kelas A"))
+    # the same name in another course is fine
+    accepted(ClassGroup(course_id=world.other_course.id, name="Kelas A"))
+    refused(
+        ClassGroup(course_id=world.course.id, name="Kelas A"),
+        why=unique("uq_class_groups_course_name", "class_groups.course_id", "class_groups.name"),
+    )
+
+
+@proves("ck_excuse_requests_status")
+def test_an_excuse_request_has_a_known_status(world):
+    from lms.attendance.excuses import ExcuseRequest
+
+    def request(status):
+        return ExcuseRequest(
+            session_id=world.session.id,
+            enrollment_id=world.enrollment.id,
+            reason="Sakit",
+            status=status,
+        )
+
+    accepted(request("requested"), request("accepted"), request("declined"))
+    refused(request("maybe"), why=("ck_excuse_requests_status",))
 
 
 # --- every constraint is covered ----------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The staff pages of a course's class groups."""
