@@ -1,6 +1,8 @@
 """Imports every area's models, so that mappers configure and Alembic sees every table."""
 
+from lms.attendance.cards import AttendanceCard
 from lms.attendance.models import Assessment, Attendance, AttendanceBatch
+from lms.attendance.walkins import WalkIn
 from lms.audit.models import AuditEntry
 from lms.auth.models import ApiToken, LoginSession, User
 from lms.catalog.models import Course, CourseSession, course_trainers
@@ -15,6 +17,7 @@ __all__ = [
     "Assessment",
     "Attendance",
     "AttendanceBatch",
+    "AttendanceCard",
     "AuditEntry",
     "Certificate",
     "Course",
@@ -26,5 +29,6 @@ __all__ = [
     "Regency",
     "SerialCounter",
     "User",
+    "WalkIn",
     "course_trainers",
 ]

@@ -24,7 +24,7 @@ ATTENDANCE_STATUS_LABELS = {
     "excused": _l("Excused"),
     "absent": _l("Absent"),
 }
-ATTENDANCE_SOURCES = ("trainer", "checkin", "offline", "import")
+ATTENDANCE_SOURCES = ("trainer", "checkin", "offline", "import", "walk_in", "scan")
 
 
 class Attendance(db.Model):

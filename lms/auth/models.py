@@ -48,8 +48,9 @@ class User(UserMixin, db.Model):
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: login name, stored lower-case; unique
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: login name, stored lower-case; unique; None for a walk-in known by phone only (staff
+    #: add one later, and the person claims the account by the password reset)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     #: werkzeug password hash
     password_hash: Mapped[str] = mapped_column(String(255))
     #: full name as on the KTP (identity card)

@@ -18,8 +18,11 @@ def queue(user, kind, template, **context):
 
     The template sets ``subject`` with ``{% set subject %}...{% endset %}``; the rest is the body.
     The row is part of the caller's transaction (written with its next flush, so a bulk change
-    writes its messages together): if it rolls back, nothing is sent.
+    writes its messages together): if it rolls back, nothing is sent. A user without an e-mail
+    address (a walk-in known by phone only) gets nothing by e-mail: returns None.
     """
+    if not user.email:
+        return None
     locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
         module = current_app.jinja_env.get_template(f"{template}.txt").make_module(
