@@ -44,6 +44,7 @@ def init_app(app):
         catalog,
         certificates,
         enrollments,
+        field,
         me,
         partners,
         regencies,
@@ -67,6 +68,7 @@ def init_app(app):
         catalog,
         enrollments,
         attendance,
+        field,
         certificates,
         reports,
     ):

@@ -251,6 +251,9 @@ def add_walk_in(session, data, actor, batch_id=None, now=None):
     if refusal:
         raise Forbidden(refusal)
     profile, email, status = _clean(data)
+    # the course's seats first, before any other write (and on SQLite the transaction begins
+    # here, so that the savepoint of a new account is not a transaction of its own)
+    lock_row(Course, session.course_id)
     user = find_person(profile, email)
     created = user is None
     if created:
