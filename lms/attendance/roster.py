@@ -34,6 +34,7 @@ from lms.core.types import utcnow
 from lms.errors import InvalidInput
 
 from . import checkin, services
+from .fieldviews import roster_panel
 from .models import ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES
 
 bp = Blueprint("roster", __name__)
@@ -218,6 +219,7 @@ def roster(session_id):
         checkin=panel,
         messages=_client_messages(),
         api_base=f"{request.script_root}/api/v1/sessions/{session.id}",
+        field=roster_panel(session, bool(refusal)),
     )
     response = current_app.make_response((page, status_code))
     # personal data: never kept by a shared cache; the service worker keeps its own copy

@@ -125,9 +125,7 @@ def find_person(profile, email=None):
         if found is not None:
             return found
     candidates = db.session.scalars(
-        select(User)
-        .where(User.phone == profile["phone"], User.role == "trainee")
-        .order_by(User.id)
+        select(User).where(User.phone == profile["phone"], User.role == "trainee").order_by(User.id)
     ).all()
     for user in candidates:
         if _same_name(user.name, profile["name"]) and (
@@ -209,9 +207,7 @@ def _enrol(user, course, actor):
     if existing is None:
         db.session.add(enrollment)
     db.session.flush()
-    audit.record(
-        "enrollment.enrolled", enrollment, actor=actor, course=course.id, origin="walk_in"
-    )
+    audit.record("enrollment.enrolled", enrollment, actor=actor, course=course.id, origin="walk_in")
     outbox.queue(
         user,
         "enrollment_enrolled",

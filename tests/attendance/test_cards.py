@@ -63,9 +63,12 @@ def test_renewing_gives_a_new_code_and_the_old_one_stops(classroom, live):
     new = cards.renew(trainee, classroom.staff)
     db.session.commit()
     assert new.code != old and cards.card_of(trainee).code == new.code
-    assert db.session.scalar(
-        select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "card.renewed")
-    ) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "card.renewed")
+        )
+        == 1
+    )
     with pytest.raises(Exception) as refused:
         cards.scan(live, old, classroom.trainer)
     assert refused.value.status == 404
@@ -75,8 +78,15 @@ def test_renewing_gives_a_new_code_and_the_old_one_stops(classroom, live):
 
 @pytest.mark.parametrize(
     ("typed", "ok"),
-    [("{code}", True), ("{dashed}", True), ("{lower}", True), (" {spaced} ", True),
-     ("LATIH-CARD:{code}", True), ("https://latih.example/c/{code}", True), ("XYZ", False)],
+    [
+        ("{code}", True),
+        ("{dashed}", True),
+        ("{lower}", True),
+        (" {spaced} ", True),
+        ("LATIH-CARD:{code}", True),
+        ("https://latih.example/c/{code}", True),
+        ("XYZ", False),
+    ],
 )
 def test_a_code_is_read_however_it_is_typed(classroom, typed, ok):
     code = cards.card_of(classroom.trainee).code
@@ -123,8 +133,15 @@ def test_my_card_and_its_files(client, as_, classroom):
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [(None, 401), ("trainee", 403), ("outsider", 403), ("trainer", 200), ("other_trainer", 404),
-     ("staff", 200), ("admin", 200)],
+    [
+        (None, 401),
+        ("trainee", 403),
+        ("outsider", 403),
+        ("trainer", 200),
+        ("other_trainer", 404),
+        ("staff", 200),
+        ("admin", 200),
+    ],
 )
 def test_scan_by_role(client, as_, classroom, live, who, status):
     code = cards.card_of(classroom.trainee).code
@@ -153,7 +170,9 @@ def test_a_scan_marks_present_and_names_the_trainee(client, as_, classroom, live
 def test_late_past_the_grace_period(client, as_, classroom, create_session, app):
     grace = app.config["CHECKIN_GRACE_MINUTES"]
     starts = utcnow() - timedelta(minutes=grace + 1)
-    session = create_session(classroom.course, starts_at=starts, ends_at=starts + timedelta(hours=3))
+    session = create_session(
+        classroom.course, starts_at=starts, ends_at=starts + timedelta(hours=3)
+    )
     code = cards.card_of(classroom.trainee).code
     body = client.post(scan_url(session), json={"card": code}, headers=as_("trainer")).get_json()
     assert body["status"] == "late"
@@ -162,7 +181,9 @@ def test_late_past_the_grace_period(client, as_, classroom, create_session, app)
 def test_a_scan_queued_offline_counts_when_it_was_made(client, as_, classroom, create_session, app):
     grace = app.config["CHECKIN_GRACE_MINUTES"]
     starts = utcnow() - timedelta(minutes=grace + 30)
-    session = create_session(classroom.course, starts_at=starts, ends_at=starts + timedelta(hours=3))
+    session = create_session(
+        classroom.course, starts_at=starts, ends_at=starts + timedelta(hours=3)
+    )
     code = cards.card_of(classroom.trainee).code
     scanned = (starts + timedelta(minutes=2)).isoformat()
     body = client.post(

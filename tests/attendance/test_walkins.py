@@ -94,13 +94,18 @@ def test_a_new_person_is_created_enrolled_and_marked(client, as_, classroom, liv
     assert mark.status == "present" and mark.source == "walk_in"
     assert mark.marked_by_id == classroom.trainer.id
     actions = set(
-        db.session.scalars(select(AuditEntry.action).where(AuditEntry.actor_id == classroom.trainer.id))
+        db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.actor_id == classroom.trainer.id)
+        )
     )
     assert {"user.created", "enrollment.enrolled"} <= actions
     # no e-mail: no message is written for them
-    assert db.session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.user_id == user.id)
-    ) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.user_id == user.id)
+        )
+        == 0
+    )
 
 
 def test_late_when_the_trainer_says_so(client, as_, live):
@@ -142,7 +147,8 @@ def test_someone_already_on_the_roster_is_only_marked(client, as_, classroom, li
     trainee = classroom.trainee
     before = classroom.course.enrolled_count
     body = client.post(
-        url(live), json={"name": trainee.name, "phone": trainee.phone, "nik": trainee.nik},
+        url(live),
+        json={"name": trainee.name, "phone": trainee.phone, "nik": trainee.nik},
         headers=as_("trainer"),
     ).get_json()
     assert body["enrollment_id"] == classroom.enrollment.id and body["created"] is False
@@ -158,7 +164,10 @@ def test_a_batch_sent_twice_adds_one_person(client, as_, live):
     second = client.post(url(live), json=body, headers=as_("trainer"))
     assert first.status_code == second.status_code == 201
     assert first.get_json() == second.get_json()
-    assert db.session.scalar(select(func.count()).select_from(User).where(User.name == "Wati Susanti")) == 1
+    assert (
+        db.session.scalar(select(func.count()).select_from(User).where(User.name == "Wati Susanti"))
+        == 1
+    )
 
 
 def test_a_full_course_is_not_overbooked(client, as_, make_classroom, create_session):
@@ -166,12 +175,16 @@ def test_a_full_course_is_not_overbooked(client, as_, make_classroom, create_ses
     starts = utcnow() - timedelta(minutes=5)
     session = create_session(room.course, starts_at=starts, ends_at=starts + timedelta(hours=3))
     response = client.post(
-        url(session), json={"name": "Wati Susanti", "phone": "081270001111"},
+        url(session),
+        json={"name": "Wati Susanti", "phone": "081270001111"},
         headers=as_(room.trainer),
     )
     assert_json_error(response, 409, "full")
     db.session.rollback()  # read what the request committed
-    assert db.session.scalar(select(func.count()).select_from(User).where(User.name == "Wati Susanti")) == 0
+    assert (
+        db.session.scalar(select(func.count()).select_from(User).where(User.name == "Wati Susanti"))
+        == 0
+    )
 
 
 def test_not_eligible_with_reasons(client, as_, classroom, live):
