@@ -51,10 +51,13 @@ def complete_profile(user, data, actor):
                 errors["email"] = [exc.message]
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), fields=errors)
-    if email and email != user.email:
-        if db.session.scalar(select(User.id).where(User.email == email, User.id != user.id)):
-            message = _("An account with this e-mail address already exists.")
-            raise Conflict(message, fields={"email": [message]}, code="taken")
+    if (
+        email
+        and email != user.email
+        and db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+    ):
+        message = _("An account with this e-mail address already exists.")
+        raise Conflict(message, fields={"email": [message]}, code="taken")
     old_email = user.email
     auth_services.update_profile(user, data, actor=actor)
     user.email = email

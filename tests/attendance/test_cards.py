@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.attendance import cards
-from lms.attendance.cards import AttendanceCard
 from lms.attendance.models import Attendance
 from lms.audit.models import AuditEntry
 from lms.core.types import utcnow
