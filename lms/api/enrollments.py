@@ -51,6 +51,8 @@ class EnrollmentSchema(Schema):
     #: the reason given with a rejection or a cancellation
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
+    #: how it came about: registration, or walk_in (added by a trainer at a session)
+    origin = fields.String()
 
 
 EnrollmentPage = page_schema(EnrollmentSchema)
@@ -130,6 +132,7 @@ def _view(enrollment, position=...):
         "waitlist_position": position,
         "reason": enrollment.reason,
         "created_at": enrollment.created_at,
+        "origin": enrollment.origin,
     }
 
 

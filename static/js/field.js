@@ -258,9 +258,32 @@
     });
   }
 
+  // a walk-in saved on the server joins the list on screen (its marks come with the next visit)
+  function rosterRow(data) {
+    var list = rosterForm.querySelector('ol.list-group');
+    if (!list || rosterForm.querySelector('[data-enrollment-id="' + data.enrollment_id + '"]')) return;
+    var item = document.createElement('li');
+    item.className = 'list-group-item roster-row';
+    item.setAttribute('data-walk-in', String(data.enrollment_id));
+    var name = document.createElement('div');
+    name.className = 'roster-name mb-0';
+    name.textContent = (data.name || '') + ' ';
+    var badge = document.createElement('span');
+    badge.className = 'badge text-bg-info fw-normal';
+    badge.textContent = T.walk_in_badge;
+    var status = document.createElement('span');
+    status.className = 'badge text-bg-success fw-normal ms-1';
+    status.textContent = statusWord(data.status);
+    name.appendChild(badge);
+    name.appendChild(status);
+    item.appendChild(name);
+    list.appendChild(item);
+  }
+
   function done(item, data) {
     if (item.kind === 'walk_in') {
       addedWalkIn(data.name || item.label, data.status, false);
+      rosterRow(data);
       return;
     }
     var name = (data.trainee && data.trainee.name) || item.label;

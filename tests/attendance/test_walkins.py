@@ -256,3 +256,15 @@ def test_phone_only_walk_in_is_claimable_once_staff_add_an_e_mail(client, as_, l
     )
     db.session.commit()
     assert auth_services.request_password_reset("wati@example.org", lambda t: t).id == user.id
+
+
+def test_the_course_list_says_who_walked_in(client, as_, classroom, live):
+    body = client.post(
+        url(live), json={"name": "Wati Susanti", "phone": "081270001111"}, headers=as_("trainer")
+    ).get_json()
+    listed = client.get(
+        f"/api/v1/courses/{classroom.course.id}/enrollments?per_page=100", headers=as_("trainer")
+    ).get_json()["items"]
+    origins = {item["id"]: item["origin"] for item in listed}
+    assert origins[body["enrollment_id"]] == "walk_in"
+    assert origins[classroom.enrollment.id] == "registration"

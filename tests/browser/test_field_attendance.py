@@ -88,6 +88,7 @@ def test_walk_ins_and_card_scans_on_a_phone(
     page.get_by_test_id("walk-in-submit").click()
     expect(page.get_by_test_id("walk-in-added")).to_contain_text("Wati Susanti")
     expect(page.get_by_test_id("field-pending")).to_be_hidden()
+    expect(page.locator("[data-walk-in]")).to_contain_text("Wati Susanti")  # on the list
     walk_in = db.session.scalars(select(WalkIn)).one()
     assert db.session.get(Enrollment, walk_in.enrollment_id).origin == "walk_in"
     assert fresh_count(Attendance, Attendance.source == "walk_in") == 1
