@@ -16,7 +16,7 @@ from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from tests.attendance.test_roster_views import enrol_trainees, running_course, session_now
 from tests.browser.test_attendance import FieldSite
-from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll, log_in
+from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
 from tests.fixtures.i18n import tr
 
 pytestmark = pytest.mark.browser
@@ -164,3 +164,41 @@ def test_a_trainee_sees_and_prints_the_card(db, new_page, create_user, locale):
     # a new card: a new code
     page.get_by_test_id("card-renew").click()
     expect(page.get_by_test_id("card-code")).not_to_have_text(code)
+
+
+@pytest.mark.parametrize("locale", ["id", "en"])
+def test_staff_see_walk_ins_and_print_cards(
+    db, new_page, create_user, create_course, create_session, trainer, locale
+):
+    from lms.attendance.walkins import add_walk_in
+
+    course = running_course(create_course, trainer)
+    session = session_now(create_session, course)
+    enrol_trainees(create_user, course, ["Ani Suryani", "Budi Santoso"])
+    result = add_walk_in(session, {"name": "Wati Susanti", "phone": "081270001111"}, trainer)
+    db.session.commit()
+    staff = create_user("staff", name="Rina Marlina", locale=locale)
+    page = new_page(viewport=PHONE, locale=locale)
+    enrolments = f"/manage/courses/{course.id}/enrollments/"
+    log_in(page, staff, enrolments)
+    page.get_by_test_id("filter-walk-in").click()
+    expect(page.get_by_test_id(f"walk-in-{result['enrollment_id']}")).to_be_visible()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    assert_no_horizontal_scroll(page)
+    shot(page, f"staff-walk-ins-{locale}")
+    page.goto(f"/users/{result['user_id']}")
+    expect(page.get_by_test_id("walk-in-badge")).to_be_visible()
+    page.get_by_test_id("edit-profile").click()
+    page.fill("#email", "wati@example.org")
+    page.locator("main form #submit").click()
+    expect(page.get_by_test_id("walk-in-badge")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("wati@example.org")
+    page.goto(f"/manage/courses/{course.id}/cards")
+    expect(page.get_by_test_id("cards-pdf")).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    shot(page, f"staff-cards-{locale}")
+    page.set_viewport_size(DESKTOP)
+    shot(page, f"staff-cards-desktop-{locale}")
+    page.goto(f"/trainer/sessions/{session.id}/roster")
+    page.get_by_test_id("walk-in").locator("summary").click()
+    shot(page, f"roster-desktop-{locale}")
