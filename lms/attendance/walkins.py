@@ -105,6 +105,8 @@ def _clean(data):
     status = data.get("status") or "present"
     if status not in WALK_IN_STATUSES:
         errors.setdefault("status", []).append(_("Not a valid choice."))
+    if "regency_code" in errors:  # the API's name of the field
+        errors["regency"] = errors.pop("regency_code")
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), fields=errors)
     return {k: val for k, val in profile.items() if val is not None}, email, status

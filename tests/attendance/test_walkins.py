@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from lms.attendance import cards
 from lms.attendance.models import Attendance
 from lms.attendance.walkins import WalkIn
 from lms.audit.models import AuditEntry
@@ -82,6 +83,7 @@ def test_a_new_person_is_created_enrolled_and_marked(client, as_, classroom, liv
     user = db.session.get(User, body["user_id"])
     assert user.name == "Wati Susanti" and user.phone == "+6281270001111"
     assert user.nik == valid_nik(7001) and user.email is None and user.role == "trainee"
+    assert cards.card_of(user) is not None  # a card to scan at the next meeting
     # no password works until the person claims the account
     assert auth_services.authenticate(user.email, "") is None
     assert not user.password_hash.startswith(("scrypt", "pbkdf2"))
@@ -208,6 +210,8 @@ def test_not_eligible_with_reasons(client, as_, classroom, live):
         ({"name": "Wati Susanti", "phone": "081270001111", "nik": "123"}, "nik"),
         ({"name": "Wati Susanti", "phone": "081270001111", "status": "absent"}, "status"),
         ({"name": "Wati Susanti", "phone": "081270001111", "email": "not-an-address"}, "email"),
+        ({"name": "Wati Susanti", "phone": "081270001111", "regency": "99.99"}, "regency"),
+        ({"name": "Wati Susanti", "phone": "081270001111", "gender": "x"}, "gender"),
     ],
 )
 def test_bad_fields(client, as_, live, body, field):
