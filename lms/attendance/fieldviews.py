@@ -84,6 +84,7 @@ def _client_messages():
         "camera_start": _("Scan with the camera"),
         "camera_stop": _("Stop the camera"),
         "walk_in_badge": _("walk-in"),
+        "required": _("Enter the name and the mobile number."),
         "sending": _("Sending…"),
         "login": _(
             "Your login has expired. Log in again; the walk-ins and scans stay on this phone."

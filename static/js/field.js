@@ -364,9 +364,7 @@
       var name = String(data.get('name') || '').trim();
       var phone = String(data.get('phone') || '').trim();
       if (!name || !phone) {
-        walkInError.textContent = [!name ? walkInForm.querySelector('label[for="walk-in-name"]').textContent : '',
-          !phone ? walkInForm.querySelector('label[for="walk-in-phone"]').textContent : '']
-          .filter(Boolean).join(', ') + ' ?';
+        walkInError.textContent = T.required;
         walkInError.hidden = false;
         return;
       }

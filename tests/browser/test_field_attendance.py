@@ -81,6 +81,10 @@ def test_walk_ins_and_card_scans_on_a_phone(
 
     # a walk-in
     page.get_by_test_id("walk-in").locator("summary").click()
+    page.get_by_test_id("walk-in-submit").click()  # nothing typed yet
+    expect(page.locator("[data-role=walk-in-error]")).to_have_text(
+        tr("Enter the name and the mobile number.", locale)
+    )
     page.fill("#walk-in-name", "Wati Susanti")
     page.fill("#walk-in-phone", "0812 7000 1111")
     page.fill("#walk-in-nik", "")
