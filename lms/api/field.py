@@ -69,8 +69,9 @@ class ScanBody(Schema):
     card = fields.String(required=True, validate=validate.Length(max=200))
     #: the client's id of this scan (a UUID): sent twice, it is applied once
     batch_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
-    #: when the card was scanned (a scan queued offline is sent later); now when left out
-    scanned_at = fields.AwareDateTime(allow_none=True)
+    #: when the card was scanned, with its offset (a scan queued offline is sent later); now
+    #: when left out, without an offset, or implausible
+    scanned_at = fields.DateTime(allow_none=True)
 
 
 class Brief(Schema):

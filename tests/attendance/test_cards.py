@@ -246,3 +246,19 @@ def test_roster_cards_hold_only_the_roster(classroom, live):
     mapping = cards.roster_cards(live)
     assert {v["enrollment_id"] for v in mapping.values()} == {e.id for e in classroom.enrollments}
     assert cards.card_of(classroom.outsider).code not in mapping
+
+
+@pytest.mark.parametrize("scanned_at", ["2020-01-01T08:00:00+07:00", "2026-01-01T08:00:00"])
+def test_an_implausible_or_naive_scan_time_counts_as_now(
+    client, as_, classroom, create_session, app, scanned_at
+):
+    grace = app.config["CHECKIN_GRACE_MINUTES"]
+    starts = utcnow() - timedelta(minutes=grace + 30)
+    session = create_session(
+        classroom.course, starts_at=starts, ends_at=starts + timedelta(hours=3)
+    )
+    code = cards.card_of(classroom.trainee).code
+    response = client.post(
+        scan_url(session), json={"card": code, "scanned_at": scanned_at}, headers=as_("trainer")
+    )
+    assert response.status_code == 200 and response.get_json()["status"] == "late"
