@@ -96,6 +96,7 @@ def create_app(config_class=None, test_config=None):
     app.url_map.converters["int"] = BoundedIntConverter
     from .api import init_app as init_api
     from .attendance.excuse_pages.views import bp as excuses_bp
+    from .attendance.fieldviews import bp as field_bp
     from .attendance.roster import bp as roster_bp
     from .attendance.views import bp as attendance_bp
     from .auth.views import bp as auth_bp
@@ -130,6 +131,7 @@ def create_app(config_class=None, test_config=None):
         attendance_bp,
         roster_bp,
         excuses_bp,
+        field_bp,
         certificates_bp,
         wellknown_bp,
         imports_bp,

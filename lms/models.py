@@ -1,7 +1,9 @@
 """Imports every area's models, so that mappers configure and Alembic sees every table."""
 
 from lms.attendance.excuses import ExcuseRequest
+from lms.attendance.cards import AttendanceCard
 from lms.attendance.models import Assessment, Attendance, AttendanceBatch
+from lms.attendance.walkins import WalkIn
 from lms.audit.models import AuditEntry
 from lms.auth.models import ApiToken, LoginSession, OneTimeCode, User
 from lms.catalog.groups import ClassGroup, class_group_trainers
@@ -17,6 +19,7 @@ __all__ = [
     "Assessment",
     "Attendance",
     "AttendanceBatch",
+    "AttendanceCard",
     "AuditEntry",
     "Certificate",
     "ClassGroup",
@@ -33,5 +36,6 @@ __all__ = [
     "SerialCounter",
     "User",
     "class_group_trainers",
+    "WalkIn",
     "course_trainers",
 ]

@@ -46,6 +46,7 @@ def init_app(app):
         enrollments,
         excuses,
         groups,
+        field,
         me,
         partners,
         regencies,
@@ -71,6 +72,7 @@ def init_app(app):
         groups,
         attendance,
         excuses,
+        field,
         certificates,
         reports,
     ):

@@ -53,6 +53,8 @@ class EnrollmentSchema(Schema):
     created_at = fields.DateTime()
     #: the class group of the course the trainee is placed in; null: none
     group_id = fields.Integer(allow_none=True)
+    #: how it came about: registration, or walk_in (added by a trainer at a session)
+    origin = fields.String()
 
 
 EnrollmentPage = page_schema(EnrollmentSchema)
@@ -140,6 +142,7 @@ def _view(enrollment, position=...):
         "reason": enrollment.reason,
         "created_at": enrollment.created_at,
         "group_id": enrollment.group_id,
+        "origin": enrollment.origin,
     }
 
 

@@ -24,7 +24,7 @@ ATTENDANCE_STATUS_LABELS = {
     "excused": _l("Excused"),
     "absent": _l("Absent"),
 }
-ATTENDANCE_SOURCES = ("trainer", "checkin", "offline", "import", "excuse")
+ATTENDANCE_SOURCES = ("trainer", "checkin", "offline", "import", "walk_in", "scan", "excuse")
 
 
 class Attendance(db.Model):

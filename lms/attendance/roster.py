@@ -33,6 +33,8 @@ from lms.core.types import utcnow
 from lms.errors import InvalidInput
 
 from . import checkin, excuses, services
+from . import checkin, services
+from .fieldviews import roster_panel
 from .models import ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES
 
 bp = Blueprint("roster", __name__)
@@ -219,6 +221,7 @@ def roster(session_id):
         api_base=f"{request.script_root}/api/v1/sessions/{session.id}",
         excuse_requests=excuses.course_requests(session.course, "requested"),
         excuse_next=url_for(".roster", session_id=session.id),
+        field=roster_panel(session, bool(refusal)),
     )
     response = current_app.make_response((page, status_code))
     # personal data: never kept by a shared cache; the service worker keeps its own copy

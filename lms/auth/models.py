@@ -48,7 +48,8 @@ class User(UserMixin, db.Model):
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: login name, stored lower-case; unique. A trainee with a phone number may have none
+    #: login name, stored lower-case; unique. None for a trainee known by phone (registered so,
+    #: or a walk-in: staff may add one later and the person claims the account by the reset)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     #: werkzeug password hash
     password_hash: Mapped[str] = mapped_column(String(255))

@@ -8,7 +8,7 @@ from lms.auth.models import User
 from lms.core.filters import Args, present
 from lms.core.search import contains
 
-from .models import ENROLLMENT_STATUSES, Enrollment
+from .models import ENROLLMENT_ORIGINS, ENROLLMENT_STATUSES, Enrollment
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class RosterFilters:
     status: str | None = None
     #: searched in the trainee's name and e-mail address
     q: str = ""
+    #: one of ENROLLMENT_ORIGINS ("walk_in": the people trainers added at a session), or None
+    origin: str | None = None
 
     @classmethod
     def from_args(cls, args, strict=False):
@@ -32,6 +34,9 @@ class RosterFilters:
                 "status", ENROLLMENT_STATUSES, lambda v: _("Unknown status: %(value)s.", value=v)
             ),
             "q": read.text("q"),
+            "origin": read.choice(
+                "origin", ENROLLMENT_ORIGINS, lambda v: _("Unknown origin: %(value)s.", value=v)
+            ),
         }
 
     def apply(self, query):
@@ -40,8 +45,10 @@ class RosterFilters:
             query = query.where(Enrollment.status == self.status)
         if self.q:
             query = query.where(contains((User.name, User.email), self.q))
+        if self.origin:
+            query = query.where(Enrollment.origin == self.origin)
         return query
 
     def args(self):
         """The query string that gives these filters back (the roster's and its export's)."""
-        return present({"status": self.status, "q": self.q})
+        return present({"status": self.status, "q": self.q, "origin": self.origin})

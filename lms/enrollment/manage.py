@@ -101,8 +101,8 @@ def _list_args(filters):
     return {**filters.args(), "page": page} if page else filters.args()
 
 
-def _render_index(course, form, status=None, q="", error=None, code=200):
-    filters = RosterFilters(status=status, q=q)
+def _render_index(course, form, status=None, q="", error=None, code=200, origin=None):
+    filters = RosterFilters(status=status, q=q, origin=origin)
     page = paginate(roster_list.roster_query(course.id, filters))
     counts = roster_list.status_counts(course.id)
     return render_template(
@@ -112,6 +112,7 @@ def _render_index(course, form, status=None, q="", error=None, code=200):
         form=form,
         status=status,
         q=q,
+        origin=origin,
         counts=counts,
         total=sum(counts.values()),
         statuses=[(s, ENROLLMENT_STATUS_LABELS[s]) for s in ENROLLMENT_STATUSES],
@@ -138,8 +139,10 @@ def _back(course):
 def index(course_id):
     """A course's enrolments, filtered by status and searched by name or e-mail."""
     course = db.get_or_404(Course, course_id)
-    status, q = _filters(request.args)
-    return _render_index(course, BulkForm(formdata=None), status, q)
+    filters = RosterFilters.from_args(request.args)
+    return _render_index(
+        course, BulkForm(formdata=None), filters.status, filters.q, origin=filters.origin
+    )
 
 
 @bp.route("/bulk", methods=["POST"])

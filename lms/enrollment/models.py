@@ -18,6 +18,10 @@ ENROLLMENT_STATUS_LABELS = {
     "cancelled": _l("Cancelled"),
     "completed": _l("Completed"),
 }
+#: how an enrolment came about: the usual way (the trainee, staff, an import) or a walk-in added
+#: by a trainer at a session
+ENROLLMENT_ORIGINS = ("registration", "walk_in")
+ENROLLMENT_ORIGIN_LABELS = {"registration": _l("Registration"), "walk_in": _l("Walk-in")}
 #: statuses that hold a seat: such an enrolment is on the rosters, has a rate and counts in reports
 SEAT_STATUSES = ("enrolled", "completed")
 
@@ -36,6 +40,9 @@ class Enrollment(db.Model):
         ),
         CheckConstraint(
             "(status = 'waitlisted') = (waitlist_position IS NOT NULL)", name="waitlist_position"
+        ),
+        CheckConstraint(
+            "origin IN ({})".format(", ".join(repr(s) for s in ENROLLMENT_ORIGINS)), name="origin"
         ),
         # a course's roster by status; with user_id, the annual report reads a year's
         # enrolments from the index alone
@@ -67,6 +74,10 @@ class Enrollment(db.Model):
     #: the class group of the course the trainee is placed in (None: none)
     group_id: Mapped[int | None] = mapped_column(
         ForeignKey("class_groups.id", ondelete="SET NULL"), index=True
+    )
+    #: one of ENROLLMENT_ORIGINS: "walk_in" when a trainer added the person at a session
+    origin: Mapped[str] = mapped_column(
+        String(16), default="registration", server_default="registration"
     )
 
     #: the course

@@ -1,5 +1,6 @@
 """Listing and searching accounts; changing a role or a trainer's partner."""
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.auth import services as auth_services
@@ -24,4 +25,43 @@ def change_role(user, role, partner_id=None, actor=None):
     none of the old partner's courses."""
     auth_services.set_role(user, role, partner_id, actor=actor)
     drop_unfit_assignments(user, actor=actor)
+    return user
+
+
+def complete_profile(user, data, actor):
+    """Staff complete or correct a trainee's profile (a walk-in's, typically), the e-mail address
+    included: once it has one, the person claims the account through the password reset.
+
+    :raise InvalidInput: a field breaks a rule
+    :raise Conflict: the e-mail address or the NIK belongs to another account
+    """
+    from lms.audit import services as audit
+    from lms.auth import validation as v
+    from lms.errors import Conflict, InvalidInput
+    from lms.extensions import db
+
+    errors = {}
+    email = user.email
+    if "email" in data:
+        email = None
+        if data["email"]:
+            try:
+                email = v.normalize_email(data["email"])
+            except v.ValidationFailed as exc:
+                errors["email"] = [exc.message]
+    if errors:
+        raise InvalidInput(_("Please correct the marked fields."), fields=errors)
+    if (
+        email
+        and email != user.email
+        and db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+    ):
+        message = _("An account with this e-mail address already exists.")
+        raise Conflict(message, fields={"email": [message]}, code="taken")
+    old_email = user.email
+    auth_services.update_profile(user, data, actor=actor)
+    user.email = email
+    db.session.flush()
+    changed = sorted(k for k in data if k != "email") + (["email"] if email != old_email else [])
+    audit.record("user.profile_completed", user, actor=actor, fields=changed)
     return user

@@ -14,11 +14,11 @@ from lms.core.sealed import SEALED, sealed_url
 from lms.core.transaction import form_errors
 from lms.extensions import db
 from lms.partners.models import Partner
-from lms.regions.services import list_regencies
+from lms.regions.services import list_regencies, regency_choices
 
 from .filters import UserFilters
-from .forms import RoleForm, UserCreateForm
-from .services import change_role
+from .forms import RoleForm, StaffProfileForm, UserCreateForm
+from .services import change_role, complete_profile
 
 #: a higher ?page= would overflow the database's integer offset; no list is that long
 
@@ -106,3 +106,34 @@ def detail(user_id):
         abort(403)
     status = form_status(form) if form else 200
     return render_template("users/detail.html", user=user, form=form), status
+
+
+@bp.route("/<int:user_id>/profile", methods=["GET", "POST"])
+@roles_required("staff")
+def edit_profile(user_id):
+    """Staff complete a trainee's profile (a walk-in added at a session, typically), the e-mail
+    address included."""
+    user = db.get_or_404(User, user_id)
+    if user.role != "trainee":
+        abort(404)
+    form = StaffProfileForm(obj=user)
+    form.regency_code.choices = [("", "—")] + regency_choices()
+    if form.validate_on_submit():
+        data = {
+            name: getattr(form, name).data or None
+            for name in (
+                "name",
+                "email",
+                "nik",
+                "birth_date",
+                "gender",
+                "phone",
+                "regency_code",
+                "target_group",
+            )
+        }
+        with form_errors(form):
+            complete_profile(user, data, actor=current_user._get_current_object())
+            flash(_("The profile of %(name)s is saved.", name=user.name), "success")
+            return redirect(url_for("users.detail", user_id=user.id))
+    return render_template("users/profile.html", user=user, form=form), form_status(form)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from lms.attendance import excuses
+from lms.attendance import cards
 from lms.attendance import services as attendance
 from lms.auth import services as auth_services
 from lms.certificates import services as certificates
@@ -251,6 +252,22 @@ ACCESS = {
     "api_groups.list_groups":             API_COURSE,
     "api_groups.create_group":            API_STAFF_WRITE,
     "api_groups.update_enrollment":       API_STAFF_WRITE,
+    # walk:
+    "field.add_walk_in":                  COURSE_POST,
+    "field.my_card":                      TRAINEE_PAGE,
+    "field.my_card_svg":                  TRAINEE_PAGE,
+    "field.my_card_pdf":                  TRAINEE_PAGE,
+    "field.renew_my_card":                TRAINEE_POST,
+    "field.user_card_pdf":                STAFF_PAGE,
+    "field.renew_user_card":              STAFF_POST,
+    "field.course_cards":                 {"GET": STAFF_PAGE, "POST": STAFF_POST},
+    "field.course_cards_pdf":             STAFF_PAGE,
+    "users.edit_profile":                 {"GET": STAFF_PAGE, "POST": STAFF_POST},
+    "api_field.add_walk_in":              API_COURSE_WRITE,
+    "api_field.my_card":                  API_TRAINEE,
+    "api_field.my_card_svg":              API_TRAINEE,
+    "api_field.my_card_pdf":              API_TRAINEE,
+    "api_field.scan":                     API_COURSE_WRITE,
 }
 # fmt: on
 
@@ -297,6 +314,9 @@ CALLS = {
     "api_excuses.decline": Call(json={}),
     "api_groups.create_group": Call(json={"name": "Kelas A"}),
     "api_groups.update_enrollment": Call(json={"group_id": None}),
+    # walk:
+    "api_field.add_walk_in": Call(json={"name": "Wati Susanti", "phone": "081270001111"}),
+    "api_field.scan": Call(json=lambda world: {"card": cards.card_of(world.users["trainee"]).code}),
 }
 
 #: the order of the walk: reads first, so that what a write changes alters no read

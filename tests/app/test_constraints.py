@@ -513,8 +513,15 @@ CHECKS = [
     (
         "ck_attendance_source",
         "attendance",
-        [{"source": "offline"}, {"source": "excuse"}],
+        [{"source": "offline"}, {"source": "scan"}, {"source": "walk_in"}, {"source": "excuse"}],
         [{"source": "sms"}],
+    ),
+    # walk:
+    (
+        "ck_enrollments_origin",
+        "enrollment",
+        [{"origin": "walk_in"}, {"origin": "registration"}],
+        [{"origin": "phone"}],
     ),
     (
         "ck_assessments_score_range",
@@ -586,6 +593,42 @@ def test_an_excuse_request_has_a_known_status(world):
 
     accepted(request("requested"), request("accepted"), request("declined"))
     refused(request("maybe"), why=("ck_excuse_requests_status",))
+
+
+# walk: attendance cards and walk-ins
+
+
+@proves("uq_attendance_cards_code")
+def test_a_card_code_is_never_given_twice(world):
+    from lms.attendance.cards import AttendanceCard, card_of
+
+    code = card_of(world.trainee).code
+    # a trainee may hold any number of (revoked) cards with other codes
+    accepted(AttendanceCard(user_id=world.trainee.id, code="ZZZZ2222", revoked_at=utcnow()))
+    db.session.rollback()
+    refused(
+        AttendanceCard(user_id=world.other_trainee.id, code=code),
+        why=unique("uq_attendance_cards_code", "attendance_cards.code"),
+    )
+
+
+@proves("uq_walk_ins_batch_id")
+def test_a_walk_in_batch_is_applied_once(world):
+    from lms.attendance.walkins import WalkIn
+
+    def walk_in(batch_id):
+        return WalkIn(
+            batch_id=batch_id,
+            session_id=world.session.id,
+            user_id=world.trainee.id,
+            enrollment_id=world.enrollment.id,
+            status="present",
+        )
+
+    # walk-ins without a batch id (the no-JavaScript form may send none) are many
+    accepted(walk_in("b-1"), walk_in(None), walk_in(None))
+    db.session.commit()
+    refused(walk_in("b-1"), why=unique("uq_walk_ins_batch_id", "walk_ins.batch_id"))
 
 
 # --- every constraint is covered ----------------------------------------------------------------
