@@ -1,7 +1,7 @@
 """Imports every area's models, so that mappers configure and Alembic sees every table."""
 
-from lms.attendance.excuses import ExcuseRequest
 from lms.attendance.cards import AttendanceCard
+from lms.attendance.excuses import ExcuseRequest
 from lms.attendance.models import Assessment, Attendance, AttendanceBatch
 from lms.attendance.walkins import WalkIn
 from lms.audit.models import AuditEntry

@@ -33,7 +33,6 @@ from lms.core.types import utcnow
 from lms.errors import InvalidInput
 
 from . import checkin, excuses, services
-from . import checkin, services
 from .fieldviews import roster_panel
 from .models import ATTENDANCE_STATUS_LABELS, ATTENDANCE_STATUSES
 

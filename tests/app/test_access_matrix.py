@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from lms.attendance import excuses
-from lms.attendance import cards
+from lms.attendance import cards, excuses
 from lms.attendance import services as attendance
 from lms.auth import services as auth_services
 from lms.certificates import services as certificates
