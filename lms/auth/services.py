@@ -357,3 +357,27 @@ def revoke_api_tokens(user):
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+
+
+def registration_errors(*, email, password, **profile):
+    """{field: [messages]} the account rules find in a registration's inputs, without creating
+    anything (no uniqueness check: that answer is the register page's one "taken" message).
+
+    The register page asks it when its form is refused for another reason (a wrong
+    confirmation), so that the person reads every error at once. Empty inputs are left to the
+    form's own "required" messages.
+    """
+    errors = {}
+    if email:
+        try:
+            email = v.normalize_email(email)
+        except v.ValidationFailed as exc:
+            errors["email"] = [exc.message]
+    present = {key: value for key, value in profile.items() if value not in (None, "")}
+    clean = clean_profile(present, errors)
+    if password:
+        try:
+            v.check_password(password, _personal_inputs(email, clean))
+        except v.ValidationFailed as exc:
+            errors["password"] = [exc.message]
+    return errors
