@@ -2,11 +2,12 @@
 static URLs that change with their file."""
 
 from flask import request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.core.assets import static_url
+from lms.core.time import clock_pattern
 
 #: the navigation: (endpoint, label, roles that see it; None = everyone)
 NAVIGATION = (
@@ -77,7 +78,11 @@ def type_label(key):
 
 def init_app(app):
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
-        format_datetime(value, fmt) if value else ""
+        format_datetime(value, clock_pattern(fmt)) if value else ""
+    )
+    # (replaces Flask-Babel's own filter: the hour is written one way, see clock_pattern)
+    app.jinja_env.filters["timeformat"] = lambda value, fmt="short": (
+        format_time(value, clock_pattern(fmt)) if value else ""
     )
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if value else ""

@@ -19,7 +19,9 @@ def _page(client, course):
     return response.get_data(as_text=True), text(response)
 
 
-def test_an_eligible_trainee_gets_the_button_and_no_reason(client, login, create_user, create_course):
+def test_an_eligible_trainee_gets_the_button_and_no_reason(
+    client, login, create_user, create_course
+):
     course = create_course()
     login(create_user("trainee", locale="en"))
     html, page = _page(client, course)
@@ -69,7 +71,9 @@ def test_the_active_enrolment_cap_is_told_before_tapping(
     start = local_today() + timedelta(days=30)
     for i in range(cap):
         # one after the other: no overlap, only the cap
-        course = create_course(starts_on=start + timedelta(days=40 * i), ends_on=start + timedelta(days=40 * i + 5))
+        course = create_course(
+            starts_on=start + timedelta(days=40 * i), ends_on=start + timedelta(days=40 * i + 5)
+        )
         enroll(trainee, course)
     late = create_course(
         starts_on=start + timedelta(days=40 * cap), ends_on=start + timedelta(days=40 * cap + 5)
