@@ -273,10 +273,11 @@ def user_for_reset_token(token):
     return user
 
 
-def request_password_reset(email, link_for):
+def request_password_reset(email, link_for, locale=None):
     """Queue a reset message if an active account has this address; silent otherwise.
 
-    ``link_for(token)`` builds the absolute URL of the reset page.
+    ``link_for(token)`` builds the absolute URL of the reset page; ``locale`` is the language
+    the request was made in (the message speaks it), else the account's.
     """
     from lms.outbox import services as outbox
 
@@ -294,6 +295,7 @@ def request_password_reset(email, link_for):
         "emails/password_reset",
         link=link_for(token),
         minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+        locale=locale,
     )
     return user
 

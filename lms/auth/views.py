@@ -135,6 +135,7 @@ def forgot_password():
         services.request_password_reset(
             form.email.data,
             lambda token: public_url("auth.reset_password", token=token),
+            locale=str(get_locale()),  # the mail speaks the language the request was made in
         )
         flash(
             _("If an account uses this address, we have sent it a link to set a new password."),

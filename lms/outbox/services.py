@@ -13,14 +13,17 @@ from lms.extensions import db
 from .models import OutboxMessage
 
 
-def queue(user, kind, template, **context):
-    """Write a message to ``user`` in their language, rendered from ``templates/<template>.txt``.
+def queue(user, kind, template, locale=None, **context):
+    """Write a message to ``user`` in their language, rendered from ``templates/<template>.txt``:
+    ``locale`` when given (a language the request asked for), else the profile's, else the
+    default (Indonesian).
 
     The template sets ``subject`` with ``{% set subject %}...{% endset %}``; the rest is the body.
     The row is part of the caller's transaction (written with its next flush, so a bulk change
     writes its messages together): if it rolls back, nothing is sent.
     """
-    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if locale not in current_app.config["LANGUAGES"]:
+        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
         module = current_app.jinja_env.get_template(f"{template}.txt").make_module(
             {"user": user, **context}
