@@ -44,9 +44,7 @@ def test_the_reset_mail_speaks_the_language_of_the_request(client, create_user, 
     response = client.post("/password/forgot", data={"email": user.email})
     assert response.status_code == 302
     db.session.rollback()
-    message = db.session.scalar(
-        select(OutboxMessage).where(OutboxMessage.kind == "password_reset")
-    )
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "password_reset"))
     assert message.locale == asked
     assert message.subject == tr("Set a new password for Latih", asked)
     assert db.session.get(User, user.id).locale == profile  # the profile is not changed
