@@ -61,6 +61,13 @@ def mask_nik(nik):
     return "•" * 12 + nik[-4:]
 
 
+def regency_names():
+    """{code: name} of the regencies (a course type's regency field is shown by name)."""
+    from lms.regions.services import regency_choices
+
+    return dict(regency_choices())
+
+
 def localized(obj, name):
     """An object's English variant of a text field (``<name>_en``) when the page is English."""
     if str(get_locale()) == "en":
@@ -96,6 +103,7 @@ def init_app(app):
     app.jinja_env.globals["nav_groups"] = nav_groups
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals["regency_names"] = regency_names
     app.jinja_env.globals["type_label"] = type_label
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")

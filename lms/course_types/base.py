@@ -252,17 +252,24 @@ class CourseType:
             described.append(item)
         return described
 
-    def display_details(self, details):
-        """(label, shown value) pairs of the stored details, choices shown by their label."""
+    def display_details(self, details, names=None):
+        """(label, shown value) pairs of the stored details, choices shown by their label.
+
+        ``names`` is what the core knows that a plugin does not: {field: {value: name}} (the
+        regency field's codes to the regencies' names), used for fields given there.
+        """
         if self.details_form is None:
             return []
         form = self.details_form(formdata=None)
+        names = names or {}
         shown = []
         for name, bound in form._fields.items():
             value = details.get(name)
             if value in (None, "", []):
                 continue
-            if hasattr(bound, "choices") and bound.choices:
+            if name in names and not isinstance(value, list):
+                value = names[name].get(value, value)
+            elif hasattr(bound, "choices") and bound.choices:
                 labels = dict(bound.choices)
                 if isinstance(value, list):
                     value = ", ".join(str(labels.get(v, v)) for v in value)
