@@ -11,6 +11,7 @@ import io
 import zlib
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -143,10 +144,10 @@ def trainees():
                 _(
                     "Import done: %(created)s created, %(updated)s updated, "
                     "%(unchanged)s unchanged, %(enrolled)s enrolled.",
-                    created=result.created,
-                    updated=result.updated,
-                    unchanged=result.unchanged,
-                    enrolled=result.enrolled,
+                    created=format_decimal(result.created),
+                    updated=format_decimal(result.updated),
+                    unchanged=format_decimal(result.unchanged),
+                    enrolled=format_decimal(result.enrolled),
                 ),
                 "success",
             )
