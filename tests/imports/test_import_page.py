@@ -76,3 +76,10 @@ def test_a_rejected_row_names_its_column_in_words(client, staff_id):
     response = post_file(client, csv_bytes(big_rows(n=3, bad={1: ("nik", "1234")})))
     rejected = response.get_data(as_text=True).split('data-testid="rows-reject"', 1)[1]
     assert tr("NIK") in rejected and tr("The NIK must be exactly 16 digits.") in rejected
+
+
+def test_the_import_says_its_counts_with_thousands_separated(client, staff_id):
+    response = post_file(client, csv_bytes(big_rows(n=1000)), run=True)
+    assert response.status_code == 302
+    page = text(client.get("/imports/trainees"))
+    assert "1.000 dibuat" in page
