@@ -154,3 +154,31 @@ def test_the_sign_in_sheets_scrolling_table_is_reachable_by_keyboard(new_page, f
     assert region.get_attribute("aria-label")
     region.focus()
     expect(region).to_be_focused()
+
+
+SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
+        'footer a, main .btn, main .btn-sm, main p > a:only-child, main .nav-link, main nav a'))
+    .filter(el => el.offsetParent !== null)
+    .map(el => [el.textContent.trim(), el.getBoundingClientRect().height])
+    .filter(([, height]) => height < 44)"""
+
+
+def test_tap_targets_on_the_field_pages_are_at_least_44_px(
+    browser, live_server, field_pages, dummy_staff
+):
+    """The trainer's grid and sheet, the trainee's home and course page, the staff's import
+    page and reports: every button, back link, tab and footer link is at least 44 px high."""
+    visits = [*field_pages, (dummy_staff, ["/imports/trainees", "/reports/annual"])]
+    small = []
+    for user, paths in visits:
+        state = logged_in_state(browser, live_server, user)
+        context = browser.new_context(
+            viewport=PHONE, locale="id", base_url=live_server, storage_state=state
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        for path in paths:
+            page.goto(path)
+            small += [(path, *item) for item in page.evaluate(SMALL_TARGETS)]
+        context.close()
+    assert small == []
