@@ -6,7 +6,7 @@ templates/reports/_charts.css, written once per page (so that a chart weighs a f
 slow mobile data). Each chart names itself in its ``<title>`` for screen readers; the table beside
 it holds the same figures, in full.
 
-Every chart is drawn 480 units wide and scaled to its box (at most 36rem wide): the text stays
+Every chart is drawn 480 units wide and scaled to its box (at most 30rem, 480 px, wide): the text stays
 readable on a 360 px phone and on a desktop alike.
 """
 
