@@ -6,12 +6,13 @@ from functools import lru_cache
 
 from babel import dates as babel_dates
 from flask import current_app, request
-from flask_babel import get_timezone
+from flask_babel import format_decimal, format_time, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.core.assets import static_url
+from lms.core.time import clock_pattern
 from lms.i18n import gettext, locale_name, ngettext, npgettext, pgettext
 
 #: the navigation: (endpoint, label, roles that see it; None = everyone)
@@ -98,6 +99,13 @@ def identity_headers():
     return [_("Enrolment no."), _("Regency"), _("NIK"), _("Birth year")]
 
 
+def regency_names():
+    """{code: name} of the regencies (a course type's regency field is shown by name)."""
+    from lms.regions.services import regency_choices
+
+    return dict(regency_choices())
+
+
 def localized(obj, name):
     """An object's English variant of a text field (``<name>_en``) when the page is English."""
     if locale_name() == "en":
@@ -162,8 +170,18 @@ def format_datetime(value, fmt="medium"):
 
 
 def init_app(app):
-    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
+        format_datetime(value, clock_pattern(fmt)) if value else ""
+    )
+    # (replaces Flask-Babel's own filter: the hour is written one way, see clock_pattern)
+    app.jinja_env.filters["timeformat"] = lambda value, fmt="short": (
+        format_time(value, clock_pattern(fmt)) if value else ""
+    )
     app.jinja_env.filters["date"] = format_date
+    # a count with the reader's thousands separator: 3.000 in Indonesian, 3,000 in English
+    app.jinja_env.filters["number"] = lambda value: (
+        format_decimal(value) if value is not None else ""
+    )
     # gettext through the request's cached catalogue (flask_babel looks it up on every call)
     app.jinja_env.install_gettext_callables(
         gettext=gettext,
@@ -178,6 +196,7 @@ def init_app(app):
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.globals["trainee_identity"] = trainee_identity
+    app.jinja_env.globals["regency_names"] = regency_names
     app.jinja_env.globals["type_label"] = type_label
     app.jinja_env.globals["current_locale"] = locale_name
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")

@@ -7,7 +7,6 @@ mark counts as absent. Marks on sessions that are not held (future or cancelled)
 from datetime import timedelta
 
 from flask import current_app, has_request_context, request
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import joinedload
@@ -17,7 +16,7 @@ from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.auth.permissions import can_manage_course
 from lms.catalog.models import Course, CourseSession
-from lms.core.time import utc_to_local
+from lms.core.time import format_local, utc_to_local
 from lms.core.types import utcnow
 from lms.course_types.base import AttendanceSummary
 from lms.enrollment.models import SEAT_STATUSES, Enrollment
@@ -150,7 +149,7 @@ def marking_refusal(user, session, now=None):
     if not user.is_staff and now > edit_deadline(session):
         return _(
             "Attendance of this session was locked on %(day)s; ask the office to change it.",
-            day=format_datetime(edit_deadline(session), "d MMM y, HH:mm"),
+            day=format_local(edit_deadline(session), "d MMM y, HH:mm"),
         )
     return None
 
@@ -490,8 +489,8 @@ def checkin_closed(session, now=None):
         return InvalidInput(
             _(
                 "Check-in is open from %(start)s to %(end)s.",
-                start=format_datetime(opens, "d MMM, HH:mm"),
-                end=format_datetime(closes, "HH:mm"),
+                start=format_local(opens, "d MMM, HH:mm"),
+                end=format_local(closes, "HH:mm"),
             ),
             fields={"code": [_("Check-in is closed now.")]},
             code="outside_window",

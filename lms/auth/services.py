@@ -363,10 +363,11 @@ def user_for_reset_token(token):
     return user
 
 
-def request_password_reset(email, link_for):
+def request_password_reset(email, link_for, locale=None):
     """Queue a reset message if an active account has this address; silent otherwise.
 
-    ``link_for(token)`` builds the absolute URL of the reset page.
+    ``link_for(token)`` builds the absolute URL of the reset page; ``locale`` is the language
+    the request was made in (the message speaks it), else the account's.
     """
     from lms.outbox import services as outbox
 
@@ -384,6 +385,7 @@ def request_password_reset(email, link_for):
         "emails/password_reset",
         link=link_for(token),
         minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+        locale=locale,
     )
     return user
 
@@ -547,3 +549,27 @@ def revoke_api_tokens(user):
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+
+
+def registration_errors(*, email, password, **profile):
+    """{field: [messages]} the account rules find in a registration's inputs, without creating
+    anything (no uniqueness check: that answer is the register page's one "taken" message).
+
+    The register page asks it when its form is refused for another reason (a wrong
+    confirmation), so that the person reads every error at once. Empty inputs are left to the
+    form's own "required" messages.
+    """
+    errors = {}
+    if email:
+        try:
+            email = v.normalize_email(email)
+        except v.ValidationFailed as exc:
+            errors["email"] = [exc.message]
+    present = {key: value for key, value in profile.items() if value not in (None, "")}
+    clean = clean_profile(present, errors)
+    if password:
+        try:
+            v.check_password(password, _personal_inputs(email, clean))
+        except v.ValidationFailed as exc:
+            errors["password"] = [exc.message]
+    return errors

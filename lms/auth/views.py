@@ -86,6 +86,17 @@ def _channel_choices(form, blank):
     form.preferred_channel.choices = ([("", _("Choose..."))] if blank else []) + offered
 
 
+def _add_rule_errors(form):
+    """Put the account rules' messages next to the fields the form itself did not refuse."""
+    found = services.registration_errors(
+        email=form.email.data, password=form.password.data, **_profile_data(form)
+    )
+    for name, messages in found.items():
+        field = form._fields.get(name)
+        if field is not None and not field.errors:
+            field.errors = list(field.errors) + [str(m) for m in messages]
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limit_registration
 def register():
@@ -121,6 +132,8 @@ def register():
             login_user(user)
             flash(_("Your account is ready. Welcome to Latih!"), "success")
             return redirect(url_for("core.home"))
+    elif form.is_submitted():
+        _add_rule_errors(form)  # every error at once, not the form's first and then the rules'
     status = 400 if taken else form_status(form)
     return render_template("auth/register.html", form=form, taken=taken), status
 
@@ -169,6 +182,7 @@ def forgot_password():
         services.request_password_reset(
             account,
             lambda token: public_url("auth.reset_password", token=token),
+            locale=str(get_locale()),  # the mail speaks the language the request was made in
         )
         flash(
             _("If an account uses this address, we have sent it a link to set a new password."),

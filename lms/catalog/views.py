@@ -93,7 +93,7 @@ def detail(course_id):
 def render_detail(course, status=200, **attempted):
     """The course page; the enrol view passes the refusals or the error of an attempt."""
     state = course_state(course, enrolment.waitlist_counts([course.id]).get(course.id, 0))
-    box = course_box(course, **attempted)
+    box = course_box(course, state, **attempted)
     # a course run as class groups shows each group's timetable (the trainee's own marked)
     timetables = groups.timetables(course) if groups.course_groups(course) else None
     return render_template(
@@ -127,10 +127,12 @@ def _enrolled_message(enrollment):
     return _("Your request is sent. The office will let you know when it is decided.")
 
 
-def course_box(course, refusals=None, error=None):
+def course_box(course, state, refusals=None, error=None):
     """What the course page shows about enrolling: the visitor's enrolment, the button, refusals.
 
     ``refusals`` (every reason the last attempt was refused) and ``error`` come from the enrol view.
+    Before any attempt, a trainee who may not enrol reads why (the enrol service's own rule,
+    ``enrolment.refusals``) instead of a button that would refuse them.
     """
     box = {"refusals": refusals or [], "error": error, "enrollment": None, "position": None}
     if current_user.is_authenticated and current_user.role == "trainee":
@@ -143,6 +145,10 @@ def course_box(course, refusals=None, error=None):
         if enrollment is not None:
             box["position"] = enrolment.waitlist_position(enrollment)
         box["form"] = EnrolForm()
+        holds = enrollment is not None and enrollment.status in enrolment.HELD_STATUSES
+        if state.key in ("open", "waitlist") and not holds and not refusals and error is None:
+            user = current_user._get_current_object()
+            box["refusals"] = [r.message for r in enrolment.refusals(user, course)]
     return box
 
 

@@ -101,6 +101,7 @@ def credential(certificate):
     if course_type is not None:
         description = course_type.certificate_text(
             locale,
+            **({"facts": claims["course"]["facts"]} if claims["course"].get("facts") else {}),
             name=_("Name withheld at the holder's request") if withheld else claims["holder"],
             course=title,
             hours=claims["hours"],

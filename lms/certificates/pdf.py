@@ -224,7 +224,9 @@ def _wording(claims):
         values["course"] = services.course_title(claims, locale)
         values["name"] = WORDS["withheld"][locale] if withheld else claims["holder"]
         if course_type is not None:
-            texts[locale] = course_type.certificate_text(locale, **values)
+            texts[locale] = course_type.certificate_text(
+                locale, facts=course.get("facts"), **values
+            )
             type_labels[locale] = course_type.label(locale)
         else:
             kind = course.get("kind") if course.get("kind") in FALLBACK_WORDING else "attendance"

@@ -165,6 +165,12 @@ def claims_for(enrollment, serial, code, issued_at, expires_on=None):
             "title_en": course.title_en,
             "type": course.type_key,
             "kind": course_type.certificate_kind if course_type else None,
+            # what the type states about the course (a class's language or skill)
+            **(
+                {"facts": facts}
+                if course_type and (facts := course_type.certificate_facts(course))
+                else {}
+            ),
         },
         "partner": course.partner.name,
         "starts_on": course.starts_on.isoformat(),

@@ -33,3 +33,23 @@ def combine_local(day, clock):
 def local_today():
     """Today's date in the office's zone."""
     return datetime.now(office_zone()).date()
+
+
+def clock_pattern(pattern):
+    """A date/time pattern with the hour written as the reader's language writes it: 08.00 in
+    Indonesian (as the language's own short time format), 08:00 in English. Every time a page or
+    a message shows goes through here (the ``datetime`` and ``timeformat`` filters, services that
+    format a time into a sentence), so that one page never mixes the two."""
+    from flask_babel import get_locale
+
+    if str(get_locale() or "").startswith("id"):
+        return pattern.replace("HH:mm", "HH.mm")
+    return pattern
+
+
+def format_local(value, pattern):
+    """``value`` (an aware datetime) as ``pattern`` in WIB, the hour written as the reader's
+    language writes it."""
+    from flask_babel import format_datetime
+
+    return format_datetime(value, clock_pattern(pattern))

@@ -32,7 +32,13 @@ THEME_COLOUR = "#0d6efd"
 
 @bp.route("/")
 def home():
-    return render_template("core/home.html")
+    """The welcome page; a trainee's home says what comes next in each of their courses."""
+    steps = None
+    if current_user.is_authenticated and current_user.role == "trainee":
+        from lms.progress.services import next_steps
+
+        steps = next_steps(current_user._get_current_object())
+    return render_template("core/home.html", steps=steps)
 
 
 @bp.route("/language", methods=["POST"])

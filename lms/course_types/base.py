@@ -255,17 +255,24 @@ class CourseType:
             described.append(item)
         return described
 
-    def display_details(self, details):
-        """(label, shown value) pairs of the stored details, choices shown by their label."""
+    def display_details(self, details, names=None):
+        """(label, shown value) pairs of the stored details, choices shown by their label.
+
+        ``names`` is what the core knows that a plugin does not: {field: {value: name}} (the
+        regency field's codes to the regencies' names), used for fields given there.
+        """
         if self.details_form is None:
             return []
         form = self.details_form(formdata=None)
+        names = names or {}
         shown = []
         for name, bound in form._fields.items():
             value = details.get(name)
             if value in (None, "", []):
                 continue
-            if hasattr(bound, "choices") and bound.choices:
+            if name in names and not isinstance(value, list):
+                value = names[name].get(value, value)
+            elif hasattr(bound, "choices") and bound.choices:
                 labels = dict(bound.choices)
                 if isinstance(value, list):
                     value = ", ".join(str(labels.get(v, v)) for v in value)
@@ -359,10 +366,36 @@ class CourseType:
                 reasons.append(_l("The final assessment was not passed."))
         return Eligibility(not reasons, tuple(reasons))
 
-    def certificate_text(self, locale, **values):
-        """The certificate body in ``locale``, filled with name, course, hours, partner."""
+    def certificate_text(self, locale, facts=None, **values):
+        """The certificate body in ``locale``, filled with name, course, hours, partner.
+
+        ``facts`` are what :meth:`certificate_facts` recorded in the signed certificate (None
+        for a certificate issued before the type recorded any): a type may name them in its
+        wording by overriding this method.
+        """
         wording = self.certificate_wording.get(str(locale)) or self.certificate_wording["en"]
         return wording.format(**values)
+
+    def certificate_facts(self, course):
+        """Plain JSON values about ``course`` that its certificates state and sign (a class's
+        language or skill, say), handed back to :meth:`certificate_text`. None by default."""
+        return {}
+
+    def certificate_rule(self, course):
+        """What a course of this type certifies, and for what, as the course page says it: the
+        same threshold and assessment rule as :meth:`certificate_eligibility`."""
+        if not self.enrols:
+            return _l("This kind of course issues no certificate.")
+        pct = round(self.threshold_for(course) * 100)
+        if self.requires_assessment:
+            return _l(
+                "Certificate of competence, for at least %(pct)s%% attendance and a passed "
+                "final assessment.",
+                pct=pct,
+            )
+        if pct >= 100:
+            return _l("Certificate of attendance, for full attendance.")
+        return _l("Certificate of attendance, for at least %(pct)s%% attendance.", pct=pct)
 
     def __repr__(self):
         return f"<CourseType {self.key}>"

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import time
 
 from flask import current_app
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -19,7 +18,7 @@ from lms.audit import services as audit
 from lms.auth.models import User
 from lms.catalog.models import Course
 from lms.core.locking import lock_row
-from lms.core.time import local_today
+from lms.core.time import format_local, local_today
 from lms.core.types import utcnow
 from lms.errors import Conflict, Forbidden, InvalidInput, LmsError
 from lms.extensions import course_types, db
@@ -103,7 +102,7 @@ def refusals(user, course, bypass_window=False, now=None, others=None):
                     "not_yet_open",
                     _(
                         "Registration opens on %(day)s.",
-                        day=format_datetime(course.registration_opens_at, "d MMM y, HH:mm"),
+                        day=format_local(course.registration_opens_at, "d MMM y, HH:mm"),
                     ),
                 )
             )

@@ -35,17 +35,38 @@ from lms.regions.models import Regency
 COLUMNS = ("name", "email", "nik", "birth_date", "gender", "phone", "regency", "target_group")
 #: columns every row must fill; the others may stay empty (an empty cell never erases a value)
 REQUIRED = ("name", "email")
+#: each column in words (the header in the file stays the short name above)
+COLUMN_LABELS = {
+    "name": _l("Full name"),
+    "email": _l("E-mail"),
+    "nik": _l("NIK"),
+    "birth_date": _l("Date of birth"),
+    "gender": _l("Gender"),
+    "phone": _l("Mobile number"),
+    "regency": _l("Regency or city"),
+    "target_group": _l("Participant group"),
+}
 #: what the template's help sheet says about each column
 COLUMN_HELP = {
     "name": _l("Full name as on the KTP. Required."),
     "email": _l("E-mail address; the trainee logs in with it. Required."),
     "nik": _l("NIK, the 16 digits on the KTP. Write it as text, not as a number."),
     "birth_date": _l("Date of birth: YYYY-MM-DD or DD/MM/YYYY."),
-    "gender": _l("male or female (L or P)."),
+    "gender": _l("L for a man, P for a woman (the words laki-laki and perempuan work too)."),
     "phone": _l("Indonesian mobile number, e.g. 0812 3456 7890."),
-    "regency": _l("Regency or city of origin: its code (18.07) or its name (Lampung Timur)."),
-    "target_group": _l(
-        "cpmi, purna_pmi, family or general (the Indonesian names are understood too)."
+    "regency": _l(
+        "The regency or city the trainee comes from, by its name (Lampung Timur, Kota Metro)."
+    ),
+    "target_group": _l("Which group the trainee belongs to: one of the words below."),
+}
+#: the words a cell of a column may hold, with what each means (the page's explanation)
+COLUMN_VALUES = {
+    "gender": (("L", GENDER_LABELS["male"]), ("P", GENDER_LABELS["female"])),
+    "target_group": (
+        ("cpmi", TARGET_GROUP_LABELS["cpmi"]),
+        ("purna_pmi", TARGET_GROUP_LABELS["purna_pmi"]),
+        ("keluarga", TARGET_GROUP_LABELS["family"]),
+        ("umum", TARGET_GROUP_LABELS["general"]),
     ),
 }
 #: the example row of the help sheet (never on the sheet that is imported)
@@ -167,6 +188,51 @@ class ImportPlan:
         return any(
             row.action in (CREATE, UPDATE) or row.enrollment in ENROLLING for row in self.rows
         )
+
+
+@dataclass(frozen=True)
+class AcceptedSummary:
+    """The accepted rows of a plan in figures, for a dry run of thousands of rows."""
+
+    #: [(regency name, rows)], most rows first; rows without a regency under ""
+    regencies: list
+    #: [(target group label, rows)], most rows first
+    groups: list
+    #: {ENROLLED / WAITLISTED / ALREADY: rows}, with a course
+    enrollment: dict
+
+
+def accepted_summary(plan):
+    """How the plan's accepted rows (created, updated, unchanged) break down: by regency (by
+    name), by participant group, and by what happens in the course."""
+    accepted = [row for row in plan.rows if row.action != REJECT]
+    by_code = Counter(
+        row.values.get("regency_code") or (row.user.regency_code if row.user else None)
+        for row in accepted
+    )
+    names = dict(
+        db.session.execute(
+            select(Regency.code, Regency.name).where(Regency.code.in_([c for c in by_code if c]))
+        ).all()
+    )
+    groups = Counter(
+        row.values.get("target_group") or (row.user.target_group if row.user else None)
+        for row in accepted
+    )
+    return AcceptedSummary(
+        regencies=sorted(
+            ((names.get(code, "") if code else "", n) for code, n in by_code.items()),
+            key=lambda pair: (-pair[1], pair[0]),
+        ),
+        groups=sorted(
+            (
+                (str(TARGET_GROUP_LABELS[key]) if key in TARGET_GROUP_LABELS else "", n)
+                for key, n in groups.items()
+            ),
+            key=lambda pair: (-pair[1], pair[0]),
+        ),
+        enrollment=Counter(row.enrollment for row in accepted if row.enrollment),
+    )
 
 
 @dataclass(frozen=True)

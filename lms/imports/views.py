@@ -11,6 +11,7 @@ import io
 import zlib
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,6 +25,7 @@ from lms.core import tabular
 from lms.core.downloads import attachment
 from lms.core.forms import LmsForm
 from lms.core.transaction import attempt, discard
+from lms.regions.services import regency_choices
 
 from . import services
 
@@ -31,8 +33,9 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 #: most bytes a file carried from the dry run may unpack to
 PAYLOAD_MAX = 32 * 1024 * 1024
-#: rows of each kind listed on the page (every rejected row is always listed)
-SHOWN = 2000
+#: accepted rows of each kind listed on the page as examples (every rejected row is always
+#: listed; the accepted ones are summed up in figures)
+SHOWN = 10
 
 
 class ImportForm(LmsForm):
@@ -81,20 +84,28 @@ def _source(form):
 
 
 def _render(form, plan=None, payload=None, status=200):
-    shown = {}
+    shown, summary = {}, None
     if plan is not None:
         for action in services.ACTIONS:
             rows = [r for r in plan.rows if r.action == action]
             shown[action] = rows if action == services.REJECT else rows[:SHOWN]
+        summary = services.accepted_summary(plan)
+    regencies = regency_choices()
     return render_template(
         "imports/trainees.html",
         form=form,
         plan=plan,
         shown=shown,
         shown_max=SHOWN,
+        summary=summary,
         payload=payload,
         columns=services.COLUMNS,
         column_help=services.COLUMN_HELP,
+        column_labels=services.COLUMN_LABELS,
+        field_columns=services.FIELD_COLUMNS,
+        column_values=services.COLUMN_VALUES,
+        regencies=regencies,
+        regency_names=dict(regencies),
         course_codes=services.open_course_codes(),
     ), status
 
@@ -133,10 +144,10 @@ def trainees():
                 _(
                     "Import done: %(created)s created, %(updated)s updated, "
                     "%(unchanged)s unchanged, %(enrolled)s enrolled.",
-                    created=result.created,
-                    updated=result.updated,
-                    unchanged=result.unchanged,
-                    enrolled=result.enrolled,
+                    created=format_decimal(result.created),
+                    updated=format_decimal(result.updated),
+                    unchanged=format_decimal(result.unchanged),
+                    enrolled=format_decimal(result.enrolled),
                 ),
                 "success",
             )

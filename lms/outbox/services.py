@@ -63,8 +63,10 @@ def _recipient(user):
     return user.email or user.phone or ""
 
 
-def queue(user, kind, template, **context):
-    """Write a message to ``user`` in their language, rendered from ``templates/<template>.txt``.
+def queue(user, kind, template, locale=None, **context):
+    """Write a message to ``user`` in their language, rendered from ``templates/<template>.txt``:
+    ``locale`` when given (a language the request asked for), else the profile's, else the
+    default (Indonesian).
 
     The template sets ``subject`` with ``{% set subject %}...{% endset %}``; the rest is the body
     (e-mail). It may set ``short``, the text sent by SMS (keep it within 160 GSM-7 characters);
@@ -72,7 +74,8 @@ def queue(user, kind, template, **context):
     transaction (written with its next flush, so a bulk change writes its messages together): if
     it rolls back, nothing is sent.
     """
-    locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if locale not in current_app.config["LANGUAGES"]:
+        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
         module = current_app.jinja_env.get_template(f"{template}.txt").make_module(
             {"user": user, **context}

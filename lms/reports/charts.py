@@ -6,7 +6,7 @@ templates/reports/_charts.css, written once per page (so that a chart weighs a f
 slow mobile data). Each chart names itself in its ``<title>`` for screen readers; the table beside
 it holds the same figures, in full.
 
-Every chart is drawn 480 units wide and scaled to its box (at most 36rem wide): the text stays
+Every chart is drawn 480 units wide and scaled to its box (at most 30rem, 480 px, wide): the text stays
 readable on a 360 px phone and on a desktop alike.
 """
 
@@ -20,13 +20,23 @@ from markupsafe import Markup, escape
 #: series colours (Bootstrap's blue, green, orange, purple, pink, teal); the page's legend and
 #: templates/reports/_charts.css use the same ones
 COLORS = ("#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#d63384", "#20c997")
+#: how each series of a line chart is drawn (templates/reports/_charts.css): stroke width,
+#: opacity and dashes, for the legend's samples
+LINE_PATTERNS = (
+    ("6", ".55", ""),
+    ("2.5", "1", "10 5"),
+    ("3.5", "1", "2 5"),
+    ("2.5", "1", "14 4 3 4"),
+)
 #: the page's own font (Bootstrap's system fonts)
 FONT = "inherit"
 #: the drawing's width in SVG units; the page scales it to the width of its box
 WIDTH = 480
 #: longest label drawn in full; longer ones end in "…" (the table holds the full names)
 LABEL_CHARS = 20
-FONT_SIZE = 16
+#: text size in SVG units: at 360 px a chart is drawn about 0.7 of its size, so 18 units read
+#: as about 12.5 px
+FONT_SIZE = 18
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -115,6 +125,42 @@ def _label(text):
     return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
 
 
+def _common_words(texts):
+    """The whole words that all of ``texts`` begin with, as one string with its space."""
+    words = [str(t).split(" ") for t in texts]
+    common = []
+    for group in zip(*words, strict=False):
+        if len(set(group)) != 1:
+            break
+        common.append(group[0])
+    return " ".join(common) + " " if common else ""
+
+
+def distinct_labels(labels):
+    """Short axis labels that tell every group apart: cut at the end; where two would read the
+    same, the words they share at the start give way to the words that differ ("…Kerja Kota
+    Bandar…"); numbered when even those are alike (the table beside the chart holds the full
+    names)."""
+    labels = [str(label) for label in labels]
+    short = [_label(label) for label in labels]
+    groups = {}
+    for label, s in zip(labels, short, strict=True):
+        groups.setdefault(s, []).append(label)
+    for i, (label, s) in enumerate(zip(labels, short, strict=True)):
+        if len(groups[s]) > 1:
+            rest = label[len(_common_words(groups[s])) :]
+            if rest and rest != label:
+                short[i] = "…" + _label(rest)[: LABEL_CHARS - 1]
+                if len(rest) > LABEL_CHARS - 1 and not short[i].endswith("…"):
+                    short[i] = short[i][:-1].rstrip() + "…"
+    seen = {}
+    result = []
+    for s in short:
+        seen[s] = seen.get(s, 0) + 1
+        result.append(s if short.count(s) == 1 else f"{s} ({seen[s]})")
+    return result
+
+
 def _clean(svg, title):
     """The SVG as markup for the page: no script or comments, unique ids, a real title."""
     svg = _SCRIPT.sub("", svg)
@@ -144,7 +190,7 @@ def bar_chart(title, labels, series, rates=False):
         _config(height=max(height, 100), show_x_labels=False, margin_right=56, **options)
     )
     # pygal draws the first label at the bottom: reverse, so the chart reads like the table
-    chart.x_labels = [_label(label) for label in reversed(labels)]
+    chart.x_labels = list(reversed(distinct_labels(labels)))
     for name, values in series:
         chart.add(str(name), list(reversed(list(values))))
     return _clean(chart.render(), title)

@@ -63,6 +63,9 @@ class Section:
     def figure(self, row, index):
         """The dotted name of a cell, as in the API's JSON: ``by_course_type.language.trainees``,
         ``by_regency.Lampung Timur``, ``trainees`` (totals)."""
+        name = self.fields[index]
+        if name is not None and name.startswith("/"):  # a figure of another part of the report
+            return name[1:].format(key=row.key)
         parts = [] if self.key == "totals" else [self.key]
         parts.append(str(row.key))
         if self.fields[index] is not None:
@@ -158,8 +161,14 @@ def _outreach_month_rows(by_month):
 
 
 def outreach_sections(outreach):
-    """The outreach section of the annual report: totals, by regency, partner kind and month."""
+    """The outreach section of the annual report: totals, by regency, partner kind and month.
+
+    Without any event in the year, no chart is drawn (bars of nothing say nothing). The month's
+    events are charted with the training figures (``annual_sections``), not here: on one axis
+    with the hundreds of people reached they would lie flat on zero.
+    """
     events, people = _("Outreach events"), _("People reached")
+    bars = "bar" if outreach["events"] else None
     return [
         Section(
             "outreach",
@@ -182,6 +191,7 @@ def outreach_sections(outreach):
             [_("Regency or city where it was held"), people],
             [None],
             _ranked(outreach["by_regency"]),
+            chart=bars,
         ),
         Section(
             "outreach.by_partner_kind",
@@ -189,6 +199,7 @@ def outreach_sections(outreach):
             [_("Kind of partner"), people],
             [None],
             _kind_rows(outreach["by_partner_kind"]),
+            chart=bars,
         ),
         Section(
             "outreach.by_month",
@@ -198,12 +209,40 @@ def outreach_sections(outreach):
             _outreach_month_rows(outreach["by_month"]),
             note=_(
                 "An event's people are the larger of the head count and the attendees "
-                "signed in by name."
+                "signed in by name. The events are charted month by month with the training "
+                "figures above."
             ),
-            chart="line",
-            chart_columns=(1, 2),
+            chart=None,
         ),
     ]
+
+
+def _month_section(report, trainees, enrolments, completions):
+    """Month by month: the training figures and, in a year with outreach, the outreach events
+    as a series of their own (the API's ``by_month`` stays the training figures)."""
+    rows = _month_rows(report.get("by_month", {}))
+    headers = [_("Month"), trainees, enrolments, completions]
+    fields = ["trainees", "enrollments", "completions"]
+    note = _("By the month in which the course starts; a trainee counts once in each month.")
+    outreach = report.get("outreach") or {}
+    if outreach.get("events"):
+        by_month = outreach["by_month"]
+        for row in rows:
+            month = by_month.get(f"{report['year']}-{row.key:02d}", {})
+            row.values.append(month.get("events", 0))
+        headers.append(_("Outreach events"))
+        fields.append(f"/outreach.by_month.{report['year']}-{{key:02d}}.events")
+        note += " " + _("Outreach events count in the month in which they are held.")
+    return Section(
+        "by_month",
+        _("Month by month"),
+        headers,
+        fields,
+        rows,
+        note=note,
+        chart="line",
+        chart_columns=tuple(range(1, len(headers))),
+    )
 
 
 def annual_sections(report):
@@ -258,16 +297,7 @@ def annual_sections(report):
             [None],
             _group_rows(report["by_target_group"]),
         ),
-        Section(
-            "by_month",
-            _("Month by month"),
-            [_("Month"), trainees, enrolments, completions],
-            ["trainees", "enrollments", "completions"],
-            _month_rows(report.get("by_month", {})),
-            note=_("By the month in which the course starts; a trainee counts once in each month."),
-            chart="line",
-            chart_columns=(1, 2, 3),
-        ),
+        _month_section(report, trainees, enrolments, completions),
         *(outreach_sections(report["outreach"]) if "outreach" in report else []),
     ]
 

@@ -355,7 +355,8 @@ def report_years(today=None):
 
 
 def partner_report(year, now=None):
-    """Per partner, the figures of the year by the annual report's counting rules.
+    """Per partner, the training figures of the year by the annual report's counting rules
+    (outreach events are not courses here).
 
     A list of dicts by partner name: ``partner`` (the Partner), ``courses`` (courses starting in
     the year), ``sessions_held``, ``trainees``, ``enrollments``, ``completions``,
@@ -368,18 +369,22 @@ def partner_report(year, now=None):
     now = now or utcnow()
     first, last = date(year, 1, 1), date(year, 12, 31)
     in_year = and_(Course.starts_on >= first, Course.starts_on <= last)
+    # training only: an outreach event is no course of the partner's, its meeting no session
     courses = dict(
         db.session.execute(
-            select(Course.partner_id, func.count()).where(in_year).group_by(Course.partner_id)
+            _training(select(Course.partner_id, func.count()).where(in_year)).group_by(
+                Course.partner_id
+            )
         ).all()
     )
     held = _held_sessions(now)
     sessions = dict(
         db.session.execute(
-            select(Course.partner_id, func.coalesce(func.sum(held.c.held), 0))
-            .join(held, held.c.course_id == Course.id)
-            .where(in_year)
-            .group_by(Course.partner_id)
+            _training(
+                select(Course.partner_id, func.coalesce(func.sum(held.c.held), 0))
+                .join(held, held.c.course_id == Course.id)
+                .where(in_year)
+            ).group_by(Course.partner_id)
         ).all()
     )
     e = year_enrollments(year)

@@ -21,6 +21,7 @@ def _helpers():
         "format_value": documents.format_value,
         "is_rate": documents.is_rate,
         "chart_colors": charts.COLORS,
+        "line_patterns": charts.LINE_PATTERNS,
     }
 
 

@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from flask_babel import force_locale, format_datetime, gettext
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from lms.attendance import checkin
@@ -13,6 +13,7 @@ from lms.attendance import services as attendance
 from lms.attendance.models import Assessment, Attendance, AttendanceBatch
 from lms.audit.models import AuditEntry
 from lms.catalog import services as catalog
+from lms.core.time import format_local
 from lms.core.types import utcnow
 from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
@@ -129,7 +130,7 @@ def test_a_roster_says_when_it_is_locked(client, as_, classroom, add_meeting):
     with force_locale("id"):
         expected = gettext(
             "Attendance of this session was locked on %(day)s; ask the office to change it.",
-            day=format_datetime(attendance.edit_deadline(old), "d MMM y, HH:mm"),
+            day=format_local(attendance.edit_deadline(old), "d MMM y, HH:mm"),
         )
     assert body["session"]["refusal"] == expected
     assert client.get(url(old), headers=as_("staff")).get_json()["session"]["can_mark"] is True
@@ -258,7 +259,7 @@ def test_the_edit_lock(client, as_, classroom, add_meeting, lang):
     with force_locale(lang):
         expected = gettext(
             "Attendance of this session was locked on %(day)s; ask the office to change it.",
-            day=format_datetime(attendance.edit_deadline(old), "d MMM y, HH:mm"),
+            day=format_local(attendance.edit_deadline(old), "d MMM y, HH:mm"),
         )
     assert error["message"] == expected
     assert marks_of(old) == {}
@@ -446,8 +447,8 @@ def test_check_in_outside_the_window(client, as_, classroom, yesterday, lang):
     with force_locale(lang):
         expected = gettext(
             "Check-in is open from %(start)s to %(end)s.",
-            start=format_datetime(opens, "d MMM, HH:mm"),
-            end=format_datetime(closes, "HH:mm"),
+            start=format_local(opens, "d MMM, HH:mm"),
+            end=format_local(closes, "HH:mm"),
         )
     assert error["message"] == expected
 

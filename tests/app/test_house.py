@@ -60,6 +60,7 @@ FLOORS = {
     "lms.enrollment": 5.1,
     "lms.attendance": 5.2,
     "lms.certificates": 5.3,
+    "lms.progress": 5.4,
     "lms.reports": 6,
     "lms.exports": 6,
     "lms.imports": 6,

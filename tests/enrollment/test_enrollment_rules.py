@@ -21,9 +21,9 @@ from lms.outbox.models import OutboxMessage
 SUBJECTS = {
     "enrolled": "You are enrolled: %(course)s",
     "waitlisted": "You are on the waitlist: %(course)s",
-    "pending": "Registration received: %(course)s",
-    "approved": "Registration approved: %(course)s",
-    "rejected": "Registration not accepted: %(course)s",
+    "pending": "Enrolment request received: %(course)s",
+    "approved": "Enrolment approved: %(course)s",
+    "rejected": "Enrolment not accepted: %(course)s",
     "cancelled": "Enrolment cancelled: %(course)s",
     "promoted": "A seat is yours: %(course)s",
     "reminder": "Tomorrow: %(course)s",

@@ -183,7 +183,7 @@ def test_fixed_file_commits_every_row_in_one_transaction(client, staff):
     assert actions["user.created"] == 1001  # the staff member's own account, and the 1,000
     assert actions["trainees.imported"] == 1
     follow = client.get(response.location)
-    assert "1000 created, 0 updated, 0 unchanged, 0 enrolled" in follow.get_data(as_text=True)
+    assert "1,000 created, 0 updated, 0 unchanged, 0 enrolled" in follow.get_data(as_text=True)
 
 
 def test_importing_the_same_file_again_changes_nothing(client, staff):
@@ -201,7 +201,7 @@ def test_importing_the_same_file_again_changes_nothing(client, staff):
     assert 'data-testid="confirm-form"' not in page
     response = post_file(client, csv_bytes(rows), run=True)
     assert response.status_code == 302
-    assert "0 created, 0 updated, 1000 unchanged" in client.get("/imports/trainees").get_data(
+    assert "0 created, 0 updated, 1,000 unchanged" in client.get("/imports/trainees").get_data(
         as_text=True
     )
     assert trainees_count() == 1000
