@@ -48,9 +48,11 @@ class UserCreate(Schema):
     locale = fields.String(allow_none=True, validate=validate.OneOf(("id", "en")))
     preferred_channel = fields.String(allow_none=True, validate=validate.Length(max=40))
 
-    @validates_schema(skip_on_field_errors=False)
-    def _email_or_phone(self, data, **_kwargs):
-        if not data.get("email") and not data.get("phone"):
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _email_or_phone(self, data, original, **_kwargs):
+        # a value sent but refused has its own message already
+        sent = original if isinstance(original, dict) else {}
+        if not any(data.get(name) or sent.get(name) for name in ("email", "phone")):
             raise ValidationError("Missing data for required field.", "email")
 
 
