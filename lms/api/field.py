@@ -8,13 +8,22 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
-from lms.attendance import card_print, cards, services, walkins
+from lms.attendance import cards, services, walkins
 from lms.auth.permissions import current_actor, roles_required
 from lms.core.downloads import attachment
 from lms.errors import NotFound
 
 from .blueprint import Blueprint
 from .messages import N_
+
+
+def _card_print():
+    """The card files' module, imported on first use: ReportLab and segno stay out of the app's
+    start and of the pages that make no card."""
+    from lms.attendance import card_print
+
+    return card_print
+
 
 blp = Blueprint("api_field", __name__, description="Walk-ins, attendance cards and card scans")
 
@@ -126,7 +135,7 @@ def my_card():
 @blp.response(200, content_type="image/svg+xml")
 def my_card_svg():
     """The QR code of the trainee's card."""
-    body = card_print.qr_svg(_own_card(), _("Attendance card"))
+    body = _card_print().qr_svg(_own_card(), _("Attendance card"))
     response = current_app.response_class(body, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -139,7 +148,7 @@ def my_card_pdf():
     """The trainee's card to print (A6, the card at wallet size)."""
     user = current_actor()
     return attachment(
-        card_print.single_pdf(user.name, _own_card()), "attendance-card.pdf", "application/pdf"
+        _card_print().single_pdf(user.name, _own_card()), "attendance-card.pdf", "application/pdf"
     )
 
 

@@ -28,7 +28,16 @@ from lms.enrollment.models import SEAT_STATUSES, Enrollment
 from lms.errors import NotFound
 from lms.extensions import db
 
-from . import card_print, cards, services, walkins
+from . import cards, services, walkins
+
+
+def _card_print():
+    """The card files' module, imported on first use: ReportLab and segno stay out of the app's
+    start and of the pages that make no card."""
+    from lms.attendance import card_print
+
+    return card_print
+
 
 bp = Blueprint("field", __name__)
 
@@ -176,7 +185,7 @@ def my_card():
 @roles_required("trainee")
 def my_card_svg():
     """The QR code of the trainee's card."""
-    body = card_print.qr_svg(_own_card(), _("Attendance card"))
+    body = _card_print().qr_svg(_own_card(), _("Attendance card"))
     response = current_app.response_class(body, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -187,7 +196,7 @@ def my_card_svg():
 def my_card_pdf():
     """The trainee's card to print: A6, the card at wallet size."""
     return attachment(
-        card_print.single_pdf(_actor().name, _own_card()), "kartu-hadir.pdf", "application/pdf"
+        _card_print().single_pdf(_actor().name, _own_card()), "kartu-hadir.pdf", "application/pdf"
     )
 
 
@@ -224,7 +233,7 @@ def user_card_pdf(user_id):
     if card is None:
         raise NotFound(_("This trainee has no card yet: make a new one first."))
     return attachment(
-        card_print.single_pdf(user.name, card), f"kartu-{user.id}.pdf", "application/pdf"
+        _card_print().single_pdf(user.name, card), f"kartu-{user.id}.pdf", "application/pdf"
     )
 
 
@@ -256,7 +265,7 @@ def course_cards_pdf(course_id):
     course = db.get_or_404(Course, course_id)
     people = _roster_people(course)
     held = cards.cards_of(people)
-    body = card_print.bulk_pdf(
+    body = _card_print().bulk_pdf(
         [(u.name, held[u.id]) for u in people if u.id in held], f"{course.code} – {course.title}"
     )
     return attachment(body, f"kartu-{_safe(course.code)}.pdf", "application/pdf")

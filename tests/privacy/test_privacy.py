@@ -169,6 +169,8 @@ def test_erasure_removes_every_personal_field_and_keeps_the_figures(
     assert note_changed.data == {
         "session": history["course"].sessions[0].id,
         "enrollment": history["mine"].id,
+        "source": "trainer",
+        "batch": None,
     }
     enrollments = db.session.scalars(select(Enrollment).where(Enrollment.user_id == siti.id)).all()
     assert {e.status for e in enrollments} == {"enrolled", "cancelled", "rejected"}  # revoked
