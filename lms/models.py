@@ -6,6 +6,7 @@ from lms.auth.models import ApiToken, LoginSession, User
 from lms.catalog.models import Course, CourseSession, course_trainers
 from lms.certificates.models import Certificate, SerialCounter
 from lms.enrollment.models import Enrollment
+from lms.jobs.models import Job
 from lms.outbox.models import OutboxMessage
 from lms.partners.models import Partner
 from lms.regions.models import Regency
@@ -20,6 +21,7 @@ __all__ = [
     "Course",
     "CourseSession",
     "Enrollment",
+    "Job",
     "LoginSession",
     "OutboxMessage",
     "Partner",

@@ -44,6 +44,7 @@ def init_app(app):
         catalog,
         certificates,
         enrollments,
+        jobs,
         me,
         partners,
         regencies,
@@ -69,6 +70,7 @@ def init_app(app):
         attendance,
         certificates,
         reports,
+        jobs,
     ):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix="/api/v1")

@@ -24,6 +24,7 @@ from lms.core.types import utcnow
 from lms.enrollment import services as enrolment
 from lms.extensions import db
 from lms.outbox import services as outbox
+from tests.fixtures.jobs import finished_job
 from tests.fixtures.users import log_in
 
 #: a page's answer to a visitor who is not logged in: a redirect to /login?next=<the page>
@@ -232,6 +233,11 @@ ACCESS = {
     "api_certificates.credential":        API_HOLDER,
     "api_certificates.revoke":            API_STAFF_WRITE,
     "api_reports.annual_report":          API_STAFF,
+    # jobs: a job's page, file and progress (its starter, staff); /metrics from loopback
+    "jobs.detail":                        E(LOGIN, 200, 404, 404, 404, 200, 200),
+    "jobs.download":                      E(LOGIN, 200, 404, 404, 404, 200, 200),
+    "api_jobs.job":                       E(401, 200, 404, 404, 404, 200, 200),
+    "ops.metrics":                        PUBLIC,
 }
 # fmt: on
 
@@ -334,6 +340,7 @@ def world(make_classroom, create_partner, create_user, create_course, create_ses
         trainee, "password_reset", "emails/password_reset", link="http://localhost/", minutes=60
     )
     db.session.commit()
+    job = finished_job(trainee)
     return World(
         args={
             "course_id": room.course.id,
@@ -348,6 +355,7 @@ def world(make_classroom, create_partner, create_user, create_course, create_ses
             "key": "trainees",
             "type_key": "hospitality",
             "extension": "csv",
+            "job_id": job.id,
         },
         users={
             "anonymous": None,
