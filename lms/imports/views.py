@@ -10,7 +10,7 @@ import binascii
 import io
 import zlib
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,8 +24,9 @@ from lms.core import tabular
 from lms.core.downloads import attachment
 from lms.core.forms import LmsForm
 from lms.core.transaction import attempt, discard
+from lms.jobs import services as jobs
 
-from . import services
+from . import services, tasks
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -118,6 +119,16 @@ def trainees():
         form.course.errors = [str(m) for m in read.error.fields.get("course", [])]
         form.file.errors = [str(m) for m in read.error.fields.get("file", [])]
         return _render(form, status=read.error.status)
+    if form.run.data and len(rows) > current_app.config["JOBS_IMPORT_MIN_ROWS"]:
+        # a large file: a worker checks it again and imports it; its page shows the progress
+        job = jobs.start(
+            tasks.KIND,
+            owner=current_user._get_current_object(),
+            params={"filename": name, "course": course.code if course is not None else None},
+            payload=data,
+            total=len(rows),
+        )
+        return redirect(url_for("jobs.detail", job_id=job.id), 303)
     plan = services.plan_import(rows, course)
     status = 400 if form.run.data else 200
     if form.run.data and not plan.rejected:

@@ -5,6 +5,7 @@ import os
 
 from flask import Blueprint, render_template, send_file
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lms.auth.permissions import current_actor, login_required
 from lms.errors import NotFound
@@ -14,7 +15,13 @@ from . import services
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 #: what each kind of job is called on its page
-KIND_TITLES = {}
+KIND_TITLES = {
+    "export": _l("Export"),
+    "import.trainees": _l("Import of trainees"),
+    "certificates.issue": _l("Issue of certificates"),
+    "certificates.zip": _l("Certificates as one ZIP"),
+    "reports.annual": _l("Annual report file"),
+}
 
 
 def title(job):

@@ -3,9 +3,10 @@
  *
  *   <select data-submit-on-change>            sends its form when the choice changes
  *   <button type="button" data-print>         prints the page
- *   <form data-busy>                          on sending, its submit buttons turn disabled and the
- *                                             one pressed says its data-busy-text (long work:
- *                                             an import, a bulk issue, a file to build)
+ *   <form data-busy>, <button data-busy-text> on sending (the form, or by that button), the form's
+ *                                             submit buttons turn disabled and the one pressed
+ *                                             says its data-busy-text (long work: an import, a
+ *                                             bulk issue, a file to build)
  *   <input type="checkbox" data-tick-all=".row-tick" hidden>
  *                                             ticks or unticks the form's boxes that match the
  *                                             selector; shown only when there are any
@@ -104,8 +105,10 @@
   // once the browser has taken the form's values (the pressed button's name and value with them)
   document.addEventListener('submit', function (event) {
     var form = event.target;
-    if (!form.hasAttribute || !form.hasAttribute('data-busy') || event.defaultPrevented) return;
     var pressed = event.submitter;
+    var busy = form.hasAttribute && (form.hasAttribute('data-busy') ||
+      (pressed && pressed.hasAttribute('data-busy-text')));
+    if (!busy || event.defaultPrevented) return;
     window.setTimeout(function () {
       var buttons = form.querySelectorAll('button[type="submit"], button:not([type]), input[type="submit"]');
       Array.prototype.forEach.call(buttons, function (button) {

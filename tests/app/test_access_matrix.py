@@ -238,6 +238,9 @@ ACCESS = {
     "jobs.download":                      E(LOGIN, 200, 404, 404, 404, 200, 200),
     "api_jobs.job":                       E(401, 200, 404, 404, 404, 200, 200),
     "ops.metrics":                        PUBLIC,
+    "exports.start_job":                  STAFF_POST,
+    "certificates.course_zip_job":        STAFF_POST,
+    "reports.annual_job":                 STAFF_POST,
 }
 # fmt: on
 
@@ -274,6 +277,7 @@ CALLS = {
     # the finished course has certificates to put in the ZIP (the running one: a redirect)
     "certificates.course_zip": Call(args=lambda world: {"course_id": world.finished_course_id}),
     "api_reports.annual_report": Call(query=this_year),
+    "reports.annual_job": Call(args={"extension": "xlsx"}, form=this_year),
     # valid bodies: these endpoints check the body before the course
     "api_attendance.put_attendance": Call(json={"records": []}),
     "api_attendance.put_reach": Call(json={"people": 1}),
