@@ -30,7 +30,11 @@ def issue(context, course_id, ids=None):
     course = _course(course_id)
     context.progress(done=0, total=len(ids) if ids else 0, message=_("Issuing…"))
     issued, skipped = services.issue(course, context.job.owner, ids)
-    context.progress(done=len(issued), total=len(issued) + (len(skipped) if ids else 0))
+    context.progress(
+        done=len(issued),
+        total=len(issued) + (len(skipped) if ids else 0),
+        message=_("Saving…"),
+    )
     if not issued:
         return jobs.Result(message=_("No trainee is eligible for a new certificate."))
     return jobs.Result(

@@ -22,7 +22,16 @@ def import_trainees(context, filename, course=None):
     rows = services.read_rows(FileStorage(io.BytesIO(context.job.payload), filename=filename))
     found = services.find_course(course) if course else None
     context.progress(done=0, total=len(rows), message=_("Checking the rows…"))
-    plan = services.plan_import(rows, found, progress=lambda n: context.progress(add=n))
+    checked = []
+
+    def every_fifty(n):
+        checked.append(n)
+        if len(checked) >= 50:
+            context.progress(add=len(checked))
+            checked.clear()
+
+    plan = services.plan_import(rows, found, progress=every_fifty)
+    context.progress(done=len(rows))
     if plan.rejected:
         raise InvalidInput(
             _(
