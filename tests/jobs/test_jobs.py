@@ -6,19 +6,17 @@ one fails with its reason and writes nothing."""
 import csv
 import io
 import json
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from lms.attendance import services as attendance
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.certificates.models import Certificate
-from lms.core.time import combine_local, local_today
+from lms.core.time import local_today
 from lms.core.types import utcnow
-from lms.enrollment import services as enrolment
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
@@ -262,34 +260,6 @@ def test_a_job_left_running_by_a_dead_worker_is_done_once_more(app, create_user,
 
 
 # --- certificates --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def finished_course(create_user, create_partner, create_course, create_session):
-    """A finished course with four trainees, each present and competent (eligible)."""
-    staff = create_user("staff")
-    today = local_today()
-    partner = create_partner(mou_valid_until=today + timedelta(days=365))
-    trainer = create_user("trainer", partner_id=partner.id)
-    course = create_course(
-        partner=partner,
-        trainers=[trainer],
-        starts_on=today - timedelta(days=40),
-        ends_on=today - timedelta(days=12),
-    )
-    meeting = create_session(course, starts_at=combine_local(course.starts_on, time(8, 0)))
-    held = [
-        enrolment.enroll(create_user("trainee"), course, actor=staff, bypass_window=True)
-        for _ in range(4)
-    ]
-    db.session.flush()
-    attendance.save_marks(
-        meeting, [{"enrollment_id": e.id, "status": "present"} for e in held], staff
-    )
-    for e in held:
-        attendance.set_assessment(e, staff, score=90, competent=True)
-    db.session.commit()
-    return course, staff
 
 
 def test_a_bulk_issue_of_a_large_course_runs_as_a_job(app, client, finished_course, monkeypatch):
