@@ -43,8 +43,6 @@ log = logging.getLogger("lms.jobs")
 TASKS = {}
 #: the RQ function a worker calls (a dotted path: the worker imports it)
 RQ_FUNCTION = "lms.jobs.services.rq_run"
-#: the outbox delivery job's fixed RQ id: at most one waits at a time
-OUTBOX_JOB_ID = "latih-outbox-delivery"
 #: seconds the progress kept in Redis outlives its job's last report
 PROGRESS_TTL = 24 * 3600
 
@@ -115,7 +113,14 @@ def queue(app=None):
 
 
 def rq_id(job_id):
-    return f"latih-job-{job_id}"
+    """The RQ job id of job ``job_id`` (every Redis key carries the queue's name, so that
+    several sites, or test runs, may share one Redis)."""
+    return f"{current_app.config['JOBS_QUEUE']}-job-{job_id}"
+
+
+def outbox_job_id():
+    """The outbox delivery's fixed RQ id: at most one waits at a time."""
+    return f"{current_app.config['JOBS_QUEUE']}-outbox-delivery"
 
 
 def _enqueue(job_id, request_id=None):
@@ -251,7 +256,7 @@ class Context:
 
 
 def _progress_key(job_id):
-    return f"latih:job-progress:{job_id}"
+    return f"{current_app.config['JOBS_QUEUE']}:job-progress:{job_id}"
 
 
 def _save_progress(job_id, done, total, message):
@@ -497,13 +502,13 @@ def enqueue_outbox_delivery(delay=None, attempt=0):
         return False
     try:
         try:
-            state = RQJob.fetch(OUTBOX_JOB_ID, connection=q.connection).get_status()
+            state = RQJob.fetch(outbox_job_id(), connection=q.connection).get_status()
         except NoSuchJobError:
             state = None
         if state in ("queued", "scheduled", "deferred") and delay is None:
             return False
         options = {
-            "job_id": OUTBOX_JOB_ID,
+            "job_id": outbox_job_id(),
             "kwargs": {"attempt": attempt},
             "result_ttl": 600,
             "failure_ttl": 7 * 24 * 3600,

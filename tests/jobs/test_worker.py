@@ -41,7 +41,11 @@ ROWS = 60
 def queued_app(make_app, redis_db):
     """The app with the job queue on the tests' Redis: pages queue their jobs there."""
     return make_app(
-        JOBS_REDIS_URL=REDIS_URL, JOBS_IMPORT_MIN_ROWS=5, JOBS_CERTIFICATES_MIN=2, LOG_JSON=False
+        JOBS_REDIS_URL=REDIS_URL,
+        JOBS_QUEUE=redis_db[1],
+        JOBS_IMPORT_MIN_ROWS=5,
+        JOBS_CERTIFICATES_MIN=2,
+        LOG_JSON=False,
     )
 
 
@@ -87,8 +91,9 @@ def test_the_api_shows_a_running_jobs_live_progress(queued_app, create_user, api
     job = Job(kind="export", owner_id=staff.id, status=RUNNING, params="{}")
     db.session.add(job)
     db.session.commit()
-    redis_db.hset(
-        f"latih:job-progress:{job.id}", mapping={"done": 40, "total": 200, "message": "Menulis"}
+    client, queue = redis_db
+    client.hset(
+        f"{queue}:job-progress:{job.id}", mapping={"done": 40, "total": 200, "message": "Menulis"}
     )
     client = queued_app.test_client()
     body = client.get(f"/api/v1/jobs/{job.id}", headers=api_headers(staff)).get_json()
@@ -125,7 +130,7 @@ def _parent_name():
 # --- the kill drill ------------------------------------------------------------------------------
 
 
-def _worker(app, tmp_path, name, pause):
+def _worker(app, queue, tmp_path, name, pause):
     env = {
         **os.environ,
         "LMS_CONFIG": "testing",
@@ -133,6 +138,7 @@ def _worker(app, tmp_path, name, pause):
         "LMS_CERTIFICATE_KEY_FILE": app.config["CERTIFICATE_KEY_FILE"],
         "LMS_JOBS_FILE_DIR": app.config["JOBS_FILE_DIR"],
         "LMS_JOBS_REDIS_URL": REDIS_URL,
+        "LMS_JOBS_QUEUE": queue,
         "LMS_JOBS_STEP_PAUSE": str(pause),
         "LMS_LOG_JSON": "true",
     }
@@ -163,7 +169,8 @@ def _wait_for(what, condition, timeout=90):
 
 
 def _progress(redis_db, job_id):
-    raw = redis_db.hgetall(f"latih:job-progress:{job_id}")
+    client, queue = redis_db
+    raw = client.hgetall(f"{queue}:job-progress:{job_id}")
     return {k.decode(): v.decode() for k, v in raw.items()}
 
 
@@ -173,7 +180,7 @@ def _kill_mid_job(app, tmp_path, redis_db, job_id, phase):
     log lines."""
     with app.test_request_context(), force_locale("id"):
         message = _(phase)
-    first = _worker(app, tmp_path, "first", pause=1.0)
+    first = _worker(app, redis_db[1], tmp_path, "first", pause=1.0)
     try:
         _wait_for(
             f"the job to report {phase!r}",
@@ -186,7 +193,7 @@ def _kill_mid_job(app, tmp_path, redis_db, job_id, phase):
         _stop(first)
     job = _job(job_id)
     killed = (job.status, job.attempts)
-    second = _worker(app, tmp_path, "second", pause=0)
+    second = _worker(app, redis_db[1], tmp_path, "second", pause=0)
     try:
         _wait_for("the job to be done again", lambda: _job(job_id).status == DONE)
     finally:
