@@ -21,6 +21,8 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 _MASKS = (
     # a password reset link's token (in a path or a whole link)
     (re.compile(r"(/password/reset/)[^/\s?\"']+"), r"\1[token]"),
+    # a bearer token (before key=value: "Authorization: Bearer xyz")
+    (re.compile(r"(?i)\b(Bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [hidden]"),
     # key=value secrets in a message or a query string
     (
         re.compile(
@@ -28,7 +30,6 @@ _MASKS = (
         ),
         r"\1\2[hidden]",
     ),
-    (re.compile(r"(?i)\b(Bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [hidden]"),
     # a NIK: 16 digits
     (re.compile(r"(?<!\d)\d{16}(?!\d)"), "[nik]"),
     # e-mail addresses
