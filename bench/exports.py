@@ -187,7 +187,14 @@ def main(argv=None):
         )
         page = time.perf_counter() - start
         job = answer.headers["Location"].rsplit("/", 1)[1]
-        state = session.get(f"{base}/api/v1/jobs/{job}", timeout=60).json()
+        token = requests.post(
+            f"{base}/api/v1/tokens",
+            json={"email": "staff@bench.example", "password": "bench-Latih-2026"},
+            timeout=60,
+        ).json()["token"]
+        state = requests.get(
+            f"{base}/api/v1/jobs/{job}", headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ).json()
         if "result_url" not in state:
             sys.exit(f"the job did not finish with a file: {state}")
         first, whole, size, _ = download(session, "GET", f"{base}{state['result_url']}")

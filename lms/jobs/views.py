@@ -4,6 +4,7 @@ its file, for the person who started it and for staff; anyone else gets a 404.""
 import os
 
 from flask import Blueprint, render_template, send_file
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -45,6 +46,7 @@ def detail(job_id):
         info=services.describe(job),
         title=title(job),
         expires_at=services.expires_at(job),
+        format_number=format_number,
     )
 
 

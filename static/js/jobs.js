@@ -30,8 +30,9 @@
     statusEl.textContent = box.getAttribute('data-text-' + job.status) || job.status;
     statusEl.className = 'badge ' + (job.status === 'done' ? 'text-bg-success' :
       job.status === 'failed' ? 'text-bg-danger' : 'text-bg-secondary');
-    countEl.textContent = job.total ?
-      job.done.toLocaleString(lang) + ' / ' + job.total.toLocaleString(lang) : '';
+    countEl.textContent = job.total ? (box.getAttribute('data-text-count') || '{done} / {total}')
+      .replace('{done}', job.done.toLocaleString(lang))
+      .replace('{total}', job.total.toLocaleString(lang)) : '';
     messageEl.textContent = job.message || '';
     if (finished) {
       fill.classList.remove('progress-bar-striped', 'progress-bar-animated');
