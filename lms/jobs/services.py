@@ -492,31 +492,46 @@ def visible_to(job, user):
 # --- the outbox ----------------------------------------------------------------------------------
 
 
-def enqueue_outbox_delivery(delay=None, attempt=0):
-    """Queue a delivery of the outbox (one waiting at a time, by its fixed id)."""
+def _rq_state(rq_job_id, connection):
     from rq.exceptions import NoSuchJobError
     from rq.job import Job as RQJob
 
+    try:
+        return RQJob.fetch(rq_job_id, connection=connection).get_status()
+    except NoSuchJobError:
+        return None
+
+
+def enqueue_outbox_delivery(delay=None, attempt=0, unless_retrying=False):
+    """Queue a delivery of the outbox: now (one waiting at a time, by its fixed id), or after
+    ``delay`` seconds (a retry, under its own id). ``unless_retrying``: not while a retry
+    waits (the worker's upkeep leaves the back-off alone)."""
     q = queue()
     if q is None:
         return False
+    retry_id = outbox_job_id() + "-retry"
     try:
-        try:
-            state = RQJob.fetch(outbox_job_id(), connection=q.connection).get_status()
-        except NoSuchJobError:
-            state = None
-        if state in ("queued", "scheduled", "deferred") and delay is None:
-            return False
-        options = {
-            "job_id": outbox_job_id(),
-            "kwargs": {"attempt": attempt},
-            "result_ttl": 600,
-            "failure_ttl": 7 * 24 * 3600,
-        }
         if delay:
-            q.enqueue_in(timedelta(seconds=delay), deliver_outbox, **options)
-        else:
-            q.enqueue(deliver_outbox, **options)
+            q.enqueue_in(
+                timedelta(seconds=delay),
+                deliver_outbox,
+                job_id=retry_id,
+                kwargs={"attempt": attempt},
+                result_ttl=600,
+                failure_ttl=7 * 24 * 3600,
+            )
+            return True
+        if _rq_state(outbox_job_id(), q.connection) in ("queued", "deferred"):
+            return False
+        if unless_retrying and _rq_state(retry_id, q.connection) == "scheduled":
+            return False
+        q.enqueue(
+            deliver_outbox,
+            job_id=outbox_job_id(),
+            kwargs={"attempt": attempt},
+            result_ttl=600,
+            failure_ttl=7 * 24 * 3600,
+        )
     except Exception:
         log.exception("outbox delivery could not be queued")
         return False

@@ -30,7 +30,7 @@ def upkeep():
         if removed:
             log.info("deleted %s job file(s) kept long enough", removed)
         if waiting and current_app.config.get("MAIL_SERVER"):
-            services.enqueue_outbox_delivery()
+            services.enqueue_outbox_delivery(unless_retrying=True)
     except Exception:
         db.session.rollback()
         log.exception("job upkeep failed")

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import smtplib
 import subprocess
 import sys
 import time
@@ -251,3 +252,70 @@ def test_kill_drill_a_bulk_issue_gives_one_certificate_each(
     holders = db.session.scalars(select(Certificate.enrollment_id)).all()
     assert len(holders) == 4 and len(set(holders)) == 4
     assert _job(job_id).done == 4
+
+
+# --- the outbox --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mail_app(queued_app, monkeypatch):
+    """The queued app with a mail server that records (tests/outbox's FakeSMTP)."""
+    from tests.outbox.test_outbox import FakeSMTP
+
+    monkeypatch.setattr(FakeSMTP, "sent", [])
+    monkeypatch.setattr(FakeSMTP, "refuse", set())
+    monkeypatch.setattr(FakeSMTP, "calls", [])
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setitem(queued_app.config, "MAIL_SERVER", "smtp.example.org")
+    return queued_app, FakeSMTP
+
+
+def _rq_job(app, rq_id):
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as RQJob
+
+    with app.app_context():
+        try:
+            return RQJob.fetch(rq_id, connection=jobs.connection())
+        except NoSuchJobError:
+            return None
+
+
+def test_a_message_written_by_a_request_is_delivered_by_the_worker(mail_app, create_user):
+    app, smtp = mail_app
+    user = create_user("trainee", email="ani@example.org")
+    db.session.commit()
+    client = app.test_client()
+    client.post("/password/forgot", data={"email": "ani@example.org"})
+    # the request queued a delivery once it committed; nothing was sent in the web process
+    with app.app_context():
+        delivery = jobs.outbox_job_id()
+    assert _rq_job(app, delivery).get_status() == "queued"
+    assert smtp.sent == []
+    with app.app_context():
+        work(burst=True, scheduler=False)
+    assert [m["To"] for m in smtp.sent] == [user.email]
+    with app.app_context():
+        assert jobs.enqueue_outbox_delivery() is True  # the next one may be queued again
+    db.session.rollback()
+    from lms.outbox.models import OutboxMessage
+
+    assert db.session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
+
+
+def test_a_refused_message_is_tried_again_later(mail_app, create_user):
+    app, smtp = mail_app
+    create_user("trainee", email="bad@example.org")
+    db.session.commit()
+    smtp.refuse = {"bad@example.org"}
+    app.test_client().post("/password/forgot", data={"email": "bad@example.org"})
+    with app.app_context():
+        work(burst=True, scheduler=False)
+        scheduled = jobs.queue().scheduled_job_registry.get_job_ids()
+        delivery = jobs.outbox_job_id() + "-retry"
+        # the worker's upkeep leaves the back-off alone
+        assert jobs.enqueue_outbox_delivery(unless_retrying=True) is False
+    # a second try waits in the scheduler, the first back-off step later
+    assert scheduled == [delivery]
+    assert _rq_job(app, delivery).kwargs == {"attempt": 1}
+    assert smtp.sent == []
