@@ -303,3 +303,9 @@ def test_the_annual_report_file_as_a_job(client, create_user):
     assert job.status == DONE and json.loads(job.params) == {"extension": "pdf", "year": year}
     assert _file(client, job)[1].startswith(b"%PDF")
     assert client.post("/reports/annual.pdf/job", data={"year": "1"}).status_code == 400
+
+
+def test_the_worker_command_needs_redis(runner):
+    result = runner.invoke(args=["lms", "worker", "--burst"])
+    assert result.exit_code == 1
+    assert "REDIS_URL" in result.output
