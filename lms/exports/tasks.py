@@ -26,22 +26,28 @@ def _counted(rows, context, every=1000):
     context.progress(done=n)
 
 
+def rows(key, filters):
+    """How many rows export ``key`` holds with ``filters``."""
+    query = services.dataset(key).query(filters)
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
 @jobs.task(KIND)
 def export(context, key, extension, args):
     """Write export ``key`` (filters from ``args``, as the export page sends them) to a file."""
     data = services.dataset(key)
     filters = services.filters_from(key, MultiDict(args))
-    total = db.session.scalar(select(func.count()).select_from(data.query(filters).subquery()))
+    total = rows(key, filters)
     context.progress(done=0, total=total, message=_("Writing the file…"))
     name = services.file_name(key, filters, extension)
     path = context.file_path(name)
-    rows = _counted(data.rows(filters), context)
+    counted = _counted(data.rows(filters), context)
     if extension == "csv":
         with open(path, "w", encoding="utf-8", newline="") as out:
-            out.writelines(tabular.csv_stream(list(data.headers), rows))
+            out.writelines(tabular.csv_stream(list(data.headers), counted))
     else:
         with open(path, "wb") as out:
-            tabular.write_xlsx(out, key, data.headers, rows, data.widths)
+            tabular.write_xlsx(out, key, data.headers, counted, data.widths)
     return jobs.Result(
         message=_("The file is ready: %(rows)s rows.", rows=context.done),
         path=path,

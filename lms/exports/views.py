@@ -4,7 +4,15 @@ bad value is a 400. The CSV is streamed as it is written; the XLSX is written to
 and sent from there. The queries and columns live in ``services``, the filters in ``filters``.
 """
 
-from flask import Blueprint, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -69,6 +77,10 @@ def download_xlsx(key):
     if resealed := _resealed(key):
         return redirect(resealed, 303)
     filters = _filters(key)
+    if request.method == "POST" and tasks.rows(key, filters) > _xlsx_min_rows():
+        # the export page's button: a workbook this large takes longer to write than a page
+        # should wait, so a worker writes it and the job's page offers it
+        return _start(key, "xlsx", filters)
     _audit_full_niks(key, filters)
     out = services.xlsx_file(key, filters)
     size = out.seek(0, 2)
@@ -84,6 +96,14 @@ def download_xlsx(key):
 def start_job(key, extension):
     """Have a large export written to a file in the background; the job's page follows it."""
     filters = _filters(key)  # a bad filter is a 400 now, not a failed job later
+    return _start(key, extension, filters)
+
+
+def _xlsx_min_rows():
+    return current_app.config["JOBS_EXPORT_XLSX_MIN_ROWS"]
+
+
+def _start(key, extension, filters):
     _audit_full_niks(key, filters)
     args = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
     job = jobs.start(

@@ -309,3 +309,21 @@ def test_the_worker_command_needs_redis(runner):
     result = runner.invoke(args=["lms", "worker", "--burst"])
     assert result.exit_code == 1
     assert "REDIS_URL" in result.output
+
+
+def test_the_export_pages_xlsx_button_hands_a_large_export_to_a_job(
+    app, client, make_classroom, monkeypatch
+):
+    room = make_classroom(3)
+    log_in(client, room.staff)
+    # a small one downloads at once, by the page's form or a list's link
+    small = client.post("/exports/enrollments.xlsx", data={})
+    assert small.status_code == 200
+    small.close()
+    monkeypatch.setitem(app.config, "JOBS_EXPORT_XLSX_MIN_ROWS", 2)
+    job = _job(_job_id(client.post("/exports/enrollments.xlsx", data={})))
+    assert job.status == DONE and job.result_name.endswith(".xlsx")
+    # a list's link (GET) still downloads: a GET never writes a job
+    linked = client.get("/exports/enrollments.xlsx")
+    assert linked.status_code == 200
+    linked.close()
