@@ -119,8 +119,12 @@ def trainees():
         form.course.errors = [str(m) for m in read.error.fields.get("course", [])]
         form.file.errors = [str(m) for m in read.error.fields.get("file", [])]
         return _render(form, status=read.error.status)
-    if form.run.data and len(rows) > current_app.config["JOBS_IMPORT_MIN_ROWS"]:
-        # a large file: a worker checks it again and imports it; its page shows the progress
+    plan = services.plan_import(rows, course)
+    status = 400 if form.run.data else 200
+    large = len(rows) > current_app.config["JOBS_IMPORT_MIN_ROWS"]
+    if form.run.data and not plan.rejected and plan.changes_anything and large:
+        # a large file: a worker checks it again and writes it, all or nothing; the job's page
+        # shows the progress (the page answers now instead of after every row is written)
         job = jobs.start(
             tasks.KIND,
             owner=current_user._get_current_object(),
@@ -129,8 +133,6 @@ def trainees():
             total=len(rows),
         )
         return redirect(url_for("jobs.detail", job_id=job.id), 303)
-    plan = services.plan_import(rows, course)
-    status = 400 if form.run.data else 200
     if form.run.data and not plan.rejected:
         with attempt() as run:
             result = services.apply_plan(plan, actor=current_user._get_current_object())

@@ -212,8 +212,20 @@ def test_a_refused_import_job_fails_with_its_reason_and_writes_nothing(
     monkeypatch.setitem(app.config, "JOBS_IMPORT_MIN_ROWS", 5)
     staff = create_user("staff")
     log_in(client, staff)
-    job = _job(_job_id(_post_import(client, _trainee_csv(8, bad_row=3))))
-    assert job.status == FAILED
+    # the page checks the file first: a file with a bad row starts no job
+    response = _post_import(client, _trainee_csv(8, bad_row=3))
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+    # a file that turned bad between the check and the job (here: a job given it directly)
+    job = jobs.start(
+        "import.trainees",
+        owner=staff,
+        params={"filename": "t.csv", "course": None},
+        payload=_trainee_csv(8, bad_row=3),
+    )
+    db.session.commit()
+    assert jobs.run(job.id) == FAILED
+    job = _job(job.id)
     assert "1 rows" in job.message or "1 baris" in job.message
     assert db.session.scalar(select(func.count()).where(User.email.like("impor%"))) == 0
     body = client.get(f"/api/v1/jobs/{job.id}", headers=api_headers(staff)).get_json()
