@@ -360,6 +360,11 @@ def rq_run(job_id, request_id=None):
     try:
         return run(job_id)
     finally:
+        # messages the job wrote (an import that enrols) leave at once
+        session = db.session()
+        session.info.pop("lms_jobs_committed", None)
+        if session.info.pop("lms_outbox_committed", False):
+            enqueue_outbox_delivery()
         db.session.remove()
 
 
