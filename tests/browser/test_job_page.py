@@ -11,6 +11,7 @@ from lms.core.types import utcnow
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import DONE, RUNNING, Job
+from tests.browser.test_accessibility import findings
 from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
 
 pytestmark = pytest.mark.browser
@@ -77,6 +78,7 @@ def test_the_progress_bar_follows_the_job_to_its_file(new_page, create_user, loc
     expect(fill).not_to_have_class("progress-bar-animated")
     expect(page.get_by_test_id("job-status")).to_have_class("badge text-bg-success")
     _shot(page, f"job-done-360-{locale}")
+    assert findings(page) == []  # axe: nothing serious or critical
     with page.expect_download() as download:
         page.get_by_test_id("job-download").click()
     assert download.value.suggested_filename == "attendance.csv"
