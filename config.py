@@ -174,6 +174,35 @@ class Config:
     #: shrink 5 to 30 times, a "zip bomb" hundreds
     XLSX_MAX_COMPRESSION_RATIO = 100
     WTF_CSRF_TIME_LIMIT = None
+    #: the job queue's Redis (RQ), e.g. redis://127.0.0.1:6379/1; None takes REDIS_URL; empty:
+    #: no queue, jobs run in the web process right after the request that started them
+    JOBS_REDIS_URL = None
+    #: the RQ queue's name
+    JOBS_QUEUE = "latih"
+    #: seconds a job may run before the worker stops it
+    JOBS_TIMEOUT = 6 * 3600
+    #: folder of the jobs' result files (None: instance/job-files); shared by the web and the
+    #: worker machines
+    JOBS_FILE_DIR = None
+    #: seconds a job's file stays downloadable (then the worker deletes it)
+    JOBS_FILE_MAX_AGE = 24 * 3600
+    #: an import of more rows than this runs as a job (the page shows its progress)
+    JOBS_IMPORT_MIN_ROWS = 300
+    #: a bulk certificate issue for more trainees than this, and a course ZIP of more
+    #: certificates, run as jobs
+    JOBS_CERTIFICATES_MIN = 40
+    #: the export page's XLSX button hands an export of more rows than this to a job (a
+    #: workbook is written whole before its first byte; CSV files stream and never need one)
+    JOBS_EXPORT_XLSX_MIN_ROWS = 20000
+    #: seconds between two tries of the outbox while a mail server refuses messages
+    JOBS_OUTBOX_BACKOFF = (30, 60, 300, 900, 3600)
+    #: seconds a job pauses at each progress report: the kill drill's slow motion (tests only)
+    JOBS_STEP_PAUSE = 0
+    #: addresses (and networks, e.g. 10.0.0.0/8) that may read /metrics, separated by commas;
+    #: any other gets a 404
+    METRICS_ALLOW = "127.0.0.1,::1"
+    #: log lines as JSON objects (one per line, with the request id); false: plain text
+    LOG_JSON = True
     #: refuse to start unless SECRET_KEY and the database URL come from outside
     REQUIRE_EXTERNAL_SECRETS = False
 
@@ -205,6 +234,8 @@ class TestingConfig(Config):
     REGISTER_RATE_LIMIT = "10000 per minute"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SERVER_NAME = None
+    #: jobs run in-process: no Redis unless a test brings its own
+    JOBS_REDIS_URL = ""
 
 
 class ProductionConfig(Config):

@@ -7,6 +7,8 @@ a worker that hangs as a whole, never a download in progress.
 """
 
 import os
+import shutil
+import tempfile
 
 
 def _env(name, default):
@@ -36,4 +38,41 @@ errorlog = _env("ERRORLOG", "-")
 loglevel = _env("LOGLEVEL", "info")
 #: the access log without query strings nor the referrer (a search for a NIK must not end up in
 #: a log file): client, time, method, path only, protocol, status, bytes, milliseconds, agent
+#: (the text form, when GUNICORN_JSON_LOGS=false)
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+#: logs as one JSON object per line, like the app's: the access line with the request id
+#: (X-Request-ID), and its path scrubbed (a reset link's token, a NIK: see lms/core/logs.py)
+if _env("JSON_LOGS", "true").lower() != "false":
+    logger_class = "lms.core.logs.GunicornLogger"
+
+# --- /metrics across the workers ---------------------------------------------------------------
+# Each worker counts its own requests; prometheus_client's multiprocess mode has them write their
+# figures to files in one folder, which /metrics sums. The folder is emptied when the server
+# starts (figures of a previous run must not add up) and a dead worker's gauges are dropped.
+#: the folder (PROMETHEUS_MULTIPROC_DIR): given by the environment, else a private one in /tmp
+metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(
+    tempfile.gettempdir(), f"latih-metrics-{os.getpid()}"
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+
+
+def on_starting(server):
+    """Start with an empty metrics folder."""
+    if os.path.isdir(metrics_dir):
+        for name in os.listdir(metrics_dir):
+            if name.endswith(".db"):
+                os.remove(os.path.join(metrics_dir, name))
+    os.makedirs(metrics_dir, mode=0o700, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """A worker that stopped: its live gauges no longer count."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the private folder made above (an operator's own folder stays)."""
+    if metrics_dir.startswith(os.path.join(tempfile.gettempdir(), "latih-metrics-")):
+        shutil.rmtree(metrics_dir, ignore_errors=True)

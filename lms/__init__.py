@@ -110,6 +110,8 @@ def create_app(config_class=None, test_config=None):
     from .enrollment.views import bp as enrollment_bp
     from .exports.views import bp as exports_bp
     from .imports.views import bp as imports_bp
+    from .jobs.views import bp as jobs_bp
+    from .ops.views import bp as ops_bp
     from .outbox.views import bp as outbox_bp
     from .partners.views import bp as partners_bp
     from .privacy.views import bp as privacy_bp
@@ -137,6 +139,8 @@ def create_app(config_class=None, test_config=None):
         imports_bp,
         exports_bp,
         reports_bp,
+        jobs_bp,
+        ops_bp,
     ):
         app.register_blueprint(bp)
     init_api(app)
@@ -152,8 +156,11 @@ def create_app(config_class=None, test_config=None):
 
     # 4. template helpers, error handlers and the CLI
     from . import cli, templating
-    from .core import assets, http, security
+    from .core import assets, http, logs, security
+    from .jobs import services as jobs
 
+    logs.init_app(app)
+    jobs.init_app(app)
     templating.init_app(app)
     assets.init_app(app)
     security.init_app(app)

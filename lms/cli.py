@@ -127,6 +127,21 @@ def send_mail(limit):
     _send_messages(limit)
 
 
+@lms_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+@click.option(
+    "--no-scheduler", is_flag=True, help="Leave delayed retries to another worker's scheduler."
+)
+def worker(burst, no_scheduler):
+    """Run the background jobs (RQ on Redis): imports, bulk issues, files, the outbox."""
+    from lms.jobs.worker import work
+
+    try:
+        work(burst=burst, scheduler=not no_scheduler)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @lms_cli.command("send-reminders")
 def send_reminders():
     """Queue the reminder for every course whose first meeting is tomorrow (run daily)."""

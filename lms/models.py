@@ -10,6 +10,7 @@ from lms.catalog.groups import ClassGroup, class_group_trainers
 from lms.catalog.models import Course, CourseSession, course_trainers
 from lms.certificates.models import Certificate, SerialCounter
 from lms.enrollment.models import Enrollment
+from lms.jobs.models import Job
 from lms.outbox.models import DeliveryAttempt, OutboxMessage
 from lms.partners.models import Partner
 from lms.regions.models import Regency
@@ -28,6 +29,7 @@ __all__ = [
     "CourseSession",
     "Enrollment",
     "ExcuseRequest",
+    "Job",
     "LoginSession",
     "OneTimeCode",
     "OutboxMessage",

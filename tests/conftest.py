@@ -29,6 +29,7 @@ pytest_plugins = [
     "tests.fixtures.pages",
     "tests.fixtures.api",
     "tests.fixtures.gateways",
+    "tests.fixtures.jobs",
 ]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -77,8 +78,14 @@ def app(request, tmp_path_factory, worker_id):
     else:
         uri = _postgresql_uri(worker_id)
     key = tmp_path_factory.mktemp("keys") / "certificate-signing-key.pem"
+    files = tmp_path_factory.mktemp("job-files")
     app = create_app(
-        TestingConfig, {"SQLALCHEMY_DATABASE_URI": uri, "CERTIFICATE_KEY_FILE": str(key)}
+        TestingConfig,
+        {
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "CERTIFICATE_KEY_FILE": str(key),
+            "JOBS_FILE_DIR": str(files),
+        },
     )
     app.test_client_class = Client
     _reset_schema(app)
@@ -134,6 +141,7 @@ def make_app(app):
             {
                 "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
                 "CERTIFICATE_KEY_FILE": app.config["CERTIFICATE_KEY_FILE"],
+                "JOBS_FILE_DIR": app.config["JOBS_FILE_DIR"],
                 **overrides,
             },
         )

@@ -47,6 +47,7 @@ def init_app(app):
         excuses,
         field,
         groups,
+        jobs,
         me,
         partners,
         regencies,
@@ -75,6 +76,7 @@ def init_app(app):
         field,
         certificates,
         reports,
+        jobs,
     ):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix="/api/v1")

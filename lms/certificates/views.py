@@ -26,7 +26,7 @@ from flask_babel import force_locale, format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from lms.attendance.models import Assessment
@@ -45,8 +45,9 @@ from lms.core.transaction import attempt, discard
 from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput
 from lms.extensions import db, limiter
+from lms.jobs import services as jobs
 
-from . import archive, badges, pdf, services, signing
+from . import archive, badges, pdf, services, signing, tasks
 from .forms import IssueForm, ReasonForm, RevokeForm
 from .models import Certificate
 
@@ -360,6 +361,10 @@ def issue(course_id):
     if not form.validate_on_submit():
         return _render_course(course, form, code=400)
     ids = None if form.action.data == "all" else form.ids.data
+    if _many(course, ids):
+        # a large course: a worker issues them (one transaction), its page shows the progress
+        job = jobs.start(tasks.ISSUE, owner=_actor(), params={"course_id": course.id, "ids": ids})
+        return redirect(url_for("jobs.detail", job_id=job.id), 303)
     with attempt() as outcome:
         issued, skipped = services.issue(course, _actor(), ids)
     if outcome.error is not None:
@@ -381,6 +386,26 @@ def issue(course_id):
     if skipped_text:
         flash(_("Not issued: %(who)s", who=skipped_text), "warning")
     return redirect(url_for(".course", course_id=course.id))
+
+
+def _many(course, ids):
+    """Whether issuing to ``ids`` (None: the course's roster) is work for a job."""
+    if ids is not None:
+        size = len(ids)
+    else:
+        size = db.session.scalar(
+            select(func.count()).select_from(Enrollment).where(Enrollment.course_id == course.id)
+        )
+    return size > current_app.config["JOBS_CERTIFICATES_MIN"]
+
+
+@bp.route("/manage/courses/<int:course_id>/certificates.zip/job", methods=["POST"])
+@roles_required("staff")
+def course_zip_job(course_id):
+    """Have the course's ZIP drawn in the background; the job's page offers it when ready."""
+    course = db.get_or_404(Course, course_id)
+    job = jobs.start(tasks.ZIP, owner=_actor(), params={"course_id": course.id})
+    return redirect(url_for("jobs.detail", job_id=job.id), 303)
 
 
 @bp.route("/manage/courses/<int:course_id>/certificates.zip")

@@ -10,15 +10,20 @@ from sqlalchemy import select, update
 
 from lms.extensions import db
 
+from .metrics import lock_wait
+
 
 def lock_row(model, pk):
-    """Lock one row of ``model`` until the transaction ends."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(
-            update(model).where(model.id == pk).values(id=model.id),
-            execution_options={"synchronize_session": False},
-        )
-    else:
-        # FOR NO KEY UPDATE: as exclusive between deciders, but rows that only refer to this one
-        # (an enrolment's foreign key takes FOR KEY SHARE) are written alongside without waiting
-        db.session.execute(select(model.id).where(model.id == pk).with_for_update(key_share=True))
+    """Lock one row of ``model`` until the transaction ends (the wait goes to /metrics)."""
+    with lock_wait(model.__tablename__):
+        if db.session.get_bind().dialect.name == "sqlite":
+            db.session.execute(
+                update(model).where(model.id == pk).values(id=model.id),
+                execution_options={"synchronize_session": False},
+            )
+        else:
+            # FOR NO KEY UPDATE: as exclusive between deciders, but rows that only refer to this
+            # one (an enrolment's foreign key takes FOR KEY SHARE) are written alongside
+            db.session.execute(
+                select(model.id).where(model.id == pk).with_for_update(key_share=True)
+            )

@@ -4,7 +4,15 @@ bad value is a 400. The CSV is streamed as it is written; the XLSX is written to
 and sent from there. The queries and columns live in ``services``, the filters in ``filters``.
 """
 
-from flask import Blueprint, redirect, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -16,8 +24,9 @@ from lms.core.downloads import attachment
 from lms.core.sealed import sealed_url
 from lms.enrollment.models import ENROLLMENT_STATUS_LABELS
 from lms.extensions import course_types
+from lms.jobs import services as jobs
 
-from . import services
+from . import services, tasks
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -68,6 +77,10 @@ def download_xlsx(key):
     if resealed := _resealed(key):
         return redirect(resealed, 303)
     filters = _filters(key)
+    if request.method == "POST" and tasks.rows(key, filters) > _xlsx_min_rows():
+        # the export page's button: a workbook this large takes longer to write than a page
+        # should wait, so a worker writes it and the job's page offers it
+        return _start(key, "xlsx", filters)
     _audit_full_niks(key, filters)
     out = services.xlsx_file(key, filters)
     size = out.seek(0, 2)
@@ -76,6 +89,29 @@ def download_xlsx(key):
     response = attachment(_blocks(out), name, tabular.XLSX_MIMETYPE, direct_passthrough=True)
     response.content_length = size
     return response
+
+
+@bp.route("/<key>.<any(csv, xlsx):extension>/job", methods=["POST"])
+@roles_required("staff")
+def start_job(key, extension):
+    """Have a large export written to a file in the background; the job's page follows it."""
+    filters = _filters(key)  # a bad filter is a 400 now, not a failed job later
+    return _start(key, extension, filters)
+
+
+def _xlsx_min_rows():
+    return current_app.config["JOBS_EXPORT_XLSX_MIN_ROWS"]
+
+
+def _start(key, extension, filters):
+    _audit_full_niks(key, filters)
+    args = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+    job = jobs.start(
+        tasks.KIND,
+        owner=current_user._get_current_object(),
+        params={"key": key, "extension": extension, "args": args},
+    )
+    return redirect(url_for("jobs.detail", job_id=job.id), 303)
 
 
 def _audit_full_niks(key, filters):

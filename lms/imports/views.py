@@ -10,7 +10,7 @@ import binascii
 import io
 import zlib
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,9 +25,10 @@ from lms.core import tabular
 from lms.core.downloads import attachment
 from lms.core.forms import LmsForm
 from lms.core.transaction import attempt, discard
+from lms.jobs import services as jobs
 from lms.regions.services import regency_choices
 
-from . import services
+from . import services, tasks
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -131,6 +132,18 @@ def trainees():
         return _render(form, status=read.error.status)
     plan = services.plan_import(rows, course)
     status = 400 if form.run.data else 200
+    large = len(rows) > current_app.config["JOBS_IMPORT_MIN_ROWS"]
+    if form.run.data and not plan.rejected and plan.changes_anything and large:
+        # a large file: a worker checks it again and writes it, all or nothing; the job's page
+        # shows the progress (the page answers now instead of after every row is written)
+        job = jobs.start(
+            tasks.KIND,
+            owner=current_user._get_current_object(),
+            params={"filename": name, "course": course.code if course is not None else None},
+            payload=data,
+            total=len(rows),
+        )
+        return redirect(url_for("jobs.detail", job_id=job.id), 303)
     if form.run.data and not plan.rejected:
         with attempt() as run:
             result = services.apply_plan(plan, actor=current_user._get_current_object())

@@ -3,13 +3,15 @@ report for MoU evaluation. The figures come from :mod:`lms.reports.services`; th
 files from :mod:`lms.reports.documents`; the charts from :mod:`lms.reports.charts`."""
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from lms.auth.permissions import roles_required
 from lms.core import tabular
 from lms.core.downloads import attachment
 from lms.core.time import local_today
+from lms.jobs import services as jobs
 
-from . import charts, documents, services
+from . import charts, documents, services, tasks
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -74,6 +76,19 @@ def annual_pdf():
     year = _year()
     body = documents.annual_pdf(services.annual_report(year))
     return attachment(body, f"annual-report-{year}.pdf", documents.PDF_MIMETYPE)
+
+
+@bp.route("/annual.<any(pdf, xlsx):extension>/job", methods=["POST"])
+@roles_required("staff")
+def annual_job(extension):
+    """Have the annual report's file drawn in the background; its page offers it when ready."""
+    year = services.parse_year(request.form.get("year", ""))
+    job = jobs.start(
+        tasks.KIND,
+        owner=current_user._get_current_object(),
+        params={"year": year, "extension": extension},
+    )
+    return redirect(url_for("jobs.detail", job_id=job.id), 303)
 
 
 @bp.route("/partners")

@@ -3,6 +3,10 @@
  *
  *   <select data-submit-on-change>            sends its form when the choice changes
  *   <button type="button" data-print>         prints the page
+ *   <form data-busy>, <button data-busy-text> on sending (the form, or by that button), the form's
+ *                                             submit buttons turn disabled and the one pressed
+ *                                             says its data-busy-text (long work: an import, a
+ *                                             bulk issue, a file to build)
  *   <input type="checkbox" data-tick-all=".row-tick" hidden>
  *                                             ticks or unticks the form's boxes that match the
  *                                             selector; shown only when there are any
@@ -95,5 +99,33 @@
       var toggle = dropdown.querySelector('[data-bs-toggle="dropdown"].show');
       if (toggle) setOpen(toggle, dropdown.querySelector('.dropdown-menu'), false);
     });
+  });
+
+  // a form that starts long work: its buttons disable themselves and say that it is under way,
+  // once the browser has taken the form's values (the pressed button's name and value with them)
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    var pressed = event.submitter;
+    var busy = form.hasAttribute && (form.hasAttribute('data-busy') ||
+      (pressed && pressed.hasAttribute('data-busy-text')));
+    if (!busy || event.defaultPrevented) return;
+    window.setTimeout(function () {
+      var buttons = form.querySelectorAll('button[type="submit"], button:not([type]), input[type="submit"]');
+      Array.prototype.forEach.call(buttons, function (button) {
+        button.disabled = true;
+        button.setAttribute('aria-disabled', 'true');
+      });
+      if (pressed) {
+        var text = pressed.getAttribute('data-busy-text') || form.getAttribute('data-busy-text');
+        if (text) {
+          var spinner = document.createElement('span');
+          spinner.className = 'spinner-border spinner-border-sm me-1';
+          spinner.setAttribute('aria-hidden', 'true');
+          pressed.textContent = ' ' + text;
+          pressed.insertBefore(spinner, pressed.firstChild);
+        }
+      }
+      form.setAttribute('aria-busy', 'true');
+    }, 0);
   });
 })();

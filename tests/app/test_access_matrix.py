@@ -25,6 +25,7 @@ from lms.core.types import utcnow
 from lms.enrollment import services as enrolment
 from lms.extensions import db
 from lms.outbox import services as outbox
+from tests.fixtures.jobs import finished_job
 from tests.fixtures.users import log_in
 
 #: a page's answer to a visitor who is not logged in: a redirect to /login?next=<the page>
@@ -267,6 +268,14 @@ ACCESS = {
     "api_field.my_card_svg":              API_TRAINEE,
     "api_field.my_card_pdf":              API_TRAINEE,
     "api_field.scan":                     API_COURSE_WRITE,
+    # jobs: a job's page, file and progress (its starter, staff); /metrics from loopback
+    "jobs.detail":                        E(LOGIN, 200, 404, 404, 404, 200, 200),
+    "jobs.download":                      E(LOGIN, 200, 404, 404, 404, 200, 200),
+    "api_jobs.job":                       E(401, 200, 404, 404, 404, 200, 200),
+    "ops.metrics":                        PUBLIC,
+    "exports.start_job":                  STAFF_POST,
+    "certificates.course_zip_job":        STAFF_POST,
+    "reports.annual_job":                 STAFF_POST,
 }
 # fmt: on
 
@@ -303,6 +312,7 @@ CALLS = {
     # the finished course has certificates to put in the ZIP (the running one: a redirect)
     "certificates.course_zip": Call(args=lambda world: {"course_id": world.finished_course_id}),
     "api_reports.annual_report": Call(query=this_year),
+    "reports.annual_job": Call(args={"extension": "xlsx"}, form=this_year),
     # valid bodies: these endpoints check the body before the course
     "api_attendance.put_attendance": Call(json={"records": []}),
     "api_attendance.put_reach": Call(json={"people": 1}),
@@ -380,6 +390,7 @@ def world(make_classroom, create_partner, create_user, create_course, create_ses
         trainee, "password_reset", "emails/password_reset", link="http://localhost/", minutes=60
     )
     db.session.commit()
+    job = finished_job(trainee)
     return World(
         args={
             "course_id": room.course.id,
@@ -395,6 +406,7 @@ def world(make_classroom, create_partner, create_user, create_course, create_ses
             "type_key": "hospitality",
             "extension": "csv",
             "excuse_id": excuse.id,
+            "job_id": job.id,
         },
         users={
             "anonymous": None,

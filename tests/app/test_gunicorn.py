@@ -5,6 +5,7 @@ gunicorn runs the repository's config file with a deliberately small timeout (fr
 environment, as an operator would change it) and serves tests/stream_app.py.
 """
 
+import json
 import os
 import sys
 import time
@@ -61,14 +62,34 @@ def test_a_download_longer_than_the_worker_timeout_arrives_whole(server):
     assert lines[1:-1] == [f"{n},Peserta {n}" for n in range(ROWS)]
 
 
-def test_the_access_log_keeps_no_query_string(server):
-    base, access_log = server
-    assert requests.get(f"{base}/ping?nik={NIK}", timeout=10).text == "pong"
+def _logged(access_log, path):
+    """The access log's lines (JSON objects) once ``path`` is in it."""
     deadline = time.monotonic() + 10
-    while "/ping" not in (access_log.read_text() if access_log.exists() else ""):
+    while path not in (access_log.read_text() if access_log.exists() else ""):
         if time.monotonic() > deadline:
             pytest.fail("the request was not logged")
         time.sleep(0.1)
-    log = access_log.read_text()
-    assert '"GET /ping HTTP/1.1" 200' in log
+    return access_log.read_text().splitlines()
+
+
+def test_the_access_log_keeps_no_query_string(server):
+    base, access_log = server
+    assert requests.get(f"{base}/ping?nik={NIK}", timeout=10).text == "pong"
+    lines = _logged(access_log, "/ping")
+    entries = [json.loads(line) for line in lines]  # one JSON object per line
+    ping = next(e for e in entries if e["path"] == "/ping")
+    assert (ping["method"], ping["status"], ping["logger"]) == ("GET", 200, "gunicorn.access")
+    log = "\n".join(lines)
     assert NIK not in log and "nik=" not in log
+
+
+def test_the_access_log_masks_reset_links_and_niks(server):
+    base, access_log = server
+    token = "IjQyIg.Z1x2Yw.q8Yb3nLk0v9Jm2c4Xr7Ts5Wd1Ue"
+    requests.get(f"{base}/password/reset/{token}", timeout=10)
+    requests.get(f"{base}/users/{NIK}/done", timeout=10)
+    lines = _logged(access_log, "/done")
+    log = "\n".join(lines)
+    assert token not in log and NIK not in log
+    paths = [json.loads(line)["path"] for line in lines]
+    assert "/password/reset/[token]" in paths and "/users/[nik]/done" in paths

@@ -1,0 +1,1 @@
+"""Long work in the background: job records, the RQ queue on Redis (or in-process without it)."""

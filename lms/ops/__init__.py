@@ -1,0 +1,1 @@
+"""Operations: the figures /metrics shows a monitor (Prometheus)."""

@@ -1,0 +1,321 @@
+"""Jobs on a real Redis (the tests' own database number) and real ``flask lms worker`` processes.
+
+The kill drill: a worker killed with ``kill -9`` in the middle of a job (its rows written, not yet
+committed) loses nothing and duplicates nothing: the next worker finds the job left ``running``
+by a dead process, queues it again and does it once from the start — every trainee of the file
+imported exactly once, every eligible trainee with exactly one certificate.
+"""
+
+import io
+import json
+import os
+import re
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+
+import pytest
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from lms.audit.models import AuditEntry
+from lms.auth.models import User
+from lms.certificates.models import Certificate
+from lms.extensions import db
+from lms.jobs import services as jobs
+from lms.jobs.models import DONE, QUEUED, RUNNING, Job
+from lms.jobs.worker import work
+from tests.fixtures.jobs import REDIS_URL
+from tests.fixtures.users import log_in
+from tests.imports.test_imports import big_rows, csv_bytes
+
+pytestmark = pytest.mark.realclock
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROWS = 60
+
+
+@pytest.fixture
+def queued_app(make_app, redis_db):
+    """The app with the job queue on the tests' Redis: pages queue their jobs there."""
+    return make_app(
+        JOBS_REDIS_URL=REDIS_URL,
+        JOBS_QUEUE=redis_db[1],
+        JOBS_IMPORT_MIN_ROWS=5,
+        JOBS_CERTIFICATES_MIN=2,
+        LOG_JSON=False,
+    )
+
+
+def _job(job_id):
+    db.session.rollback()
+    return db.session.get(Job, job_id)
+
+
+def _start_import(queued_app, staff):
+    client = queued_app.test_client()
+    log_in(client, staff)
+    response = client.post(
+        "/imports/trainees",
+        data={
+            "file": (io.BytesIO(csv_bytes(big_rows(ROWS))), "t.csv"),
+            "course": "",
+            "run": "y",
+        },
+        content_type="multipart/form-data",
+        headers={"X-Request-ID": "drill-request-0001"},
+    )
+    assert response.status_code == 303
+    assert response.headers["X-Request-ID"] == "drill-request-0001"
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_a_page_queues_its_job_and_a_worker_does_it(queued_app, create_user, redis_db):
+    staff = create_user("staff")
+    db.session.commit()
+    job_id = _start_import(queued_app, staff)
+    assert _job(job_id).status == QUEUED  # nothing ran in the web process
+    with queued_app.app_context():
+        assert jobs.queue_depth() == 1
+        work(burst=True, scheduler=False)
+    job = _job(job_id)
+    assert job.status == DONE, job.message
+    assert job.worker == jobs.worker_name()
+    assert db.session.scalar(select(func.count()).where(User.email.like("impor%"))) == ROWS
+
+
+def test_the_api_shows_a_running_jobs_live_progress(queued_app, create_user, api_headers, redis_db):
+    staff = create_user("staff")
+    job = Job(kind="export", owner_id=staff.id, status=RUNNING, params="{}")
+    db.session.add(job)
+    db.session.commit()
+    client, queue = redis_db
+    client.hset(
+        f"{queue}:job-progress:{job.id}", mapping={"done": 40, "total": 200, "message": "Menulis"}
+    )
+    client = queued_app.test_client()
+    body = client.get(f"/api/v1/jobs/{job.id}", headers=api_headers(staff)).get_json()
+    assert (body["status"], body["done"], body["total"], body["message"]) == (
+        "running",
+        40,
+        200,
+        "Menulis",
+    )
+
+
+def test_recovery_queues_a_dead_workers_job_and_leaves_a_live_ones(
+    queued_app, create_user, redis_db
+):
+    staff = create_user("staff")
+    dead = Job(kind="export", owner_id=staff.id, status=RUNNING, params="{}", worker="x.1")
+    alive = Job(
+        kind="export", owner_id=staff.id, status=RUNNING, params="{}", worker=_parent_name()
+    )
+    db.session.add_all([dead, alive])
+    db.session.commit()
+    with queued_app.app_context():
+        assert jobs.recover() == [dead.id]
+    assert (_job(dead.id).status, _job(alive.id).status) == (QUEUED, RUNNING)
+
+
+def _parent_name():
+    """A live process on this host (this test's parent) as a worker's name."""
+    import socket
+
+    return f"{socket.gethostname()}.{os.getppid()}"
+
+
+# --- the kill drill ------------------------------------------------------------------------------
+
+
+def _worker(app, queue, tmp_path, name, pause):
+    env = {
+        **os.environ,
+        "LMS_CONFIG": "testing",
+        "LMS_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "LMS_CERTIFICATE_KEY_FILE": app.config["CERTIFICATE_KEY_FILE"],
+        "LMS_JOBS_FILE_DIR": app.config["JOBS_FILE_DIR"],
+        "LMS_JOBS_REDIS_URL": REDIS_URL,
+        "LMS_JOBS_QUEUE": queue,
+        "LMS_JOBS_STEP_PAUSE": str(pause),
+        "LMS_LOG_JSON": "true",
+    }
+    log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 (closed by _stop)
+    command = [sys.executable, "-m", "flask", "--app", "lms", "lms", "worker", "--no-scheduler"]
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    process.log = log
+    return process
+
+
+def _stop(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    process.log.close()
+
+
+def _wait_for(what, condition, timeout=90):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited in vain for {what}")
+        time.sleep(0.05)
+
+
+def _progress(redis_db, job_id):
+    client, queue = redis_db
+    raw = client.hgetall(f"{queue}:job-progress:{job_id}")
+    return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+def _kill_mid_job(app, tmp_path, redis_db, job_id, phase):
+    """Start a slow worker, kill it with SIGKILL once the job reports ``phase`` with work done
+    (its rows written, not committed), then let a normal worker finish; returns that worker's
+    log lines."""
+    with app.test_request_context(), force_locale("id"):
+        message = _(phase)
+    first = _worker(app, redis_db[1], tmp_path, "first", pause=1.0)
+    try:
+        _wait_for(
+            f"the job to report {phase!r}",
+            lambda: (p := _progress(redis_db, job_id)).get("message") == message
+            and int(p.get("done", 0)) > 0,
+        )
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        _stop(first)
+    job = _job(job_id)
+    killed = (job.status, job.attempts)
+    second = _worker(app, redis_db[1], tmp_path, "second", pause=0)
+    try:
+        _wait_for("the job to be done again", lambda: _job(job_id).status == DONE)
+    finally:
+        _stop(second)
+    return killed, (tmp_path / "second.log").read_text().splitlines()
+
+
+def test_kill_drill_an_import_is_done_once(app, queued_app, create_user, redis_db, tmp_path):
+    staff = create_user("staff")
+    db.session.commit()
+    job_id = _start_import(queued_app, staff)
+
+    def imported():
+        db.session.rollback()
+        return db.session.scalar(select(func.count()).where(User.email.like("impor%")))
+
+    killed, log = _kill_mid_job(app, tmp_path, redis_db, job_id, "Importing…")
+    # killed while running, its rows written but not committed: nothing of it stayed
+    assert killed == (RUNNING, 1)
+    job = _job(job_id)
+    assert job.attempts == 2 and job.status == DONE
+    # every trainee of the file once, and one import in the audit log
+    assert imported() == ROWS
+    emails = db.session.scalars(select(User.email).where(User.email.like("impor%"))).all()
+    assert len(set(emails)) == ROWS
+    assert (
+        db.session.scalar(select(func.count()).where(AuditEntry.action == "trainees.imported")) == 1
+    )
+    # the worker's log: JSON lines, the job's with the request id of the page that started it
+    entries = [json.loads(line) for line in log if line.startswith("{")]
+    assert entries, log
+    done = [e for e in entries if e.get("message") == "job done"]
+    assert done and done[0]["request_id"] == "drill-request-0001"
+    assert not [line for line in log if "@example.org" in line or re.search(r"\d{16}", line)]
+
+
+def test_kill_drill_a_bulk_issue_gives_one_certificate_each(
+    app,
+    queued_app,
+    finished_course,
+    redis_db,
+    tmp_path,
+):
+    course, staff = finished_course
+    client = queued_app.test_client()
+    log_in(client, staff)
+    response = client.post(
+        f"/manage/courses/{course.id}/certificates/issue", data={"action": "all"}
+    )
+    assert response.status_code == 303
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    killed, _log = _kill_mid_job(app, tmp_path, redis_db, job_id, "Saving…")
+    assert killed == (RUNNING, 1)
+    db.session.rollback()
+    holders = db.session.scalars(select(Certificate.enrollment_id)).all()
+    assert len(holders) == 4 and len(set(holders)) == 4
+    assert _job(job_id).done == 4
+
+
+# --- the outbox --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mail_app(queued_app, monkeypatch):
+    """The queued app with a mail server that records (tests/outbox's FakeSMTP)."""
+    from tests.outbox.test_outbox import FakeSMTP
+
+    monkeypatch.setattr(FakeSMTP, "sent", [])
+    monkeypatch.setattr(FakeSMTP, "refuse", set())
+    monkeypatch.setattr(FakeSMTP, "calls", [])
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setitem(queued_app.config, "MAIL_SERVER", "smtp.example.org")
+    return queued_app, FakeSMTP
+
+
+def _rq_job(app, rq_id):
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as RQJob
+
+    with app.app_context():
+        try:
+            return RQJob.fetch(rq_id, connection=jobs.connection())
+        except NoSuchJobError:
+            return None
+
+
+def test_a_message_written_by_a_request_is_delivered_by_the_worker(mail_app, create_user):
+    app, smtp = mail_app
+    user = create_user("trainee", email="ani@example.org")
+    db.session.commit()
+    client = app.test_client()
+    client.post("/password/forgot", data={"email": "ani@example.org"})
+    # the request queued a delivery once it committed; nothing was sent in the web process
+    with app.app_context():
+        delivery = jobs.outbox_job_id()
+    assert _rq_job(app, delivery).get_status() == "queued"
+    assert smtp.sent == []
+    with app.app_context():
+        work(burst=True, scheduler=False)
+    assert [m["To"] for m in smtp.sent] == [user.email]
+    with app.app_context():
+        assert jobs.enqueue_outbox_delivery() is True  # the next one may be queued again
+    db.session.rollback()
+    from lms.outbox.models import OutboxMessage
+
+    assert db.session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
+
+
+def test_a_refused_message_is_tried_again_later(mail_app, create_user):
+    app, smtp = mail_app
+    create_user("trainee", email="bad@example.org")
+    db.session.commit()
+    smtp.refuse = {"bad@example.org"}
+    app.test_client().post("/password/forgot", data={"email": "bad@example.org"})
+    with app.app_context():
+        work(burst=True, scheduler=False)
+        scheduled = jobs.queue().scheduled_job_registry.get_job_ids()
+        delivery = jobs.outbox_job_id() + "-retry"
+        # the worker's upkeep leaves the back-off alone
+        assert jobs.enqueue_outbox_delivery(unless_retrying=True) is False
+    # a second try waits in the scheduler, the first back-off step later
+    assert scheduled == [delivery]
+    assert _rq_job(app, delivery).kwargs == {"attempt": 1}
+    assert smtp.sent == []

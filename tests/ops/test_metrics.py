@@ -1,0 +1,119 @@
+"""GET /metrics: Prometheus text with request counts and latencies by endpoint, the job queue's
+depth, failed jobs, the outbox's backlog and row-lock waits; only from METRICS_ALLOW (loopback
+by default), a 404 to anyone else. Under gunicorn the workers' counts add up (multiprocess)."""
+
+import os
+import sys
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from lms.core.types import utcnow
+from lms.enrollment import services as enrolment
+from lms.extensions import db
+from lms.jobs.models import FAILED, QUEUED, Job
+from lms.outbox import services as outbox
+from tests.fixtures.servers import free_port, running
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def samples(text):
+    """{(name, frozenset(labels)): value} of a Prometheus text."""
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return found
+
+
+def value(found, name, **labels):
+    return found.get((name, frozenset(labels.items())))
+
+
+def test_the_metrics_of_requests_jobs_outbox_and_locks(client, create_user, create_course):
+    staff = create_user("staff")
+    trainee = create_user("trainee")
+    course = create_course()
+    enrolment.enroll(trainee, course)
+    outbox.queue(trainee, "password_reset", "emails/password_reset", link="http://x/", minutes=5)
+    db.session.add_all(
+        [
+            Job(kind="export", owner_id=staff.id, status=FAILED, params="{}", created_at=utcnow()),
+            Job(kind="export", owner_id=staff.id, status=QUEUED, params="{}", created_at=utcnow()),
+        ]
+    )
+    db.session.commit()
+    before = samples(client.get("/metrics").get_data(as_text=True))
+    for _ in range(3):
+        client.get("/healthz")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain; version=")
+    assert response.headers["Cache-Control"] == "no-store"
+    found = samples(response.get_data(as_text=True))
+    healthz = {"endpoint": "core.healthz", "method": "GET", "status": "200"}
+    assert (
+        value(found, "lms_http_requests_total", **healthz)
+        == (value(before, "lms_http_requests_total", **healthz) or 0) + 3
+    )
+    assert (
+        value(
+            found, "lms_http_request_duration_seconds_count", endpoint="core.healthz", method="GET"
+        )
+        >= 3
+    )
+    assert value(found, "lms_jobs", status="failed") == 1
+    assert value(found, "lms_jobs", status="queued") == 1
+    assert value(found, "lms_job_queue_depth") == 1  # no Redis: the queued rows
+    waiting = outbox.pending(1000)
+    assert value(found, "lms_outbox_backlog") == len(waiting) >= 1
+    assert value(found, "lms_outbox_failing") == 0
+    # the enrolment took the course's lock: its wait is measured
+    assert value(found, "lms_row_lock_wait_seconds_count", table="courses") >= 1
+
+
+def test_no_metrics_for_other_addresses(app, client, monkeypatch):
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+    assert client.get("/metrics", environ_base=outside).status_code == 404
+    monkeypatch.setitem(app.config, "METRICS_ALLOW", "10.0.0.0/8, 203.0.113.9")
+    assert client.get("/metrics", environ_base=outside).status_code == 200
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.2.3.4"}).status_code == 200
+    assert client.get("/metrics").status_code == 404  # loopback is no longer listed
+    monkeypatch.setitem(app.config, "METRICS_ALLOW", "")
+    assert client.get("/metrics").status_code == 404
+
+
+@pytest.mark.realclock
+def test_gunicorn_workers_counts_add_up(app, tmp_path):
+    """gunicorn.conf.py gives the workers one multiprocess folder: /metrics sums them all."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "LMS_CONFIG": "testing",
+        "LMS_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_THREADS": "2",
+        "GUNICORN_ACCESSLOG": str(tmp_path / "access.log"),
+        "GUNICORN_LOGLEVEL": "warning",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    env.pop("LMS_JOBS_REDIS_URL", None)
+    command = [sys.executable, "-m", "gunicorn", "-c", os.path.join(ROOT, "gunicorn.conf.py")]
+    base = f"http://127.0.0.1:{port}"
+    with running(command, f"{base}/healthz", env, ROOT, wait=90):
+        session = requests.Session()
+        answered = 1  # the probe
+        for _ in range(40):
+            # new connections, so that both workers answer some
+            assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
+            answered += 1
+        found = samples(session.get(f"{base}/metrics", timeout=10).text)
+        count = value(
+            found, "lms_http_requests_total", endpoint="core.healthz", method="GET", status="200"
+        )
+        assert count >= answered  # the probe may have been asked more than once
+        files = os.listdir(tmp_path / "metrics")
+        assert len({name.rsplit("_", 1)[-1] for name in files}) >= 2  # both workers wrote
