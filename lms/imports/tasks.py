@@ -4,6 +4,7 @@ runs again from the start and finds the file as it was: nobody is imported twice
 
 import io
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
@@ -49,9 +50,9 @@ def import_trainees(context, filename, course=None):
         message=_(
             "Import done: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
             "%(enrolled)s enrolled.",
-            created=result.created,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            enrolled=result.enrolled,
+            created=format_decimal(result.created),
+            updated=format_decimal(result.updated),
+            unchanged=format_decimal(result.unchanged),
+            enrolled=format_decimal(result.enrolled),
         )
     )

@@ -17,6 +17,7 @@ not committed yet, and SQLite has one writer), and in the row when it ends.
 
 import json
 import logging
+import math
 import os
 import socket
 import time
@@ -546,23 +547,28 @@ def enqueue_outbox_delivery(delay=None, attempt=0, unless_retrying=False):
 def deliver_outbox(attempt=0):
     """The RQ job that delivers the outbox; while messages stay undelivered (a mail server
     away), it tries again later, waiting longer each time (JOBS_OUTBOX_BACKOFF)."""
+    from lms.outbox import registry as channels
     from lms.outbox import services as outbox
 
+    backoff = current_app.config["JOBS_OUTBOX_BACKOFF"]
+    delay = None
     try:
         sent = outbox.deliver_pending()
         db.session.commit()
-        waiting = bool(outbox.pending(1)) and bool(current_app.config.get("MAIL_SERVER"))
+        # a message a channel refused for now waits out its own back-off (lms.outbox); come
+        # back when the earliest one is due. With no channel on, messages wait for staff.
+        due = outbox.next_due() if channels.enabled() else None
         db.session.commit()
+        if due is not None:
+            delay = max(1, math.ceil((due - utcnow()).total_seconds()))
     except Exception:
         db.session.rollback()
         log.exception("outbox delivery failed")
-        waiting = True
+        delay = backoff[min(attempt, len(backoff) - 1)]
         sent = 0
     finally:
         db.session.remove()
-    if waiting:
-        backoff = current_app.config["JOBS_OUTBOX_BACKOFF"]
-        delay = backoff[min(attempt, len(backoff) - 1)]
+    if delay is not None:
         log.info("outbox: messages wait; trying again in %ss", delay)
         enqueue_outbox_delivery(delay=delay, attempt=attempt + 1)
     return sent

@@ -109,6 +109,22 @@ def pending(limit=100):
     ).all()
 
 
+def next_due():
+    """When the earliest waiting message (not sent, not given up) is due: its back-off's end, the
+    present moment for one never tried, None when nothing waits."""
+    waiting = (OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+    if db.session.scalar(
+        select(OutboxMessage.id).where(*waiting, OutboxMessage.next_attempt_at.is_(None)).limit(1)
+    ):
+        return utcnow()
+    return db.session.scalar(
+        select(OutboxMessage.next_attempt_at)
+        .where(*waiting)
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(1)
+    )
+
+
 def _due_condition(now):
     return (
         OutboxMessage.sent_at.is_(None),

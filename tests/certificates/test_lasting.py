@@ -286,7 +286,7 @@ def test_remind_expiring_once_with_how_to_renew(app, clock, cohort, certificate)
     assert "?type=hospitality" in sent[0].body
     assert (
         tr(
-            "To renew it, take a new course of this kind and pass it again: you receive a new certificate. The courses open for registration are here:"
+            "To renew it, take a new course of this kind and pass it again: you receive a new certificate. The courses open for enrolment are here:"
         )
         in sent[0].body
     )

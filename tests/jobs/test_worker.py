@@ -259,11 +259,12 @@ def test_kill_drill_a_bulk_issue_gives_one_certificate_each(
 
 @pytest.fixture
 def mail_app(queued_app, monkeypatch):
-    """The queued app with a mail server that records (tests/outbox's FakeSMTP)."""
-    from tests.outbox.test_outbox import FakeSMTP
+    """The queued app with a mail server that records (FakeSMTP of tests/fixtures/gateways)."""
+    from tests.fixtures.gateways import FakeSMTP
 
     monkeypatch.setattr(FakeSMTP, "sent", [])
     monkeypatch.setattr(FakeSMTP, "refuse", set())
+    monkeypatch.setattr(FakeSMTP, "busy", set())
     monkeypatch.setattr(FakeSMTP, "calls", [])
     monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
     monkeypatch.setitem(queued_app.config, "MAIL_SERVER", "smtp.example.org")
@@ -307,7 +308,7 @@ def test_a_refused_message_is_tried_again_later(mail_app, create_user):
     app, smtp = mail_app
     create_user("trainee", email="bad@example.org")
     db.session.commit()
-    smtp.refuse = {"bad@example.org"}
+    smtp.busy = {"bad@example.org"}  # 421: the mail server asks to try again later
     app.test_client().post("/password/forgot", data={"email": "bad@example.org"})
     with app.app_context():
         work(burst=True, scheduler=False)
@@ -315,7 +316,7 @@ def test_a_refused_message_is_tried_again_later(mail_app, create_user):
         delivery = jobs.outbox_job_id() + "-retry"
         # the worker's upkeep leaves the back-off alone
         assert jobs.enqueue_outbox_delivery(unless_retrying=True) is False
-    # a second try waits in the scheduler, the first back-off step later
+    # a second try waits in the scheduler until the message's own back-off ends
     assert scheduled == [delivery]
     assert _rq_job(app, delivery).kwargs == {"attempt": 1}
     assert smtp.sent == []
