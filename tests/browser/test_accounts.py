@@ -78,7 +78,7 @@ def test_trainee_registers_logs_in_switches_language_and_resets_password(db, new
     expect(page.locator(".alert-success")).to_contain_text(
         tr("Your account is ready. Welcome to Latih!", "id")
     )
-    expect(page.locator("main h2")).to_have_text(tr("Hello, %(name)s", "id", name=NAME))
+    expect(page.get_by_test_id("hello")).to_have_text(tr("Hello, %(name)s", "id", name=NAME))
     open_menu(page)
     expect(navbar(page).get_by_test_id("profile-link")).to_contain_text(NAME)
     fresh(db)
@@ -96,7 +96,7 @@ def test_trainee_registers_logs_in_switches_language_and_resets_password(db, new
     checked(page, "/login")
     submit_login(page, EMAIL, PASSWORD)
     checked(page, "/")
-    expect(page.locator("main h2")).to_contain_text(NAME)
+    expect(page.get_by_test_id("hello")).to_contain_text(NAME)
 
     # switch to English with the ID/EN switch in the (collapsed) navbar
     open_menu(page)
@@ -106,7 +106,7 @@ def test_trainee_registers_logs_in_switches_language_and_resets_password(db, new
         switch.locator("button[value=en]").click()
     checked(page, "/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("main h2")).to_have_text(f"Hello, {NAME}")
+    expect(page.get_by_test_id("hello")).to_have_text(f"Hello, {NAME}")
     open_menu(page)
     expect(navbar(page).get_by_role("button", name="Log out", exact=True)).to_be_visible()
     expect(navbar(page).locator(".lang-switch button[value=en]")).to_have_attribute(
@@ -166,7 +166,7 @@ def test_trainee_registers_logs_in_switches_language_and_resets_password(db, new
     checked(page)
     submit_login(page, EMAIL, NEW_PASSWORD)
     checked(page, "/")
-    expect(page.locator("main h2")).to_have_text(f"Hello, {NAME}")
+    expect(page.get_by_test_id("hello")).to_have_text(f"Hello, {NAME}")
 
     # the link was used up
     page.goto(link)

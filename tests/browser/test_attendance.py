@@ -276,6 +276,6 @@ def test_a_trainee_checks_in_with_the_code_on_the_trainers_screen(
     trainer_page.reload()
     expect(trainer_page.locator(f"#s-{enrollment.id}-present")).to_be_checked()
     expect(trainer_page.get_by_test_id(f"row-{enrollment.id}")).to_contain_text(
-        re.compile(r"\d\d:\d\d")
+        re.compile(r"\d\d\.\d\d")  # the hour as Indonesian writes it
     )
     expect(trainer_page.locator(f"#s-{other.id}-present")).not_to_be_checked()

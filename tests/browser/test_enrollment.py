@@ -110,7 +110,7 @@ def test_waitlisted_trainee_moves_up_when_another_cancels(
     checked(page, "/my/courses")
     expect(page.get_by_test_id("status-enrolled")).to_be_visible()
     expect(page.get_by_test_id("waitlist-position")).to_have_count(0)
-    expect(page.get_by_test_id("upcoming")).to_contain_text("08:00")
+    expect(page.get_by_test_id("upcoming")).to_contain_text("08.00")  # Indonesian: 08.00
     expect(page.get_by_test_id("upcoming")).to_contain_text("Pengenalan tata graha")
     db.session.expire_all()
     statuses = dict(
