@@ -20,6 +20,7 @@ from lms.course_types.base import SessionPlan
 from lms.enrollment.groups import course_groups
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
+from lms.regions.services import regency_choices
 
 from . import services
 from .filters import CourseFilters
@@ -186,6 +187,7 @@ def _render_course_form(course, course_type, form, details_form, groups, status)
         form=form,
         details_form=details_form,
         trainer_groups=groups,
+        regencies=regency_choices(),
     ), status
 
 

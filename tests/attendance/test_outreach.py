@@ -581,3 +581,14 @@ def test_the_event_page_promises_no_certificate_or_registration(client, create_c
     assert "No registration: people are counted on the day" in page.text
     assert "Certificate of attendance" not in page.text
     assert "A complete profile" not in page.text
+
+
+def test_staff_choose_an_events_regency_by_name(client, login, staff, co_host):
+    """The outreach form offers the regencies by name; the course keeps the code (issue 16)."""
+    login(staff)
+    page = client.get("/manage/courses/new/outreach", headers={"Accept-Language": "id"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    choice = html.split('data-testid="regency-choice"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="18.07">Lampung Timur</option>' in choice
+    assert "18.07" not in choice.replace('value="18.07"', "")  # the code is never shown
