@@ -67,7 +67,9 @@ def test_accepting_marks_the_trainee_excused_audited_and_tells_them(classroom, u
     assert "excuse.requested" in actions and "excuse.accepted" in actions
     assert "attendance.saved" in actions
     message = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.user_id == classroom.trainee.id)
+        select(OutboxMessage)
+        .where(OutboxMessage.user_id == classroom.trainee.id)
+        .order_by(OutboxMessage.id)
     ).all()[-1]
     assert message.kind == "excuse_accepted"
     assert "Get well" in message.body
@@ -87,7 +89,9 @@ def test_declining_leaves_the_marks_alone_and_tells_the_trainee(classroom, upcom
     assert _mark(upcoming, classroom.enrollment) is None
     assert excuse.status == "declined"
     message = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.user_id == classroom.trainee.id)
+        select(OutboxMessage)
+        .where(OutboxMessage.user_id == classroom.trainee.id)
+        .order_by(OutboxMessage.id)
     ).all()[-1]
     assert message.kind == "excuse_declined" and "Exam day" in message.body
     with pytest.raises(Conflict):
