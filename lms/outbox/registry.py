@@ -1,5 +1,6 @@
 """Loads message channels from the ``lms.channels`` entry-point group into ``app.extensions``."""
 
+import inspect
 from importlib.metadata import entry_points
 
 from flask import current_app
@@ -11,7 +12,8 @@ GROUP = "lms.channels"
 
 def init_app(app, eps=None):
     """Register every channel not in CHANNELS_DISABLED. A duplicate key, a key that differs from
-    its entry-point name, an entry point that is not a Channel class or missing labels stop the
+    its entry-point name, an entry point that is not a Channel class, a method of the contract
+    left out or missing labels stop the
     app at start-up, as for course types."""
     disabled = app.config.get("CHANNELS_DISABLED") or ()
     if isinstance(disabled, str):
@@ -31,6 +33,9 @@ def init_app(app, eps=None):
         channel = ep.load()
         if not (isinstance(channel, type) and issubclass(channel, Channel)):
             raise RuntimeError(f"entry point {ep.name!r} is not a Channel class")
+        if inspect.isabstract(channel):
+            missing = sorted(channel.__abstractmethods__)
+            raise RuntimeError(f"channel {ep.name!r} does not implement {missing}")
         if channel.key != ep.name:
             raise RuntimeError(f"entry point {ep.name!r} loads channel {channel.key!r}")
         if channel.key in channels:

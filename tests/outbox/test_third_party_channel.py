@@ -154,3 +154,26 @@ def test_no_channel_at_all_stops_the_app(app):
 
     with pytest.raises(RuntimeError, match="pip install -e"):
         registry.init_app(app, eps=[])
+
+
+def test_a_channel_that_leaves_out_send_stops_the_app(app):
+    from types import SimpleNamespace
+
+    from lms.outbox import registry
+    from lms.outbox.channels import Channel
+
+    class Mute(Channel):
+        key = "mute"
+        labels = {"id": "Bisu", "en": "Mute"}
+
+        @classmethod
+        def configured(cls, config):
+            return True
+
+        @classmethod
+        def address(cls, user):
+            return user.phone
+
+    entry = SimpleNamespace(name="mute", load=lambda: Mute)
+    with pytest.raises(RuntimeError, match=r"does not implement \['send'\]"):
+        registry.init_app(app, eps=[entry])

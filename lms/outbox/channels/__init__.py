@@ -9,6 +9,7 @@ app's configuration and closes it at the end (an SMTP connection lives that long
 import json
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 
 
 class DeliveryFailed(Exception):
@@ -20,9 +21,9 @@ class DeliveryFailed(Exception):
         self.retryable = retryable
 
 
-class Channel:
+class Channel(ABC):
     """One way to reach a person. Subclasses set the attributes and implement :meth:`address`,
-    :meth:`configured` and :meth:`send`."""
+    :meth:`configured` and :meth:`send` (the registry refuses a class that leaves one out)."""
 
     #: the entry point's name, stored on each message that this channel delivered
     key = None
@@ -43,24 +44,26 @@ class Channel:
         return cls.labels.get(locale) or cls.labels.get("en") or cls.key
 
     @classmethod
+    @abstractmethod
     def configured(cls, config):
         """Whether its settings are there; a channel without them is off."""
-        raise NotImplementedError
 
     @classmethod
+    @abstractmethod
     def address(cls, user):
         """The address of ``user`` on this channel, or None when it cannot reach them."""
-        raise NotImplementedError
 
+    @abstractmethod
     def send(self, message, address):
         """Deliver one :class:`~lms.outbox.models.OutboxMessage` to ``address``.
 
         :raise DeliveryFailed: it was not delivered (``retryable`` says whether to try again)
         """
-        raise NotImplementedError
 
     def close(self):
-        """Release what the run held (a connection); called once after the run."""
+        """Release what the run held (a connection); called once after the run. Optional: most
+        channels hold nothing between messages."""
+        return None
 
 
 class HttpChannel(Channel):
