@@ -20,13 +20,13 @@ from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.outbox.models import OutboxMessage
 from tests.fixtures.api import assert_json_error
+from tests.fixtures.attendance import ACTORS
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import csrf_token
 from tests.fixtures.queries import statements
 
 #: every actor: anonymous, a trainee of the course, a trainee of another course, the course's
 #: trainer, a trainer of another course, staff, admin
-ACTORS = [None, "trainee", "outsider", "trainer", "other_trainer", "staff", "admin"]
 #: who may read and mark a session, see its code, assess and read the summary
 MANAGERS = {
     None: 401,
@@ -45,12 +45,6 @@ def marks_of(session):
         a.enrollment_id: a.status
         for a in db.session.scalars(select(Attendance).where(Attendance.session_id == session.id))
     }
-
-
-@pytest.fixture
-def actors(classroom):
-    """The user of every actor key (None for anonymous), for ``as_``."""
-    return {who: classroom.by_role(who) for who in ACTORS}
 
 
 @pytest.fixture

@@ -14,20 +14,6 @@ from lms.core.types import utcnow
 from lms.extensions import db
 from tests.fixtures.api import assert_json_error
 
-ACTORS = [None, "trainee", "outsider", "trainer", "other_trainer", "staff", "admin"]
-
-
-@pytest.fixture
-def actors(classroom):
-    return {who: classroom.by_role(who) for who in ACTORS}
-
-
-@pytest.fixture
-def live(classroom, create_session):
-    """A meeting that began five minutes ago (within the grace period)."""
-    starts = utcnow() - timedelta(minutes=5)
-    return create_session(classroom.course, starts_at=starts, ends_at=starts + timedelta(hours=3))
-
 
 def scan_url(session):
     return f"/api/v1/sessions/{session.id}/scan"

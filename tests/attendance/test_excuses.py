@@ -20,13 +20,6 @@ from lms.extensions import db
 from lms.outbox.models import OutboxMessage
 from tests.fixtures.api import assert_json_error
 
-ACTORS = [None, "trainee", "outsider", "trainer", "other_trainer", "staff", "admin"]
-
-
-@pytest.fixture
-def actors(classroom):
-    return {who: classroom.by_role(who) for who in ACTORS}
-
 
 @pytest.fixture
 def upcoming(classroom, create_session):

@@ -21,12 +21,6 @@ from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count, fresh, text
 
 
-@pytest.fixture
-def live(classroom, create_session):
-    starts = utcnow() - timedelta(minutes=5)
-    return create_session(classroom.course, starts_at=starts, ends_at=starts + timedelta(hours=3))
-
-
 def roster(session):
     return f"/trainer/sessions/{session.id}/roster"
 

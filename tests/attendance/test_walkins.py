@@ -19,9 +19,9 @@ from lms.extensions import db
 from lms.outbox.models import OutboxMessage
 from lms.users import services as users
 from tests.fixtures.api import assert_json_error
+from tests.fixtures.attendance import ACTORS
 from tests.fixtures.users import PASSWORD, valid_nik
 
-ACTORS = [None, "trainee", "outsider", "trainer", "other_trainer", "staff", "admin"]
 ALLOWED = {
     None: 401,
     "trainee": 403,
@@ -31,18 +31,6 @@ ALLOWED = {
     "staff": 201,
     "admin": 201,
 }
-
-
-@pytest.fixture
-def actors(classroom):
-    return {who: classroom.by_role(who) for who in ACTORS}
-
-
-@pytest.fixture
-def live(classroom, create_session):
-    """A meeting that began five minutes ago."""
-    starts = utcnow() - timedelta(minutes=5)
-    return create_session(classroom.course, starts_at=starts, ends_at=starts + timedelta(hours=3))
 
 
 def url(session):

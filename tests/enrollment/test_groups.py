@@ -17,13 +17,6 @@ from lms.extensions import db
 from lms.reports import services as reports
 from tests.fixtures.api import assert_json_error
 
-ACTORS = [None, "trainee", "outsider", "trainer", "other_trainer", "staff", "admin"]
-
-
-@pytest.fixture
-def actors(classroom):
-    return {who: classroom.by_role(who) for who in ACTORS}
-
 
 @pytest.fixture
 def two_classes(make_classroom, add_meeting, create_session):
