@@ -33,6 +33,10 @@ pytest_plugins = [
 ]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+#: browser tests run on one backend only: PostgreSQL (production's database) when it is set, else
+#: SQLite. Every view they drive is tested on both databases through the Flask test client; the
+#: browser adds the pages' scripts, layout and accessibility, which do not depend on the database.
+BROWSER_BACKEND = BACKENDS[-1]
 #: reference data loaded by migrations, kept between tests
 KEEP_TABLES = {"regencies", "alembic_version"}
 
@@ -165,15 +169,41 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def _backend(item):
+    """The database backend a test runs on (None for a test without the app)."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("app") if callspec else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run on BROWSER_BACKEND only; their copies on the other database are
+    deselected (the run's header counts them)."""
+    other = [
+        item
+        for item in items
+        if item.get_closest_marker("browser") and _backend(item) not in (None, BROWSER_BACKEND)
+    ]
+    if other:
+        dropped = set(map(id, other))
+        items[:] = [item for item in items if id(item) not in dropped]
+        config.hook.pytest_deselected(items=other)
+
+
+def _is_browser(report):
+    return "browser" in report.keywords
+
+
 def pytest_terminal_summary(terminalreporter):
     """Say which databases and how many browser tests ran, so a CI log shows they were not skipped."""
     passed = terminalreporter.stats.get("passed", [])
     skipped = terminalreporter.stats.get("skipped", [])
     lines = []
     for backend in BACKENDS:
-        count = sum(1 for r in passed if f"[{backend}" in r.nodeid)
+        count = sum(1 for r in passed if f"[{backend}" in r.nodeid and not _is_browser(r))
         lines.append(f"{backend}: {count} passed")
-    browser = sum(1 for r in passed if "tests/browser/" in r.nodeid)
-    browser_skipped = sum(1 for r in skipped if "tests/browser/" in r.nodeid)
-    lines.append(f"browser (Chromium): {browser} passed, {browser_skipped} skipped")
+    browser = sum(1 for r in passed if _is_browser(r))
+    browser_skipped = sum(1 for r in skipped if _is_browser(r))
+    lines.append(
+        f"browser (Chromium, on {BROWSER_BACKEND}): {browser} passed, {browser_skipped} skipped"
+    )
     terminalreporter.write_sep("-", "Latih test run: " + "; ".join(lines))

@@ -1,50 +1,14 @@
-"""axe-core (as shipped in the axe-playwright-python package: nothing is fetched at run time)
-finds nothing serious or critical on the main pages of every role, on a phone and a desktop."""
+"""Accessibility beyond the main pages' axe walk (in test_main_pages): the keyboard, tap targets,
+and axe-core on the attendance pages of the field, on a phone and a desktop."""
 
 from datetime import time
 
 import pytest
 
+from tests.browser.test_main_pages import findings
 from tests.fixtures.browser import DESKTOP, PHONE, TIMEOUT_MS, log_in, logged_in_state
 
 pytestmark = pytest.mark.browser
-
-#: the findings that fail the test; "minor" and "moderate" ones are left to review
-BLOCKING = ("serious", "critical")
-
-
-def findings(page):
-    """axe's serious and critical violations on the page: ["rule: target (summary)", ...]."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page).response
-    return [
-        f"{violation['id']}: {node['target']} ({node.get('failureSummary', '').splitlines()[-1]})"
-        for violation in results["violations"]
-        if violation["impact"] in BLOCKING
-        for node in violation["nodes"]
-    ]
-
-
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_main_pages_have_no_serious_accessibility_findings(
-    browser, live_server, main_pages, viewport
-):
-    found = []
-    for role, user, paths in main_pages:
-        state = logged_in_state(browser, live_server, user)
-        for locale in ("id", "en"):
-            context = browser.new_context(
-                viewport=viewport, locale=locale, base_url=live_server, storage_state=state
-            )
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
-            for path in paths:
-                page.goto(path)
-                page.wait_for_load_state("networkidle")
-                found += [f"{role} {locale} {path}: {item}" for item in findings(page)]
-            context.close()
-    assert not found, "axe found:\n" + "\n".join(found)
 
 
 def test_a_keyboard_sees_where_it_is_and_can_skip_the_menu(new_page, dummy_trainee):
@@ -84,22 +48,26 @@ def test_what_people_tap_in_the_field_is_at_least_44_px_high(new_page, dummy_tra
     assert page.locator("footer a").count() >= 2
 
 
-def _axe_pages(browser, live_server, visits, viewport):
-    """axe's findings on each (user, path), in both languages."""
+def _axe_pages(browser, live_server, visits, viewports):
+    """axe's findings on each (user, path), at each viewport, in both languages (one login a
+    user)."""
     found = []
     for user, paths in visits:
         state = logged_in_state(browser, live_server, user)
-        for locale in ("id", "en"):
-            context = browser.new_context(
-                viewport=viewport, locale=locale, base_url=live_server, storage_state=state
-            )
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
-            for path in paths:
-                page.goto(path)
-                page.wait_for_load_state("networkidle")
-                found += [f"{locale} {path}: {item}" for item in findings(page)]
-            context.close()
+        for viewport in viewports:
+            for locale in ("id", "en"):
+                context = browser.new_context(
+                    viewport=viewport, locale=locale, base_url=live_server, storage_state=state
+                )
+                context.set_default_timeout(TIMEOUT_MS)
+                page = context.new_page()
+                for path in paths:
+                    page.goto(path)
+                    page.wait_for_load_state("networkidle")
+                    found += [
+                        f"{viewport['width']}px {locale} {path}: {item}" for item in findings(page)
+                    ]
+                context.close()
     return found
 
 
@@ -134,11 +102,11 @@ def field_pages(db, make_classroom, add_meeting, create_user, create_course):
     ]
 
 
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_the_grid_the_sheet_and_the_trainees_pages_have_no_serious_findings(
-    browser, live_server, field_pages, viewport
+    browser, live_server, field_pages
 ):
-    found = _axe_pages(browser, live_server, field_pages, viewport)
+    """On a phone and a desktop, in both languages."""
+    found = _axe_pages(browser, live_server, field_pages, [PHONE, DESKTOP])
     assert not found, "axe found:\n" + "\n".join(found)
 
 
