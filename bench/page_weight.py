@@ -2,7 +2,7 @@
 meets them: Chromium at 360 px, a cold cache, the link throttled through the DevTools protocol
 (``Network.emulateNetworkConditions``: 400 kbit/s down, 400 ms latency by default).
 
-Not a test: it prints figures and asserts nothing (tests/browser/test_page_weight.py holds the
+Not a test: it prints figures and asserts nothing (tests/browser/test_main_pages.py holds the
 150 KB budget). It builds a temporary SQLite database with the demo data, serves the app on a free
 local port from a thread and drives Debian's Chromium through Playwright.
 
