@@ -77,15 +77,14 @@ def download_xlsx(key):
     if resealed := _resealed(key):
         return redirect(resealed, 303)
     filters = _filters(key)
-    rows = tasks.rows(key, filters)
-    if rows > _xlsx_min_rows():
+    if tasks.larger_than(key, filters, _xlsx_min_rows()):
         # a workbook this large takes longer to write than a page should wait (its first byte
         # comes only once it is written whole), so a worker writes it and the job's page offers
         # it: the export page's button starts the job; a list's link (a GET, which starts
         # nothing) answers at once with a page whose button does
         if request.method == "POST":
             return _start(key, "xlsx", filters)
-        return _offer_job(key, rows)
+        return _offer_job(key)
     _audit_full_niks(key, filters)
     out = services.xlsx_file(key, filters)
     size = out.seek(0, 2)
@@ -104,13 +103,13 @@ def start_job(key, extension):
     return _start(key, extension, filters)
 
 
-def _offer_job(key, rows):
+def _offer_job(key):
     """The page that offers a large workbook as a job, with the list's filters."""
     args = list(request.args.items(multi=True))
     return render_template(
         "exports/large.html",
         key=key,
-        rows=rows,
+        rows=_xlsx_min_rows(),
         args=args,
         csv_args=request.args.to_dict(flat=False),
         title=services.dataset(key).label,
