@@ -16,7 +16,7 @@ gunicorn.conf.py (threaded workers) on a free port, logs in as staff and then:
    process (the machine is shared: wall time is noisy, CPU time much less so): every row, and
    the JOBS_EXPORT_XLSX_MIN_ROWS rows of the largest workbook still sent directly.
 
-``--xlsx-only`` skips the server (steps 1 and 2).
+``--xlsx-only`` skips the server (steps 1 and 2), ``--no-csv`` step 1.
 
     .venv/bin/python bench/exports.py                                   # full size, SQLite
     .venv/bin/python bench/exports.py --trainees 20000 --attendance 200000
@@ -48,6 +48,7 @@ def parse_args(argv=None):
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite folder")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--xlsx-only", action="store_true", help="only the lxml comparison")
+    parser.add_argument("--no-csv", action="store_true", help="skip the whole CSV download")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the lxml comparison")
     parser.add_argument("--time-xlsx", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -218,12 +219,13 @@ def main(argv=None):
             data={"email": "staff@bench.example", "password": "bench-Latih-2026"},
             timeout=60,
         )
-        first, whole, size, lines = download(session, "GET", f"{base}/exports/attendance.csv")
-        print(
-            f"attendance.csv: first byte {first:.2f} s, whole {whole:.1f} s, {size / 1e6:.0f} MB, "
-            f"{lines - 1:,} rows of {counts['attendance']:,} "
-            f"({'complete' if lines - 1 == counts['attendance'] else 'CUT'})"
-        )
+        if not args.no_csv:
+            first, whole, size, lines = download(session, "GET", f"{base}/exports/attendance.csv")
+            print(
+                f"attendance.csv: first byte {first:.2f} s, whole {whole:.1f} s, "
+                f"{size / 1e6:.0f} MB, {lines - 1:,} rows of {counts['attendance']:,} "
+                f"({'complete' if lines - 1 == counts['attendance'] else 'CUT'})"
+            )
         first, whole, size, _ = download(session, "GET", f"{base}/exports/enrollments.xlsx")
         print(
             f"enrollments.xlsx as a list links it ({counts['enrollments']:,} rows): the page "

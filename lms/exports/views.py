@@ -1,7 +1,8 @@
 """Staff pages: the exports (trainees, courses, enrolments, attendance, certificates) as CSV or
 XLSX, with the filters of the lists: a list's download buttons link here with its filters, and a
 bad value is a 400. The CSV is streamed as it is written, any size; the XLSX is written to a
-temporary file and sent from there up to JOBS_EXPORT_XLSX_MIN_ROWS rows, and by a job above. The queries and columns live in ``services``, the filters in ``filters``.
+temporary file and sent from there up to JOBS_EXPORT_XLSX_MIN_ROWS rows, and by a job above.
+The queries and columns live in ``services``, the filters in ``filters``.
 """
 
 from flask import (
