@@ -191,9 +191,10 @@ class Config:
     #: a bulk certificate issue for more trainees than this, and a course ZIP of more
     #: certificates, run as jobs
     JOBS_CERTIFICATES_MIN = 40
-    #: the export page's XLSX button hands an export of more rows than this to a job (a
-    #: workbook is written whole before its first byte; CSV files stream and never need one)
-    JOBS_EXPORT_XLSX_MIN_ROWS = 20000
+    #: an XLSX export of more rows than this is a job's work (a workbook is written whole
+    #: before its first byte: 5,000 rows take about 0.7 s of CPU, see bench/README.md; CSV
+    #: files stream and never need one)
+    JOBS_EXPORT_XLSX_MIN_ROWS = 5000
     #: seconds between two tries of the outbox while a mail server refuses messages
     JOBS_OUTBOX_BACKOFF = (30, 60, 300, 900, 3600)
     #: seconds a job pauses at each progress report: the kill drill's slow motion (tests only)

@@ -26,10 +26,19 @@ def _counted(rows, context, every=1000):
     context.progress(done=n)
 
 
-def rows(key, filters):
-    """How many rows export ``key`` holds with ``filters``."""
+def rows(key, filters, limit=None):
+    """How many rows export ``key`` holds with ``filters``; with ``limit``, at most that many
+    are counted (unordered, the query stops there: quick at any size)."""
     query = services.dataset(key).query(filters)
+    if limit is not None:
+        query = query.order_by(None).limit(limit)
     return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def larger_than(key, filters, rows_at_most):
+    """Whether export ``key`` with ``filters`` holds more than ``rows_at_most`` rows; reads at
+    most one row more."""
+    return rows(key, filters, limit=rows_at_most + 1) > rows_at_most
 
 
 @jobs.task(KIND)

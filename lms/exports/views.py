@@ -1,7 +1,8 @@
 """Staff pages: the exports (trainees, courses, enrolments, attendance, certificates) as CSV or
 XLSX, with the filters of the lists: a list's download buttons link here with its filters, and a
-bad value is a 400. The CSV is streamed as it is written; the XLSX is written to a temporary file
-and sent from there. The queries and columns live in ``services``, the filters in ``filters``.
+bad value is a 400. The CSV is streamed as it is written, any size; the XLSX is written to a
+temporary file and sent from there up to JOBS_EXPORT_XLSX_MIN_ROWS rows, and by a job above.
+The queries and columns live in ``services``, the filters in ``filters``.
 """
 
 from flask import (
@@ -13,7 +14,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_number, get_locale
 from flask_login import current_user
 
 from lms.auth.models import TARGET_GROUP_LABELS
@@ -77,10 +78,14 @@ def download_xlsx(key):
     if resealed := _resealed(key):
         return redirect(resealed, 303)
     filters = _filters(key)
-    if request.method == "POST" and tasks.rows(key, filters) > _xlsx_min_rows():
-        # the export page's button: a workbook this large takes longer to write than a page
-        # should wait, so a worker writes it and the job's page offers it
-        return _start(key, "xlsx", filters)
+    if tasks.larger_than(key, filters, _xlsx_min_rows()):
+        # a workbook this large takes longer to write than a page should wait (its first byte
+        # comes only once it is written whole), so a worker writes it and the job's page offers
+        # it: the export page's button starts the job; a list's link (a GET, which starts
+        # nothing) answers at once with a page whose button does
+        if request.method == "POST":
+            return _start(key, "xlsx", filters)
+        return _offer_job(key)
     _audit_full_niks(key, filters)
     out = services.xlsx_file(key, filters)
     size = out.seek(0, 2)
@@ -97,6 +102,20 @@ def start_job(key, extension):
     """Have a large export written to a file in the background; the job's page follows it."""
     filters = _filters(key)  # a bad filter is a 400 now, not a failed job later
     return _start(key, extension, filters)
+
+
+def _offer_job(key):
+    """The page that offers a large workbook as a job, with the list's filters."""
+    args = list(request.args.items(multi=True))
+    return render_template(
+        "exports/large.html",
+        key=key,
+        rows=_xlsx_min_rows(),
+        args=args,
+        csv_args=request.args.to_dict(flat=False),
+        title=services.dataset(key).label,
+        format_number=format_number,
+    )
 
 
 def _xlsx_min_rows():

@@ -195,6 +195,22 @@ def dispatch():
                 log.exception("job %s could not be queued; it waits for recovery", job_id)
         else:
             run(job_id)
+    if ids and connection() is None:
+        # no worker runs the upkeep here: files kept long enough go when new work comes
+        _purge_quietly()
+
+
+def _purge_quietly():
+    """Delete the result files kept longer than JOBS_FILE_MAX_AGE (committed); never raises."""
+    try:
+        removed = purge_files()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("job files could not be deleted")
+        return
+    if removed:
+        log.info("deleted %s job file(s) kept long enough", removed)
 
 
 def init_app(app):

@@ -9,6 +9,7 @@ from flask import current_app
 from rq import SimpleWorker
 
 from lms.extensions import db
+from lms.outbox import registry as channels
 from lms.outbox import services as outbox
 
 from . import services
@@ -29,7 +30,7 @@ def upkeep():
         db.session.commit()
         if removed:
             log.info("deleted %s job file(s) kept long enough", removed)
-        if waiting and current_app.config.get("MAIL_SERVER"):
+        if waiting and channels.enabled():  # any channel that is on: e-mail, SMS, WhatsApp
             services.enqueue_outbox_delivery(unless_retrying=True)
     except Exception:
         db.session.rollback()

@@ -27,19 +27,32 @@ class Figures:
         yield by_status
         depth = jobs.queue_depth()
         yield GaugeMetricFamily("lms_job_queue_depth", "Jobs waiting on the queue", value=depth)
+        # waiting: not delivered and not given up (a message no channel reaches any more is
+        # counted apart, so that the backlog's age does not stay high forever because of it)
+        undelivered = OutboxMessage.sent_at.is_(None)
         waiting = db.session.execute(
             select(func.count(), func.min(OutboxMessage.created_at)).where(
-                OutboxMessage.sent_at.is_(None)
+                undelivered, OutboxMessage.failed_at.is_(None)
             )
         ).one()
         yield GaugeMetricFamily(
-            "lms_outbox_backlog", "Messages not delivered yet", value=waiting[0]
+            "lms_outbox_backlog", "Messages waiting for delivery", value=waiting[0]
         )
         failing = db.session.scalar(
-            select(func.count()).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts > 0)
+            select(func.count()).where(
+                undelivered, OutboxMessage.failed_at.is_(None), OutboxMessage.attempts > 0
+            )
         )
         yield GaugeMetricFamily(
-            "lms_outbox_failing", "Undelivered messages whose delivery failed", value=failing
+            "lms_outbox_failing", "Waiting messages whose delivery failed so far", value=failing
+        )
+        given_up = db.session.scalar(
+            select(func.count()).where(undelivered, OutboxMessage.failed_at.is_not(None))
+        )
+        yield GaugeMetricFamily(
+            "lms_outbox_failed",
+            "Messages given up: every channel that reaches the person failed for good",
+            value=given_up,
         )
         oldest = 0.0
         if waiting[1] is not None:
@@ -47,7 +60,7 @@ class Figures:
 
             oldest = max(0.0, (utcnow() - waiting[1]).total_seconds())
         yield GaugeMetricFamily(
-            "lms_outbox_oldest_seconds", "Age of the oldest undelivered message", value=oldest
+            "lms_outbox_oldest_seconds", "Age of the oldest waiting message", value=oldest
         )
 
 

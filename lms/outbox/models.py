@@ -52,6 +52,15 @@ class OutboxMessage(db.Model):
 
     #: the recipient
     user = relationship("User")
+
+    def delivery_key(self, channel):
+        """The idempotency key of this message on ``channel``: derived from the row (its id and
+        the second it was written, so that a restored or new database never reuses one), the
+        same on every try, so that a gateway drops a second copy of a message it accepted
+        (a worker killed between the gateway's answer and the commit that records it)."""
+        stamp = self.created_at.strftime("%Y%m%d%H%M%S")
+        return f"latih-{self.id}-{stamp}-{channel}"
+
     #: every delivery attempt, oldest first
     attempt_log = relationship(
         "DeliveryAttempt",
@@ -83,6 +92,9 @@ class DeliveryAttempt(db.Model):
     error: Mapped[str | None] = mapped_column(String(500))
     #: whether that error is worth another try on the same channel
     retryable: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: when the channel's answer was recorded (UTC); None while the call is under way, or when
+    #: the worker died during it (then the next try sends again with the same idempotency key)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     #: the message tried
     message = relationship("OutboxMessage", back_populates="attempt_log")

@@ -184,14 +184,41 @@ def _candidates(message):
     return [(c, c.address(message.user)) for c in registry.route(message.user)]
 
 
-def deliver(message, instances, now=None):
+#: what an attempt cut off by a dead worker records once the next run finds it
+INTERRUPTED = "interrupted before the answer was recorded; sent again with the same key"
+
+
+def _interrupted(message, now):
+    """Close the attempts a dead worker left under way (the gateway may have accepted the
+    message); returns the channel of the last one, which is tried first again, with the same
+    idempotency key, so that a gateway that took it drops the copy."""
+    channel = None
+    for attempt in message.attempt_log:
+        if attempt.finished_at is None:
+            attempt.finished_at = now
+            attempt.error = INTERRUPTED
+            attempt.retryable = True
+            channel = attempt.channel
+    return channel
+
+
+def deliver(message, instances, now=None, started=None):
     """Try to deliver one message: its preferred channel, or the next one when a channel failed
-    for good. Records every attempt; True when delivered."""
+    for good. Records every attempt; True when delivered.
+
+    Each attempt is written before its channel is called, and ``started`` (the delivery run's
+    commit) is called then, so that the attempt is on record should the process die during the
+    call; the channel sends the message's idempotency key (:meth:`Channel.idempotency_key`), the
+    same on the next try, and the gateway drops a message it already accepted.
+    """
     config = current_app.config
     now = now or utcnow()
     max_tries = config["OUTBOX_MAX_ATTEMPTS"]
+    resume = _interrupted(message, now)
     spent, tries = _spent(message, max_tries)
     candidates = [(c, a) for c, a in _candidates(message) if c.key not in spent]
+    # an attempt cut off on a channel is repeated there first (its gateway knows the key)
+    candidates.sort(key=lambda pair: pair[0].key != resume)
     if not candidates and not message.attempt_log:
         user = message.user
         if user is None or not any(c.address(user) for c in registry.all_channels()):
@@ -213,10 +240,13 @@ def deliver(message, instances, now=None):
         )
         message.attempt_log.append(attempt)
         message.attempts = (message.attempts or 0) + 1
+        if started is not None:
+            started()
         try:
             channel.send(message, address)
         except Exception as exc:  # noqa: BLE001  (a plugin's own error counts as a failed try)
             retryable = exc.retryable if isinstance(exc, DeliveryFailed) else True
+            attempt.finished_at = utcnow()
             attempt.error = str(exc)[:500] or type(exc).__name__
             attempt.retryable = retryable
             message.last_error = f"{channel_class.key}: {attempt.error}"[:500]
@@ -226,7 +256,7 @@ def deliver(message, instances, now=None):
                 return False
             continue  # this channel failed for good: the next one that reaches the person
         attempt.ok = True
-        message.sent_at = utcnow()
+        attempt.finished_at = message.sent_at = utcnow()
         message.channel = channel_class.key
         message.recipient = address
         message.next_attempt_at = None
@@ -240,8 +270,12 @@ def deliver_pending(limit=100):
     """Deliver the messages due now through their channels; returns the number delivered.
 
     Does nothing while no channel is on (then messages stay in the outbox, where staff read
-    them). Each message is claimed and marked in its own small transaction, so that a failure
-    does not resend others and two workers never send one twice.
+    them). Each message is claimed and marked in its own small transactions, so that a failure
+    does not resend others and two workers never send one twice: the claim (a lease), each
+    attempt before its channel is called, and its outcome are committed one by one. A run that
+    dies between a gateway's acceptance and the last commit leaves the attempt under way; once
+    the lease ends the next run sends the message again with the same idempotency key, which
+    the gateway drops (exactly once, for a gateway that honours the key).
     """
     if not registry.enabled():
         return 0
@@ -254,7 +288,7 @@ def deliver_pending(limit=100):
             if not _claim(message_id, now):
                 continue
             message = db.session.get(OutboxMessage, message_id)
-            if deliver(message, instances, now):
+            if deliver(message, instances, now, started=db.session.commit):
                 sent += 1
             db.session.commit()
     finally:

@@ -168,6 +168,25 @@ def test_a_file_is_kept_a_limited_time(app, client, create_user, clock, api_head
     assert _job(job.id).result_path is None
 
 
+def test_without_a_worker_old_files_go_when_new_work_comes(
+    app, client, create_user, clock, make_classroom
+):
+    """No Redis, no worker and its upkeep: the next job run in the web process deletes the files
+    kept longer than JOBS_FILE_MAX_AGE, so that none stays on the disk for ever."""
+    import os
+
+    room = make_classroom(1)
+    old = finished_job(room.staff)
+    path = os.path.join(jobs.file_dir(), old.result_path)
+    clock.move_to(utcnow() + timedelta(seconds=app.config["JOBS_FILE_MAX_AGE"] + 60))
+    log_in(client, room.staff)
+    response = client.post("/exports/enrollments.csv/job", data={"course_code": room.course.code})
+    new = _job(_job_id(response))
+    assert new.status == DONE and os.path.isfile(os.path.join(jobs.file_dir(), new.result_path))
+    assert not os.path.exists(path)
+    assert _job(old.id).result_path is None
+
+
 # --- imports -----------------------------------------------------------------------------------
 
 

@@ -131,7 +131,7 @@ def _parent_name():
 # --- the kill drill ------------------------------------------------------------------------------
 
 
-def _worker(app, queue, tmp_path, name, pause):
+def _worker(app, queue, tmp_path, name, pause, **settings):
     env = {
         **os.environ,
         "LMS_CONFIG": "testing",
@@ -142,6 +142,7 @@ def _worker(app, queue, tmp_path, name, pause):
         "LMS_JOBS_QUEUE": queue,
         "LMS_JOBS_STEP_PAUSE": str(pause),
         "LMS_LOG_JSON": "true",
+        **{f"LMS_{key}": str(value) for key, value in settings.items()},
     }
     log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 (closed by _stop)
     command = [sys.executable, "-m", "flask", "--app", "lms", "lms", "worker", "--no-scheduler"]
@@ -266,6 +267,8 @@ def mail_app(queued_app, monkeypatch):
     monkeypatch.setattr(FakeSMTP, "refuse", set())
     monkeypatch.setattr(FakeSMTP, "busy", set())
     monkeypatch.setattr(FakeSMTP, "calls", [])
+    monkeypatch.setattr(FakeSMTP, "duplicates", [])
+    monkeypatch.setattr(FakeSMTP, "on_accept", None)
     monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
     monkeypatch.setitem(queued_app.config, "MAIL_SERVER", "smtp.example.org")
     return queued_app, FakeSMTP
@@ -320,3 +323,77 @@ def test_a_refused_message_is_tried_again_later(mail_app, create_user):
     assert scheduled == [delivery]
     assert _rq_job(app, delivery).kwargs == {"attempt": 1}
     assert smtp.sent == []
+
+
+def test_kill_drill_a_message_the_gateway_accepted_is_not_sent_again(
+    app, create_user, redis_db, tmp_path
+):
+    """A real worker delivers an SMS; the gateway, on accepting it, kills the worker with SIGKILL
+    before answering (the worker never learns the outcome, nothing after it is committed). The
+    next worker sends it again with the same Idempotency-Key; the gateway drops the copy."""
+    from lms.outbox import services as outbox
+    from lms.outbox.models import DeliveryAttempt, OutboxMessage
+    from tests.fixtures.gateways import FakeGateway
+
+    user = create_user("trainee", email=False, phone="081234567890", preferred_channel="sms")
+    message = outbox.queue(user, "password_code", "emails/password_code", code="482913", minutes=15)
+    db.session.commit()
+    message_id = message.id
+
+    def sent():
+        db.session.rollback()
+        return db.session.get(OutboxMessage, message_id)
+
+    def attempts():
+        db.session.rollback()
+        return db.session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.message_id == message_id)
+            .order_by(DeliveryAttempt.id)
+        ).all()
+
+    with FakeGateway() as gateway:
+        settings = {
+            "SMS_URL": f"{gateway.url}/api/send",
+            "SMS_TOKEN": "t",
+            "OUTBOX_LEASE_SECONDS": 2,
+        }
+        workers = {}
+
+        def kill_the_worker(_request):
+            os.kill(workers["first"].pid, signal.SIGKILL)
+            return True  # no answer: the worker is dead
+
+        gateway.on_accept = kill_the_worker
+        # its upkeep finds the waiting message and queues the outbox's delivery
+        workers["first"] = _worker(app, redis_db[1], tmp_path, "first", 0, **settings)
+        try:
+            _wait_for("the gateway to accept the message", lambda: gateway.delivered)
+            assert workers["first"].wait(timeout=30) == -signal.SIGKILL
+        finally:
+            _stop(workers["first"])
+        gateway.on_accept = None
+        # the gateway has it; the database only knows that an attempt was under way
+        [started] = attempts()
+        assert (started.ok, started.finished_at) == (False, None)
+        lease = sent().next_attempt_at
+        assert sent().sent_at is None and lease is not None
+
+        from lms.core.types import utcnow
+
+        _wait_for("the dead worker's lease to end", lambda: utcnow() > lease)
+        second = _worker(app, redis_db[1], tmp_path, "second", 0, **settings)
+        try:
+            _wait_for("the message to be delivered", lambda: sent().sent_at is not None)
+        finally:
+            _stop(second)
+
+    # sent twice with one key; the person got it once
+    assert len(gateway.requests) == 2 and len(gateway.delivered) == 1
+    assert len(gateway.duplicates) == 1
+    keys = {request["headers"]["Idempotency-Key"] for request in gateway.requests}
+    assert keys == {sent().delivery_key("sms")}
+    assert [body["to"] for body in gateway.bodies] == ["+6281234567890"] * 2
+    first, second = attempts()
+    assert (first.ok, first.error, second.ok) == (False, outbox.INTERRUPTED, True)
+    assert sent().channel == "sms"

@@ -128,3 +128,27 @@ def test_gunicorn_workers_counts_add_up(app, tmp_path):
         )
         assert count >= answered  # the probe may have been asked more than once
         assert len(workers_written()) >= 2  # both workers wrote, and the count is their sum
+
+
+def test_a_message_given_up_leaves_the_backlog_and_is_counted_apart(client, create_user, clock):
+    """The backlog and its oldest age are the messages still waiting: one that failed on every
+    channel (given up) no longer holds the age alarm up; it is counted as failed."""
+    trainee = create_user("trainee")
+    old = outbox.queue(
+        trainee, "password_reset", "emails/password_reset", link="http://x/", minutes=5
+    )
+    db.session.commit()
+    clock.shift(3600)
+    retrying = outbox.queue(
+        trainee, "password_reset", "emails/password_reset", link="http://y/", minutes=5
+    )
+    db.session.commit()
+    old.failed_at, old.attempts = utcnow(), 5
+    retrying.attempts = 1
+    db.session.commit()
+    found = samples(client.get("/metrics").get_data(as_text=True))
+    assert value(found, "lms_outbox_backlog") == 1
+    assert value(found, "lms_outbox_failing") == 1
+    assert value(found, "lms_outbox_failed") == 1
+    # the waiting one is minutes old, not the hour of the given-up one
+    assert value(found, "lms_outbox_oldest_seconds") < 600

@@ -186,7 +186,9 @@ def test_whatsapp_sends_the_approved_template_with_its_variables(
                 }
             ],
         },
+        "biz_opaque_callback_data": message.delivery_key("whatsapp"),
     }
+    assert request["headers"]["Idempotency-Key"] == message.delivery_key("whatsapp")
     assert reload(message).channel == "whatsapp"
 
 

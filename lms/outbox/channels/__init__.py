@@ -4,6 +4,15 @@ A channel is found through the ``lms.channels`` entry-point group (pyproject.tom
 course type is: the built-in e-mail, SMS and WhatsApp channels register the way a separate
 package would. The entry point loads the class; a delivery run makes one instance of it with the
 app's configuration and closes it at the end (an SMTP connection lives that long).
+
+**No message twice.** The run records each attempt (committed) before it calls :meth:`Channel.send`
+and its outcome after. A worker killed in between — after the gateway accepted the message, before
+the commit that says so — leaves the attempt under way; the next run sends the message again. So
+every channel MUST hand the gateway the message's idempotency key
+(:meth:`Channel.idempotency_key`: the same on every try of one message on one channel), in the way
+its gateway drops a second request with a key it already accepted: an ``Idempotency-Key`` header
+(:meth:`HttpChannel.post` sends it), a client reference field, an e-mail's ``Message-ID``. A
+gateway that cannot drop duplicates makes the channel deliver at least once, not exactly once.
 """
 
 import json
@@ -55,10 +64,17 @@ class Channel(ABC):
 
     @abstractmethod
     def send(self, message, address):
-        """Deliver one :class:`~lms.outbox.models.OutboxMessage` to ``address``.
+        """Deliver one :class:`~lms.outbox.models.OutboxMessage` to ``address``, handing the
+        gateway :meth:`idempotency_key` so that it drops a copy it already accepted (the call
+        is repeated with the same key after a worker died during it; see the module's notes).
 
         :raise DeliveryFailed: it was not delivered (``retryable`` says whether to try again)
         """
+
+    def idempotency_key(self, message):
+        """The key that makes a repeated send of ``message`` on this channel a duplicate the
+        gateway drops: derived from the outbox row and the channel, the same on every try."""
+        return message.delivery_key(self.key)
 
     def close(self):
         """Release what the run held (a connection); called once after the run. Optional: most
@@ -73,9 +89,10 @@ class HttpChannel(Channel):
     #: seconds to wait for the gateway
     timeout = 20
 
-    def post(self, url, token, body, form=False):
-        """POST ``body`` (JSON, or a form when ``form``) with a bearer token; the parsed JSON
-        answer (or None)."""
+    def post(self, url, token, body, form=False, key=None):
+        """POST ``body`` (JSON, or a form when ``form``) with a bearer token and, given ``key``,
+        an ``Idempotency-Key`` header (a gateway that saw the key answers as before and sends
+        nothing); the parsed JSON answer (or None)."""
         if form:
             from urllib.parse import urlencode
 
@@ -84,16 +101,14 @@ class HttpChannel(Channel):
         else:
             data = json.dumps(body).encode()
             content_type = "application/json"
-        request = urllib.request.Request(
-            url,
-            data=data,
-            method="POST",
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Content-Type": content_type,
-                "Accept": "application/json",
-            },
-        )
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": content_type,
+            "Accept": "application/json",
+        }
+        if key:
+            headers["Idempotency-Key"] = key
+        request = urllib.request.Request(url, data=data, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read()

@@ -3,6 +3,7 @@
 import contextlib
 import smtplib
 from email.message import EmailMessage
+from email.utils import parseaddr
 
 from . import Channel, DeliveryFailed
 
@@ -49,6 +50,9 @@ class EmailChannel(Channel):
         email["From"] = self.config["MAIL_FROM"]
         email["To"] = address
         email["Subject"] = message.subject
+        # the idempotency key: a mail server or mailbox keeps one message per Message-ID, so a
+        # copy sent again after a worker died mid-delivery is dropped, not shown twice
+        email["Message-ID"] = self.message_id(message)
         email.set_content(message.body)
         smtp = self._connection()
         try:
@@ -64,6 +68,11 @@ class EmailChannel(Channel):
         except (smtplib.SMTPException, OSError) as exc:
             self._smtp = None  # the connection broke: the next message opens a new one
             raise DeliveryFailed(f"SMTP: {exc}", retryable=True) from exc
+
+    def message_id(self, message):
+        """The message's stable ``Message-ID``: its idempotency key at the sender's domain."""
+        domain = parseaddr(self.config.get("MAIL_FROM") or "")[1].rpartition("@")[2]
+        return f"<{self.idempotency_key(message)}@{domain or 'latih.invalid'}>"
 
     def close(self):
         if self._smtp is not None:

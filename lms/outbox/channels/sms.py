@@ -1,8 +1,9 @@
 """The SMS channel: a generic HTTP gateway (most Indonesian SMS gateways take a JSON or form POST).
 
 Settings: SMS_URL and SMS_TOKEN (POSTed with ``Authorization: Bearer``); SMS_BODY_TEMPLATE, a
-JSON object whose string values may hold ``{to}`` and ``{text}`` (default ``{"to": "{to}",
-"text": "{text}"}``); SMS_BODY_FORMAT ``json`` or ``form``; SMS_NUMBER_FORMAT ``+62`` (the
+JSON object whose string values may hold ``{to}``, ``{text}`` and ``{ref}`` (the message's
+idempotency key, for a gateway that takes a client reference; default ``{"to": "{to}",
+"text": "{text}"}``; the key always goes in the ``Idempotency-Key`` header too); SMS_BODY_FORMAT ``json`` or ``form``; SMS_NUMBER_FORMAT ``+62`` (the
 default), ``62`` or ``0``: how ``{to}`` writes the number.
 """
 
@@ -65,9 +66,10 @@ class SmsChannel(HttpChannel):
         config = self.config
         to = format_number(address, str(config.get("SMS_NUMBER_FORMAT") or "+62"))
         text = message.text or message.subject
-        body = fill(body_template(config), {"to": to, "text": text})
+        key = self.idempotency_key(message)
+        body = fill(body_template(config), {"to": to, "text": text, "ref": key})
         form = str(config.get("SMS_BODY_FORMAT") or "json").lower() == "form"
-        answer = self.post(config["SMS_URL"], config["SMS_TOKEN"], body, form=form)
+        answer = self.post(config["SMS_URL"], config["SMS_TOKEN"], body, form=form, key=key)
         # some gateways answer 200 with {"status": "error"} or {"success": false}
         if isinstance(answer, dict) and (
             answer.get("success") is False

@@ -5,6 +5,10 @@ on the message (``wa_template``, see lms/outbox/whatsapp_templates.py) in the pe
 with the message's variables. Settings: WHATSAPP_URL (the full endpoint, e.g.
 ``https://graph.facebook.com/v21.0/<phone-number-id>/messages``), WHATSAPP_TOKEN (a system
 user's access token) and WHATSAPP_LANGUAGES (Latih's language -> the template language code).
+
+Each request carries the message's idempotency key as the ``Idempotency-Key`` header (a business
+solution provider's gateway in front of the Cloud API drops a repeated key) and as
+``biz_opaque_callback_data``, which Meta echoes in its status webhooks.
 """
 
 import json
@@ -56,6 +60,8 @@ class WhatsAppChannel(HttpChannel):
             "to": address.removeprefix("+"),
             "type": "template",
             "template": template,
+            # the idempotency key, echoed in the delivery webhooks (a receipt names its message)
+            "biz_opaque_callback_data": self.idempotency_key(message),
         }
 
     def send(self, message, address):
@@ -65,6 +71,7 @@ class WhatsAppChannel(HttpChannel):
             self.config["WHATSAPP_URL"],
             self.config["WHATSAPP_TOKEN"],
             self.payload(message, address),
+            key=self.idempotency_key(message),
         )
         if not (isinstance(answer, dict) and answer.get("messages")):
             raise DeliveryFailed(f"unexpected answer: {json.dumps(answer)[:300]}", retryable=True)
