@@ -157,8 +157,9 @@ def test_fixed_file_commits_every_row_in_one_transaction(app, client, staff, mon
         response = post_file(client, data, run=True)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     assert len(committed) == 1
-    # at most an account and its audit entry per row (PostgreSQL batches both), no lookups per row
-    assert len(sent) <= 2 * 1000 + 30, len(sent)
+    # at most an account, its welcome message and its audit entry per row (PostgreSQL batches
+    # them), no lookups per row
+    assert len(sent) <= 3 * 1000 + 30, len(sent)
     assert trainees_count() == 1000
     user = db.session.scalar(select(User).where(User.email == "impor7@example.org"))
     assert (user.name, user.nik, user.birth_date, user.gender) == (
@@ -305,8 +306,9 @@ def test_importing_with_a_course_reads_in_bulk(client, staff, create_course):
         seats = n // 2
         assert statuses == ["enrolled"] * seats + ["waitlisted"] * (len(rows) - seats)
         inserts = [s for s in sent if s.lstrip().upper().startswith("INSERT")]
-        # an account, its audit entry, an enrolment, its audit entry and a message per row at most
-        assert len(inserts) <= 5 * len(rows) + 5, len(inserts)
+        # an account, its audit entry, its welcome message, an enrolment, its audit entry and
+        # its message per row at most
+        assert len(inserts) <= 6 * len(rows) + 5, len(inserts)
         return [s for s in sent if not s.lstrip().upper().startswith("INSERT")]
 
     few = import_rows(0, 12)
@@ -392,7 +394,8 @@ def test_values_are_checked_by_the_registration_rules():
         {**trainee_row(5), "birth_date": "17.05.1995"},
         {**trainee_row(6), "gender": "X"},
         {**trainee_row(7), "target_group": "turis"},
-        {**trainee_row(8), "name": "", "email": ""},
+        {**trainee_row(8), "name": "", "email": ""},  # a mobile number is enough
+        {**trainee_row(9), "email": "", "phone": ""},
     ]
     plan = services.plan_import(rows)
     errors = [[(c, str(m)) for c, m in row.errors] for row in plan.rows]
@@ -409,7 +412,8 @@ def test_values_are_checked_by_the_registration_rules():
         [("birth_date", "Write the date as YYYY-MM-DD or DD/MM/YYYY.")],
         [("gender", "Write male or female (L or P).")],
         [("target_group", "Write cpmi, purna_pmi, family or general.")],
-        [("name", "This field is required."), ("email", "This field is required.")],
+        [("name", "This field is required.")],
+        [("email", "Write an e-mail address, or a mobile number to log in with.")],
     ]
 
 
