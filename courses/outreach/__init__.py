@@ -12,7 +12,11 @@ class OutreachDetails(Form):
     regency = StringField(
         _l("Regency or city where it was held"),
         validators=[DataRequired(), Length(max=8)],
-        description=_l("The regency's code, e.g. 18.07 for Lampung Timur."),
+        # the API's clients send the code; people choose the regency by its name from a list
+        description=_l(
+            "The regency or city, chosen by its name from the list of regencies; the course "
+            "keeps its code (e.g. 18.07 for Lampung Timur)."
+        ),
     )
     audience = SelectField(
         _l("Audience"),

@@ -59,6 +59,9 @@ class CourseTypeField(Schema):
     choices = fields.List(fields.Nested(CourseTypeChoice))
     #: a choice field that takes several values (a JSON list)
     multiple = fields.Boolean()
+    #: what a value means, in the request's language (e.g. a regency's code and where the
+    #: codes come from), when the type says
+    description = fields.String()
 
 
 class CourseTypeSchema(Schema):

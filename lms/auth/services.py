@@ -129,6 +129,12 @@ def _channel_choice(preferred, email, phone, errors):
     return "email"
 
 
+def default_channel(email, phone):
+    """The channel an account with this e-mail and phone gets when nobody chose one (an account
+    staff create or import): e-mail with an address, else the first channel reaching the phone."""
+    return _channel_choice(None, email, phone, {})
+
+
 def _locale():
     from flask_babel import get_locale
 

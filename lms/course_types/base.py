@@ -231,7 +231,8 @@ class CourseType:
         return data
 
     def describe_fields(self):
-        """The fields for GET /api/v1/course-types: name, label, type, required, choices."""
+        """The fields for GET /api/v1/course-types: name, label, type, required, choices, and
+        the field's own description when it has one (what a value means, e.g. a code)."""
         if self.details_form is None:
             return []
         form = self.details_form(formdata=None)
@@ -248,6 +249,8 @@ class CourseType:
                 "type": kind,
                 "required": bool(bound.flags.required),
             }
+            if bound.description:
+                item["description"] = str(bound.description)
             if kind == "choice":
                 item["choices"] = [{"value": v, "label": str(lbl)} for v, lbl in bound.choices]
                 if isinstance(bound, SelectMultipleField):

@@ -3,8 +3,10 @@
 Every value is checked with the rules of registration (``lms.auth.services`` and
 ``lms.auth.validation``); this module only reads the spreadsheet's spellings (L/P, 17/08/1995,
 a regency's name, the Indonesian name of a group) into the values those rules take. A row
-matches an existing trainee by NIK, then by e-mail, so importing the same file twice changes
-nothing. The staff page and ``flask lms import-trainees`` share these functions; neither commits
+matches an existing trainee by NIK, then by e-mail, then (a row without e-mail) by the mobile
+number of an account without e-mail, so importing the same file twice changes nothing. A row
+may leave the e-mail out when it gives a mobile number: the trainee logs in with the number, as
+one who registered so. The staff page and ``flask lms import-trainees`` share these functions; neither commits
 here: ``apply_plan`` flushes and the caller commits once.
 """
 
@@ -24,17 +26,20 @@ from sqlalchemy.exc import IntegrityError
 from lms.audit import services as audit
 from lms.auth import validation as v
 from lms.auth.models import GENDER_LABELS, TARGET_GROUP_LABELS, User
-from lms.auth.services import clean_profile
+from lms.auth.services import clean_profile, default_channel
 from lms.catalog.models import Course
 from lms.core import tabular
+from lms.core.urls import public_url
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
+from lms.outbox import services as outbox
 from lms.regions.models import Regency
 
 #: the columns of the template, in order; the trainee export writes the same ones
 COLUMNS = ("name", "email", "nik", "birth_date", "gender", "phone", "regency", "target_group")
-#: columns every row must fill; the others may stay empty (an empty cell never erases a value)
-REQUIRED = ("name", "email")
+#: columns every row must fill; the others may stay empty (an empty cell never erases a value),
+#: but a row without an e-mail address needs a mobile number (the trainee logs in with it)
+REQUIRED = ("name",)
 #: each column in words (the header in the file stays the short name above)
 COLUMN_LABELS = {
     "name": _l("Full name"),
@@ -49,11 +54,17 @@ COLUMN_LABELS = {
 #: what the template's help sheet says about each column
 COLUMN_HELP = {
     "name": _l("Full name as on the KTP. Required."),
-    "email": _l("E-mail address; the trainee logs in with it. Required."),
+    "email": _l(
+        "E-mail address; the trainee logs in with it. It may stay empty when the row has a "
+        "mobile number."
+    ),
     "nik": _l("NIK, the 16 digits on the KTP. Write it as text, not as a number."),
     "birth_date": _l("Date of birth: YYYY-MM-DD or DD/MM/YYYY."),
     "gender": _l("L for a man, P for a woman (the words laki-laki and perempuan work too)."),
-    "phone": _l("Indonesian mobile number, e.g. 0812 3456 7890."),
+    "phone": _l(
+        "Indonesian mobile number, e.g. 0812 3456 7890. Required when the e-mail is empty: the "
+        "trainee then logs in with this number and gets messages by SMS or WhatsApp."
+    ),
     "regency": _l(
         "The regency or city the trainee comes from, by its name (Lampung Timur, Kota Metro)."
     ),
@@ -155,9 +166,15 @@ class RowResult:
         )
 
     @property
+    def contact(self):
+        """The row's e-mail address as written, else its mobile number."""
+        return self.raw.get("email") or self.raw.get("phone") or ""
+
+    @property
     def label(self):
-        """Who the row is about, for lists: the name and e-mail as written."""
-        return " ".join(x for x in (self.raw.get("name"), f"<{self.raw.get('email')}>") if x)
+        """Who the row is about, for lists: the name and e-mail (or mobile number) as written."""
+        contact = f"<{self.contact}>" if self.contact else ""
+        return " ".join(x for x in (self.raw.get("name"), contact) if x)
 
 
 @dataclass
@@ -360,6 +377,8 @@ def _read(raw, lookups):
             data["email"] = v.normalize_email(raw["email"])
         except v.ValidationFailed as exc:
             errors["email"] = [exc.message]
+    elif not raw.get("phone"):
+        errors["email"] = [_("Write an e-mail address, or a mobile number to log in with.")]
     if raw.get("nik"):
         data["nik"] = raw["nik"]
     if raw.get("phone"):
@@ -421,19 +440,79 @@ def _accounts(column, values):
     return found
 
 
-def _match(values, by_nik, by_email):
-    """The trainee a row is about, or the reasons it cannot be matched safely."""
+def _phone_accounts(values):
+    """{phone: [users]} of the accounts with one of these mobile numbers (one query per chunk):
+    a number may be shared by accounts that all have an e-mail address (a family's phone)."""
+    found = {}
+    for chunk in _chunks(values):
+        for user in db.session.scalars(select(User).where(User.phone.in_(chunk))):
+            found.setdefault(user.phone, []).append(user)
+    return found
+
+
+def _match(values, by_nik, by_email, by_phone):
+    """The trainee a row is about, or the reasons it cannot be matched safely.
+
+    By NIK, then by e-mail; a row without e-mail by its mobile number, which is the login of an
+    account without e-mail (a number shared by accounts with e-mail addresses identifies none of
+    them). A number that logs in an account without e-mail is that account's own: no other row
+    may give it to someone else.
+    """
     user, key = by_nik.get(values.get("nik")), "nik"
     owner = by_email.get(values.get("email"))
+    phone = values.get("phone")
+    holders = by_phone.get(phone, []) if phone else []
+    phone_logins = [u for u in holders if u.email is None]
     errors = []
-    if user is None:
+    if user is None and values.get("email"):
         user, key = owner, "email"
         if user is not None and user.nik and values.get("nik") and user.nik != values["nik"]:
             errors.append(
                 ("email", _("This e-mail address belongs to an account with another NIK."))
             )
+    elif user is None and phone:
+        key = "phone"
+        if len(phone_logins) > 1:
+            errors.append(
+                (
+                    "phone",
+                    _(
+                        "Several accounts log in with this mobile number: write the trainee's "
+                        "NIK in the row."
+                    ),
+                )
+            )
+        elif phone_logins:
+            user = phone_logins[0]
+            if user.nik and values.get("nik") and user.nik != values["nik"]:
+                errors.append(
+                    ("phone", _("This mobile number belongs to an account with another NIK."))
+                )
+        elif holders:
+            errors.append(
+                (
+                    "phone",
+                    _(
+                        "Accounts with an e-mail address use this mobile number: write the "
+                        "trainee's e-mail address or NIK in the row."
+                    ),
+                )
+            )
     elif owner is not None and owner is not user:
         errors.append(("email", _("This e-mail address belongs to another account.")))
+    if not errors and phone and any(u is not user for u in phone_logins):
+        # the number logs in another account (one without e-mail): it stays that account's own
+        errors.append(("phone", _("An account with this mobile number already exists.")))
+    if (
+        not errors
+        and user is not None
+        and user.email is None
+        and not values.get("email")
+        and phone != user.phone
+        and any(u is not user for u in holders)
+    ):
+        # the account without e-mail would log in with a number other accounts use too
+        errors.append(("phone", _("An account with this mobile number already exists.")))
     if user is not None and user.role != "trainee" and not errors:
         errors.append((key, _("This account is not a trainee's (it is staff or a trainer).")))
     return user, errors
@@ -476,12 +555,14 @@ def plan_import(rows, course=None, progress=None):
     read = [(line, raw, *_check(raw, lookups)) for line, raw in enumerate(rows, start=2)]
     by_nik = _accounts(User.nik, {c["nik"] for _i, _r, c, _e in read if c.get("nik")})
     by_email = _accounts(User.email, {c["email"] for _i, _r, c, _e in read if c.get("email")})
+    by_phone = _phone_accounts({c["phone"] for _i, _r, c, _e in read if c.get("phone")})
     held, others, seats = {}, {}, [0]
     if course is not None:
         from lms.enrollment.models import Enrollment
         from lms.enrollment.services import other_active_enrollments
 
-        ids = {u.id for u in (*by_nik.values(), *by_email.values())}
+        phoned = [u for users in by_phone.values() for u in users if u.email is None]
+        ids = {u.id for u in (*by_nik.values(), *by_email.values(), *phoned)}
         others = other_active_enrollments(ids, course)
         for chunk in _chunks(ids):
             held.update(
@@ -501,9 +582,20 @@ def plan_import(rows, course=None, progress=None):
                 seen = first_line.setdefault((key, clean[key]), line)
                 if seen != line:
                     errors.append((key, _("The same value is on row %(row)s.", row=seen)))
+        if clean.get("phone"):
+            # a row without e-mail logs in with its number: no other row may carry it (rows
+            # with e-mail addresses may share one, a family's phone)
+            phone = clean["phone"]
+            seen = first_line.get(("login", phone))
+            if seen is None and not clean.get("email"):
+                seen = first_line.get(("phone", phone))
+                first_line[("login", phone)] = line
+            first_line.setdefault(("phone", phone), line)
+            if seen is not None and seen != line:
+                errors.append(("phone", _("The same value is on row %(row)s.", row=seen)))
         row = RowResult(line=line, action=REJECT, raw=raw, values=clean, errors=errors)
         if not errors:
-            row.user, row.errors = _match(clean, by_nik, by_email)
+            row.user, row.errors = _match(clean, by_nik, by_email, by_phone)
         if not row.errors:
             if row.user is None:
                 row.action = CREATE
@@ -538,8 +630,11 @@ def unusable_password():
     return "!" + secrets.token_urlsafe(24)
 
 
-def apply_plan(plan, actor=None, progress=None):
+def apply_plan(plan, actor=None, progress=None, welcome=True):
     """Write a plan: create and update the trainees, enrol them in the plan's course.
+
+    Each new trainee gets a welcome message through their channel (e-mail, or SMS / WhatsApp
+    for one with only a mobile number) saying how to set a password (``welcome``).
 
     All or nothing: a plan with rejected rows is refused, and if any row fails while writing,
     the transaction is rolled back and nothing is written. Flushes; the caller commits.
@@ -558,7 +653,12 @@ def apply_plan(plan, actor=None, progress=None):
     created, updated = [], []
     for row in plan.rows:
         if row.action == CREATE:
-            row.user = User(role="trainee", password_hash=unusable_password(), **row.values)
+            row.user = User(
+                role="trainee",
+                password_hash=unusable_password(),
+                preferred_channel=default_channel(row.values.get("email"), row.values.get("phone")),
+                **row.values,
+            )
             db.session.add(row.user)
             created.append(row.user)
         elif row.action == UPDATE:
@@ -578,6 +678,10 @@ def apply_plan(plan, actor=None, progress=None):
         ) from exc
     if progress is not None:
         progress(len(created) + len(updated))
+    if created and welcome:
+        forgot = public_url("auth.forgot_password")
+        for user in created:
+            outbox.queue(user, "account_welcome", "emails/account_welcome", link=forgot)
     for user in created:
         audit.record("user.created", user, actor=actor, role="trainee", source="import")
     for user in updated:

@@ -472,7 +472,8 @@ def expires_at(job):
 
 
 def purge_files():
-    """Delete the result files kept longer than JOBS_FILE_MAX_AGE; returns how many. Flushes."""
+    """Delete the result files kept longer than JOBS_FILE_MAX_AGE, and the input files of the
+    jobs that ended as long ago; returns how many result files. Flushes."""
     limit = utcnow() - timedelta(seconds=current_app.config["JOBS_FILE_MAX_AGE"])
     removed = 0
     root = file_dir()
@@ -487,6 +488,13 @@ def purge_files():
         if os.path.isdir(folder) and not os.listdir(folder):
             os.rmdir(folder)
         job.result_path = None
+    # the input files (an import's upload) of jobs that ended as long ago go with them
+    db.session.execute(
+        update(Job)
+        .where(Job.payload.is_not(None), Job.finished_at < limit)
+        .values(payload=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
     return removed
 

@@ -19,6 +19,7 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 KIND_TITLES = {
     "export": _l("Export"),
     "import.trainees": _l("Import of trainees"),
+    "import.trainees.check": _l("Check of a file of trainees"),
     "certificates.issue": _l("Issue of certificates"),
     "certificates.zip": _l("Certificates as one ZIP"),
     "reports.annual": _l("Annual report file"),

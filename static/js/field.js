@@ -18,7 +18,7 @@
 
   var tools = document.getElementById('field-tools');
   var rosterForm = document.getElementById('roster-form');
-  if (!tools || !rosterForm || !window.fetch || !window.JSON) return;
+  if (!tools || !rosterForm || !window.fetch || !window.JSON || !window.LatihOfflineQueue) return;
   var T = JSON.parse((document.getElementById('field-messages') || {}).textContent || '{}');
   var CARDS = JSON.parse((document.getElementById('field-cards') || {}).textContent || '{}');
   var cfg = rosterForm.dataset;
@@ -51,42 +51,9 @@
     return input ? input.value : '';
   }
 
-  // --- the queue ---------------------------------------------------------------------------
+  // --- the queue (static/js/offline-queue.js) --------------------------------------------------
 
-  var memoryQueue = [];
-
-  function readQueue() {
-    try {
-      var raw = window.localStorage.getItem(QUEUE_KEY);
-      return raw ? JSON.parse(raw) : [];
-    } catch (err) {
-      return memoryQueue.slice();
-    }
-  }
-
-  function writeQueue(queue) {
-    memoryQueue = queue.slice();
-    try {
-      if (queue.length) window.localStorage.setItem(QUEUE_KEY, JSON.stringify(queue));
-      else window.localStorage.removeItem(QUEUE_KEY);
-    } catch (err) { /* kept in memory while the page is open */ }
-  }
-
-  function updateItem(batchId, change) {
-    writeQueue(readQueue().reduce(function (kept, item) {
-      if (item.batch_id !== batchId) kept.push(item);
-      else if (change) kept.push(change(item));
-      return kept;
-    }, []));
-  }
-
-  function newBatchId() {
-    if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
-    var bytes = new Uint8Array(16);
-    if (window.crypto && window.crypto.getRandomValues) window.crypto.getRandomValues(bytes);
-    else for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-    return Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join('');
-  }
+  var store = window.LatihOfflineQueue.open(QUEUE_KEY);
 
   // --- the server's clock ------------------------------------------------------------------
 
@@ -177,7 +144,7 @@
   var loginNeeded = false;
 
   function renderPending() {
-    var queue = readQueue();
+    var queue = store.read();
     pendingBox.textContent = '';
     if (!queue.length) {
       pendingBox.hidden = true;
@@ -204,7 +171,7 @@
       discard.textContent = '×';
       discard.setAttribute('aria-label', T.refused);
       discard.addEventListener('click', function () {
-        updateItem(item.batch_id, null);
+        store.update(item.batch_id, null);
         renderPending();
       });
       line.appendChild(discard);
@@ -296,59 +263,47 @@
     }
   }
 
-  var flushing = false;
-
   function flush() {
-    if (flushing) return Promise.resolve();
-    var queue = readQueue().filter(function (item) { return !item.error; });
-    if (!queue.length) {
+    if (store.replaying()) return Promise.resolve();
+    if (!store.read().some(function (item) { return !item.error; })) {
       renderPending();
       return Promise.resolve();
     }
-    flushing = true;
-    var stop = false;
-    var chain = Promise.resolve();
-    queue.forEach(function (item) {
-      chain = chain.then(function () {
-        if (stop) return null;
-        return send(item).then(function (result) {
-          if (result.kind === 'ok') {
-            loginNeeded = false;
-            updateItem(item.batch_id, null);
-            done(item, result.data);
-          } else if (result.kind === 'refused') {
-            if (item.kind === 'scan' && result.status === 404) {
-              updateItem(item.batch_id, null);
-              showLast(T.unknown, false);
-              log(item.label + ': ' + T.unknown, false);
-              beep(false);
-            } else {
-              updateItem(item.batch_id, function (kept) { kept.error = result.message; return kept; });
-              if (item.kind === 'walk_in' && !item.shown) {
-                walkInError.textContent = result.message;
-                walkInError.hidden = false;
-              } else if (!item.shown) {
-                showLast(result.message, false);
-                beep(false);
-              }
-            }
+    return store.replay(function (item) {
+      return send(item).then(function (result) {
+        if (result.kind === 'ok') {
+          loginNeeded = false;
+          store.update(item.batch_id, null);
+          done(item, result.data);
+        } else if (result.kind === 'refused') {
+          if (item.kind === 'scan' && result.status === 404) {
+            store.update(item.batch_id, null);
+            showLast(T.unknown, false);
+            log(item.label + ': ' + T.unknown, false);
+            beep(false);
           } else {
-            loginNeeded = result.kind === 'login';
-            stop = true;
+            store.update(item.batch_id, function (kept) { kept.error = result.message; return kept; });
+            if (item.kind === 'walk_in' && !item.shown) {
+              walkInError.textContent = result.message;
+              walkInError.hidden = false;
+            } else if (!item.shown) {
+              showLast(result.message, false);
+              beep(false);
+            }
           }
-        });
+        } else {
+          loginNeeded = result.kind === 'login';
+          return false;
+        }
+        return true;
       });
-    });
-    return chain.then(function () {
-      flushing = false;
+    }).then(function () {
       renderPending();
     });
   }
 
   function enqueue(item) {
-    var queue = readQueue();
-    queue.push(item);
-    writeQueue(queue);
+    store.push(item);
     renderPending();
     return flush();
   }
@@ -373,7 +328,7 @@
         var value = String(data.get(key) || '').trim();
         if (value) body[key] = value;
       });
-      var item = { kind: 'walk_in', batch_id: newBatchId(), body: body, label: name, queued_at: new Date().toISOString() };
+      var item = { kind: 'walk_in', batch_id: window.LatihOfflineQueue.newBatchId(), body: body, label: name, queued_at: new Date().toISOString() };
       walkInForm.reset();
       var online = navigator.onLine !== false;
       if (!online) {
@@ -413,7 +368,7 @@
     var online = navigator.onLine !== false;
     var item = {
       kind: 'scan',
-      batch_id: newBatchId(),
+      batch_id: window.LatihOfflineQueue.newBatchId(),
       body: { card: code, scanned_at: serverNow().toISOString() },
       label: known ? known.name : code.slice(0, 4) + '-' + code.slice(4),
       queued_at: new Date().toISOString()
@@ -501,7 +456,7 @@
     if (!document.hidden) flush();
   });
   window.setInterval(function () {
-    if (navigator.onLine !== false && readQueue().length) flush();
+    if (navigator.onLine !== false && store.read().length) flush();
   }, RETRY_MS);
   renderPending();
   flush();

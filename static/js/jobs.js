@@ -1,6 +1,8 @@
 /* Latih: a job's page follows its progress. It polls GET /api/v1/jobs/{id} (the login session,
  * with the page's CSRF token as X-CSRFToken) every second or two until the job is done or failed,
- * and fills the bar, the count, the message and the download link. No inline script (CSP). */
+ * and fills the bar, the count, the message and the download link. No inline script (CSP).
+ * A box with data-reload-when-done reloads its page once the job ends (the page then shows the
+ * outcome itself: the import page's dry-run report). */
 (function () {
   'use strict';
 
@@ -56,6 +58,7 @@
       .then(function (job) {
         failures = 0;
         if (!show(job)) window.setTimeout(poll, job.status === 'queued' ? 2000 : 1000);
+        else if (box.hasAttribute('data-reload-when-done')) window.location.reload();
       })
       .catch(function () {
         failures += 1;

@@ -16,7 +16,7 @@
   'use strict';
 
   var form = document.getElementById('roster-form');
-  if (!form || !window.fetch || !window.JSON) return;
+  if (!form || !window.fetch || !window.JSON || !window.LatihOfflineQueue) return;
   var T = JSON.parse((document.getElementById('roster-messages') || {}).textContent || '{}');
   var cfg = form.dataset;
   var readonly = cfg.readonly === '1';
@@ -38,52 +38,9 @@
     });
   }
 
-  // --- the queue of batches not yet confirmed by the server ---------------------------------
+  // --- the queue of batches not yet confirmed by the server (static/js/offline-queue.js) --------
 
-  var memoryQueue = []; // used when localStorage is unavailable (private mode, storage full)
-
-  function readQueue() {
-    try {
-      var raw = window.localStorage.getItem(QUEUE_KEY);
-      return raw ? JSON.parse(raw) : [];
-    } catch (err) {
-      return memoryQueue.slice();
-    }
-  }
-
-  function writeQueue(queue) {
-    memoryQueue = queue.slice();
-    try {
-      if (queue.length) window.localStorage.setItem(QUEUE_KEY, JSON.stringify(queue));
-      else window.localStorage.removeItem(QUEUE_KEY);
-    } catch (err) { /* kept in memory for as long as the page is open */ }
-  }
-
-  function updateBatch(batchId, change) {
-    writeQueue(readQueue().reduce(function (kept, batch) {
-      if (batch.batch_id !== batchId) kept.push(batch);
-      else if (change) kept.push(change(batch));
-      return kept;
-    }, []));
-  }
-
-  function markWaitingOffline() {
-    writeQueue(readQueue().map(function (batch) {
-      if (!batch.error) batch.offline = true;
-      return batch;
-    }));
-  }
-
-  function newBatchId() {
-    if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
-    var bytes = new Uint8Array(16);
-    if (window.crypto && window.crypto.getRandomValues) window.crypto.getRandomValues(bytes);
-    else for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
-    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
-    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join('');
-    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join('-');
-  }
+  var store = window.LatihOfflineQueue.open(QUEUE_KEY);
 
   // --- the rows ------------------------------------------------------------------------------
 
@@ -157,7 +114,7 @@
 
   function renderPending() {
     if (!banner) return;
-    var queue = readQueue();
+    var queue = store.read();
     if (!queue.length) {
       banner.hidden = true;
       return;
@@ -191,7 +148,7 @@
       discard.className = 'btn btn-sm btn-outline-danger ms-1';
       discard.textContent = T.discard;
       discard.addEventListener('click', function () {
-        updateBatch(batch.batch_id, null);
+        store.update(batch.batch_id, null);
         window.location.reload(); // show what the server holds
       });
       item.appendChild(discard);
@@ -264,53 +221,44 @@
       }, function () { return false; });
   }
 
-  var flushing = false;
-
   function flush() {
-    if (flushing) return Promise.resolve();
-    var queue = readQueue().filter(function (batch) { return !batch.error; });
-    if (!queue.length) {
+    if (store.replaying()) return Promise.resolve();
+    if (!store.read().some(function (batch) { return !batch.error; })) {
       renderPending();
       return Promise.resolve();
     }
-    flushing = true;
     showStatus(T.sending, 'info');
     var sent = 0;
-    var outcome = 'done';
     var renewed = false;
-    var chain = Promise.resolve();
-    queue.forEach(function (batch) {
-      chain = chain.then(function () {
-        if (outcome !== 'done') return null;
-        return send(batch).then(function (result) {
-          if (result.kind !== 'login' || renewed) return result;
-          renewed = true;
-          return renewToken().then(function (renewedToken) {
-            return renewedToken ? send(batch) : result;
-          });
-        }).then(function (result) {
-          if (result.kind === 'ok') {
-            updateBatch(batch.batch_id, null);
-            sent += 1;
-            loginNeeded = false;
-          } else if (result.kind === 'refused') {
-            updateBatch(batch.batch_id, function (b) { b.error = result.message; return b; });
-          } else {
-            if (result.kind === 'retry') {
-              // no connection: every batch still waiting was made offline, not just this one
-              // (the ones behind it are not even tried now, and must not go out as the trainer's)
-              markWaitingOffline();
-            }
-            loginNeeded = result.kind === 'login';
-            outcome = result.kind; // stop here, in order; try again later
-          }
+    return store.replay(function (batch) {
+      return send(batch).then(function (result) {
+        if (result.kind !== 'login' || renewed) return result;
+        renewed = true;
+        return renewToken().then(function (renewedToken) {
+          return renewedToken ? send(batch) : result;
         });
+      }).then(function (result) {
+        if (result.kind === 'ok') {
+          store.update(batch.batch_id, null);
+          sent += 1;
+          loginNeeded = false;
+          return true;
+        }
+        if (result.kind === 'refused') {
+          store.update(batch.batch_id, function (b) { b.error = result.message; return b; });
+          return true;
+        }
+        if (result.kind === 'retry') {
+          // no connection: every batch still waiting was made offline, not just this one
+          // (the ones behind it are not even tried now, and must not go out as the trainer's)
+          store.markWaiting(function (b) { b.offline = true; return b; });
+        }
+        loginNeeded = result.kind === 'login';
+        return false; // stop here, in order; try again later
       });
-    });
-    return chain.then(function () {
-      flushing = false;
+    }).then(function () {
       renderPending();
-      var left = readQueue().length;
+      var left = store.read().length;
       showStatus(sent && !left ? T.saved : '', 'success');
       if (sent) keepOffline(true);
     });
@@ -321,7 +269,7 @@
   function enhance() {
     // marks saved on this phone but not yet on the server: show them as they will be
     if (!readonly) {
-      readQueue().forEach(function (batch) {
+      store.read().forEach(function (batch) {
         (batch.records || []).forEach(function (record) {
           var row = rowById[String(record.enrollment_id)];
           if (!row) return;
@@ -354,17 +302,17 @@
       if (readonly) return;
       var records = changedRecords();
       if (records.length) {
-        var queue = readQueue();
+        var queue = store.read();
         queue.push({
-          batch_id: newBatchId(),
+          batch_id: window.LatihOfflineQueue.newBatchId(),
           records: records,
           queued_at: new Date().toISOString(),
           // saved without a connection: an offline mark, whenever it reaches the server
           offline: navigator.onLine === false || queue.some(function (b) { return b.offline && !b.error; })
         });
-        writeQueue(queue);
+        store.write(queue);
         baseline = snapshot();
-      } else if (!readQueue().length) {
+      } else if (!store.read().length) {
         var anyMarked = rows.some(function (row) { return statusOf(row); });
         showStatus(anyMarked ? T.saved : T.nothing, anyMarked ? 'success' : 'warning');
         return;
@@ -381,7 +329,7 @@
       if (event.key === QUEUE_KEY) renderPending(); // another tab sent or queued something
     });
     window.setInterval(function () {
-      if (navigator.onLine !== false && readQueue().length) flush();
+      if (navigator.onLine !== false && store.read().length) flush();
     }, RETRY_MS);
     renderPending();
     flush();

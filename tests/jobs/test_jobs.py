@@ -231,10 +231,10 @@ def test_a_refused_import_job_fails_with_its_reason_and_writes_nothing(
     monkeypatch.setitem(app.config, "JOBS_IMPORT_MIN_ROWS", 5)
     staff = create_user("staff")
     log_in(client, staff)
-    # the page checks the file first: a file with a bad row starts no job
-    response = _post_import(client, _trainee_csv(8, bad_row=3))
-    assert response.status_code == 400
-    assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+    # "Import" without a dry run: the job checks the file and refuses it whole
+    refused = _job(_job_id(_post_import(client, _trainee_csv(8, bad_row=3))))
+    assert refused.status == FAILED and "1 baris ditolak" in refused.message
+    assert db.session.scalar(select(func.count()).where(User.email.like("impor%"))) == 0
     # a file that turned bad between the check and the job (here: a job given it directly)
     job = jobs.start(
         "import.trainees",
