@@ -29,6 +29,10 @@ class Config:
     #: seconds a shared cache (an office proxy, a CDN) may keep a public page shown to an
     #: anonymous visitor (the catalogue, the privacy notice); 0 turns it off
     PUBLIC_PAGE_MAX_AGE = 300
+    #: seconds a web worker may serve again the catalogue page it rendered for an anonymous
+    #: visitor while no course, enrolment, partner or trainer changed (lms.catalog.pagecache;
+    #: a change is seen at its commit, the time alone after this); 0 turns it off
+    CATALOG_PAGE_CACHE_SECONDS = 60
     #: flask-smorest: the OpenAPI document lives at /api/v1/openapi.json
     API_TITLE = "Latih API"
     API_VERSION = "v1"
@@ -237,6 +241,8 @@ class TestingConfig(Config):
     SERVER_NAME = None
     #: jobs run in-process: no Redis unless a test brings its own
     JOBS_REDIS_URL = ""
+    #: the catalogue is rendered on every request (tests/catalog turn the page cache on)
+    CATALOG_PAGE_CACHE_SECONDS = 0
 
 
 class ProductionConfig(Config):

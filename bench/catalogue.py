@@ -27,7 +27,6 @@ import http.client
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 import flask_migrate  # noqa: E402
+from common import free_port, start_gunicorn, stop_gunicorn  # noqa: E402
 from sqlalchemy import func, insert, inspect, select, text  # noqa: E402
 
 from config import TestingConfig  # noqa: E402
@@ -73,6 +73,11 @@ def parse_args(argv=None):
     parser.add_argument("--reset", action="store_true", help="empty --database-url first")
     parser.add_argument("--path", default="/courses/", help="the page to load (/courses/)")
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator")
+    parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="render every page (LMS_CATALOG_PAGE_CACHE_SECONDS=0): the cost of a cache miss",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return parser.parse_args(argv)
 
@@ -178,49 +183,6 @@ def fill(target):
 
 
 # --- the servers --------------------------------------------------------------------------------
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(app_spec, env_extra, workers, port, log_path, chdir):
-    env = dict(os.environ)
-    env.pop("TEST_DATABASE_URL", None)
-    env.update(env_extra, PYTHONUNBUFFERED="1")
-    log = open(log_path, "ab")  # noqa: SIM115 (closed with the process)
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        str(workers),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--chdir",
-        str(chdir),
-        "--log-level",
-        "warning",
-        "--access-logfile",
-        "/dev/null",
-        app_spec,
-    ]
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    process.log = log
-    return process
-
-
-def stop(process):
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-    process.log.close()
 
 
 def get(port, path):
@@ -416,7 +378,7 @@ def main(argv=None):
             backend = db.engine.dialect.name
             prepare(args)
         floor_port = free_port()
-        floor = start(
+        floor = start_gunicorn(
             "floor_app:app",
             {"FLOOR_DB": str(floor_db)},
             args.workers,
@@ -428,7 +390,8 @@ def main(argv=None):
         print(
             f"Latih on {backend} vs the floor (SQLite, 50 courses); gunicorn -w {args.workers} "
             f"sync; {load_name}, {args.connections} connections, {args.rounds} rounds of "
-            f"{args.seconds:g} s each, alternating"
+            f"{args.seconds:g} s each, alternating; anonymous page cache "
+            + ("off" if args.no_page_cache else "on")
         )
         header = f"{'':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>8} {'RSS MB':>7}"
         for size in [int(s) for s in args.sizes.split(",")]:
@@ -437,7 +400,7 @@ def main(argv=None):
                 db.session.remove()
                 db.engine.dispose()
             port = free_port()
-            latih = start(
+            latih = start_gunicorn(
                 "lms:create_app()",
                 {
                     "LMS_CONFIG": "production",
@@ -445,6 +408,7 @@ def main(argv=None):
                     "LMS_SECRET_KEY": "bench-only-secret",
                     "LMS_PUBLIC_BASE_URL": "http://127.0.0.1",
                     "LMS_SINGLE_PROCESS": "true",
+                    **({"LMS_CATALOG_PAGE_CACHE_SECONDS": "0"} if args.no_page_cache else {}),
                 },
                 args.workers,
                 port,
@@ -456,7 +420,7 @@ def main(argv=None):
                 cards = body.count(b"course-card")
                 floor_figures, latih_figures = measure_pair(floor, floor_port, latih, port, args)
             finally:
-                stop(latih)
+                stop_gunicorn(latih)
             print(f"\n{size:,} courses ({cards} on the page)\n{header}")
             print(row("floor", floor_figures))
             print(row(f"Latih ({backend})", latih_figures))
@@ -468,7 +432,7 @@ def main(argv=None):
             )
     finally:
         if floor is not None:
-            stop(floor)
+            stop_gunicorn(floor)
         with app.app_context():
             db.engine.dispose()
         if args.keep:

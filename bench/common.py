@@ -1,5 +1,10 @@
-"""What the benchmarks share: a published hospitality course open for registration."""
+"""What the benchmarks share: a published hospitality course open for registration, and a
+gunicorn server of the app (or of the floor) on a free local port."""
 
+import os
+import socket
+import subprocess
+import sys
 from datetime import time as clock
 from datetime import timedelta
 
@@ -28,3 +33,53 @@ def open_course(partner_id, code, title, starts, capacity):
             "details": {"specialisation": "housekeeping", "destination": "JP"},
         }
     )
+
+
+def free_port():
+    """A local TCP port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(app_spec, env, workers, port, log_path, chdir, worker_class="sync"):
+    """Start ``gunicorn app_spec`` with ``workers`` workers on 127.0.0.1:``port`` from ``chdir``,
+    with this environment plus ``env`` (never the test suite's database), its output appended to
+    ``log_path``. Returns the process; :func:`stop_gunicorn` ends it and closes the log."""
+    environment = dict(os.environ)
+    environment.pop("TEST_DATABASE_URL", None)
+    environment.update(env, PYTHONUNBUFFERED="1")
+    log = open(log_path, "ab")  # noqa: SIM115 (closed with the process)
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        worker_class,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--chdir",
+        str(chdir),
+        "--log-level",
+        "warning",
+        "--access-logfile",
+        "/dev/null",
+        app_spec,
+    ]
+    process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    process.log = log
+    return process
+
+
+def stop_gunicorn(process):
+    """Stop a server of :func:`start_gunicorn` (TERM, then KILL after 15 s) and close its log."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    process.log.close()

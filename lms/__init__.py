@@ -156,12 +156,14 @@ def create_app(config_class=None, test_config=None):
 
     # 4. template helpers, error handlers and the CLI
     from . import cli, templating
+    from .catalog import pagecache
     from .core import assets, http, logs, security
     from .jobs import services as jobs
 
     logs.init_app(app)
     jobs.init_app(app)
     templating.init_app(app)
+    pagecache.init_app(app)
     assets.init_app(app)
     security.init_app(app)
     http.init_app(app)

@@ -7,7 +7,7 @@ from lms.attendance.walkins import WalkIn
 from lms.audit.models import AuditEntry
 from lms.auth.models import ApiToken, LoginSession, OneTimeCode, User
 from lms.catalog.groups import ClassGroup, class_group_trainers
-from lms.catalog.models import Course, CourseSession, course_trainers
+from lms.catalog.models import CatalogVersion, Course, CourseSession, course_trainers
 from lms.certificates.models import Certificate, SerialCounter
 from lms.enrollment.models import Enrollment
 from lms.jobs.models import Job
@@ -18,6 +18,7 @@ from lms.regions.models import Regency
 __all__ = [
     "ApiToken",
     "Assessment",
+    "CatalogVersion",
     "Attendance",
     "AttendanceBatch",
     "AttendanceCard",

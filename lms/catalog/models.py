@@ -191,3 +191,20 @@ class CourseSession(db.Model):
 
     def __repr__(self):
         return f"<CourseSession {self.id} course={self.course_id}>"
+
+
+class CatalogVersion(db.Model):
+    """One row: a number bumped in the same transaction as any change to what the public
+    catalogue shows, so that a worker's cached anonymous page (``lms.catalog.pagecache``) is
+    known stale as soon as that change is committed."""
+
+    __tablename__ = "catalog_version"
+
+    #: always 1: the table holds one row (inserted by its migration)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: raised by one at the commit of every change to courses, their trainers, enrolments,
+    #: partners or a user's name
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    def __repr__(self):
+        return f"<CatalogVersion {self.version}>"

@@ -17,8 +17,10 @@ from lms.enrollment.forms import EnrolForm
 from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput
 from lms.extensions import course_types, db
+from lms.i18n import locale_name
 from lms.partners.services import list_partners
 
+from . import pagecache
 from .models import COURSE_STATUS_LABELS
 from .services import (
     CatalogFilters,
@@ -53,6 +55,15 @@ def _filters_from_args(args):
 
 @bp.route("/")
 def index():
+    """The catalogue; a visitor who is not logged in gets the worker's cached page while the
+    catalogue has not changed (``pagecache``)."""
+    locale = locale_name()
+    body = pagecache.cached(locale, lambda: _render_index(locale))
+    return body if body is not None else _render_index(locale)[0]
+
+
+def _render_index(locale):
+    """(the page, the courses on it)."""
     filters = _filters_from_args(request.args)
     # keyset pages: ?after= (or ?before=) the last (first) course shown, never an offset
     page = catalog_page(
@@ -71,7 +82,7 @@ def index():
             type_filters.append((name, label, selected_type.filter_choices(name)))
     args = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
     partners = list_partners()
-    return render_template(
+    body = render_template(
         "catalog/index.html",
         page=page,
         states=states,
@@ -81,8 +92,9 @@ def index():
         partners=partners,
         partner_names={p.id: p.name for p in partners},
         args=args,
-        locale=str(get_locale()),
+        locale=locale,
     )
+    return body, page.items
 
 
 @bp.route("/<int:course_id>")

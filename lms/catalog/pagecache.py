@@ -1,0 +1,184 @@
+"""The anonymous catalogue page, rendered once per (query, language) and catalogue version.
+
+A visitor who is not logged in (no session or remember-me cookie: no user, no flash message, no
+CSRF token on the page) sees the same ``/courses/`` page as every other such visitor in their
+language. Each worker keeps the last pages it rendered (an LRU of ``MAX_PAGES``), with the
+catalogue version it read *before* reading the courses, and serves one again only when:
+
+- the version in the database is still the same: ``catalog_version`` is bumped in the same
+  transaction as any change to what the page shows (a course, its trainers, an enrolment —
+  seats taken or freed, the waitlist —, a partner, a user's name), by the session events below,
+  at the very end of the transaction (the row is locked only from the bump to the commit);
+- its time has not run out: the first moment one of its courses opens or closes registration,
+  the next local midnight (a course that ends becomes "finished"), and at most
+  ``CATALOG_PAGE_CACHE_SECONDS`` after it was rendered (counts that depend on the time, such as
+  "open for registration now", follow within that).
+
+Reading the version first makes a stale page impossible once the change is committed: the
+version read is the committed one, and the courses read after it are at least as new (on
+PostgreSQL each statement sees what was committed before it; on SQLite both reads share one
+snapshot). Every worker reads the same version row, so all of them drop the page at that commit.
+"""
+
+from collections import OrderedDict
+from datetime import time, timedelta
+from threading import Lock
+
+from flask import current_app, request, session
+from flask_login import current_user
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from lms.core.time import combine_local, local_today
+from lms.core.types import utcnow
+from lms.extensions import db
+
+from .models import CatalogVersion
+
+#: pages kept per worker (each about 30 kB)
+MAX_PAGES = 64
+#: a longer query string (a long search) is not kept
+MAX_QUERY = 300
+#: tables whose rows the catalogue page shows or counts
+WATCHED_TABLES = frozenset({"courses", "course_trainers", "enrollments", "partners", "users"})
+_FLAG = "lms_catalog_changed"
+
+
+# --- the version ---------------------------------------------------------------------------------
+
+
+def _changes_catalogue(obj, new):
+    table = getattr(obj, "__table__", None)
+    if table is None or table.name not in WATCHED_TABLES:
+        return False
+    if table.name == "users":
+        # a trainer's name is on the cards; a new account, a login or a profile is not
+        if new:
+            return False
+        state = inspect(obj)
+        return state.deleted or state.was_deleted or state.attrs.name.history.has_changes()
+    return True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session, _context):
+    if session.info.get(_FLAG):
+        return
+    new = session.new
+    if any(_changes_catalogue(obj, obj in new) for obj in (*new, *session.dirty, *session.deleted)):
+        session.info[_FLAG] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state):
+    """A bulk UPDATE, INSERT or DELETE (the seat taken by one conditional UPDATE)."""
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in WATCHED_TABLES:
+            state.session.info[_FLAG] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump(session):
+    """Raise the version in the transaction that changed the catalogue, just before its commit."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # (the commit would flush after this hook; the flush notes the change)
+    if session.info.pop(_FLAG, False):
+        session.execute(update(CatalogVersion).values(version=CatalogVersion.version + 1))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session):
+    session.info.pop(_FLAG, None)
+
+
+def current_version():
+    """The committed catalogue version (None when the row is missing: nothing is cached)."""
+    return db.session.scalar(select(CatalogVersion.version).where(CatalogVersion.id == 1))
+
+
+# --- the pages -----------------------------------------------------------------------------------
+
+
+class PageCache:
+    """Rendered pages per (language, query string): (version, expires, body)."""
+
+    def __init__(self, size=MAX_PAGES):
+        self.size = size
+        self.pages = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key, version, now):
+        with self.lock:
+            entry = self.pages.get(key)
+            if entry is None:
+                return None
+            if entry[0] != version or now >= entry[1]:
+                del self.pages[key]
+                return None
+            self.pages.move_to_end(key)
+            return entry[2]
+
+    def put(self, key, version, expires, body):
+        with self.lock:
+            self.pages[key] = (version, expires, body)
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+    def clear(self):
+        with self.lock:
+            self.pages.clear()
+
+
+def init_app(app):
+    app.config.setdefault("CATALOG_PAGE_CACHE_SECONDS", 60)
+    app.extensions["catalog_pages"] = PageCache()
+
+
+def anonymous_request():
+    """Whether the request can carry nothing of one person: a GET without a session or
+    remember-me cookie or credentials (so no user, no flash message, no form token), for a short
+    query."""
+    config = current_app.config
+    return (
+        request.method == "GET"
+        and "Authorization" not in request.headers
+        and int(config.get("CATALOG_PAGE_CACHE_SECONDS") or 0) > 0
+        and len(request.query_string) <= MAX_QUERY
+        and config["SESSION_COOKIE_NAME"] not in request.cookies
+        and config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies
+    )
+
+
+def expiry(items, now):
+    """When a page of these courses may change with the time alone."""
+    ends = [
+        now + timedelta(seconds=int(current_app.config["CATALOG_PAGE_CACHE_SECONDS"])),
+        combine_local(local_today() + timedelta(days=1), time(0, 0)),
+    ]
+    for course in items:
+        for moment in (course.registration_opens_at, course.registration_closes_at):
+            if moment is not None and moment > now:
+                ends.append(moment)
+    return min(ends)
+
+
+def cached(locale, render):
+    """The anonymous page from this worker's cache, or ``render()`` → (body, items) kept for the
+    next visitor. Returns the body (str), or None when this request must not use the cache."""
+    if not anonymous_request():
+        return None
+    version = current_version()  # first: the pages read after it are at least this new
+    if version is None:
+        return None
+    pages = current_app.extensions["catalog_pages"]
+    key = (locale, request.query_string)
+    now = utcnow()
+    body = pages.get(key, version, now)
+    if body is not None:
+        return body
+    body, items = render()
+    if not current_user.is_authenticated and not session.modified:
+        pages.put(key, version, expiry(items, now), body)
+    return body
