@@ -165,6 +165,10 @@ def enroll(data, course_id):
     but not the seats. 201 enrolled, waitlisted or pending; 409 already enrolled or full; 400
     when a rule refuses it (the reasons in ``fields.enrollment``)."""
     actor = current_actor()
+    # the course with its partner in one statement (the message names the partner);
+    # visible_course then finds it in the session (``course`` holds it meanwhile: the session
+    # holds its objects weakly)
+    course = db.session.get(Course, course_id, options=[joinedload(Course.partner)])
     course = visible_course(actor, course_id)
     user_id = data.get("user_id")
     if actor.is_staff:

@@ -11,7 +11,7 @@ from datetime import time
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import and_, func, inspect, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit import services as audit
@@ -19,6 +19,7 @@ from lms.auth.models import User
 from lms.catalog.models import Course
 from lms.core.locking import lock_row
 from lms.core.time import format_local, local_today
+from lms.core.transaction import commit_early
 from lms.core.types import utcnow
 from lms.errors import Conflict, Forbidden, InvalidInput, LmsError
 from lms.extensions import course_types, db
@@ -262,12 +263,7 @@ def enroll(user, course, actor=None, bypass_window=False):
     if early:
         _lock_course(course)
     lock_row(User, user.id)
-    existing = db.session.scalar(
-        select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id)
-    )
-    if existing is not None and existing.status in HELD_STATUSES:
-        raise Conflict(_("You are already registered for this course."), code="already_enrolled")
-    others = other_active_enrollments([user.id], course).get(user.id, [])
+    existing, others = _trainee_enrollments(user, course)
     now = utcnow()
     found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
     if found:
@@ -296,6 +292,9 @@ def enroll(user, course, actor=None, bypass_window=False):
             if guess is not None:
                 enrollment.status = guess
                 message = _notify(enrollment, guess, position=_POSITION)
+            # the lock is released when the commit is written, not when it reaches the disk;
+            # the request's boundary waits for the disk before it answers
+            commit_early()
             try:
                 position = _decide(enrollment, course, guess, user, bypass_window, now, others)
             except LmsError:
@@ -311,9 +310,49 @@ def enroll(user, course, actor=None, bypass_window=False):
         if existing is None:
             db.session.add(enrollment)
     db.session.flush()
-    audit.record(f"enrollment.{enrollment.status}", enrollment, actor=actor, course=course.id)
+    audit.write(f"enrollment.{enrollment.status}", enrollment, actor=actor, course=course.id)
     enrollment.answered_position = position
     return enrollment
+
+
+def _trainee_enrollments(user, course):
+    """(the trainee's enrolment in ``course`` or None, their other active enrolments as
+    :func:`other_active_enrollments` gives them), read in one narrow query.
+
+    :raise Conflict: the trainee already holds an enrolment in ``course``
+    """
+    rows = db.session.execute(
+        select(
+            Enrollment.id,
+            Enrollment.course_id,
+            Enrollment.status,
+            Course.code,
+            Course.starts_on,
+            Course.ends_on,
+        )
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(
+            Enrollment.user_id == user.id,
+            or_(
+                Enrollment.course_id == course.id,
+                and_(Enrollment.status.in_(ACTIVE_STATUSES), Course.ends_on >= local_today()),
+            ),
+        )
+        .order_by(Enrollment.id)
+    ).all()
+    existing_id, others = None, []
+    for enrollment_id, course_id, status, *other in rows:
+        if course_id != course.id:
+            others.append(tuple(other))
+        elif status in HELD_STATUSES:
+            raise Conflict(
+                _("You are already registered for this course."), code="already_enrolled"
+            )
+        else:
+            existing_id = enrollment_id
+    # enrolling again after a cancellation or a rejection: the row is used again
+    existing = db.session.get(Enrollment, existing_id) if existing_id is not None else None
+    return existing, others
 
 
 #: stands for the waitlist position in a message rendered before the position is known
@@ -370,7 +409,15 @@ def _decide(enrollment, course, guess, user, bypass_window, now, others):
                 _refuse(found)
             enrollment.status, enrollment.waitlist_position = "enrolled", None
             return None
-    _lock_course(course)
+    # the course is full (or the seat was taken meanwhile): lock it for a waitlist ticket,
+    # reading again only the fields the decision and the rules look at
+    row = db.session.execute(
+        select(*(getattr(Course, name) for name in _DECISION_FIELDS))
+        .where(Course.id == course.id)
+        .with_for_update(key_share=True)
+    ).one()
+    for name, value in zip(_DECISION_FIELDS, row, strict=True):
+        set_committed_value(course, name, value)
     found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
     if found:
         _refuse(found)
