@@ -60,9 +60,15 @@ def parse_args(argv=None):
     parser.add_argument(
         "--workers",
         type=int,
-        default=4,
-        help="gunicorn sync workers (4: two per core on the 2-core machine, as deploy/README.md "
+        default=2,
+        help="gunicorn workers (2: one per core on a 2-core machine, as the README's deployment "
         "recommends)",
+    )
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=4,
+        help="threads per gunicorn worker (4, gunicorn.conf.py's); 0: sync workers",
     )
     parser.add_argument(
         "--client",
@@ -211,35 +217,36 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_gunicorn(uri, workers, port, log_path):
-    """gunicorn with ``workers`` sync workers, configured through LMS_* variables."""
+def start_gunicorn(uri, workers, threads, port, log_path):
+    """gunicorn as production runs it (gunicorn.conf.py: threaded workers, its backlog, JSON
+    access log, metrics), with ``workers`` workers of ``threads`` threads (0: sync workers) on
+    ``port``, configured through LMS_* variables."""
     env = dict(os.environ)
     env.pop("TEST_DATABASE_URL", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn.conf.py makes a private one
     env.update(
         LMS_CONFIG="testing",
         LMS_SQLALCHEMY_DATABASE_URI=uri,
         LMS_RATELIMIT_ENABLED="false",
         PYTHONUNBUFFERED="1",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS=str(workers),
+        GUNICORN_THREADS=str(max(threads, 1)),
+        GUNICORN_TIMEOUT="120",
+        GUNICORN_LOGLEVEL="warning",
     )
     log = open(log_path, "wb")  # noqa: SIM115 (closed with the process)
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        "--workers",
-        str(workers),
-        "--bind",
-        f"127.0.0.1:{port}",
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "--chdir",
         str(ROOT),
-        "--timeout",
-        "120",
-        "--backlog",
-        "4096",
-        "--log-level",
-        "warning",
-        "lms:create_app()",
     ]
+    if threads == 0:
+        command += ["--worker-class", "sync"]
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     process.log = log
     return process
@@ -491,9 +498,16 @@ def main(argv=None):
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        process = start_gunicorn(uri, args.workers, port, folder / "gunicorn.log")
+        process = start_gunicorn(
+            uri, args.workers, args.worker_threads, port, folder / "gunicorn.log"
+        )
         wait_until_ready(base, process, args.workers)
-        print(f"gunicorn: {args.workers} sync workers on {base} (pid {process.pid})")
+        kind = (
+            f"threaded workers of {args.worker_threads} threads"
+            if args.worker_threads
+            else "sync workers"
+        )
+        print(f"gunicorn (gunicorn.conf.py): {args.workers} {kind} on {base} (pid {process.pid})")
         url = f"{base}/api/v1/courses/{course_id}/enrollments"
 
         def fire(batch, threads):

@@ -24,6 +24,6 @@ def lock_row(model, pk):
         else:
             # FOR NO KEY UPDATE: as exclusive between deciders, but rows that only refer to this
             # one (an enrolment's foreign key takes FOR KEY SHARE) are written alongside
-            db.session.execute(
+            db.session.connection().execute(
                 select(model.id).where(model.id == pk).with_for_update(key_share=True)
             )

@@ -12,7 +12,7 @@ from functools import wraps
 
 import click
 from flask import flash, g, has_request_context, request
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from lms.errors import LmsError
@@ -70,7 +70,7 @@ def commit_early():
     """
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    db.session.execute(text("SET LOCAL synchronous_commit TO off"))
+    db.session.connection().exec_driver_sql("SET LOCAL synchronous_commit TO off")
     db.session.info[_EARLY] = True
 
 
@@ -81,7 +81,7 @@ def _commit():
     finally:
         early = db.session.info.pop(_EARLY, False)
     if early:
-        db.session.execute(text("SELECT pg_current_xact_id()"))
+        db.session.connection().exec_driver_sql("SELECT pg_current_xact_id()")
         db.session.commit()
 
 

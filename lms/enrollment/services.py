@@ -315,13 +315,19 @@ def enroll(user, course, actor=None, bypass_window=False):
     return enrollment
 
 
+def _run(statement):
+    """Execute a Core statement (columns, not objects) on the session's connection, in its
+    transaction: without the ORM's work per statement (no autoflush, no objects loaded)."""
+    return db.session.connection().execute(statement)
+
+
 def _trainee_enrollments(user, course):
     """(the trainee's enrolment in ``course`` or None, their other active enrolments as
     :func:`other_active_enrollments` gives them), read in one narrow query.
 
     :raise Conflict: the trainee already holds an enrolment in ``course``
     """
-    rows = db.session.execute(
+    rows = _run(
         select(
             Enrollment.id,
             Enrollment.course_id,
@@ -375,7 +381,7 @@ def _decide_locked(enrollment, course):
         return None
     if not course.waitlist:
         raise Conflict(_("This course is full."), code="full")
-    last, waiting = db.session.execute(
+    last, waiting = _run(
         select(
             func.max(Enrollment.waitlist_position),
             func.count().filter(Enrollment.status == "waitlisted"),
@@ -391,15 +397,14 @@ def _decide(enrollment, course, guess, user, bypass_window, now, others):
     course's fields the rules read are taken again from the database and the rules checked
     once more (no query). Returns the waitlist position (None with a seat)."""
     if guess == "enrolled":
-        row = db.session.execute(
+        row = _run(
             update(Course)
             .where(
                 Course.id == course.id,
                 (Course.capacity.is_(None)) | (Course.enrolled_count < Course.capacity),
             )
             .values(enrolled_count=Course.enrolled_count + 1)
-            .returning(*(getattr(Course, name) for name in _DECISION_FIELDS)),
-            execution_options={"synchronize_session": False},
+            .returning(*(getattr(Course, name) for name in _DECISION_FIELDS))
         ).one_or_none()
         if row is not None:
             for name, value in zip(_DECISION_FIELDS, row, strict=True):
@@ -411,7 +416,7 @@ def _decide(enrollment, course, guess, user, bypass_window, now, others):
             return None
     # the course is full (or the seat was taken meanwhile): lock it for a waitlist ticket,
     # reading again only the fields the decision and the rules look at
-    row = db.session.execute(
+    row = _run(
         select(*(getattr(Course, name) for name in _DECISION_FIELDS))
         .where(Course.id == course.id)
         .with_for_update(key_share=True)
