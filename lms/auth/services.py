@@ -7,12 +7,13 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from functools import cache
 from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -533,14 +534,20 @@ def api_token_row(token):
     """
     if not token:
         return None
-    return db.session.scalar(
+    return db.session.scalar(_live_token(), {"token_hash": _token_hash(token), "now": utcnow()})
+
+
+@cache
+def _live_token():
+    """The statement of :func:`api_token_row`, built once (every API request runs it)."""
+    return (
         select(ApiToken)
         .join(ApiToken.user)
         .options(contains_eager(ApiToken.user))
         .where(
-            ApiToken.token_hash == _token_hash(token),
+            ApiToken.token_hash == bindparam("token_hash"),
             ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > utcnow(),
+            ApiToken.expires_at > bindparam("now"),
             User.active,
         )
     )
