@@ -2,14 +2,16 @@
 
 Not a test: it prints figures and asserts nothing. It builds a fresh database (an SQLite file in
 a temporary folder, or the PostgreSQL database given with --database-url), runs the migrations,
-creates a course, N trainees and their API tokens, starts gunicorn with several workers on a free
-local port against that database, fires N concurrent ``POST /api/v1/courses/{id}/enrollments``
-from a thread pool, then a second burst of concurrent requests from one trainee, and prints:
-requests per second, p50/p95/p99 latency, the status codes, and what the database holds (a
-"seats ok" or "OVERBOOKED" line, the waitlist order, duplicates).
+creates a course, N trainees and their API tokens, starts gunicorn as production runs it
+(gunicorn.conf.py; 2 workers of 4 threads) on a free local port against that database, fires N
+concurrent ``POST /api/v1/courses/{id}/enrollments`` (asyncio, one raw socket per request, all
+released at once), then a second burst of concurrent requests from one trainee, and prints:
+requests per second, p50/p95/p99 latency, the status codes, the CPU per request of the client,
+gunicorn and PostgreSQL, and what the database holds (a "seats ok" or "OVERBOOKED" line, the
+waitlist order, duplicates).
 
     .venv/bin/python bench/enrollment_burst.py                       # SQLite, 300 trainees
-    .venv/bin/python bench/enrollment_burst.py --trainees 1000 --workers 8
+    .venv/bin/python bench/enrollment_burst.py --trainees 1000 --capacity 30
     .venv/bin/python bench/enrollment_burst.py \\
         --database-url postgresql://postgres@127.0.0.1:5432/bench    # an empty database
 
