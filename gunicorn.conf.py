@@ -25,6 +25,9 @@ workers = int(_env("WORKERS", "2"))
 worker_class = "gthread"
 #: threads per worker: requests served at once per process
 threads = int(_env("THREADS", "4"))
+#: connections waiting to be accepted: a registration surge (a thousand people at the same
+#: minute) waits here, not refused; the kernel caps it at net.core.somaxconn (4096 on Debian 12)
+backlog = int(_env("BACKLOG", "2048"))
 #: seconds a worker may stay silent (hung as a whole) before the master restarts it; with
 #: threaded workers a long request does not make it silent
 timeout = int(_env("TIMEOUT", "60"))

@@ -2,14 +2,16 @@
 
 Not a test: it prints figures and asserts nothing. It builds a fresh database (an SQLite file in
 a temporary folder, or the PostgreSQL database given with --database-url), runs the migrations,
-creates a course, N trainees and their API tokens, starts gunicorn with several workers on a free
-local port against that database, fires N concurrent ``POST /api/v1/courses/{id}/enrollments``
-from a thread pool, then a second burst of concurrent requests from one trainee, and prints:
-requests per second, p50/p95/p99 latency, the status codes, and what the database holds (a
-"seats ok" or "OVERBOOKED" line, the waitlist order, duplicates).
+creates a course, N trainees and their API tokens, starts gunicorn as production runs it
+(gunicorn.conf.py; 2 workers of 4 threads) on a free local port against that database, fires N
+concurrent ``POST /api/v1/courses/{id}/enrollments`` (asyncio, one raw socket per request, all
+released at once), then a second burst of concurrent requests from one trainee, and prints:
+requests per second, p50/p95/p99 latency, the status codes, the CPU per request of the client,
+gunicorn and PostgreSQL, and what the database holds (a "seats ok" or "OVERBOOKED" line, the
+waitlist order, duplicates).
 
     .venv/bin/python bench/enrollment_burst.py                       # SQLite, 300 trainees
-    .venv/bin/python bench/enrollment_burst.py --trainees 1000 --workers 8
+    .venv/bin/python bench/enrollment_burst.py --trainees 1000 --capacity 30
     .venv/bin/python bench/enrollment_burst.py \\
         --database-url postgresql://postgres@127.0.0.1:5432/bench    # an empty database
 
@@ -18,6 +20,8 @@ and recreates its ``public`` schema.
 """
 
 import argparse
+import asyncio
+import json
 import os
 import shutil
 import socket
@@ -55,12 +59,31 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trainees", type=int, default=300, help="distinct trainees (300)")
     parser.add_argument("--capacity", type=int, default=10, help="seats of the course (10)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="gunicorn workers (2: one per core on a 2-core machine, as the README's deployment "
+        "recommends)",
+    )
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=4,
+        help="threads per gunicorn worker (4, gunicorn.conf.py's); 0: sync workers",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("asyncio", "threads"),
+        default="asyncio",
+        help="asyncio: one raw socket per request in one thread (cheap); threads: a pool of "
+        "threads with requests (the client of earlier figures)",
+    )
     parser.add_argument(
         "--threads",
         type=int,
         default=0,
-        help="client threads; 0 = one per trainee, at most 500 (the requests start together)",
+        help="--client threads: threads; 0 = one per trainee, at most 500",
     )
     parser.add_argument(
         "--duplicates",
@@ -196,35 +219,36 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_gunicorn(uri, workers, port, log_path):
-    """gunicorn with ``workers`` sync workers, configured through LMS_* variables."""
+def start_gunicorn(uri, workers, threads, port, log_path):
+    """gunicorn as production runs it (gunicorn.conf.py: threaded workers, its backlog, JSON
+    access log, metrics), with ``workers`` workers of ``threads`` threads (0: sync workers) on
+    ``port``, configured through LMS_* variables."""
     env = dict(os.environ)
     env.pop("TEST_DATABASE_URL", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn.conf.py makes a private one
     env.update(
         LMS_CONFIG="testing",
         LMS_SQLALCHEMY_DATABASE_URI=uri,
         LMS_RATELIMIT_ENABLED="false",
         PYTHONUNBUFFERED="1",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS=str(workers),
+        GUNICORN_THREADS=str(max(threads, 1)),
+        GUNICORN_TIMEOUT="120",
+        GUNICORN_LOGLEVEL="warning",
     )
     log = open(log_path, "wb")  # noqa: SIM115 (closed with the process)
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        "--workers",
-        str(workers),
-        "--bind",
-        f"127.0.0.1:{port}",
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "--chdir",
         str(ROOT),
-        "--timeout",
-        "120",
-        "--backlog",
-        "4096",
-        "--log-level",
-        "warning",
-        "lms:create_app()",
     ]
+    if threads == 0:
+        command += ["--worker-class", "sync"]
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     process.log = log
     return process
@@ -305,6 +329,122 @@ def burst(url, tokens, threads, timeout, deadline):
     return results, elapsed
 
 
+def _raw_request(url, token):
+    """The bytes of the POST, ready to send (HTTP/1.1, the connection closed after it)."""
+    rest = url.split("://", 1)[1]
+    hostport, _slash, path = rest.partition("/")
+    body = b"{}"
+    return (
+        f"POST /{path} HTTP/1.1\r\nHost: {hostport}\r\nAuthorization: Bearer {token}\r\n"
+        f"Accept-Language: en\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+
+def _parse_response(data):
+    """(status, body) of a raw HTTP/1.x response read to its end (no chunked encoding: the app
+    answers with a Content-Length)."""
+    head, _sep, payload = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        body = payload[:300].decode(errors="replace")
+    return status, body
+
+
+def burst_asyncio(url, tokens, timeout, deadline):
+    """POST once per token from one thread: every connection opened at the same moment, one
+    socket per request (no keep-alive), each request's latency measured from its connect to
+    the end of its response. Returns (results, seconds) like ``burst``."""
+    host, port = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    port = int(port)
+
+    async def one(token, go):
+        await go.wait()
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(host, port)
+                try:
+                    writer.write(_raw_request(url, token))
+                    data = await reader.read()  # to EOF: the server closes the connection
+                finally:
+                    writer.close()
+            status, body = _parse_response(data)
+        except (OSError, TimeoutError, ValueError, IndexError) as exc:
+            status, body = type(exc).__name__, None
+        return {"status": status, "latency": time.perf_counter() - started, "body": body}
+
+    async def run():
+        go = asyncio.Event()
+        tasks = [asyncio.ensure_future(one(token, go)) for token in tokens]
+        await asyncio.sleep(0.2)  # every task waits at the start line
+        started = time.perf_counter()
+        go.set()
+        done, not_done = await asyncio.wait(tasks, timeout=deadline)
+        elapsed = time.perf_counter() - started
+        for task in not_done:
+            task.cancel()
+        results = [t.result() for t in done]
+        results += [{"status": "deadline", "latency": None, "body": None} for _ in not_done]
+        return results, elapsed
+
+    return asyncio.run(run())
+
+
+# --- CPU of the processes involved (this machine's /proc) ----------------------------------------
+
+
+def _ticks(pid):
+    """User + system CPU ticks of a process so far (None when gone or unreadable)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            return [int(c) for c in children.read().split()]
+    except OSError:
+        return []
+
+
+def cpu_seconds(gunicorn_pid=None, database=None):
+    """{"server": gunicorn's master and workers, "postgresql": the backends of ``database``}:
+    CPU seconds used so far (a key is missing when nothing was found). Backends that ended are
+    not counted: read it before and after with the same connections open."""
+    found = {}
+    hz = os.sysconf("SC_CLK_TCK")
+    if gunicorn_pid is not None:
+        ticks = [_ticks(p) for p in (gunicorn_pid, *_children(gunicorn_pid))]
+        found["server"] = sum(t for t in ticks if t is not None) / hz
+    if database:
+        ticks = [
+            _ticks(int(name))
+            for name in os.listdir("/proc")
+            if name.isdigit()
+            and _cmdline(name).startswith("postgres:")
+            and f" {database} " in f" {_cmdline(name)} "
+        ]
+        ticks = [t for t in ticks if t is not None]
+        if ticks:
+            found["postgresql"] = sum(ticks) / hz
+    return found
+
+
 def percentile(sorted_values, p):
     """Nearest-rank percentile of an ascending list."""
     if not sorted_values:
@@ -347,6 +487,7 @@ def main(argv=None):
     try:
         with app.app_context():
             backend = db.engine.dialect.name
+            database = db.engine.url.database if backend == "postgresql" else None
             print(f"database: {backend} ({db.engine.url.render_as_string(hide_password=True)})")
             began = time.perf_counter()
             course_id, tokens, (dup_user_id, dup_token) = prepare(app, args)
@@ -359,22 +500,57 @@ def main(argv=None):
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        process = start_gunicorn(uri, args.workers, port, folder / "gunicorn.log")
+        process = start_gunicorn(
+            uri, args.workers, args.worker_threads, port, folder / "gunicorn.log"
+        )
         wait_until_ready(base, process, args.workers)
-        print(f"gunicorn: {args.workers} sync workers on {base} (pid {process.pid})")
+        kind = (
+            f"threaded workers of {args.worker_threads} threads"
+            if args.worker_threads
+            else "sync workers"
+        )
+        print(f"gunicorn (gunicorn.conf.py): {args.workers} {kind} on {base} (pid {process.pid})")
         url = f"{base}/api/v1/courses/{course_id}/enrollments"
 
+        def fire(batch, threads):
+            if args.client == "asyncio":
+                return burst_asyncio(url, batch, args.timeout, args.deadline)
+            return burst(url, batch, threads, args.timeout, args.deadline)
+
         threads = args.threads or min(len(tokens), 500)
-        results, elapsed = burst(
-            url, [t for _id, t in tokens], threads, args.timeout, args.deadline
+        client = (
+            "asyncio, one socket per request"
+            if args.client == "asyncio"
+            else (f"{threads} threads")
         )
-        failures = show(results, elapsed, f"burst of {len(tokens)} trainees, {threads} threads")
+        load_before = os.getloadavg()
+        before = cpu_seconds(process.pid, database)
+        client_cpu = time.process_time()
+        results, elapsed = fire([t for _id, t in tokens], threads)
+        client_cpu = time.process_time() - client_cpu
+        after = cpu_seconds(process.pid, database)
+        failures = show(results, elapsed, f"burst of {len(tokens)} trainees ({client})")
+        n = len(results)
+        spent = {k: after[k] - before[k] for k in after if k in before}
+        parts = [f"client {1000 * client_cpu / n:.2f}"] + [
+            f"{name} {1000 * seconds / n:.2f}" for name, seconds in spent.items()
+        ]
+        total = client_cpu + sum(spent.values())
+        print(
+            "  CPU ms per request: " + ", ".join(parts) + f"; together {1000 * total / n:.2f} "
+            f"(the burst's {elapsed:.2f} s on {os.cpu_count()} cores hold "
+            f"{1000 * elapsed * os.cpu_count() / n:.2f})"
+        )
+        print(
+            "  load average before the burst: "
+            + ", ".join(f"{x:.2f}" for x in load_before)
+            + "; after: "
+            + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        )
 
         dup_results = []
         if args.duplicates:
-            dup_results, dup_elapsed = burst(
-                url, [dup_token] * args.duplicates, args.duplicates, args.timeout, args.deadline
-            )
+            dup_results, dup_elapsed = fire([dup_token] * args.duplicates, args.duplicates)
             failures += show(dup_results, dup_elapsed, f"one trainee, {args.duplicates} requests")
 
         figures = database_figures(app, course_id, dup_user_id)

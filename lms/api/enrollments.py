@@ -6,9 +6,11 @@ the commit to the request boundary and shape the answer. Rosters show a trainee 
 only.
 """
 
+from functools import cache
+
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from lms.attendance.services import attendance_summary
@@ -153,6 +155,16 @@ def _enrollment_or_404(enrollment_id):
     return enrollment
 
 
+@cache
+def _course_with_partner():
+    """A course and its partner in one statement, built once (every enrolment reads it)."""
+    return (
+        select(Course)
+        .options(joinedload(Course.partner))
+        .where(Course.id == bindparam("course_id"))
+    )
+
+
 # --- endpoints -------------------------------------------------------------------------------
 
 
@@ -165,6 +177,10 @@ def enroll(data, course_id):
     but not the seats. 201 enrolled, waitlisted or pending; 409 already enrolled or full; 400
     when a rule refuses it (the reasons in ``fields.enrollment``)."""
     actor = current_actor()
+    # the course with its partner in one statement (the message names the partner);
+    # visible_course then finds it in the session (``course`` holds it meanwhile: the session
+    # holds its objects weakly)
+    course = db.session.scalar(_course_with_partner(), {"course_id": course_id})
     course = visible_course(actor, course_id)
     user_id = data.get("user_id")
     if actor.is_staff:

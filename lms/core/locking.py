@@ -6,7 +6,9 @@ to the busy timeout), which is SQLite's "immediate transaction". Call it before 
 in the transaction, so that the decision reads the latest committed state.
 """
 
-from sqlalchemy import select, update
+from functools import cache
+
+from sqlalchemy import bindparam, select, update
 
 from lms.extensions import db
 
@@ -24,6 +26,10 @@ def lock_row(model, pk):
         else:
             # FOR NO KEY UPDATE: as exclusive between deciders, but rows that only refer to this
             # one (an enrolment's foreign key takes FOR KEY SHARE) are written alongside
-            db.session.execute(
-                select(model.id).where(model.id == pk).with_for_update(key_share=True)
-            )
+            db.session.connection().execute(_lock_statement(model), {"pk": pk})
+
+
+@cache
+def _lock_statement(model):
+    """``SELECT id FROM <table> WHERE id = :pk FOR NO KEY UPDATE``, built once per model."""
+    return select(model.id).where(model.id == bindparam("pk")).with_for_update(key_share=True)

@@ -8,10 +8,12 @@ sees is their rank among the tickets still waiting, so it never has gaps.
 
 from dataclasses import dataclass
 from datetime import time
+from functools import cache
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import and_, bindparam, func, inspect, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit import services as audit
@@ -19,6 +21,7 @@ from lms.auth.models import User
 from lms.catalog.models import Course
 from lms.core.locking import lock_row
 from lms.core.time import format_local, local_today
+from lms.core.transaction import commit_early
 from lms.core.types import utcnow
 from lms.errors import Conflict, Forbidden, InvalidInput, LmsError
 from lms.extensions import course_types, db
@@ -262,12 +265,7 @@ def enroll(user, course, actor=None, bypass_window=False):
     if early:
         _lock_course(course)
     lock_row(User, user.id)
-    existing = db.session.scalar(
-        select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id)
-    )
-    if existing is not None and existing.status in HELD_STATUSES:
-        raise Conflict(_("You are already registered for this course."), code="already_enrolled")
-    others = other_active_enrollments([user.id], course).get(user.id, [])
+    existing, others = _trainee_enrollments(user, course)
     now = utcnow()
     found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
     if found:
@@ -296,6 +294,9 @@ def enroll(user, course, actor=None, bypass_window=False):
             if guess is not None:
                 enrollment.status = guess
                 message = _notify(enrollment, guess, position=_POSITION)
+            # the lock is released when the commit is written, not when it reaches the disk;
+            # the request's boundary waits for the disk before it answers
+            commit_early()
             try:
                 position = _decide(enrollment, course, guess, user, bypass_window, now, others)
             except LmsError:
@@ -311,9 +312,85 @@ def enroll(user, course, actor=None, bypass_window=False):
         if existing is None:
             db.session.add(enrollment)
     db.session.flush()
-    audit.record(f"enrollment.{enrollment.status}", enrollment, actor=actor, course=course.id)
+    audit.write(f"enrollment.{enrollment.status}", enrollment, actor=actor, course=course.id)
     enrollment.answered_position = position
     return enrollment
+
+
+def _run(statement, params=None):
+    """Execute a Core statement (columns, not objects) on the session's connection, in its
+    transaction: without the ORM's work per statement (no autoflush, no objects loaded)."""
+    return db.session.connection().execute(statement, params)
+
+
+@cache
+def _statements():
+    """The statements of an enrolment's decision, built once with bound parameters: building a
+    statement and its cache key again for every request costs more CPU than sending it."""
+    decision = [getattr(Course, name) for name in _DECISION_FIELDS]
+    return SimpleNamespace(
+        trainee_enrollments=select(
+            Enrollment.id,
+            Enrollment.course_id,
+            Enrollment.status,
+            Course.code,
+            Course.starts_on,
+            Course.ends_on,
+        )
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(
+            Enrollment.user_id == bindparam("user_id"),
+            or_(
+                Enrollment.course_id == bindparam("course_id"),
+                and_(
+                    Enrollment.status.in_(ACTIVE_STATUSES),
+                    Course.ends_on >= bindparam("today"),
+                ),
+            ),
+        )
+        .order_by(Enrollment.id),
+        # one conditional UPDATE takes a seat if one is free
+        take_seat=update(Course)
+        .where(
+            Course.id == bindparam("course_id"),
+            (Course.capacity.is_(None)) | (Course.enrolled_count < Course.capacity),
+        )
+        .values(enrolled_count=Course.enrolled_count + 1)
+        .returning(*decision),
+        # the course locked for a waitlist ticket, its decision fields read again
+        lock_course=select(*decision)
+        .where(Course.id == bindparam("course_id"))
+        .with_for_update(key_share=True),
+        ticket=select(
+            func.max(Enrollment.waitlist_position),
+            func.count().filter(Enrollment.status == "waitlisted"),
+        ).where(Enrollment.course_id == bindparam("course_id")),
+    )
+
+
+def _trainee_enrollments(user, course):
+    """(the trainee's enrolment in ``course`` or None, their other active enrolments as
+    :func:`other_active_enrollments` gives them), read in one narrow query.
+
+    :raise Conflict: the trainee already holds an enrolment in ``course``
+    """
+    rows = _run(
+        _statements().trainee_enrollments,
+        {"user_id": user.id, "course_id": course.id, "today": local_today()},
+    ).all()
+    existing_id, others = None, []
+    for enrollment_id, course_id, status, *other in rows:
+        if course_id != course.id:
+            others.append(tuple(other))
+        elif status in HELD_STATUSES:
+            raise Conflict(
+                _("You are already registered for this course."), code="already_enrolled"
+            )
+        else:
+            existing_id = enrollment_id
+    # enrolling again after a cancellation or a rejection: the row is used again
+    existing = db.session.get(Enrollment, existing_id) if existing_id is not None else None
+    return existing, others
 
 
 #: stands for the waitlist position in a message rendered before the position is known
@@ -336,12 +413,7 @@ def _decide_locked(enrollment, course):
         return None
     if not course.waitlist:
         raise Conflict(_("This course is full."), code="full")
-    last, waiting = db.session.execute(
-        select(
-            func.max(Enrollment.waitlist_position),
-            func.count().filter(Enrollment.status == "waitlisted"),
-        ).where(Enrollment.course_id == course.id)
-    ).one()
+    last, waiting = _run(_statements().ticket, {"course_id": course.id}).one()
     enrollment.status, enrollment.waitlist_position = "waitlisted", (last or 0) + 1
     return waiting + 1  # the newest ticket: last in the line
 
@@ -352,16 +424,7 @@ def _decide(enrollment, course, guess, user, bypass_window, now, others):
     course's fields the rules read are taken again from the database and the rules checked
     once more (no query). Returns the waitlist position (None with a seat)."""
     if guess == "enrolled":
-        row = db.session.execute(
-            update(Course)
-            .where(
-                Course.id == course.id,
-                (Course.capacity.is_(None)) | (Course.enrolled_count < Course.capacity),
-            )
-            .values(enrolled_count=Course.enrolled_count + 1)
-            .returning(*(getattr(Course, name) for name in _DECISION_FIELDS)),
-            execution_options={"synchronize_session": False},
-        ).one_or_none()
+        row = _run(_statements().take_seat, {"course_id": course.id}).one_or_none()
         if row is not None:
             for name, value in zip(_DECISION_FIELDS, row, strict=True):
                 set_committed_value(course, name, value)
@@ -370,7 +433,11 @@ def _decide(enrollment, course, guess, user, bypass_window, now, others):
                 _refuse(found)
             enrollment.status, enrollment.waitlist_position = "enrolled", None
             return None
-    _lock_course(course)
+    # the course is full (or the seat was taken meanwhile): lock it for a waitlist ticket,
+    # reading again only the fields the decision and the rules look at
+    row = _run(_statements().lock_course, {"course_id": course.id}).one()
+    for name, value in zip(_DECISION_FIELDS, row, strict=True):
+        set_committed_value(course, name, value)
     found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
     if found:
         _refuse(found)

@@ -262,6 +262,136 @@ def test_overlapping_courses_are_refused(client, as_, actors, make_course):
     ]
 
 
+# --- what one enrolment request costs -----------------------------------------------------------
+
+
+def _request_log(send):
+    """Send a request with nothing in the test's session (the request reads what it needs, as
+    in production); returns (its response, its statements and COMMITs in order)."""
+    from sqlalchemy import event
+
+    db.session.close()
+    engine, seen = db.engine, []
+
+    def statement(_conn, _cursor, sql, *_rest):
+        seen.append(" ".join(sql.split()))
+
+    def commit(_conn):
+        seen.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        response = send()
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    return response, seen
+
+
+def _enrol_log(client, course_id, headers):
+    return _request_log(
+        lambda: client.post(f"/api/v1/courses/{course_id}/enrollments", json={}, headers=headers)
+    )
+
+
+#: statements of one enrolment by a trainee: the token and its user, the course and its partner,
+#: the trainee's lock, their enrolments, (PostgreSQL: the early commit), the seat's conditional
+#: UPDATE, the message, the enrolment, the audit entry, (PostgreSQL: the wait for the disk); a
+#: waitlist place takes the course's lock and the ticket instead of the UPDATE
+ENROL_STATEMENTS = {
+    ("postgresql", "enrolled"): 10,
+    ("postgresql", "waitlisted"): 11,
+    # SQLite locks the course first (a no-op UPDATE) and reads it again; then the seat is
+    # counted in the flush, or the ticket read
+    ("sqlite", "enrolled"): 10,
+    ("sqlite", "waitlisted"): 10,
+}
+
+
+@pytest.mark.parametrize("others", [0, 2], ids=["no-other-course", "two-other-courses"])
+def test_an_enrolment_request_sends_a_fixed_number_of_statements(
+    client, as_, make_course, trainees, others
+):
+    """However long the waitlist and however many courses the trainee holds."""
+    course = make_course(capacity=2)
+    first, second, late, later = trainees(4)
+    starts = local_today() + timedelta(days=60)
+    for n in range(others):
+        other = make_course(
+            starts_on=starts + timedelta(days=40 * n), ends_on=starts + timedelta(days=40 * n + 5)
+        )
+        for trainee in (first, second, late, later):
+            enroll(trainee, other)
+    dialect = db.engine.dialect.name
+    course_id, headers = course.id, [as_(t) for t in (first, second, late, later)]
+    db.session.commit()
+    for headers_of, status in zip(
+        headers, ["enrolled", "enrolled", "waitlisted", "waitlisted"], strict=True
+    ):
+        response, seen = _enrol_log(client, course_id, headers_of)
+        assert response.status_code == 201, response.get_json()
+        assert response.get_json()["status"] == status
+        sent = [s for s in seen if s != "COMMIT"]
+        assert len(sent) == ENROL_STATEMENTS[dialect, status], "\n".join(sent)
+        # one statement reads the token and its user; one the course and its partner
+        assert "FROM api_tokens JOIN users" in sent[0]
+        assert "FROM courses LEFT OUTER JOIN partners" in sent[1]
+        assert not any(s.startswith("SELECT partners.") for s in sent), sent
+
+
+def test_the_enrolment_commits_early_and_answers_once_on_disk(client, as_, make_course, trainees):
+    """PostgreSQL: the course's lock ends with the commit's record, not with the disk's flush;
+    the answer waits for the disk (a second transaction's synchronous commit). SQLite: a plain
+    commit."""
+    course = make_course(capacity=1)
+    course_id, headers = course.id, [as_(t) for t in trainees(2)]
+    db.session.commit()
+    for headers_of in headers:  # a seat, then a waitlist place
+        response, seen = _enrol_log(client, course_id, headers_of)
+        assert response.status_code == 201
+        if db.engine.dialect.name != "postgresql":
+            assert not any("synchronous_commit" in s or "pg_current_xact_id" in s for s in seen)
+            assert seen.count("COMMIT") == 1
+            continue
+        early = seen.index("SET LOCAL synchronous_commit TO off")
+        lock = next(
+            i
+            for i, s in enumerate(seen)
+            if s.startswith("UPDATE courses") or ("FROM courses" in s and "FOR NO KEY UPDATE" in s)
+        )
+        assert early < lock
+        # the enrolment's commit, then the wait for the disk in a transaction of its own
+        assert seen[-3:] == ["COMMIT", "SELECT pg_current_xact_id()", "COMMIT"], seen[-3:]
+        assert seen.count("COMMIT") == 2
+
+
+def test_a_refused_enrolment_leaves_no_wait_behind(client, as_, make_course, trainees):
+    """A full course without waitlist refuses after the early commit was asked for: nothing is
+    committed, and the next request does not wait for the disk for it."""
+    course = make_course(capacity=1, waitlist=False)
+    seated, refused = trainees(2)
+    course_id, headers = course.id, as_(refused)
+    enroll(seated, course)
+    db.session.commit()
+    response, seen = _enrol_log(client, course_id, headers)
+    assert_json_error(response, 409, "full")
+    assert "COMMIT" not in seen and not any("pg_current_xact_id" in s for s in seen)
+    response, seen = _request_log(lambda: client.get("/api/v1/me", headers=headers))
+    assert response.status_code == 200
+    assert not any("pg_current_xact_id" in s for s in seen), seen
+    assert count_enrollments() == 1
+
+
+def test_a_token_request_reads_the_token_and_its_user_in_one_statement(client, as_, actors):
+    headers, trainee_id = as_("trainee"), actors["trainee"].id
+    response, seen = _request_log(lambda: client.get("/api/v1/me", headers=headers))
+    assert response.status_code == 200
+    assert response.get_json()["id"] == trainee_id
+    sent = [s for s in seen if s != "COMMIT"]
+    assert len(sent) == 1 and "FROM api_tokens JOIN users" in sent[0], sent
+
+
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_enrolling_twice_is_a_conflict(client, as_, actors, course, lang):
     assert post_enrol(client, course, as_("trainee")).status_code == 201

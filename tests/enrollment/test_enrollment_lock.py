@@ -66,16 +66,17 @@ def test_after_the_course_lock_only_the_decision_and_the_inserts_run(
     assert rendered_at and rendered_at[0] <= locks[0]
     if seats_taken == 0:
         assert enrollment.status == "enrolled"
-        # one conditional UPDATE takes the seat; then the message and the enrolment (the audit
-        # entry goes with the commit)
-        assert len(after) == 3, after
+        # one conditional UPDATE takes the seat; then the message, the enrolment and the audit
+        # entry
+        assert len(after) == 4, after
         assert after[0].startswith("UPDATE courses")
     else:
         assert enrollment.status == "waitlisted"
         assert enrollment.answered_position == 1 + (waiting if seats_taken else 0)
-        # the lock, the ticket, then the message and the enrolment
-        assert len(after) == 4, after
+        # the lock, the ticket, then the message, the enrolment and the audit entry
+        assert len(after) == 5, after
         assert "FOR NO KEY UPDATE" in after[0] or after[0].startswith("SELECT courses")
+    assert after[-1].startswith("INSERT INTO audit_log"), after
     assert all(s.startswith(("UPDATE", "INSERT", "SELECT")) for s in after)
     assert not any("partners" in s or "users" in s for s in after), after
     db.session.commit()
