@@ -5,7 +5,7 @@ version it read first; the page is served again only while the version is the sa
 lms/catalog/pagecache.py).
 
 Revision ID: 8c2c979a86d8
-Revises: 4a1b2c3d5e6f
+Revises: 9c3e7b1a2f48
 Create Date: 2026-12-06 11:00:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "8c2c979a86d8"
-down_revision = "4a1b2c3d5e6f"
+down_revision = "9c3e7b1a2f48"
 branch_labels = None
 depends_on = None
 
