@@ -26,7 +26,7 @@ def lock_row(model, pk):
         else:
             # FOR NO KEY UPDATE: as exclusive between deciders, but rows that only refer to this
             # one (an enrolment's foreign key takes FOR KEY SHARE) are written alongside
-            db.session.connection().execute(_lock_statement(model), {"pk": pk})
+            db.session.execute(_lock_statement(model), {"pk": pk})
 
 
 @cache

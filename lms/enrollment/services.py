@@ -255,8 +255,10 @@ def enroll(user, course, actor=None, bypass_window=False):
     course is locked: the rules, the enrolment and its message (rendered for the likely outcome,
     the waitlist position filled in afterwards). The seat is then taken with one conditional
     UPDATE (``enrolled_count < capacity``), or, when the course is full, the course row is
-    locked for the waitlist ticket; what follows until the commit is a few inserts. SQLite has
-    one writer at a time anyway: there the course is locked first, as every writer does.
+    locked for the waitlist ticket; what follows until the commit is a few inserts, and the
+    commit releases the lock without waiting for the disk (``commit_early``: the caller's
+    boundary waits for it afterwards, outside the lock). SQLite has one writer at a time
+    anyway: there the course is locked first, as every writer does.
 
     The answer's waitlist position is kept on the enrolment as ``answered_position``.
     """

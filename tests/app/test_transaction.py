@@ -13,6 +13,7 @@ from lms.core import transaction
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.partners.models import Partner
+from tests.fixtures.queries import statements
 
 
 def _partners():
@@ -145,3 +146,33 @@ def test_a_command_commits_once_or_leaves_nothing(app):
     assert _partners() == 0
     made = runner.invoke(make, ["no"])
     assert made.exit_code == 0 and _partners() == 1
+
+
+def test_a_command_waits_for_the_disk_after_an_early_commit(app):
+    """An early commit (the lock ends with the commit's record) is followed by a synchronous
+    one before the command returns; a command that rolls back leaves no wait behind."""
+
+    @click.command()
+    @click.argument("fail")
+    @transaction.command
+    def make(fail):
+        transaction.commit_early()
+        _write("early")
+        if fail == "yes":
+            raise InvalidInput("Not now.")
+
+    runner = app.test_cli_runner()
+    postgres = db.engine.dialect.name == "postgresql"
+    with statements() as seen:
+        assert runner.invoke(make, ["yes"]).exit_code == 1
+    assert not any("pg_current_xact_id" in s for s in seen)
+    assert ("SET LOCAL synchronous_commit TO off" in seen) is postgres
+    with statements() as seen:
+        assert runner.invoke(make, ["no"]).exit_code == 0
+    assert _partners() == 1
+    if postgres:
+        assert seen[0] == "SET LOCAL synchronous_commit TO off"
+        assert seen[-1] == "SELECT pg_current_xact_id()"
+    else:
+        assert not any("synchronous_commit" in s or "pg_current_xact_id" in s for s in seen)
+    assert "lms_commit_early" not in db.session.info
