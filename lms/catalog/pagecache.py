@@ -138,10 +138,12 @@ def init_app(app):
 
 def anonymous_request():
     """Whether the request can carry nothing of one person: a GET without a session or
-    remember-me cookie (so no user, no flash message, no form token), for a short query."""
+    remember-me cookie or credentials (so no user, no flash message, no form token), for a short
+    query."""
     config = current_app.config
     return (
         request.method == "GET"
+        and "Authorization" not in request.headers
         and int(config.get("CATALOG_PAGE_CACHE_SECONDS") or 0) > 0
         and len(request.query_string) <= MAX_QUERY
         and config["SESSION_COOKIE_NAME"] not in request.cookies
