@@ -9,6 +9,7 @@ from sqlalchemy import event, select, text, update
 
 from lms.catalog import services as catalog
 from lms.catalog.models import CatalogVersion, Course
+from lms.core.time import local_today
 from lms.enrollment import services as enrolment
 from lms.extensions import db
 from tests.fixtures.i18n import tr
@@ -195,3 +196,32 @@ def test_without_the_version_row_nothing_is_cached(cached_app, create_course):
     db.session.execute(text("UPDATE courses SET title = 'Kelas Ganti'"))
     db.session.commit()
     assert "Kelas Ganti" in client.get("/courses/").text
+
+
+def test_every_worker_drops_the_page_at_the_commit(cached_app, make_app, create_course):
+    """Two workers (two apps on one database) each keep the page; one commit ends both."""
+    course = create_course(title="Kelas Pertama")
+    second = make_app(CATALOG_PAGE_CACHE_SECONDS=60)
+    clients = [cached_app.test_client(), second.test_client()]
+    assert all("Kelas Pertama" in c.get("/courses/").text for c in clients)
+    course.title = "Kelas Kedua"
+    db.session.commit()
+    for client in clients:
+        page = client.get("/courses/").text
+        assert "Kelas Kedua" in page and "Kelas Pertama" not in page
+
+
+def test_a_trainer_renamed_or_a_partner_renamed_shows(
+    cached_app, create_course, create_user, create_partner
+):
+    partner = create_partner(mou_valid_until=local_today() + timedelta(days=365))
+    trainer = create_user("trainer", name="Budi Pelatih", partner_id=partner.id)
+    course = create_course(title="Kelas Budi", trainers=[trainer], partner=partner)
+    client = cached_app.test_client()
+    assert "Budi Pelatih" in client.get("/courses/").text
+    trainer.name = "Budi Santoso"
+    db.session.commit()
+    assert "Budi Santoso" in client.get("/courses/").text
+    course.partner.name = "Mitra Berganti Nama"
+    db.session.commit()
+    assert "Mitra Berganti Nama" in client.get("/courses/").text
