@@ -183,3 +183,18 @@ def test_the_outbox_page_shows_an_attempt_under_way(smtp, create_user, client, m
     page = client.get(f"/outbox/{message.id}", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     assert "under way" in page.get_data(as_text=True)
+
+
+def test_an_sms_gateway_with_a_client_reference_field_gets_the_key_there(
+    sms_gateway, create_user, app, monkeypatch
+):
+    monkeypatch.setitem(
+        app.config, "SMS_BODY_TEMPLATE", '{"msisdn": "{to}", "message": "{text}", "ref": "{ref}"}'
+    )
+    user = create_user("trainee", email=False, phone="081234567890", preferred_channel="sms")
+    message = queue_reset(user)
+    db.session.commit()
+    assert outbox.deliver_pending() == 1
+    [request] = sms_gateway.requests
+    assert request["body"]["ref"] == request["headers"]["Idempotency-Key"]
+    assert request["body"]["ref"] == message.delivery_key("sms")
