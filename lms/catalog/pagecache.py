@@ -20,13 +20,14 @@ PostgreSQL each statement sees what was committed before it; on SQLite both read
 snapshot). Every worker reads the same version row, so all of them drop the page at that commit.
 """
 
+import re
 from collections import OrderedDict
 from datetime import time, timedelta
 from threading import Lock
 
 from flask import current_app, request, session
 from flask_login import current_user
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import Engine, Pool, event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from lms.core.time import combine_local, local_today
@@ -69,13 +70,30 @@ def _note_flush(session, _context):
         session.info[_FLAG] = True
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _note_statement(state):
-    """A bulk UPDATE, INSERT or DELETE (the seat taken by one conditional UPDATE)."""
-    if state.is_update or state.is_delete or state.is_insert:
-        table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in WATCHED_TABLES:
-            state.session.info[_FLAG] = True
+#: a statement that writes a table the page shows (users: by the name only, see above)
+_WRITES = re.compile(
+    r'\s*(?:UPDATE|INSERT INTO|DELETE FROM)\s+"?(?:courses|course_trainers|enrollments|partners)"?\s',
+    re.IGNORECASE,
+)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_statement(conn, _cursor, statement, _parameters, _context, _executemany):
+    """Any statement writing those tables, the ORM's bulk UPDATE too (the seat taken by one
+    conditional UPDATE). (Not ``do_orm_execute``: a listener there breaks ``yield_per`` streams
+    with selectin loads.) Noted on the connection, forgotten at its rollback or return."""
+    if _WRITES.match(statement):
+        conn.info[_FLAG] = True
+
+
+@event.listens_for(Engine, "rollback")
+def _forget_statements(conn):
+    conn.info.pop(_FLAG, None)
+
+
+@event.listens_for(Pool, "checkin")
+def _forget_on_return(_dbapi_connection, record):
+    record.info.pop(_FLAG, None)
 
 
 @event.listens_for(Session, "before_commit")
@@ -83,7 +101,8 @@ def _bump(session):
     """Raise the version in the transaction that changed the catalogue, just before its commit."""
     if session.new or session.dirty or session.deleted:
         session.flush()  # (the commit would flush after this hook; the flush notes the change)
-    if session.info.pop(_FLAG, False):
+    written = session.in_transaction() and session.connection().info.pop(_FLAG, False)
+    if session.info.pop(_FLAG, False) or written:
         session.execute(update(CatalogVersion).values(version=CatalogVersion.version + 1))
 
 
