@@ -37,8 +37,8 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 #: SQLite. Every view they drive is tested on both databases through the Flask test client; the
 #: browser adds the pages' scripts, layout and accessibility, which do not depend on the database.
 BROWSER_BACKEND = BACKENDS[-1]
-#: reference data loaded by migrations, kept between tests
-KEEP_TABLES = {"regencies", "alembic_version"}
+#: reference data loaded by migrations (and the catalogue version row), kept between tests
+KEEP_TABLES = {"regencies", "alembic_version", "catalog_version"}
 
 
 class Client(FlaskClient):

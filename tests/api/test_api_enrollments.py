@@ -297,15 +297,16 @@ def _enrol_log(client, course_id, headers):
 
 #: statements of one enrolment by a trainee: the token and its user, the course and its partner,
 #: the trainee's lock, their enrolments, (PostgreSQL: the early commit), the seat's conditional
-#: UPDATE, the message, the enrolment, the audit entry, (PostgreSQL: the wait for the disk); a
+#: UPDATE, the message, the enrolment, the audit entry, the catalogue's version (its cached
+#: page shows the seats: lms.catalog.pagecache), (PostgreSQL: the wait for the disk); a
 #: waitlist place takes the course's lock and the ticket instead of the UPDATE
 ENROL_STATEMENTS = {
-    ("postgresql", "enrolled"): 10,
-    ("postgresql", "waitlisted"): 11,
+    ("postgresql", "enrolled"): 11,
+    ("postgresql", "waitlisted"): 12,
     # SQLite locks the course first (a no-op UPDATE) and reads it again; then the seat is
     # counted in the flush, or the ticket read
-    ("sqlite", "enrolled"): 10,
-    ("sqlite", "waitlisted"): 10,
+    ("sqlite", "enrolled"): 11,
+    ("sqlite", "waitlisted"): 11,
 }
 
 
