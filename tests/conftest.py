@@ -221,3 +221,10 @@ def pytest_terminal_summary(terminalreporter):
         f"browser (Chromium, on {BROWSER_BACKEND}): {browser} passed, {browser_skipped} skipped"
     )
     terminalreporter.write_sep("-", "Latih test run: " + "; ".join(lines))
+
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker more than the cores. Many tests wait rather than compute (a gunicorn
+    or job worker subprocess, Chromium, PostgreSQL), and with one worker per core the run kept
+    about a third of the machine idle."""
+    return (os.cpu_count() or 1) + 1
