@@ -1,5 +1,6 @@
-"""What the benchmarks share: a published hospitality course open for registration, and a
-gunicorn server of the app (or of the floor) on a free local port."""
+"""What the benchmarks share: a published hospitality course open for registration, a
+gunicorn server of the app (or of the floor) on a free local port, and the CPU that processes
+of this machine have used (from /proc)."""
 
 import os
 import socket
@@ -83,3 +84,47 @@ def stop_gunicorn(process):
             process.kill()
             process.wait(5)
     process.log.close()
+
+
+# --- CPU of the processes involved (this machine's /proc) ----------------------------------------
+
+
+def cpu_ticks(pid):
+    """User + system CPU ticks of a process so far (None when gone or unreadable)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def children(pid):
+    """The direct children of a process (gunicorn's workers of its master)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as found:
+            return [int(c) for c in found.read().split()]
+    except OSError:
+        return []
+
+
+def postgres_backends(database):
+    """The PostgreSQL backends serving ``database`` on this machine (by their command line)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as cmdline:
+                line = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if line.startswith("postgres:") and f" {database} " in f" {line} ":
+            pids.append(int(name))
+    return pids
+
+
+def cpu_seconds(pids):
+    """CPU seconds the processes ``pids`` have used so far (None when none could be read)."""
+    ticks = [t for t in map(cpu_ticks, pids) if t is not None]
+    return sum(ticks) / os.sysconf("SC_CLK_TCK") if ticks else None

@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,9 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import common  # noqa: E402
 import flask_migrate  # noqa: E402
 import requests  # noqa: E402
-from common import open_course  # noqa: E402
+from common import free_port, open_course, stop_gunicorn  # noqa: E402
 from sqlalchemy import func, inspect, select, text  # noqa: E402
 
 from config import TestingConfig  # noqa: E402
@@ -213,12 +213,6 @@ def database_figures(app, course_id, duplicate_user_id):
 # --- the server ---------------------------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_gunicorn(uri, workers, threads, port, log_path):
     """gunicorn as production runs it (gunicorn.conf.py: threaded workers, its backlog, JSON
     access log, metrics), with ``workers`` workers of ``threads`` threads (0: sync workers) on
@@ -271,17 +265,6 @@ def wait_until_ready(base, process, workers, seconds=60):
     time.sleep(1.0)  # the other workers finish booting
     with ThreadPoolExecutor(workers * 4) as pool:
         list(pool.map(lambda _: requests.get(f"{base}/api/v1/regencies", timeout=10), range(16)))
-
-
-def stop(process):
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-    process.log.close()
 
 
 # --- the burst ----------------------------------------------------------------------------------
@@ -396,52 +379,17 @@ def burst_asyncio(url, tokens, timeout, deadline):
 # --- CPU of the processes involved (this machine's /proc) ----------------------------------------
 
 
-def _ticks(pid):
-    """User + system CPU ticks of a process so far (None when gone or unreadable)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as children:
-            return [int(c) for c in children.read().split()]
-    except OSError:
-        return []
-
-
-def cpu_seconds(gunicorn_pid=None, database=None):
+def process_cpu(gunicorn_pid=None, database=None):
     """{"server": gunicorn's master and workers, "postgresql": the backends of ``database``}:
     CPU seconds used so far (a key is missing when nothing was found). Backends that ended are
     not counted: read it before and after with the same connections open."""
     found = {}
-    hz = os.sysconf("SC_CLK_TCK")
     if gunicorn_pid is not None:
-        ticks = [_ticks(p) for p in (gunicorn_pid, *_children(gunicorn_pid))]
-        found["server"] = sum(t for t in ticks if t is not None) / hz
+        found["server"] = common.cpu_seconds([gunicorn_pid, *common.children(gunicorn_pid)]) or 0.0
     if database:
-        ticks = [
-            _ticks(int(name))
-            for name in os.listdir("/proc")
-            if name.isdigit()
-            and _cmdline(name).startswith("postgres:")
-            and f" {database} " in f" {_cmdline(name)} "
-        ]
-        ticks = [t for t in ticks if t is not None]
-        if ticks:
-            found["postgresql"] = sum(ticks) / hz
+        backends = common.cpu_seconds(common.postgres_backends(database))
+        if backends is not None:
+            found["postgresql"] = backends
     return found
 
 
@@ -524,11 +472,11 @@ def main(argv=None):
             else (f"{threads} threads")
         )
         load_before = os.getloadavg()
-        before = cpu_seconds(process.pid, database)
+        before = process_cpu(process.pid, database)
         client_cpu = time.process_time()
         results, elapsed = fire([t for _id, t in tokens], threads)
         client_cpu = time.process_time() - client_cpu
-        after = cpu_seconds(process.pid, database)
+        after = process_cpu(process.pid, database)
         failures = show(results, elapsed, f"burst of {len(tokens)} trainees ({client})")
         n = len(results)
         spent = {k: after[k] - before[k] for k in after if k in before}
@@ -603,7 +551,7 @@ def main(argv=None):
             print("\n".join("  " + line for line in log_text.splitlines()[-25:]))
     finally:
         if process is not None:
-            stop(process)
+            stop_gunicorn(process)
         with app.app_context():
             db.engine.dispose()
         if args.keep:

@@ -20,7 +20,6 @@ warming up; the script prints each round).
 
 import argparse
 import cProfile
-import os
 import pstats
 import shutil
 import sys
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import cpu_seconds, postgres_backends  # noqa: E402
 from enrollment_burst import prepare  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
@@ -62,41 +62,9 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _ticks(pid):
-    """User + system CPU ticks of a process (None when it is gone or not readable)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _server_pids(database):
-    """The PostgreSQL backends serving ``database`` on this machine (by their command line)."""
-    pids = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/cmdline", "rb") as cmdline:
-                line = cmdline.read().decode(errors="replace")
-        except OSError:
-            continue
-        if line.startswith("postgres:") and f" {database} " in f" {line} ":
-            pids.append(int(name))
-    return pids
-
-
 def server_cpu(database):
     """Seconds of CPU the backends of ``database`` have used so far (None off this machine)."""
-    if database is None:
-        return None
-    ticks = [_ticks(pid) for pid in _server_pids(database)]
-    ticks = [t for t in ticks if t is not None]
-    if not ticks:
-        return None
-    return sum(ticks) / os.sysconf("SC_CLK_TCK")
+    return None if database is None else cpu_seconds(postgres_backends(database))
 
 
 def main(argv=None):
