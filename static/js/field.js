@@ -182,15 +182,6 @@
 
   // --- sending -----------------------------------------------------------------------------
 
-  function errorText(body) {
-    var error = (body && body.error) || {};
-    var parts = [error.message || ''];
-    Object.keys(error.fields || {}).forEach(function (key) {
-      parts.push([].concat(error.fields[key]).join(' '));
-    });
-    return parts.join(' ').trim();
-  }
-
   function send(item) {
     var url = item.kind === 'walk_in' ? tools.dataset.walkInUrl : tools.dataset.scanUrl;
     var body = Object.assign({}, item.body, { batch_id: item.batch_id });
@@ -216,7 +207,7 @@
         return { kind: 'retry' };
       }
       return response.json().then(function (data) {
-        return { kind: 'refused', status: response.status, message: errorText(data) || String(response.status) };
+        return { kind: 'refused', status: response.status, message: window.LatihOfflineQueue.errorText(data) || String(response.status) };
       }, function () {
         return { kind: 'refused', status: response.status, message: String(response.status) };
       });

@@ -12,6 +12,8 @@
  *                                and try later); a replay asked for while one runs does nothing
  *   LatihOfflineQueue.newBatchId()   a random UUID; the server applies a batch id once, so an
  *                                item sent again after a lost answer changes nothing
+ *   LatihOfflineQueue.errorText(body)   the API's refusal in words: its message, then what it
+ *                                says of each field (API.md's error body)
  */
 (function () {
   'use strict';
@@ -92,5 +94,14 @@
     return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join('-');
   }
 
-  window.LatihOfflineQueue = { open: open, newBatchId: newBatchId };
+  function errorText(body) {
+    var error = (body && body.error) || {};
+    var parts = [error.message || ''];
+    Object.keys(error.fields || {}).forEach(function (key) {
+      parts.push([].concat(error.fields[key]).join(' '));
+    });
+    return parts.join(' ').trim();
+  }
+
+  window.LatihOfflineQueue = { open: open, newBatchId: newBatchId, errorText: errorText };
 })();

@@ -160,15 +160,6 @@
 
   // --- sending -------------------------------------------------------------------------------
 
-  function errorText(body) {
-    var error = (body && body.error) || {};
-    var parts = [error.message || ''];
-    Object.keys(error.fields || {}).forEach(function (key) {
-      parts.push([].concat(error.fields[key]).join(' '));
-    });
-    return parts.join(' ').trim();
-  }
-
   function send(batch) {
     return fetch(cfg.apiUrl, {
       method: 'PUT',
@@ -195,7 +186,7 @@
         return { kind: 'retry' };
       }
       return response.json().then(function (body) {
-        return { kind: 'refused', message: errorText(body) || String(response.status) };
+        return { kind: 'refused', message: window.LatihOfflineQueue.errorText(body) || String(response.status) };
       }, function () {
         return { kind: 'refused', message: String(response.status) };
       });
