@@ -1,7 +1,7 @@
 """Writing audit entries (in the caller's transaction; append-only) and reading a record's."""
 
 from flask import has_request_context, request
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from lms.core.types import utcnow
@@ -29,23 +29,40 @@ def record(action, obj=None, actor=None, object_type=None, object_id=None, **dat
 
 def write(action, obj, actor=None, **data):
     """:func:`record`, written at once with one INSERT of its own (nothing added to the session,
-    no flush): for a busy path whose object was flushed already. Same row, same transaction."""
+    no flush): for a busy path whose object was flushed already. Same row, same transaction.
+    Returns the entry's id."""
     # Core's INSERT on the session's connection: compiled once, no ORM bulk path
-    db.session.connection().execute(
-        _INSERT,
-        {
-            "at": utcnow(),
-            "action": action,
-            "actor_id": getattr(actor, "id", None),
-            "object_type": type(obj).__name__.lower(),
-            "object_id": obj.id,
-            "data": data,
-            "ip": request.remote_addr if has_request_context() else None,
-        },
+    return (
+        db.session.connection()
+        .execute(
+            _INSERT,
+            {
+                "at": utcnow(),
+                "action": action,
+                "actor_id": getattr(actor, "id", None),
+                "object_type": type(obj).__name__.lower(),
+                "object_id": obj.id,
+                "data": data,
+                "ip": request.remote_addr if has_request_context() else None,
+            },
+        )
+        .scalar_one()
     )
 
 
-_INSERT = insert(AuditEntry.__table__)
+def amend(entry_id, action):
+    """Correct the action of an entry :func:`write` made in this transaction, when what it
+    recorded turned out otherwise before the commit (an enrolment written for its likely
+    outcome: ``lms.enrollment.services.enroll``). Nobody saw the first action."""
+    db.session.connection().execute(_AMEND, {"entry_id": entry_id, "action": action})
+
+
+_INSERT = insert(AuditEntry.__table__).returning(AuditEntry.id)
+_AMEND = (
+    update(AuditEntry.__table__)
+    .where(AuditEntry.id == bindparam("entry_id"))
+    .values(action=bindparam("action"))
+)
 
 
 def history(obj):

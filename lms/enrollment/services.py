@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, inspect, or_, select, update
+from sqlalchemy import String, and_, bindparam, cast, func, inspect, or_, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit import services as audit
@@ -26,6 +26,7 @@ from lms.core.types import utcnow
 from lms.errors import Conflict, Forbidden, InvalidInput, LmsError
 from lms.extensions import course_types, db
 from lms.outbox import services as outbox
+from lms.outbox.models import OutboxMessage
 from lms.signals import course_capacity_raised
 
 from .models import SEAT_STATUSES, Enrollment
@@ -252,13 +253,13 @@ def enroll(user, course, actor=None, bypass_window=False):
     The trainee's row is locked first (the rules on their other courses: two requests for two
     overlapping courses at once must not both pass), then the course's, for the seat decision
     only. On PostgreSQL everything that does not depend on the decision is done before the
-    course is locked: the rules, the enrolment and its message (rendered for the likely outcome,
-    the waitlist position filled in afterwards). The seat is then taken with one conditional
-    UPDATE (``enrolled_count < capacity``), or, when the course is full, the course row is
-    locked for the waitlist ticket; what follows until the commit is a few inserts, and the
-    commit releases the lock without waiting for the disk (``commit_early``: the caller's
-    boundary waits for it afterwards, outside the lock). SQLite has one writer at a time
-    anyway: there the course is locked first, as every writer does.
+    course is locked (:func:`_write_then_decide`): the rules, and the enrolment, its message and
+    its audit entry written for the likely outcome. Under the lock run only the decision's
+    statements: one conditional UPDATE that takes a seat, or the lock and one statement that
+    gives the waitlist ticket and puts the position into the message; then the commit, which
+    releases the lock without waiting for the disk (``commit_early``: the caller's boundary
+    waits for it afterwards, outside the lock). SQLite has one writer at a time anyway: there
+    the course is locked first, as every writer does.
 
     The answer's waitlist position is kept on the enrolment as ``answered_position``.
     """
@@ -284,39 +285,120 @@ def enroll(user, course, actor=None, bypass_window=False):
         if course.requires_approval and actor.id == user.id:
             # a request: no seat, no ticket, nothing to decide under the course's lock
             enrollment.status, enrollment.waitlist_position = "pending", None
-            message = _notify(enrollment, "pending", position=None)
             position = None
         elif early:
             position = _decide_locked(enrollment, course)
-            message = _notify(enrollment, enrollment.status, position=position)
         else:
-            # the message for the likely outcome, written before the decision
             guess = "enrolled" if seat_free(course) else "waitlisted" if course.waitlist else None
-            message = None
-            if guess is not None:
-                enrollment.status = guess
-                message = _notify(enrollment, guess, position=_POSITION)
             # the lock is released when the commit is written, not when it reaches the disk;
             # the request's boundary waits for the disk before it answers
             commit_early()
-            try:
-                position = _decide(enrollment, course, guess, user, bypass_window, now, others)
-            except LmsError:
-                if message is not None:
-                    db.session.expunge(message)
-                raise
-            if message is None or message.kind != f"enrollment_{enrollment.status}":
-                # the guess was wrong (the seats changed meanwhile): written under the lock
-                if message is not None:
-                    db.session.expunge(message)
-                message = _notify(enrollment, enrollment.status, position=position)
-        _fill_position(message, position)
+            if guess is not None:
+                checks = (user, bypass_window, now, others)
+                position = _write_then_decide(enrollment, course, guess, actor, checks)
+                enrollment.answered_position = position
+                return enrollment
+            # full without a waitlist: refused, unless a seat was freed meanwhile
+            _lock_and_check(course, user, bypass_window, now, others)
+            position = _decide_locked(enrollment, course)
+        _notify(enrollment, enrollment.status, position=position)
         if existing is None:
             db.session.add(enrollment)
     db.session.flush()
     audit.write(f"enrollment.{enrollment.status}", enrollment, actor=actor, course=course.id)
     enrollment.answered_position = position
     return enrollment
+
+
+def _write_then_decide(enrollment, course, guess, actor, checks):
+    """PostgreSQL: write the enrolment, its message and its audit entry for the ``guess``
+    (the outcome the course's seats promised when read), then decide under the course's lock.
+    Returns the waitlist position (None with a seat).
+
+    Under the lock run one conditional UPDATE (a seat), or the lock and one statement that
+    gives the ticket, and puts the position into the message (a waitlist place). When the
+    seats changed meanwhile (rare: the few requests that arrive as the last seats go), the
+    message and the audit entry are written again under the lock. What was written before a
+    refusal is rolled back to a savepoint: a refusal leaves nothing behind.
+    """
+    # a waitlist place is written with a provisional ticket, unique in the course (one
+    # enrolment per trainee) and never seen by anyone: the ticket statement replaces it
+    enrollment.status = guess
+    enrollment.waitlist_position = -enrollment.user_id if guess == "waitlisted" else None
+    message = _notify(enrollment, guess, position=_POSITION)
+    new = inspect(enrollment).transient
+    if new:
+        db.session.add(enrollment)
+    _run(_statements().savepoint)
+    db.session.flush()
+    entry = audit.write(f"enrollment.{guess}", enrollment, actor=actor, course=course.id)
+    try:
+        if guess == "enrolled" and _take_seat(course, *checks):
+            return None
+        _lock_and_check(course, *checks)
+        if seat_free(course):  # the guess was the waitlist: a seat was freed meanwhile
+            course.enrolled_count += 1
+            enrollment.status, enrollment.waitlist_position = "enrolled", None
+            _write_again(enrollment, message, entry, course, actor, position=None)
+            return None
+        if not course.waitlist:
+            raise Conflict(_("This course is full."), code="full")
+    except LmsError:
+        # the rows are gone; the session forgets them (a re-used enrolment is read again)
+        _run(_statements().rollback_to_savepoint)
+        db.session.expunge(message)
+        if new:
+            db.session.expunge(enrollment)
+        else:
+            db.session.expire(enrollment)
+        raise
+    if guess != "waitlisted":  # the guess was a seat: the last one went meanwhile
+        enrollment.status = "waitlisted"
+        enrollment.waitlist_position = -enrollment.user_id
+        message = _write_again(enrollment, message, entry, course, actor, position=_POSITION)
+    ticket, position = _run(
+        _statements().waitlist_ticket,
+        {"of_course": course.id, "enrollment_id": enrollment.id, "message_id": message.id},
+    ).one()
+    set_committed_value(enrollment, "status", "waitlisted")
+    set_committed_value(enrollment, "waitlist_position", ticket)
+    for name in ("subject", "body"):
+        set_committed_value(message, name, getattr(message, name).replace(_POSITION, str(position)))
+    return position
+
+
+def _write_again(enrollment, message, entry, course, actor, position):
+    """The message and the audit entry of a decision other than the guess (under the lock)."""
+    db.session.delete(message)
+    message = _notify(enrollment, enrollment.status, position=position)
+    db.session.flush()
+    audit.amend(entry, f"enrollment.{enrollment.status}")
+    return message
+
+
+def _take_seat(course, user, bypass_window, now, others):
+    """The conditional UPDATE: True when it took a seat (the course's row is then locked, and
+    the rules were checked again on its fields as it holds them)."""
+    row = _run(_statements().take_seat, {"course_id": course.id}).one_or_none()
+    if row is None:
+        return False
+    for name, value in zip(_DECISION_FIELDS, row, strict=True):
+        set_committed_value(course, name, value)
+    found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
+    if found:
+        _refuse(found)
+    return True
+
+
+def _lock_and_check(course, user, bypass_window, now, others):
+    """Lock the course for the decision, read again only the fields the decision and the rules
+    look at, and check the rules once more on them (no query)."""
+    row = _run(_statements().lock_course, {"course_id": course.id}).one()
+    for name, value in zip(_DECISION_FIELDS, row, strict=True):
+        set_committed_value(course, name, value)
+    found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
+    if found:
+        _refuse(found)
 
 
 def _run(statement, params=None):
@@ -367,7 +449,50 @@ def _statements():
             func.max(Enrollment.waitlist_position),
             func.count().filter(Enrollment.status == "waitlisted"),
         ).where(Enrollment.course_id == bindparam("course_id")),
+        waitlist_ticket=_waitlist_ticket(),
+        # what an enrolment writes before the course's lock, undone when it is refused
+        savepoint=text("SAVEPOINT lms_enrol"),
+        rollback_to_savepoint=text("ROLLBACK TO SAVEPOINT lms_enrol"),
     )
+
+
+def _waitlist_ticket():
+    """One statement, run with the course locked (PostgreSQL): the enrolment written before
+    the lock gets the next ticket, and its message the position (the waiting ahead of it, plus
+    one) in place of ``_POSITION``; returns (ticket, position). Its snapshot is taken after the
+    lock, so it sees every decision committed before. (Parameters named after no column: an
+    UPDATE takes a parameter named after a column as that column's new value.)"""
+    line = (
+        select(
+            (func.coalesce(func.max(Enrollment.waitlist_position), 0) + 1).label("ticket"),
+            (func.count().filter(Enrollment.status == "waitlisted") + 1).label("position"),
+        )
+        .where(
+            Enrollment.course_id == bindparam("of_course"),
+            Enrollment.id != bindparam("enrollment_id"),
+        )
+        .cte("line")
+    )
+    ticket = select(line.c.ticket).scalar_subquery()
+    position = select(cast(line.c.position, String)).scalar_subquery()
+    placed = (
+        update(Enrollment)
+        .where(Enrollment.id == bindparam("enrollment_id"))
+        # (updated_at as this transaction wrote it a moment ago: Core's onupdate default is
+        # not applied inside a CTE)
+        .values(status="waitlisted", waitlist_position=ticket, updated_at=Enrollment.updated_at)
+        .cte("placed")
+    )
+    filled = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id == bindparam("message_id"))
+        .values(
+            subject=func.replace(OutboxMessage.subject, _POSITION, position),
+            body=func.replace(OutboxMessage.body, _POSITION, position),
+        )
+        .cte("filled")
+    )
+    return select(line.c.ticket, line.c.position).add_cte(placed, filled)
 
 
 def _trainee_enrollments(user, course):
@@ -399,13 +524,6 @@ def _trainee_enrollments(user, course):
 _POSITION = "\u2063waitlist-position\u2063"
 
 
-def _fill_position(message, position):
-    """Put the waitlist position into a message rendered with ``_POSITION``."""
-    text = "" if position is None else str(position)
-    message.subject = message.subject.replace(_POSITION, text)
-    message.body = message.body.replace(_POSITION, text)
-
-
 def _decide_locked(enrollment, course):
     """A seat or a waitlist ticket, the course locked and read again already; returns the
     waitlist position (None with a seat)."""
@@ -418,32 +536,6 @@ def _decide_locked(enrollment, course):
     last, waiting = _run(_statements().ticket, {"course_id": course.id}).one()
     enrollment.status, enrollment.waitlist_position = "waitlisted", (last or 0) + 1
     return waiting + 1  # the newest ticket: last in the line
-
-
-def _decide(enrollment, course, guess, user, bypass_window, now, others):
-    """The seat decision at the end of the transaction (PostgreSQL): one conditional UPDATE
-    takes a seat if one is free; otherwise the course is locked for a waitlist ticket. The
-    course's fields the rules read are taken again from the database and the rules checked
-    once more (no query). Returns the waitlist position (None with a seat)."""
-    if guess == "enrolled":
-        row = _run(_statements().take_seat, {"course_id": course.id}).one_or_none()
-        if row is not None:
-            for name, value in zip(_DECISION_FIELDS, row, strict=True):
-                set_committed_value(course, name, value)
-            found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
-            if found:
-                _refuse(found)
-            enrollment.status, enrollment.waitlist_position = "enrolled", None
-            return None
-    # the course is full (or the seat was taken meanwhile): lock it for a waitlist ticket,
-    # reading again only the fields the decision and the rules look at
-    row = _run(_statements().lock_course, {"course_id": course.id}).one()
-    for name, value in zip(_DECISION_FIELDS, row, strict=True):
-        set_committed_value(course, name, value)
-    found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
-    if found:
-        _refuse(found)
-    return _decide_locked(enrollment, course)
 
 
 #: the course's fields the seat decision and the rules read, as the conditional UPDATE returns

@@ -1,13 +1,18 @@
-"""The course's lock is held for the seat decision only (PostgreSQL): the rules, the enrolment
-and its message come before it; after it only the decision's statements and the inserts run,
-whatever the course holds. SQLite has one writer at a time: there the course is locked first."""
+"""The course's lock is held for the seat decision only (PostgreSQL): the rules, and the
+enrolment, its message and its audit entry written for the likely outcome, come before it; after
+it run only the decision's statements, whatever the course holds. A wrong guess is written again,
+a refusal after the writes leaves nothing behind. SQLite has one writer at a time: there the
+course is locked first."""
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lms.audit.models import AuditEntry
+from lms.catalog.models import Course
 from lms.enrollment import services as enrolment
 from lms.enrollment.models import Enrollment
+from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.outbox import services as outbox
 from lms.outbox.models import OutboxMessage
@@ -47,7 +52,7 @@ def postgres_only(db):
 
 @pytest.mark.parametrize("seats_taken", [0, 2], ids=["seat", "waitlist"])
 @pytest.mark.parametrize("waiting", [0, 12], ids=["empty-line", "long-line"])
-def test_after_the_course_lock_only_the_decision_and_the_inserts_run(
+def test_after_the_course_lock_only_the_decision_runs(
     postgres_only, monkeypatch, create_course, create_user, seats_taken, waiting
 ):
     course = create_course("hospitality", capacity=2, waitlist=True)
@@ -61,23 +66,25 @@ def test_after_the_course_lock_only_the_decision_and_the_inserts_run(
 
     locks = [i for i, sql in enumerate(seen) if _is_lock(sql)]
     assert locks, seen
+    before = [" ".join(sql.split())[:60] for sql in seen[: locks[0]]]
     after = [" ".join(sql.split())[:60] for sql in seen[locks[0] :]]
-    # the message was written before the lock was taken
+    # the message was rendered, and it, the enrolment and the audit entry written, before
+    # the lock was taken
     assert rendered_at and rendered_at[0] <= locks[0]
+    for table in ("outbox", "enrollments", "audit_log"):
+        assert any(s.startswith(f"INSERT INTO {table}") for s in before), (table, before)
     if seats_taken == 0:
         assert enrollment.status == "enrolled"
-        # one conditional UPDATE takes the seat; then the message, the enrolment and the audit
-        # entry
-        assert len(after) == 4, after
+        # one conditional UPDATE takes the seat, and that is all
+        assert len(after) == 1, after
         assert after[0].startswith("UPDATE courses")
     else:
         assert enrollment.status == "waitlisted"
         assert enrollment.answered_position == 1 + (waiting if seats_taken else 0)
-        # the lock, the ticket, then the message, the enrolment and the audit entry
-        assert len(after) == 5, after
+        # the lock, then one statement: the ticket, and the position into the message
+        assert len(after) == 2, after
         assert "FOR NO KEY UPDATE" in after[0] or after[0].startswith("SELECT courses")
-    assert after[-1].startswith("INSERT INTO audit_log"), after
-    assert all(s.startswith(("UPDATE", "INSERT", "SELECT")) for s in after)
+        assert after[1].startswith("WITH line AS"), after
     assert not any("partners" in s or "users" in s for s in after), after
     db.session.commit()
     message = db.session.scalars(
@@ -98,17 +105,111 @@ def test_a_wrong_guess_is_written_again(postgres_only, monkeypatch, create_cours
     enrollment = enrolment.enroll(trainee, course)
     assert enrollment.status == "enrolled"
     db.session.commit()
+    assert _written(trainee, enrollment) == (["enrollment_enrolled"], ["enrollment.enrolled"])
+    assert (enrollment.waitlist_position, course.enrolled_count) == (None, 1)
+
+
+def _written(trainee, enrollment):
+    """(the kinds of the trainee's messages, the actions audited on the enrolment)."""
     kinds = db.session.scalars(
         select(OutboxMessage.kind).where(OutboxMessage.user_id == trainee.id)
     ).all()
-    assert kinds == ["enrollment_enrolled"]
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(
+            AuditEntry.object_type == "enrollment", AuditEntry.object_id == enrollment.id
+        )
+    ).all()
+    return kinds, actions
+
+
+def test_a_seat_taken_meanwhile_gives_the_waitlist_with_its_message(
+    postgres_only, create_course, create_user
+):
+    # the request read one free seat; another request took it before the decision
+    course = create_course("hospitality", capacity=1, waitlist=True)
+    first, trainee = create_user("trainee"), create_user("trainee")
+    db.session.commit()
+    enrolment.enroll(first, course)
+    db.session.commit()
+    set_committed_value(course, "enrolled_count", 0)
+    enrollment = enrolment.enroll(trainee, course)
+    assert (enrollment.status, enrollment.answered_position) == ("waitlisted", 1)
+    db.session.commit()
+    db.session.expire_all()
+    assert _written(trainee, enrollment) == (["enrollment_waitlisted"], ["enrollment.waitlisted"])
+    assert enrollment.waitlist_position == 1
+    message = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.user_id == trainee.id)
+    ).one()
+    assert "\u2063" not in message.body and " 1" in message.body
+    assert course.enrolled_count == 1
+
+
+@pytest.mark.parametrize("again", [False, True], ids=["new", "after-cancelling"])
+def test_a_refusal_after_the_writes_leaves_nothing_behind(
+    postgres_only, create_course, create_user, again
+):
+    # the request read a free seat and wrote its enrolment; at the decision the course is full
+    # and has no waitlist
+    course = create_course("hospitality", capacity=1, waitlist=False)
+    trainee = create_user("trainee")
+    db.session.commit()
+    cancelled = None
+    if again:
+        cancelled = enrolment.enroll(trainee, course)
+        enrolment.cancel(cancelled, trainee)
+        db.session.commit()
+    enrolment.enroll(create_user("trainee"), course)
+    db.session.commit()
+    before = _written(trainee, cancelled) if again else ([], [])
+    set_committed_value(course, "enrolled_count", 0)
+    with pytest.raises(Conflict):
+        enrolment.enroll(trainee, course)
+    db.session.commit()  # what the session still held is written: nothing of the refusal
+    db.session.expire_all()
+    rows = db.session.scalars(select(Enrollment).where(Enrollment.user_id == trainee.id)).all()
+    if again:
+        assert [(r.id, r.status) for r in rows] == [(cancelled.id, "cancelled")]
+        assert _written(trainee, cancelled) == before
+    else:
+        assert rows == []
+        assert (
+            db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.user_id == trainee.id)
+            ).all()
+            == []
+        )
+    assert course.enrolled_count == 1
+
+
+def test_a_rule_broken_at_the_decision_leaves_nothing_behind(
+    postgres_only, create_course, create_user
+):
+    # registration closed between the request's read of the course and its decision
+    course = create_course("hospitality", capacity=5, waitlist=True)
+    trainee = create_user("trainee")
+    db.session.commit()
+    closes = course.registration_closes_at
+    db.session.execute(
+        Course.__table__.update()
+        .where(Course.id == course.id)
+        .values(registration_closes_at=course.registration_opens_at)
+    )
+    db.session.commit()
+    set_committed_value(course, "registration_closes_at", closes)
+    with pytest.raises(InvalidInput):
+        enrolment.enroll(trainee, course)
+    db.session.commit()
+    assert db.session.scalar(select(Enrollment).where(Enrollment.user_id == trainee.id)) is None
+    audited = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.action.like("enrollment.%"))
+    ).all()
+    assert audited == []
 
 
 def test_a_full_course_without_waitlist_leaves_nothing_behind(
     monkeypatch, create_course, create_user
 ):
-    from lms.errors import Conflict
-
     course = create_course("hospitality", capacity=1, waitlist=False)
     enrolment.enroll(create_user("trainee"), course)
     db.session.commit()
