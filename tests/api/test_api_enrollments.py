@@ -296,15 +296,15 @@ def _enrol_log(client, course_id, headers):
 
 
 #: statements of one enrolment by a trainee: the token and its user, the course and its partner,
-#: the trainee's lock, their enrolments, (PostgreSQL: the early commit), the seat's conditional
-#: UPDATE, the message, the enrolment, the audit entry, the catalogue's version (its cached
-#: page shows the seats: lms.catalog.pagecache), (PostgreSQL: the wait for the disk); a
-#: waitlist place takes the course's lock and the ticket instead of the UPDATE
+#: the trainee's lock, their enrolments; on PostgreSQL then the early commit, a savepoint, the
+#: message, the enrolment and the audit entry (written for the likely outcome), the seat's
+#: conditional UPDATE, or the course's lock and the ticket statement for a waitlist place, the
+#: catalogue's version (its cached page shows the seats: lms.catalog.pagecache), the wait for the
+#: disk; on SQLite the course's lock first (a no-op UPDATE) and reading it again, then the
+#: seat counted in the flush or the ticket read, the message, the enrolment, the audit entry
 ENROL_STATEMENTS = {
-    ("postgresql", "enrolled"): 11,
-    ("postgresql", "waitlisted"): 12,
-    # SQLite locks the course first (a no-op UPDATE) and reads it again; then the seat is
-    # counted in the flush, or the ticket read
+    ("postgresql", "enrolled"): 12,
+    ("postgresql", "waitlisted"): 13,
     ("sqlite", "enrolled"): 11,
     ("sqlite", "waitlisted"): 11,
 }
