@@ -49,6 +49,9 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: the last delivery error, if any
     last_error: Mapped[str | None] = mapped_column(String(500))
+    #: the id of the request (or job) that wrote it: the delivery's log lines carry it, so that
+    #: one id follows a registration from its request to the message reaching the person
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     #: the recipient
     user = relationship("User")

@@ -6,6 +6,7 @@ channel the person prefers; a channel that keeps failing hands the message to th
 reaches them (lms/outbox/registry.py).
 """
 
+import logging
 import re
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import or_, select, update
 
+from lms.core.logs import current_request_id
 from lms.core.types import utcnow
 from lms.extensions import db
 
@@ -20,6 +22,8 @@ from . import registry
 from . import whatsapp_templates as wa
 from .channels import DeliveryFailed
 from .models import DeliveryAttempt, OutboxMessage
+
+log = logging.getLogger(__name__)
 
 _URL = re.compile(r"https?://\S+")
 
@@ -94,6 +98,7 @@ def queue(user, kind, template, locale=None, **context):
         text=text,
         wa_template=template_wa.name,
         wa_params=wa.params(template_wa, _values(user, subject, text, context, module, body)),
+        request_id=current_request_id(),
     )
     db.session.add(message)
     return message
@@ -202,6 +207,15 @@ def _interrupted(message, now):
     return channel
 
 
+def _log_attempt(message, channel, outcome):
+    """One log line per delivery attempt, with the id of the request that wrote the message
+    (never its address or text: the message's id leads to them in the outbox)."""
+    extra = {"message_id": message.id, "kind": message.kind, "channel": channel, "outcome": outcome}
+    if message.request_id:
+        extra["request_id"] = message.request_id
+    log.info("outbox message %s: %s (%s)", message.id, outcome, channel, extra=extra)
+
+
 def deliver(message, instances, now=None, started=None):
     """Try to deliver one message: its preferred channel, or the next one when a channel failed
     for good. Records every attempt; True when delivered.
@@ -251,6 +265,7 @@ def deliver(message, instances, now=None, started=None):
             attempt.retryable = retryable
             message.last_error = f"{channel_class.key}: {attempt.error}"[:500]
             tries[channel_class.key] = tries.get(channel_class.key, 0) + 1
+            _log_attempt(message, channel_class.key, "retry" if retryable else "refused")
             if retryable and tries[channel_class.key] < max_tries:
                 message.next_attempt_at = now + timedelta(seconds=backoff(tries[channel_class.key]))
                 return False
@@ -260,6 +275,7 @@ def deliver(message, instances, now=None, started=None):
         message.channel = channel_class.key
         message.recipient = address
         message.next_attempt_at = None
+        _log_attempt(message, channel_class.key, "sent")
         return True
     message.failed_at = now
     message.next_attempt_at = None

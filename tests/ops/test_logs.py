@@ -6,6 +6,7 @@ import json
 import logging
 
 from flask import g
+from sqlalchemy import select, update
 
 from lms.core import logs
 
@@ -76,3 +77,33 @@ def test_each_request_is_logged_with_its_id_and_a_masked_path(client, caplog):
     entry = json.loads(line)
     assert TOKEN not in line
     assert entry["endpoint"] and entry["duration_ms"] >= 0
+
+
+def test_a_message_delivery_is_logged_with_the_id_of_the_request_that_wrote_it(
+    app, client, smtp, dummy_trainee, caplog
+):
+    from lms.extensions import db
+    from lms.outbox import services as outbox
+    from lms.outbox.models import OutboxMessage
+
+    email = dummy_trainee.email
+    response = client.post(
+        "/password/forgot", data={"email": email}, headers={"X-Request-ID": "forgot-req-0001"}
+    )
+    assert response.status_code < 400
+    message = db.session.scalars(select(OutboxMessage)).one()
+    assert message.request_id == "forgot-req-0001"
+    smtp.busy = {email}  # the first try fails for now; the next succeeds
+    with caplog.at_level(logging.INFO, logger="lms.outbox.services"):
+        assert outbox.deliver_pending() == 0
+        smtp.busy = set()
+        db.session.execute(update(OutboxMessage).values(next_attempt_at=None))
+        db.session.commit()
+        assert outbox.deliver_pending() == 1
+    records = [r for r in caplog.records if r.name == "lms.outbox.services"]
+    assert [r.outcome for r in records] == ["retry", "sent"]
+    lines = [json.loads(logs.JsonFormatter().format(r)) for r in records]
+    for line in lines:
+        assert line["request_id"] == "forgot-req-0001"
+        assert line["message_id"] == message.id and line["channel"] == "email"
+    assert email not in caplog.text and "/password/reset/" not in caplog.text
