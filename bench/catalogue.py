@@ -8,7 +8,8 @@ loads ``/courses/`` with ``--connections`` (10) concurrent keep-alive connection
 ``--seconds``, in ``--rounds`` rounds alternating with the same load against the floor (``bench/floor_app.py``: a bare Flask app that
 renders 50 courses read with raw ``sqlite3``), served the same way. It prints requests per
 second, p50 and p99 latency (the median round's), the workers' CPU milliseconds per request and
-their resident memory after the run, with Latih's requests per second as a share of the floor's.
+the largest worker's memory after the run (RSS, PSS and USS: see bench/README.md), with Latih's
+requests per second as a share of the floor's.
 On a shared machine the CPU per request is the steadier figure: requests per second follow
 whatever else runs.
 
@@ -331,6 +332,7 @@ def measure_once(process, port, args):
         "p99": p99 * 1000,
         "cpu": cpu_seconds(workers) - before,
         "memory": max((memory_mb(pid) for pid in workers), key=lambda m: m["rss"]),
+        "server_pss": sum(memory_mb(pid)["pss"] for pid in [process.pid, *workers]),
         "errors": errors,
     }
 
@@ -350,6 +352,7 @@ def combine(runs):
         "p99": median("p99"),
         "cpu_ms": 1000 * sum(r["cpu"] for r in runs) / max(requests, 1),
         "memory": max((r["memory"] for r in runs), key=lambda m: m["rss"]),
+        "server_pss": max(r["server_pss"] for r in runs),
         "errors": sum(r["errors"] for r in runs),
     }
 
@@ -441,7 +444,9 @@ def main(argv=None):
                 f"{latih_figures['cpu_ms'] / floor_figures['cpu_ms']:.1f} × CPU per request; "
                 f"Latih's largest worker after the run: RSS {mine['rss']:.1f} MB, PSS "
                 f"{mine['pss']:.1f} MB, USS {mine['uss']:.1f} MB (floor: RSS "
-                f"{floors['rss']:.1f}, PSS {floors['pss']:.1f}, USS {floors['uss']:.1f} MB)"
+                f"{floors['rss']:.1f}, PSS {floors['pss']:.1f}, USS {floors['uss']:.1f} MB); "
+                f"the whole server (master and workers, PSS): {latih_figures['server_pss']:.1f} MB "
+                f"(floor {floor_figures['server_pss']:.1f} MB)"
             )
     finally:
         if floor is not None:
