@@ -9,7 +9,7 @@ from lms.core import preload
 from lms.extensions import db
 
 
-def test_warm_loads_every_language_s_data(app):
+def test_warm_loads_the_data_of_every_language(app):
     preload.warm(app)
     assert set(app.config["LANGUAGES"]) <= set(localedata._cache)
 
