@@ -33,6 +33,10 @@ class Config:
     #: visitor while no course, enrolment, partner or trainer changed (lms.catalog.pagecache;
     #: a change is seen at its commit, the time alone after this); 0 turns it off
     CATALOG_PAGE_CACHE_SECONDS = 60
+    #: the most catalogue pages a worker keeps, and the most memory their text may take: the
+    #: least recently served page goes first (a search nobody repeats does not pile up)
+    CATALOG_PAGE_CACHE_PAGES = 64
+    CATALOG_PAGE_CACHE_BYTES = 2 * 1024 * 1024
     #: flask-smorest: the OpenAPI document lives at /api/v1/openapi.json
     API_TITLE = "Latih API"
     API_VERSION = "v1"

@@ -21,6 +21,11 @@ wsgi_app = "lms:create_app()"
 bind = [address.strip() for address in _env("BIND", "127.0.0.1:8000").split(",")]
 #: processes: 2-4 for a province; more than one needs REDIS_URL (rate limits are shared there)
 workers = int(_env("WORKERS", "2"))
+#: the app is built once, in the master, and each worker is a fork of it: the modules, mappers and
+#: Babel's data are in memory once, shared, not once per worker (about 30 MB less per worker:
+#: bench/README.md, "Worker memory"). New code then needs a restart (systemctl restart): a HUP
+#: forks new workers from the code already loaded. GUNICORN_PRELOAD=false builds one per worker.
+preload_app = _env("PRELOAD", "true").lower() != "false"
 #: threaded workers: a slow request or a long download holds a thread, not the process
 worker_class = "gthread"
 #: threads per worker: requests served at once per process
@@ -66,6 +71,43 @@ def on_starting(server):
             if name.endswith(".db"):
                 os.remove(os.path.join(metrics_dir, name))
     os.makedirs(metrics_dir, mode=0o700, exist_ok=True)
+
+
+def _preloaded_latih(server):
+    """The app built in the master when it is Latih (the benchmarks serve their floor app with
+    this file too), else None."""
+    if not server.cfg.preload_app:
+        return None
+    from lms import Latih
+
+    app = server.app.wsgi()
+    return app if isinstance(app, Latih) else None
+
+
+def when_ready(server):
+    """With the app preloaded: load now what every worker's first pages would (lms.core.preload)."""
+    app = _preloaded_latih(server)
+    if app is not None:
+        from lms.core import preload
+
+        preload.warm(app)
+
+
+def pre_fork(server, worker):
+    """Keep the master's objects shared with the worker about to be forked."""
+    if server.cfg.preload_app:
+        from lms.core import preload
+
+        preload.before_fork()
+
+
+def post_fork(server, worker):
+    """A new worker drops the database connections it inherited (none, normally)."""
+    app = _preloaded_latih(server)
+    if app is not None:
+        from lms.core import preload
+
+        preload.after_fork(app)
 
 
 def child_exit(server, worker):

@@ -8,7 +8,8 @@ loads ``/courses/`` with ``--connections`` (10) concurrent keep-alive connection
 ``--seconds``, in ``--rounds`` rounds alternating with the same load against the floor (``bench/floor_app.py``: a bare Flask app that
 renders 50 courses read with raw ``sqlite3``), served the same way. It prints requests per
 second, p50 and p99 latency (the median round's), the workers' CPU milliseconds per request and
-their resident memory after the run, with Latih's requests per second as a share of the floor's.
+the largest worker's memory after the run (RSS, PSS and USS: see bench/README.md), with Latih's
+requests per second as a share of the floor's.
 On a shared machine the CPU per request is the steadier figure: requests per second follow
 whatever else runs.
 
@@ -236,11 +237,18 @@ def cpu_seconds(pids):
     return total / ticks
 
 
-def rss_mb(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def memory_mb(pid):
+    """Resident (RSS), proportional (PSS: shared pages divided among the processes sharing them)
+    and unique (USS: private pages, what stopping the process would free) memory, in MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0]) / 1024
+    return {
+        "rss": fields["Rss"],
+        "pss": fields["Pss"],
+        "uss": fields["Private_Clean"] + fields["Private_Dirty"],
+    }
 
 
 # --- the load -----------------------------------------------------------------------------------
@@ -323,7 +331,8 @@ def measure_once(process, port, args):
         "p50": p50 * 1000,
         "p99": p99 * 1000,
         "cpu": cpu_seconds(workers) - before,
-        "rss": max(rss_mb(pid) for pid in workers),
+        "memory": max((memory_mb(pid) for pid in workers), key=lambda m: m["rss"]),
+        "server_pss": sum(memory_mb(pid)["pss"] for pid in [process.pid, *workers]),
         "errors": errors,
     }
 
@@ -342,7 +351,8 @@ def combine(runs):
         "p50": median("p50"),
         "p99": median("p99"),
         "cpu_ms": 1000 * sum(r["cpu"] for r in runs) / max(requests, 1),
-        "rss": max(r["rss"] for r in runs),
+        "memory": max((r["memory"] for r in runs), key=lambda m: m["rss"]),
+        "server_pss": max(r["server_pss"] for r in runs),
         "errors": sum(r["errors"] for r in runs),
     }
 
@@ -359,7 +369,8 @@ def measure_pair(floor, floor_port, latih, port, args):
 def row(label, figures):
     return (
         f"{label:<28} {figures['rps']:>8.0f} {figures['p50']:>8.1f} {figures['p99']:>8.1f} "
-        f"{figures['cpu_ms']:>8.2f} {figures['rss']:>7.1f}"
+        f"{figures['cpu_ms']:>8.2f} {figures['memory']['rss']:>7.1f} "
+        f"{figures['memory']['pss']:>7.1f} {figures['memory']['uss']:>7.1f}"
         + (f"  NON-2xx: {figures['errors']}" if figures["errors"] else "")
     )
 
@@ -393,7 +404,10 @@ def main(argv=None):
             f"{args.seconds:g} s each, alternating; anonymous page cache "
             + ("off" if args.no_page_cache else "on")
         )
-        header = f"{'':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>8} {'RSS MB':>7}"
+        header = (
+            f"{'':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>8} {'RSS MB':>7} "
+            f"{'PSS MB':>7} {'USS MB':>7}"
+        )
         for size in [int(s) for s in args.sizes.split(",")]:
             with app.app_context():
                 fill(size)
@@ -424,11 +438,15 @@ def main(argv=None):
             print(f"\n{size:,} courses ({cards} on the page)\n{header}")
             print(row("floor", floor_figures))
             print(row(f"Latih ({backend})", latih_figures))
+            mine, floors = latih_figures["memory"], floor_figures["memory"]
             print(
                 f"Latih / floor: {latih_figures['rps'] / floor_figures['rps']:.2f} × req/s, "
                 f"{latih_figures['cpu_ms'] / floor_figures['cpu_ms']:.1f} × CPU per request; "
-                f"Latih worker RSS after the run {latih_figures['rss']:.1f} MB "
-                f"(floor {floor_figures['rss']:.1f} MB)"
+                f"Latih's largest worker after the run: RSS {mine['rss']:.1f} MB, PSS "
+                f"{mine['pss']:.1f} MB, USS {mine['uss']:.1f} MB (floor: RSS "
+                f"{floors['rss']:.1f}, PSS {floors['pss']:.1f}, USS {floors['uss']:.1f} MB); "
+                f"the whole server (master and workers, PSS): {latih_figures['server_pss']:.1f} MB "
+                f"(floor {floor_figures['server_pss']:.1f} MB)"
             )
     finally:
         if floor is not None:

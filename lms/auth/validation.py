@@ -4,7 +4,6 @@
 import re
 from datetime import date
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
@@ -65,6 +64,9 @@ def normalize_phone(value):
 
 def normalize_email(value):
     """Return the address, lower-cased, checked by syntax only (no DNS look-up)."""
+    # imported on first use: the public pages never check an address
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         result = validate_email((value or "").strip(), check_deliverability=False)
     except EmailNotValidError as exc:

@@ -2,8 +2,8 @@
 
 A visitor who is not logged in (no session or remember-me cookie: no user, no flash message, no
 CSRF token on the page) sees the same ``/courses/`` page as every other such visitor in their
-language. Each worker keeps the last pages it rendered (an LRU of ``MAX_PAGES``), with the
-catalogue version it read *before* reading the courses, and serves one again only when:
+language. Each worker keeps the last pages it rendered (an LRU of at most
+``CATALOG_PAGE_CACHE_PAGES`` pages and ``CATALOG_PAGE_CACHE_BYTES`` of text), with the catalogue version it read *before* reading the courses, and serves one again only when:
 
 - the version in the database is still the same: ``catalog_version`` is bumped in the same
   transaction as any change to what the page shows (a course, its trainers, an enrolment —
@@ -21,6 +21,7 @@ snapshot). Every worker reads the same version row, so all of them drop the page
 """
 
 import re
+import sys
 from collections import OrderedDict
 from datetime import time, timedelta
 from threading import Lock
@@ -36,8 +37,10 @@ from lms.extensions import db
 
 from .models import CatalogVersion
 
-#: pages kept per worker (each about 30 kB)
+#: pages kept per worker (each about 30 kB), unless CATALOG_PAGE_CACHE_PAGES says otherwise
 MAX_PAGES = 64
+#: the most their text may take per worker (CATALOG_PAGE_CACHE_BYTES); a larger page is not kept
+MAX_BYTES = 2 * 1024 * 1024
 #: a longer query string (a long search) is not kept
 MAX_QUERY = 300
 #: tables whose rows the catalogue page shows or counts
@@ -120,12 +123,19 @@ def current_version():
 
 
 class PageCache:
-    """Rendered pages per (language, query string): (version, expires, body)."""
+    """Rendered pages per (language, query string): (version, expires, body), the least
+    recently used dropped first beyond ``size`` pages or ``max_bytes`` of text (the memory the
+    strings take)."""
 
-    def __init__(self, size=MAX_PAGES):
+    def __init__(self, size=MAX_PAGES, max_bytes=MAX_BYTES):
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.pages = OrderedDict()
         self.lock = Lock()
+
+    def _drop(self, key):
+        self.bytes -= sys.getsizeof(self.pages.pop(key)[2])
 
     def get(self, key, version, now):
         with self.lock:
@@ -133,26 +143,35 @@ class PageCache:
             if entry is None:
                 return None
             if entry[0] != version or now >= entry[1]:
-                del self.pages[key]
+                self._drop(key)
                 return None
             self.pages.move_to_end(key)
             return entry[2]
 
     def put(self, key, version, expires, body):
+        size = sys.getsizeof(body)
+        if size > self.max_bytes:
+            return
         with self.lock:
+            if key in self.pages:
+                self._drop(key)
             self.pages[key] = (version, expires, body)
-            self.pages.move_to_end(key)
-            while len(self.pages) > self.size:
-                self.pages.popitem(last=False)
+            self.bytes += size
+            while len(self.pages) > self.size or self.bytes > self.max_bytes:
+                self._drop(next(iter(self.pages)))
 
     def clear(self):
         with self.lock:
             self.pages.clear()
+            self.bytes = 0
 
 
 def init_app(app):
     app.config.setdefault("CATALOG_PAGE_CACHE_SECONDS", 60)
-    app.extensions["catalog_pages"] = PageCache()
+    app.extensions["catalog_pages"] = PageCache(
+        int(app.config.setdefault("CATALOG_PAGE_CACHE_PAGES", MAX_PAGES)),
+        int(app.config.setdefault("CATALOG_PAGE_CACHE_BYTES", MAX_BYTES)),
+    )
 
 
 def anonymous_request():

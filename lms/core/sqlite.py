@@ -1,13 +1,16 @@
 """SQLite settings applied to every new connection."""
 
-import sqlite3
+import sys
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 
 def _on_connect(dbapi_connection, connection_record):
-    if not isinstance(dbapi_connection, sqlite3.Connection):
+    # sqlite3 is imported by SQLAlchemy's SQLite driver, never here: a worker on PostgreSQL
+    # does not load it (nor the SQLite library)
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is None or not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
     # enforce foreign keys; WAL lets readers go on while one writer commits

@@ -1,5 +1,7 @@
 """A web worker does not carry the libraries only some pages use (ReportLab, Pillow, segno,
-cryptography, zxcvbn, openpyxl, Alembic): they are imported on first use."""
+cryptography, zxcvbn and its word lists, openpyxl, lxml, pygal, RQ, email-validator, Alembic and
+Flask-Migrate): they are imported on first use. Nor, on PostgreSQL, SQLite's driver. These tests
+keep the memory a worker saves (bench/README.md, "Worker memory") without measuring memory."""
 
 import json
 import subprocess
@@ -7,7 +9,20 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("reportlab", "PIL", "segno", "cryptography", "zxcvbn", "openpyxl", "alembic")
+HEAVY = (
+    "reportlab",
+    "PIL",
+    "segno",
+    "cryptography",
+    "zxcvbn",
+    "openpyxl",
+    "lxml",
+    "pygal",
+    "rq",
+    "email_validator",
+    "alembic",
+    "flask_migrate",
+)
 
 SCRIPT = """
 import json, sys
@@ -39,6 +54,16 @@ print(json.dumps([statuses, sorted({m.split(".")[0] for m in sys.modules})]))
 """
 
 
+POSTGRES = """
+import json, sys
+from config import TestingConfig
+from lms import create_app
+# never connected: building the app opens no connection
+app = create_app(TestingConfig, {"SQLALCHEMY_DATABASE_URI": "postgresql://nobody@127.0.0.1:1/none"})
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
 def _run(script):
     out = subprocess.run(
         [sys.executable, "-c", script],
@@ -60,3 +85,9 @@ def test_public_pages_do_not_load_them(tmp_path):
     statuses, loaded = _run(PAGES % (tmp_path / "lazy.sqlite"))
     assert all(status < 400 for status in statuses), statuses
     assert not set(HEAVY) & set(loaded), set(HEAVY) & set(loaded)
+
+
+def test_on_postgresql_sqlite_is_not_loaded():
+    loaded = _run(POSTGRES)
+    assert "psycopg" in loaded
+    assert not {"sqlite3", "_sqlite3", *HEAVY} & set(loaded), {"sqlite3", *HEAVY} & set(loaded)

@@ -225,3 +225,26 @@ def test_a_trainer_renamed_or_a_partner_renamed_shows(
     course.partner.name = "Mitra Berganti Nama"
     db.session.commit()
     assert "Mitra Berganti Nama" in client.get("/courses/").text
+
+
+def test_the_cache_is_bounded_in_pages_and_in_bytes():
+    import sys
+
+    from lms.catalog.pagecache import PageCache
+
+    pages = PageCache(size=3, max_bytes=10_000)
+    for i in range(5):
+        pages.put(("id", str(i).encode()), 1, 99, "x" * 100)
+    assert [key[1] for key in pages.pages] == [b"2", b"3", b"4"]  # the oldest went first
+    pages.get(("id", b"2"), 1, 0)  # served again: now the most recent
+    pages.put(("id", b"big"), 1, 99, "y" * 9_700)
+    assert [key[1] for key in pages.pages] == [b"2", b"big"]  # over the page count, then the bytes
+    assert pages.bytes <= 10_000
+    pages.put(("id", b"huge"), 1, 99, "z" * 20_000)  # larger than the whole cache: not kept
+    assert pages.get(("id", b"huge"), 1, 0) is None
+    pages.put(("id", b"2"), 2, 99, "w" * 100)  # the same key again replaces its entry
+    assert pages.get(("id", b"2"), 2, 0) == "w" * 100
+    assert pages.bytes == sum(sys.getsizeof(e[2]) for e in pages.pages.values())
+    assert pages.get(("id", b"2"), 3, 0) is None  # a newer version drops it
+    pages.clear()
+    assert pages.bytes == 0 and not pages.pages
