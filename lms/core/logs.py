@@ -1,7 +1,7 @@
 """Logs: one JSON object per line, each with the request id (``X-Request-ID``, taken from the
 proxy when it sends a sane one, else made here; sent back on the response and carried into the
 jobs the request starts). Nothing personal or secret reaches a line: NIKs, reset links, tokens,
-passwords and e-mail addresses are masked in every message and path (:func:`scrub`). gunicorn's
+passwords, e-mail addresses and phone numbers are masked in every message and path (:func:`scrub`). gunicorn's
 access and error logs use the same form (:class:`GunicornLogger`, set in gunicorn.conf.py).
 """
 
@@ -34,6 +34,8 @@ _MASKS = (
     (re.compile(r"(?<!\d)\d{16}(?!\d)"), "[nik]"),
     # e-mail addresses
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
+    # Indonesian mobile numbers in any spelling (+62 812-3456-7890, 081234567890, 62812...)
+    (re.compile(r"(?<![\w+])(?:\+62|62|0)[ -]?8\d{1,3}(?:[ -]?\d{2,4}){2,3}(?!\w)"), "[phone]"),
     # long random strings (signed tokens, sealed terms)
     (re.compile(r"[A-Za-z0-9_-]{32,}(?:\.[A-Za-z0-9_-]+)*"), "[token]"),
 )

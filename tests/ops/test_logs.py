@@ -1,5 +1,5 @@
 """Logs: one JSON object per line, each with the request id (X-Request-ID taken in and sent
-back), and never a NIK, a password, a token, a reset link or an e-mail address."""
+back), and never a NIK, a password, a token, a reset link, an e-mail address or a phone number."""
 
 import io
 import json
@@ -29,11 +29,16 @@ def test_scrub_masks_what_must_not_be_logged():
     line = logs.scrub(
         f"GET /password/reset/{TOKEN} nik={NIK} password=rahasia123 "
         f"Authorization: Bearer abc.def-ghi token={TOKEN} from siti@contoh.id "
-        "http://latih.example/password/reset/abc"
+        "http://latih.example/password/reset/abc SMS to +62 812-3456-7890, 081234567890"
     )
     for secret in (TOKEN, NIK, "rahasia123", "abc.def-ghi", "siti@contoh.id", "reset/abc"):
         assert secret not in line
+    assert "812" not in line and "3456" not in line
     assert "/password/reset/[token]" in line and "[nik]" in line and "[email]" in line
+    assert line.count("[phone]") == 2
+    # dates, times, durations and ids are not phone numbers
+    kept = "2026-12-06 08:00 took 0.812345 s, course 81234, user 0812"
+    assert logs.scrub(kept) == kept
     # what a log line needs stays
     assert logs.scrub("POST /imports/trainees 303") == "POST /imports/trainees 303"
 
