@@ -344,8 +344,10 @@ def _write_then_decide(enrollment, course, guess, actor, checks):
         if not course.waitlist:
             raise Conflict(_("This course is full."), code="full")
     except LmsError:
-        # the rows are gone; the session forgets them (a re-used enrolment is read again)
+        # the rows are gone, a seat taken is given back; the session forgets them (a re-used
+        # enrolment and the course's counts are read again)
         _run(_statements().rollback_to_savepoint)
+        db.session.expire(course, _DECISION_FIELDS)
         db.session.expunge(message)
         if new:
             db.session.expunge(enrollment)

@@ -199,6 +199,9 @@ def test_a_rule_broken_at_the_decision_leaves_nothing_behind(
     set_committed_value(course, "registration_closes_at", closes)
     with pytest.raises(InvalidInput):
         enrolment.enroll(trainee, course)
+    # the seat the conditional UPDATE took is given back, in the database and in the session
+    assert course.enrolled_count == 0
+    assert course.registration_closes_at == course.registration_opens_at
     db.session.commit()
     assert db.session.scalar(select(Enrollment).where(Enrollment.user_id == trainee.id)) is None
     audited = db.session.scalars(
