@@ -3,7 +3,6 @@ report (every rejected row, the accepted ones in figures) without sideways scrol
 serious axe findings, in both languages; the report's button hands the file to the import job,
 whose page ends with the outcome."""
 
-import os
 import re
 
 import pytest
@@ -13,25 +12,16 @@ from sqlalchemy import func, select
 from lms.auth.models import User
 from lms.extensions import db
 from tests.browser.test_main_pages import findings
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
+from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in, shot
 from tests.imports.test_import_jobs import rows
 from tests.imports.test_imports import csv_bytes
 
 pytestmark = pytest.mark.browser
 
-#: set LATIH_SHOTS=/some/folder to keep screenshots of the pages
-SHOTS = os.environ.get("LATIH_SHOTS")
-
 
 #: how much of the progress bar its fill covers
 FILL_SHARE = """() => document.querySelector('[data-job-fill]').getBoundingClientRect().width
     / document.querySelector('[data-job-bar]').getBoundingClientRect().width"""
-
-
-def _shot(page, name):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 def _check(page, data):
@@ -62,18 +52,18 @@ def test_a_large_file_is_checked_then_imported_by_jobs(
     expect(page.get_by_test_id("confirm-form")).to_have_count(0)
     assert_no_horizontal_scroll(page)
     assert findings(page) == []
-    _shot(page, f"import-check-rejected-360-{locale}")
+    shot(page, f"import-check-rejected-360-{locale}")
 
     # the corrected file: the report in figures, and its button starts the import job
     _check(page, csv_bytes(rows(30)))
     expect(page.get_by_test_id("accepted-summary")).to_be_visible()
     assert_no_horizontal_scroll(page)
     assert findings(page) == []
-    _shot(page, f"import-check-360-{locale}")
+    shot(page, f"import-check-360-{locale}")
     wide = new_page(DESKTOP, locale)
     log_in(wide, staff, "/imports/trainees?job=" + page.url.rsplit("=", 1)[1])
     assert findings(wide) == []
-    _shot(wide, f"import-check-1280-{locale}")
+    shot(wide, f"import-check-1280-{locale}")
 
     button = page.get_by_test_id("confirm-form").locator("button[name=run]")
     button.click()
@@ -81,6 +71,6 @@ def test_a_large_file_is_checked_then_imported_by_jobs(
     expect(page.locator("#job")).to_have_attribute("data-status", "done")
     assert_no_horizontal_scroll(page)
     assert findings(page) == []
-    _shot(page, f"import-done-360-{locale}")
+    shot(page, f"import-done-360-{locale}")
     db.session.rollback()
     assert db.session.scalar(select(func.count()).where(User.role == "trainee")) == 30

@@ -12,18 +12,9 @@ from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import DONE, RUNNING, Job
 from tests.browser.test_accessibility import findings
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
+from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in, shot
 
 pytestmark = pytest.mark.browser
-
-#: set LATIH_SHOTS=/some/folder to keep screenshots of the page
-SHOTS = os.environ.get("LATIH_SHOTS")
-
-
-def _shot(page, name):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("locale", ["id", "en"])
@@ -48,11 +39,11 @@ def test_the_progress_bar_follows_the_job_to_its_file(new_page, create_user, loc
     assert page.evaluate("getComputedStyle(document.querySelector('[data-job-fill]')).width")
     expect(page.get_by_test_id("job-download")).to_be_hidden()
     assert_no_horizontal_scroll(page)
-    _shot(page, f"job-running-360-{locale}")
+    shot(page, f"job-running-360-{locale}")
     for viewport, width in ((DESKTOP, 1280),):
         wide = new_page(viewport, locale)
         log_in(wide, staff, f"/jobs/{job.id}")
-        _shot(wide, f"job-running-{width}-{locale}")
+        shot(wide, f"job-running-{width}-{locale}")
 
     # the worker finishes: the page, polling, shows it without a reload
     folder = os.path.join(jobs.file_dir(), str(job.id))
@@ -77,7 +68,7 @@ def test_the_progress_bar_follows_the_job_to_its_file(new_page, create_user, loc
     expect(page.locator("[data-job-bar]")).to_have_attribute("aria-valuenow", "100")
     expect(fill).not_to_have_class("progress-bar-animated")
     expect(page.get_by_test_id("job-status")).to_have_class("badge text-bg-success")
-    _shot(page, f"job-done-360-{locale}")
+    shot(page, f"job-done-360-{locale}")
     assert findings(page) == []  # axe: nothing serious or critical
     with page.expect_download() as download:
         page.get_by_test_id("job-download").click()
