@@ -18,6 +18,7 @@ from lms.auth.models import User
 from lms.auth.permissions import current_actor, ensure_course_access, roles_required
 from lms.catalog.models import Course
 from lms.catalog.services import visible_course
+from lms.core import transaction
 from lms.enrollment import services
 from lms.enrollment.models import ENROLLMENT_STATUSES, Enrollment
 from lms.errors import Forbidden, InvalidInput, NotFound
@@ -200,7 +201,9 @@ def enroll(data, course_id):
         if user_id is not None and user_id != actor.id:
             raise Forbidden(_("You can only enrol yourself."))
         enrollment = services.enroll(actor, course, actor=actor)
-    # the position the decision gave (not counted again: the course's lock is still held)
+    # the course's lock ends here, not after the answer is built; the answer gives the position
+    # the decision gave (not counted again)
+    transaction.commit_now()
     return _view(enrollment, position=enrollment.answered_position)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from lms.auth.models import TARGET_GROUP_LABELS
 from lms.auth.permissions import current_actor, roles_required
+from lms.core import transaction
 from lms.core.inputs import int_arg
 from lms.core.transaction import attempt
 from lms.enrollment import groups
@@ -177,6 +178,7 @@ def enroll(course_id):
         return render_detail(course, 400, refusals=reasons)
     if error is not None:
         return render_detail(course, error.status, error=str(error.message))
+    transaction.commit_now()  # the course's lock ends with the decision
     message = _enrolled_message(enrollment)
     flash(message, "success" if enrollment.status == "enrolled" else "info")
     return redirect(url_for("catalog.detail", course_id=course.id))

@@ -4,7 +4,7 @@ Services only flush. The boundary commits after a view returned a response below
 after anything else: an error response, an exception, or a domain error that a view turned into a
 form's errors or a flash message with :func:`form_errors` / :func:`flash_errors`. Views, API
 endpoints, commands and jobs never commit, roll back or catch ``LmsError`` themselves (indico's
-``RH.process``).
+``RH.process``), but through this module (:func:`discard`, :func:`commit_now`).
 """
 
 from contextlib import contextmanager
@@ -42,11 +42,28 @@ def finish(response):
     if request.method in READ_ONLY_METHODS and g.get("lms_wrote"):
         # a page or an API read that changes a record: a bug, whatever its answer
         raise RuntimeError(f"{request.method} {request.path} wrote {sorted(g.lms_wrote)}")
+    if not db.session().in_transaction():
+        return response  # committed already (commit_now) and nothing since
     if response.status_code < 400 and not g.get("lms_failed"):
         _commit()
     else:
         _rollback()
     return response
+
+
+def commit_now():
+    """Commit the request's work at once, the loaded objects kept as they are (not expired):
+    for a decision taken under a row lock (a seat in a course) whose answer is only read, so
+    that the lock ends with the decision, not after the answer is built. Anything the request
+    writes afterwards is its own transaction, which the boundary commits or rolls back as
+    usual. Called by the view of a single decision, never by a service (a service's caller may
+    have more to write in the same transaction)."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        _commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 #: session.info key: the transaction commits without waiting for the disk (see commit_early)

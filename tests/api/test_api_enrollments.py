@@ -367,6 +367,38 @@ def test_the_enrolment_commits_early_and_answers_once_on_disk(client, as_, make_
         assert seen.count("COMMIT") == 2
 
 
+def test_the_enrolment_is_committed_before_its_answer_is_built(
+    client, as_, make_course, trainees, monkeypatch
+):
+    """The course's lock ends with the decision: when the answer is built, the enrolment is
+    already visible to everyone else (another connection), and nothing is committed twice."""
+    from lms.api import enrollments as api
+
+    course = make_course(capacity=1)
+    course_id, headers = course.id, [as_(t) for t in trainees(2)]
+    db.session.commit()
+    seen_by_others = []
+    view = api._view
+
+    def watched(enrollment, **kwargs):
+        with db.engine.connect() as other:
+            seen_by_others.append(
+                other.execute(
+                    select(Enrollment.status).where(Enrollment.id == enrollment.id)
+                ).scalar()
+            )
+        return view(enrollment, **kwargs)
+
+    monkeypatch.setattr(api, "_view", watched)
+    for headers_of in headers:  # a seat, then a waitlist place
+        response, seen = _enrol_log(client, course_id, headers_of)
+        assert response.status_code == 201
+        assert seen.count("COMMIT") == (2 if db.engine.dialect.name == "postgresql" else 1)
+    assert seen_by_others == ["enrolled", "waitlisted"]
+    assert [r.get_json()["status"] for r in (response,)] == ["waitlisted"]
+    assert response.get_json()["waitlist_position"] == 1
+
+
 def test_a_refused_enrolment_leaves_no_wait_behind(client, as_, make_course, trainees):
     """A full course without waitlist refuses after the early commit was asked for: nothing is
     committed, and the next request does not wait for the disk for it."""
