@@ -155,18 +155,21 @@ def _gunicorn_logger_class():
         def access(self, resp, req, environ, request_time):
             if not (self.cfg.accesslog or self.cfg.logconfig or self.cfg.syslog):
                 return
-            headers = {k.lower(): v for k, v in (resp.headers or ())}
+            request_id = next(
+                (v for k, v in (resp.headers or ()) if k.lower() == "x-request-id"), ""
+            )
             status = str(resp.status or "").split(" ", 1)[0]
+            path = scrub(environ.get("PATH_INFO", ""))
             self.access_log.info(
                 "%s %s %s",
                 environ.get("REQUEST_METHOD"),
-                scrub(environ.get("PATH_INFO", "")),
+                path,
                 status,
                 extra={
-                    "request_id": headers.get("x-request-id", ""),
+                    "request_id": request_id,
                     "remote": environ.get("REMOTE_ADDR", ""),
                     "method": environ.get("REQUEST_METHOD", ""),
-                    "path": scrub(environ.get("PATH_INFO", "")),
+                    "path": path,
                     "protocol": environ.get("SERVER_PROTOCOL", ""),
                     "status": int(status) if status.isdigit() else 0,
                     "bytes": getattr(resp, "sent", 0) or 0,
