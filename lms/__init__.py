@@ -77,7 +77,21 @@ def create_app(config_class=None, test_config=None):
         from .core.postgres import resolve_psycopg_dumpers
 
         resolve_psycopg_dumpers()
+    # PostgreSQL: the pre-ping only for a connection that rested in the pool (core/postgres.py)
+    ping = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and (
+        app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    ).get("pool_pre_ping")
+    if ping:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "pool_pre_ping": False,
+        }
     db.init_app(app)
+    if ping:
+        from .core.postgres import ping_when_idle
+
+        with app.app_context():
+            ping_when_idle(db.engine)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     csrf.init_app(app)

@@ -24,7 +24,9 @@ import re
 import sys
 from collections import OrderedDict
 from datetime import time, timedelta
+from functools import cache
 from threading import Lock
+from types import SimpleNamespace
 
 from flask import current_app, request, session
 from flask_login import current_user
@@ -106,7 +108,9 @@ def _bump(session):
         session.flush()  # (the commit would flush after this hook; the flush notes the change)
     written = session.in_transaction() and session.connection().info.pop(_FLAG, False)
     if session.info.pop(_FLAG, False) or written:
-        session.execute(update(CatalogVersion).values(version=CatalogVersion.version + 1))
+        # Core's UPDATE on the transaction's connection, built once: no ORM bulk-update path
+        # (no CatalogVersion object is ever loaded into a session: nothing to synchronise)
+        session.connection().execute(_statements().bump)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -116,7 +120,18 @@ def _forget(session):
 
 def current_version():
     """The committed catalogue version (None when the row is missing: nothing is cached)."""
-    return db.session.scalar(select(CatalogVersion.version).where(CatalogVersion.id == 1))
+    return db.session.scalar(_statements().version)
+
+
+@cache
+def _statements():
+    """The version's two statements, built once (one runs in every transaction that changes
+    the catalogue, the other for every anonymous catalogue page)."""
+    table = CatalogVersion.__table__
+    return SimpleNamespace(
+        bump=update(table).values(version=table.c.version + 1),
+        version=select(table.c.version).where(table.c.id == 1),
+    )
 
 
 # --- the pages -----------------------------------------------------------------------------------

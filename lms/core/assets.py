@@ -62,6 +62,13 @@ class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, except that a static file never sets the cookie nor says
     ``Vary: Cookie`` (a new session cookie after logging in would otherwise miss the cache)."""
 
+    def open_session(self, app, request):
+        # no cookie (an API client with a token, a first visit): an empty session, without
+        # building the signing serializer for a cookie that is not there
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
     def save_session(self, app, session, response):
         if request.endpoint in ASSET_ENDPOINTS and not session.modified:
             return

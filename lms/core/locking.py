@@ -25,8 +25,13 @@ def lock_row(model, pk):
             )
         else:
             # FOR NO KEY UPDATE: as exclusive between deciders, but rows that only refer to this
-            # one (an enrolment's foreign key takes FOR KEY SHARE) are written alongside
-            db.session.execute(_lock_statement(model), {"pk": pk})
+            # one (an enrolment's foreign key takes FOR KEY SHARE) are written alongside. Run
+            # as Core on the session's connection (no ORM statement path: it loads no object),
+            # after the flush the session's own execute would have done first
+            session = db.session()
+            if session.autoflush:
+                session.flush()
+            session.connection().execute(_lock_statement(model), {"pk": pk})
 
 
 @cache
