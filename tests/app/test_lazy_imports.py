@@ -6,7 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+#: the scripts build their own app on SQLite, whatever the backend of the test: run on one
+pytestmark = pytest.mark.one_database
+
 HEAVY = ("reportlab", "PIL", "segno", "cryptography", "zxcvbn", "openpyxl", "alembic")
 
 SCRIPT = """
