@@ -221,7 +221,8 @@ def _backend(item):
 SLOW_FIRST = {
     "tests/api/test_api_fuzz.py::": 60,
     "tests/browser/test_main_pages.py::": 35,
-    "tests/exports/test_exports.py::test_a_100000_row_export": 40,
+    "tests/exports/test_exports.py::test_a_100000_row_xlsx_export_stays": 25,
+    "tests/exports/test_exports.py::test_a_100000_row_csv_export": 12,
     "tests/imports/test_import_jobs.py::test_kill_drill": 20,
     "tests/browser/test_accessibility.py::": 15,
     "tests/enrollment/test_enrollment_concurrency.py::": 12,
