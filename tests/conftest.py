@@ -33,10 +33,11 @@ pytest_plugins = [
 ]
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
-#: browser tests run on one backend only: PostgreSQL (production's database) when it is set, else
-#: SQLite. Every view they drive is tested on both databases through the Flask test client; the
-#: browser adds the pages' scripts, layout and accessibility, which do not depend on the database.
-BROWSER_BACKEND = BACKENDS[-1]
+#: tests marked ``one_database`` run on one backend only: PostgreSQL (production's database) when
+#: it is set, else SQLite. Browser tests are such tests: every view they drive is tested on both
+#: databases through the Flask test client; the browser adds the pages' scripts, layout and
+#: accessibility, which do not depend on the database.
+ONE_DATABASE = BROWSER_BACKEND = BACKENDS[-1]
 #: reference data loaded by migrations (and the catalogue version row), kept between tests
 KEEP_TABLES = {"regencies", "alembic_version", "catalog_version"}
 
@@ -74,10 +75,9 @@ def _reset_schema(app):
         flask_migrate.upgrade()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def app(request, tmp_path_factory, worker_id):
-    """The application, on a fresh database built by ``flask db upgrade``."""
-    if request.param == "sqlite":
+def _build_app(backend, tmp_path_factory, worker_id):
+    """The application on a fresh database of ``backend``, built by ``flask db upgrade``."""
+    if backend == "sqlite":
         uri = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     else:
         uri = _postgresql_uri(worker_id)
@@ -93,9 +93,34 @@ def app(request, tmp_path_factory, worker_id):
     )
     app.test_client_class = Client
     _reset_schema(app)
-    yield app
-    with app.app_context():
-        _db.engine.dispose()
+    return app
+
+
+@pytest.fixture(scope="session")
+def _apps(tmp_path_factory, worker_id):
+    """The apps of this test process, one per backend, each built once on first use.
+
+    The ``app`` fixture below only picks one: a process that runs a PostgreSQL test between two
+    SQLite ones (the slow tests run first, see ``pytest_collection_modifyitems``) does not build
+    an app and migrate its database again each time the backend changes.
+    """
+    built = {}
+
+    def _get(backend):
+        if backend not in built:
+            built[backend] = _build_app(backend, tmp_path_factory, worker_id)
+        return built[backend]
+
+    yield _get
+    for app in built.values():
+        with app.app_context():
+            _db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, _apps):
+    """The application, on a fresh database built by ``flask db upgrade``."""
+    return _apps(request.param)
 
 
 #: a table with at least this many rows is emptied with TRUNCATE, not DELETE
@@ -189,18 +214,58 @@ def _backend(item):
     return callspec.params.get("app") if callspec else None
 
 
+#: tests that take seconds (figures of a run on a loaded 2-core machine, 6 December 2026), by
+#: node id prefix: they start first (``pytest_collection_modifyitems``), so that none of them
+#: starts last and leaves the other workers idle at the end. An entry that grows stale only
+#: changes the order in which tests run.
+SLOW_FIRST = {
+    "tests/api/test_api_fuzz.py::": 60,
+    "tests/browser/test_main_pages.py::": 35,
+    "tests/exports/test_exports.py::test_a_100000_row_xlsx_export_stays": 25,
+    "tests/exports/test_exports.py::test_a_100000_row_csv_export": 12,
+    "tests/imports/test_import_jobs.py::test_kill_drill": 20,
+    "tests/browser/test_accessibility.py::": 15,
+    "tests/enrollment/test_enrollment_concurrency.py::": 12,
+    "tests/app/test_gunicorn.py::": 10,
+    "tests/attendance/test_every_mark_audited.py::test_a_roster_of_forty": 10,
+    "tests/jobs/test_worker.py::test_kill_drill": 9,
+    "tests/certificates/test_signing_key.py::test_a_command_that_signs": 8,
+    "tests/browser/": 6,
+    "tests/app/test_demo.py::": 6,
+    "tests/app/test_access_matrix.py::": 6,
+    "tests/app/test_lazy_imports.py::": 6,
+    "tests/ops/test_metrics.py::test_gunicorn": 6,
+    "tests/certificates/test_migration.py::": 5,
+    "tests/imports/test_imports.py::test_importing_the_same_file_again": 5,
+    "tests/attendance/test_attendance_rules.py::test_saving_a_roster_does_not_grow": 5,
+    "tests/api/test_api_attendance.py::test_saving_a_roster_does_not_grow": 4,
+    "tests/attendance/test_outreach.py::test_a_year_of_outreach": 4,
+}
+
+
+def _expected_seconds(item):
+    """The seconds SLOW_FIRST expects of a test (its longest matching prefix), 0 if not listed."""
+    matches = [prefix for prefix in SLOW_FIRST if item.nodeid.startswith(prefix)]
+    return SLOW_FIRST[max(matches, key=len)] if matches else 0
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Browser tests run on BROWSER_BACKEND only; their copies on the other database are
-    deselected (the run's header counts them)."""
+    """Browser tests and tests marked ``one_database`` run on ONE_DATABASE only; their copies on
+    the other database are deselected (the run's header counts them). Then the slow tests move
+    to the front, the slowest first (the rest keep their order): with ``--dist load`` each worker
+    starts on the longest ones, and the run ends on short tests that spread evenly."""
     other = [
         item
         for item in items
-        if item.get_closest_marker("browser") and _backend(item) not in (None, BROWSER_BACKEND)
+        if (item.get_closest_marker("browser") or item.get_closest_marker("one_database"))
+        and _backend(item) not in (None, ONE_DATABASE)
     ]
     if other:
         dropped = set(map(id, other))
         items[:] = [item for item in items if id(item) not in dropped]
         config.hook.pytest_deselected(items=other)
+    items.sort(key=_expected_seconds, reverse=True)
 
 
 def _is_browser(report):

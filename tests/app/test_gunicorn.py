@@ -15,7 +15,8 @@ import requests
 
 from tests.fixtures.servers import free_port, running
 
-pytestmark = pytest.mark.realclock
+#: gunicorn serves tests/stream_app.py, which has no database: the tests run on one backend
+pytestmark = [pytest.mark.realclock, pytest.mark.one_database]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 #: the worker timeout given to gunicorn, and how long the download takes: three times as long

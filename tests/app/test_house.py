@@ -5,7 +5,12 @@ import inspect
 import re
 from pathlib import Path
 
+import pytest
+
 from lms.extensions import db
+
+#: the code's shape, read from its source and its mappers: the same on every backend
+pytestmark = pytest.mark.one_database
 
 
 def _commented_attributes(cls):

@@ -87,10 +87,12 @@ def _placeholders(text):
     return set(PERCENT_RE.findall(text)) | {"{" + n + "}" for n in BRACE_RE.findall(text)}
 
 
+@pytest.mark.one_database  # the catalogue's files, no page
 def test_plural_forms_header_is_indonesian(catalogue):
     assert catalogue.plural_forms == "nplurals=1; plural=0;"
 
 
+@pytest.mark.one_database  # the catalogue's files, no page
 def test_every_message_is_translated(template, catalogue):
     missing = []
     for message in _messages(template):
@@ -111,6 +113,7 @@ def test_every_message_is_translated(template, catalogue):
     )
 
 
+@pytest.mark.one_database  # the catalogue's files, no page
 def test_placeholders_are_kept(catalogue):
     wrong = []
     for message in _messages(catalogue):
@@ -129,6 +132,7 @@ class _AnyValue(dict):
         return 1
 
 
+@pytest.mark.one_database  # the catalogue's files, no page
 def test_translations_can_be_formatted(catalogue):
     """A stray % (write %% for a percent sign) or brace would break the page at run time."""
     broken = []
@@ -144,6 +148,7 @@ def test_translations_can_be_formatted(catalogue):
     assert not broken, "translations that cannot be formatted:\n" + "\n".join(broken)
 
 
+@pytest.mark.one_database  # the catalogue's files, no page
 def test_compiled_catalogue_is_up_to_date(catalogue):
     def key(message):
         msgid = tuple(message.id) if message.pluralizable else message.id

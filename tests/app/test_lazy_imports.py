@@ -8,7 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+#: the scripts build their own apps (on SQLite, and on an unreachable PostgreSQL), whatever the
+#: backend of the test: run on one
+pytestmark = pytest.mark.one_database
+
 HEAVY = (
     "reportlab",
     "PIL",
