@@ -45,9 +45,14 @@ def test_a_large_file_is_checked_then_imported_by_jobs(
     # a file with two rejected rows: the report lists them, nothing can be imported
     _check(page, csv_bytes(rows(30, bad={3: ("nik", "123"), 7: ("email", "not-an-address")})))
     expect(page.get_by_test_id("job-status")).to_be_visible()
-    # the finished check's bar is full (the page's script sets its width, no inline style)
+    # the finished check's bar is full (the page's script sets its width, no inline style);
+    # the script asks nothing more of a finished job (no polling, no reload)
+    polls = []
+    page.on("request", lambda r: polls.append(r.url) if "/api/v1/jobs/" in r.url else None)
     expect(page.locator("[data-job-bar]")).to_have_attribute("aria-valuenow", "100")
     assert page.evaluate(FILL_SHARE) > 0.99
+    page.wait_for_timeout(1500)
+    assert polls == []
     expect(page.get_by_test_id("rows-reject").get_by_test_id("row")).to_have_count(2)
     expect(page.get_by_test_id("confirm-form")).to_have_count(0)
     assert_no_horizontal_scroll(page)

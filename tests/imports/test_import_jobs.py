@@ -103,8 +103,9 @@ def test_a_large_dry_run_is_a_job_whose_page_shows_its_report(client, staff, few
     assert "The first 10 of 57 rows, as examples:" in page
     # a file with rejected rows cannot be imported
     assert 'data-testid="confirm-form"' not in page
-    # the finished page loads no polling script
-    assert "js/jobs.js" not in page
+    # the finished page's script only fills the bar: the box says the job is done, so it does
+    # not poll (tests/browser/test_import_jobs.py watches it)
+    assert 'data-status="done"' in page and "data-reload-when-done" in page
 
 
 def test_the_import_button_of_the_report_hands_the_file_to_the_import_job(client, staff, few_rows):
@@ -215,7 +216,7 @@ def test_the_page_follows_a_queued_check(queued_app, create_user, redis_db):
         work(burst=True, scheduler=False)
     assert _job(job_id).status == DONE
     page = client.get(f"/imports/trainees?job={job_id}").get_data(as_text=True)
-    assert 'data-testid="confirm-form"' in page and "js/jobs.js" not in page
+    assert 'data-testid="confirm-form"' in page and 'data-status="done"' in page
 
 
 # --- the kill drill ------------------------------------------------------------------------------
