@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 import flask_migrate  # noqa: E402
-from common import free_port, start_gunicorn, stop_gunicorn  # noqa: E402
+from common import add_database_options, free_port, start_gunicorn, stop_gunicorn  # noqa: E402
 from sqlalchemy import func, insert, inspect, select, text  # noqa: E402
 
 from config import TestingConfig  # noqa: E402
@@ -70,8 +70,7 @@ def parse_args(argv=None):
     )
     parser.add_argument("--connections", type=int, default=10, help="concurrent connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
-    parser.add_argument("--database-url", help="an empty PostgreSQL database; default SQLite")
-    parser.add_argument("--reset", action="store_true", help="empty --database-url first")
+    add_database_options(parser)
     parser.add_argument("--path", default="/courses/", help="the page to load (/courses/)")
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator")
     parser.add_argument(

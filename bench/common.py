@@ -1,6 +1,6 @@
 """What the benchmarks share: a published hospitality course open for registration, a
 gunicorn server of the app (or of the floor) on a free local port, and the CPU that processes
-of this machine have used (from /proc)."""
+of this machine have used (from /proc), and the options of a benchmark's own database."""
 
 import os
 import socket
@@ -128,3 +128,16 @@ def cpu_seconds(pids):
     """CPU seconds the processes ``pids`` have used so far (None when none could be read)."""
     ticks = [t for t in map(cpu_ticks, pids) if t is not None]
     return sum(ticks) / os.sysconf("SC_CLK_TCK") if ticks else None
+
+
+def add_database_options(parser):
+    """``--database-url`` and ``--reset``, as every benchmark that builds its own database takes
+    them."""
+    parser.add_argument(
+        "--database-url", help="PostgreSQL URL of an empty database; default a fresh SQLite file"
+    )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="drop and recreate the public schema of --database-url if it holds tables",
+    )

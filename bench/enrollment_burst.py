@@ -95,14 +95,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--deadline", type=float, default=300, help="seconds for the whole burst (300)"
     )
-    parser.add_argument(
-        "--database-url", help="PostgreSQL URL of an empty database; default a fresh SQLite file"
-    )
-    parser.add_argument(
-        "--reset",
-        action="store_true",
-        help="drop and recreate the public schema of --database-url if it holds tables",
-    )
+    common.add_database_options(parser)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return parser.parse_args(argv)
 

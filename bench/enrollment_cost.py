@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import cpu_seconds, postgres_backends  # noqa: E402
+from common import add_database_options, cpu_seconds, postgres_backends  # noqa: E402
 from enrollment_burst import prepare  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
@@ -51,14 +51,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--show-statements", action="store_true", help="print the statements of the last request"
     )
-    parser.add_argument(
-        "--database-url", help="PostgreSQL URL of an empty database; default a fresh SQLite file"
-    )
-    parser.add_argument(
-        "--reset",
-        action="store_true",
-        help="drop and recreate the public schema of --database-url if it holds tables",
-    )
+    add_database_options(parser)
     return parser.parse_args(argv)
 
 
