@@ -45,11 +45,14 @@ def free_port():
 
 def start_gunicorn(app_spec, env, workers, port, log_path, chdir, worker_class="sync"):
     """Start ``gunicorn app_spec`` with ``workers`` workers on 127.0.0.1:``port`` from ``chdir``,
-    with this environment plus ``env`` (never the test suite's database), its output appended to
-    ``log_path``. Returns the process; :func:`stop_gunicorn` ends it and closes the log."""
+    with this environment plus ``env`` (never the test suite's database) and, as production,
+    ``PYTHONOPTIMIZE=2`` unless the environment sets it, its output appended to ``log_path``. Returns the process; :func:`stop_gunicorn` ends it and closes the log."""
     environment = dict(os.environ)
     environment.pop("TEST_DATABASE_URL", None)
     environment.update(env, PYTHONUNBUFFERED="1")
+    # as production runs it (deploy/systemd/latih-web.service): without docstrings;
+    # PYTHONOPTIMIZE= (empty) in the environment runs it with them
+    environment.setdefault("PYTHONOPTIMIZE", "2")
     log = open(log_path, "ab")  # noqa: SIM115 (closed with the process)
     command = [
         sys.executable,

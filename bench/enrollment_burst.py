@@ -208,7 +208,7 @@ def database_figures(app, course_id, duplicate_user_id):
 
 def start_gunicorn(uri, workers, threads, port, log_path):
     """gunicorn as production runs it (gunicorn.conf.py: threaded workers, its backlog, JSON
-    access log, metrics), with ``workers`` workers of ``threads`` threads (0: sync workers) on
+    access log, metrics, Python's ``-OO``), with ``workers`` workers of ``threads`` threads (0: sync workers) on
     ``port``, configured through LMS_* variables."""
     env = dict(os.environ)
     env.pop("TEST_DATABASE_URL", None)
@@ -224,6 +224,7 @@ def start_gunicorn(uri, workers, threads, port, log_path):
         GUNICORN_TIMEOUT="120",
         GUNICORN_LOGLEVEL="warning",
     )
+    env.setdefault("PYTHONOPTIMIZE", "2")  # as deploy/systemd/latih-web.service
     log = open(log_path, "wb")  # noqa: SIM115 (closed with the process)
     command = [
         sys.executable,
