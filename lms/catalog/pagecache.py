@@ -8,7 +8,8 @@ language. Each worker keeps the last pages it rendered (an LRU of at most
 - the version in the database is still the same: ``catalog_version`` is bumped in the same
   transaction as any change to what the page shows (a course, its trainers, an enrolment —
   seats taken or freed, the waitlist —, a partner, a user's name), by the session events below,
-  at the very end of the transaction (the row is locked only from the bump to the commit);
+  at the very end of the transaction (on PostgreSQL in the COMMIT's own round trip:
+  ``lms.core.transaction.at_commit``; the row is locked for no round trip);
 - its time has not run out: the first moment one of its courses opens or closes registration,
   the next local midnight (a course that ends becomes "finished"), and at most
   ``CATALOG_PAGE_CACHE_SECONDS`` after it was rendered (counts that depend on the time, such as
@@ -30,10 +31,11 @@ from types import SimpleNamespace
 
 from flask import current_app, request, session
 from flask_login import current_user
-from sqlalchemy import Engine, Pool, event, inspect, select, update
+from sqlalchemy import Engine, Pool, event, inspect, select
 from sqlalchemy.orm import Session
 
 from lms.core.time import combine_local, local_today
+from lms.core.transaction import at_commit
 from lms.core.types import utcnow
 from lms.extensions import db
 
@@ -108,9 +110,14 @@ def _bump(session):
         session.flush()  # (the commit would flush after this hook; the flush notes the change)
     written = session.in_transaction() and session.connection().info.pop(_FLAG, False)
     if session.info.pop(_FLAG, False) or written:
-        # Core's UPDATE on the transaction's connection, built once: no ORM bulk-update path
-        # (no CatalogVersion object is ever loaded into a session: nothing to synchronise)
-        session.connection().execute(_statements().bump)
+        # on PostgreSQL sent with the COMMIT, in its round trip: the one row every such
+        # transaction locks is held for no round trip (no CatalogVersion object is ever loaded
+        # into a session: nothing to synchronise)
+        at_commit(session.connection(), _BUMP)
+
+
+#: the bump, run last in every transaction that changes the catalogue
+_BUMP = f"UPDATE {CatalogVersion.__tablename__} SET version = version + 1"
 
 
 @event.listens_for(Session, "after_rollback")
@@ -125,13 +132,9 @@ def current_version():
 
 @cache
 def _statements():
-    """The version's two statements, built once (one runs in every transaction that changes
-    the catalogue, the other for every anonymous catalogue page)."""
+    """The version's read, built once (it runs for every anonymous catalogue page)."""
     table = CatalogVersion.__table__
-    return SimpleNamespace(
-        bump=update(table).values(version=table.c.version + 1),
-        version=select(table.c.version).where(table.c.id == 1),
-    )
+    return SimpleNamespace(version=select(table.c.version).where(table.c.id == 1))
 
 
 # --- the pages -----------------------------------------------------------------------------------

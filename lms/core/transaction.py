@@ -12,7 +12,7 @@ from functools import wraps
 
 import click
 from flask import flash, g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import Engine, Pool, event
 from sqlalchemy.orm import Session
 
 from lms.errors import LmsError
@@ -45,9 +45,9 @@ def finish(response):
     if not db.session().in_transaction():
         return response  # committed already (commit_now) and nothing since
     if response.status_code < 400 and not g.get("lms_failed"):
-        _commit()
+        db.session.commit()
     else:
-        _rollback()
+        db.session.rollback()
     return response
 
 
@@ -61,62 +61,83 @@ def commit_now():
     session = db.session()
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
-        _commit()
+        db.session.commit()
     finally:
         session.expire_on_commit = expire
 
 
-#: session.info key: the transaction commits without waiting for the disk (see commit_early)
+#: connection.info keys: the transaction commits without waiting for the disk (commit_early);
+#: the statements sent with its COMMIT (at_commit). Both are forgotten at a rollback or when the
+#: connection goes back to the pool.
 _EARLY = "lms_commit_early"
-#: the wait for the disk after an early commit: its own transaction, the driver's autocommit
-_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+_AT_COMMIT = "lms_at_commit"
 
 
 def commit_early():
     """Let this transaction's commit release its locks before its WAL reaches the disk
-    (PostgreSQL; nothing on SQLite); the boundary then waits for the disk before it answers.
+    (PostgreSQL; nothing on SQLite); the answer still waits for the disk.
 
     A decision serialised by a row lock (a seat in a course) holds the lock until the commit; a
     synchronous commit holds it through the disk's flush too (3-4 ms on a virtual disk), so one
-    course decides at most a few hundred requests a second whatever the CPU. With
-    ``synchronous_commit = off`` for this transaction only, the commit record is written, the
-    locks are released and the next decider goes on at once; the boundary then commits a
-    second, empty transaction that writes a commit record (``pg_current_xact_id()``) and so
-    waits, as every synchronous commit does, until the WAL up to it, this transaction's commit
-    included, is on disk. Many requests wait for the disk together (PostgreSQL flushes their
-    commits at once), none of them under a lock, and none is answered before its work is
-    durable. What a crash before the flush loses, it loses in the WAL's order: nobody was told.
+    course decides at most a few hundred requests a second whatever the CPU. The commit is then
+    sent as ``SET LOCAL synchronous_commit TO off; COMMIT; SELECT pg_current_xact_id()`` in one
+    round trip (:func:`_commit_in_one_round_trip`): the commit record is written and the locks
+    released at once, and the next decider goes on; the last statement is a second, empty
+    transaction of its own that writes a commit record, so its synchronous commit waits, as
+    every synchronous commit does, until the WAL up to it, the first commit included, is on
+    disk, and only then does the round trip end. Many requests wait for the disk together
+    (PostgreSQL flushes their commits at once), none of them under a lock, and none is answered
+    before its work is durable. What a crash before the flush loses, it loses in the WAL's
+    order: nobody was told.
     """
-    if db.session.get_bind().dialect.name != "postgresql":
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.connection().info[_EARLY] = True
+
+
+def at_commit(connection, statement):
+    """Run ``statement`` (SQL without parameters) last in ``connection``'s transaction: on
+    PostgreSQL in the COMMIT's own round trip (a row it locks is held for no round trip at
+    all), elsewhere at once."""
+    if connection.dialect.name == "postgresql":
+        connection.info.setdefault(_AT_COMMIT, []).append(statement)
+    else:
+        connection.exec_driver_sql(statement)
+
+
+@event.listens_for(Engine, "commit")
+def _commit_in_one_round_trip(connection):
+    """PostgreSQL, a transaction with statements to send at its commit or an early commit: one
+    simple query holds them, the COMMIT and, for an early commit, the wait for the disk
+    (:func:`commit_early`). The driver's own commit, which SQLAlchemy calls next, then finds no
+    transaction open and sends nothing."""
+    last = connection.info.pop(_AT_COMMIT, None)
+    early = connection.info.pop(_EARLY, False)
+    if not (last or early):
         return
-    db.session.connection().exec_driver_sql("SET LOCAL synchronous_commit TO off")
-    db.session.info[_EARLY] = True
-
-
-def _commit():
-    """Commit; after an early commit (:func:`commit_early`), wait until it is on disk."""
-    try:
-        db.session.commit()
-    finally:
-        early = db.session.info.pop(_EARLY, False)
     if early:
-        # one statement in autocommit mode: a transaction of its own, committed synchronously,
-        # in one round trip (BEGIN, the statement and COMMIT took three)
-        db.session.connection(execution_options=_AUTOCOMMIT).exec_driver_sql(
-            "SELECT pg_current_xact_id()"
-        )
-        db.session.commit()
+        sql = [*(last or ()), "SET LOCAL synchronous_commit TO off", "COMMIT"]
+        sql.append("SELECT pg_current_xact_id()")
+    else:
+        sql = [*last, "COMMIT"]
+    connection.exec_driver_sql("; ".join(sql))
 
 
-def _rollback():
-    db.session.info.pop(_EARLY, None)
-    db.session.rollback()
+@event.listens_for(Engine, "rollback")
+def _forget_at_rollback(connection):
+    connection.info.pop(_EARLY, None)
+    connection.info.pop(_AT_COMMIT, None)
+
+
+@event.listens_for(Pool, "checkin")
+def _forget_on_return(_dbapi_connection, record):
+    record.info.pop(_EARLY, None)
+    record.info.pop(_AT_COMMIT, None)
 
 
 def discard():
     """Roll the request's changes back now (the page then shows what is stored) and for good:
     whatever its response, nothing of it is committed."""
-    _rollback()
+    db.session.rollback()
     g.lms_failed = True
 
 
@@ -192,15 +213,15 @@ def command(f):
         try:
             result = f(*args, **kwargs)
         except LmsError as error:
-            _rollback()
+            db.session.rollback()
             raise click.ClickException(error_lines(error)) from error
         except BaseException:
-            _rollback()
+            db.session.rollback()
             raise
         if g.get("lms_failed"):
-            _rollback()
+            db.session.rollback()
         else:
-            _commit()
+            db.session.commit()
         return result
 
     return wrapper

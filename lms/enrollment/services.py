@@ -257,8 +257,8 @@ def enroll(user, course, actor=None, bypass_window=False):
     its audit entry written for the likely outcome. Under the lock run only the decision's
     statements: one conditional UPDATE that takes a seat, or the lock and one statement that
     gives the waitlist ticket and puts the position into the message; then the commit, which
-    releases the lock without waiting for the disk (``commit_early``: the caller's boundary
-    waits for it afterwards, outside the lock). SQLite has one writer at a time anyway: there
+    releases the lock without waiting for the disk (``commit_early``: the wait for the disk
+    follows in the commit's own round trip, outside the lock). SQLite has one writer at a time anyway: there
     the course is locked first, as every writer does.
 
     The answer's waitlist position is kept on the enrolment as ``answered_position``.
@@ -291,7 +291,7 @@ def enroll(user, course, actor=None, bypass_window=False):
         else:
             guess = "enrolled" if seat_free(course) else "waitlisted" if course.waitlist else None
             # the lock is released when the commit is written, not when it reaches the disk;
-            # the request's boundary waits for the disk before it answers
+            # the commit's round trip then waits for the disk, before anyone is answered
             commit_early()
             if guess is not None:
                 checks = (user, bypass_window, now, others)

@@ -296,15 +296,15 @@ def _enrol_log(client, course_id, headers):
 
 
 #: statements of one enrolment by a trainee: the token and its user, the course and its partner,
-#: the trainee's lock, their enrolments; on PostgreSQL then the early commit, a savepoint, the
-#: message, the enrolment and the audit entry (written for the likely outcome), the seat's
-#: conditional UPDATE, or the course's lock and the ticket statement for a waitlist place, the
-#: catalogue's version (its cached page shows the seats: lms.catalog.pagecache), the wait for the
-#: disk; on SQLite the course's lock first (a no-op UPDATE) and reading it again, then the
+#: the trainee's lock, their enrolments; on PostgreSQL then a savepoint, the message, the
+#: enrolment and the audit entry (written for the likely outcome), the seat's conditional UPDATE,
+#: or the course's lock and the ticket statement for a waitlist place, then one round trip: the
+#: catalogue's version (its cached page shows the seats: lms.catalog.pagecache), the early commit
+#: and the wait for the disk; on SQLite the course's lock first (a no-op UPDATE) and reading it again, then the
 #: seat counted in the flush or the ticket read, the message, the enrolment, the audit entry
 ENROL_STATEMENTS = {
-    ("postgresql", "enrolled"): 12,
-    ("postgresql", "waitlisted"): 13,
+    ("postgresql", "enrolled"): 10,
+    ("postgresql", "waitlisted"): 11,
     ("sqlite", "enrolled"): 11,
     ("sqlite", "waitlisted"): 11,
 }
@@ -343,28 +343,31 @@ def test_an_enrolment_request_sends_a_fixed_number_of_statements(
 
 def test_the_enrolment_commits_early_and_answers_once_on_disk(client, as_, make_course, trainees):
     """PostgreSQL: the course's lock ends with the commit's record, not with the disk's flush;
-    the answer waits for the disk (a second transaction's synchronous commit). SQLite: a plain
-    commit."""
+    the answer waits for the disk (a second transaction's synchronous commit), both sent with
+    the catalogue's version in one round trip after the decision. SQLite: a plain commit."""
     course = make_course(capacity=1)
     course_id, headers = course.id, [as_(t) for t in trainees(2)]
     db.session.commit()
     for headers_of in headers:  # a seat, then a waitlist place
         response, seen = _enrol_log(client, course_id, headers_of)
         assert response.status_code == 201
+        assert seen.count("COMMIT") == 1
         if db.engine.dialect.name != "postgresql":
             assert not any("synchronous_commit" in s or "pg_current_xact_id" in s for s in seen)
-            assert seen.count("COMMIT") == 1
             continue
-        early = seen.index("SET LOCAL synchronous_commit TO off")
         lock = next(
             i
             for i, s in enumerate(seen)
             if s.startswith("UPDATE courses") or ("FROM courses" in s and "FOR NO KEY UPDATE" in s)
         )
-        assert early < lock
-        # the enrolment's commit, then the wait for the disk in a transaction of its own
-        assert seen[-3:] == ["COMMIT", "SELECT pg_current_xact_id()", "COMMIT"], seen[-3:]
-        assert seen.count("COMMIT") == 2
+        # after the decision: the version, the early commit and the wait, then nothing
+        assert seen[-2:] == [
+            "UPDATE catalog_version SET version = version + 1; "
+            "SET LOCAL synchronous_commit TO off; COMMIT; SELECT pg_current_xact_id()",
+            "COMMIT",
+        ], seen[-2:]
+        assert lock < len(seen) - 2
+        assert not any("synchronous_commit" in s for s in seen[:-2])
 
 
 def test_the_enrolment_is_committed_before_its_answer_is_built(
@@ -393,7 +396,7 @@ def test_the_enrolment_is_committed_before_its_answer_is_built(
     for headers_of in headers:  # a seat, then a waitlist place
         response, seen = _enrol_log(client, course_id, headers_of)
         assert response.status_code == 201
-        assert seen.count("COMMIT") == (2 if db.engine.dialect.name == "postgresql" else 1)
+        assert seen.count("COMMIT") == 1
     assert seen_by_others == ["enrolled", "waitlisted"]
     assert [r.get_json()["status"] for r in (response,)] == ["waitlisted"]
     assert response.get_json()["waitlist_position"] == 1

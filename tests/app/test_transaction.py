@@ -9,11 +9,12 @@ from wtforms import Form, StringField
 
 from lms.audit import services as audit
 from lms.audit.models import AuditEntry
+from lms.catalog.models import CatalogVersion
 from lms.core import transaction
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.partners.models import Partner
-from tests.fixtures.queries import statements
+from tests.fixtures.queries import commits, statements
 
 
 def _partners():
@@ -149,8 +150,9 @@ def test_a_command_commits_once_or_leaves_nothing(app):
 
 
 def test_a_command_waits_for_the_disk_after_an_early_commit(app):
-    """An early commit (the lock ends with the commit's record) is followed by a synchronous
-    one before the command returns; a command that rolls back leaves no wait behind."""
+    """An early commit (the lock ends with the commit's record) is sent with the wait for the
+    disk, in one round trip, before the command returns; a command that rolls back sends
+    neither, and leaves nothing for the next transaction."""
 
     @click.command()
     @click.argument("fail")
@@ -165,14 +167,46 @@ def test_a_command_waits_for_the_disk_after_an_early_commit(app):
     postgres = db.engine.dialect.name == "postgresql"
     with statements() as seen:
         assert runner.invoke(make, ["yes"]).exit_code == 1
-    assert not any("pg_current_xact_id" in s for s in seen)
-    assert ("SET LOCAL synchronous_commit TO off" in seen) is postgres
+    assert not any("synchronous_commit" in s or "pg_current_xact_id" in s for s in seen)
     with statements() as seen:
         assert runner.invoke(make, ["no"]).exit_code == 0
     assert _partners() == 1
     if postgres:
-        assert seen[0] == "SET LOCAL synchronous_commit TO off"
-        assert seen[-1] == "SELECT pg_current_xact_id()"
+        # the catalogue's version (a partner is on the catalogue's cards), then the commit
+        assert seen[-1] == (
+            "UPDATE catalog_version SET version = version + 1; "
+            "SET LOCAL synchronous_commit TO off; COMMIT; SELECT pg_current_xact_id()"
+        )
+        assert not any("synchronous_commit" in s for s in seen[:-1])
     else:
         assert not any("synchronous_commit" in s or "pg_current_xact_id" in s for s in seen)
-    assert "lms_commit_early" not in db.session.info
+    with statements() as seen:
+        db.session.add(AuditEntry(action="test.after", object_type="test"))
+        db.session.commit()
+    assert not any("synchronous_commit" in s or "catalog_version" in s for s in seen)
+
+
+def test_statements_at_commit_are_sent_with_it_or_forgotten(app):
+    """``at_commit``: on PostgreSQL the statement goes with the COMMIT, in its round trip; a
+    rollback forgets it (the next commit does not send it); on SQLite it runs at once."""
+    postgres = db.engine.dialect.name == "postgresql"
+    bump = "UPDATE catalog_version SET version = version + 1"
+    version = select(CatalogVersion.version)
+    before = db.session.scalar(version)
+    db.session.commit()
+    with statements() as seen, commits() as committed:
+        transaction.at_commit(db.session.connection(), bump)
+        assert (seen == [bump]) is not postgres
+        db.session.commit()
+    assert len(committed) == 1
+    if postgres:
+        assert seen[-1] == f"{bump}; COMMIT"
+    assert db.session.scalar(version) == before + 1
+    db.session.commit()
+    transaction.at_commit(db.session.connection(), bump)
+    db.session.rollback()
+    with statements() as seen:
+        db.session.add(AuditEntry(action="test.after", object_type="test"))
+        db.session.commit()
+    assert not any("catalog_version" in s for s in seen)
+    assert db.session.scalar(version) == before + 1
