@@ -84,6 +84,12 @@ _WRITES = re.compile(
 )
 
 
+def note_change():
+    """The transaction changed what the page shows by a statement the listeners below cannot
+    tell (rows written without a flush: ``lms.core.rows``)."""
+    db.session.info[_FLAG] = True
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_statement(conn, _cursor, statement, _parameters, _context, _executemany):
     """Any statement writing those tables, the ORM's bulk UPDATE too (the seat taken by one

@@ -226,7 +226,13 @@ def init_app(app):
 def _outbox_written(session, _context):
     """A message was written: deliver it once the transaction commits (with Redis)."""
     if any(isinstance(o, OutboxMessage) for o in session.new):
-        session.info["lms_outbox_written"] = True
+        note_outbox_written(session)
+
+
+def note_outbox_written(session=None):
+    """A message was written in this transaction (by a flush, or by a statement of the
+    caller's: ``lms.core.rows``): deliver it once the transaction commits (with Redis)."""
+    (session or db.session()).info["lms_outbox_written"] = True
 
 
 # --- running a job -----------------------------------------------------------------------------

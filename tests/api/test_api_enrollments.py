@@ -296,15 +296,16 @@ def _enrol_log(client, course_id, headers):
 
 
 #: statements of one enrolment by a trainee: the token and its user, the course and its partner,
-#: the trainee's lock, their enrolments; on PostgreSQL then a savepoint, the message, the
-#: enrolment and the audit entry (written for the likely outcome), the seat's conditional UPDATE,
-#: or the course's lock and the ticket statement for a waitlist place, then one round trip: the
-#: catalogue's version (its cached page shows the seats: lms.catalog.pagecache), the early commit
-#: and the wait for the disk; on SQLite the course's lock first (a no-op UPDATE) and reading it again, then the
-#: seat counted in the flush or the ticket read, the message, the enrolment, the audit entry
+#: the trainee's lock, their enrolments; on PostgreSQL then a savepoint, one statement writing
+#: the enrolment, its message and the audit entry (for the likely outcome), the seat's
+#: conditional UPDATE, or the course's lock and the ticket statement for a waitlist place, then
+#: one round trip: the catalogue's version (its cached page shows the seats:
+#: lms.catalog.pagecache), the early commit and the wait for the disk; on SQLite the course's
+#: lock first (a no-op UPDATE) and reading it again, then the seat counted in the flush or the
+#: ticket read, the message, the enrolment, the audit entry
 ENROL_STATEMENTS = {
-    ("postgresql", "enrolled"): 10,
-    ("postgresql", "waitlisted"): 11,
+    ("postgresql", "enrolled"): 8,
+    ("postgresql", "waitlisted"): 9,
     ("sqlite", "enrolled"): 11,
     ("sqlite", "waitlisted"): 11,
 }

@@ -89,6 +89,27 @@ def test_a_seat_taken_shows_at_once(cached_app, create_course, create_user):
     assert seats(2) in page and seats(3) not in page
 
 
+def test_a_waitlist_place_shows_at_once(cached_app, create_course, create_user):
+    """A place on the waitlist changes no seat: on PostgreSQL it is written without a flush and
+    decided by statements the page's listeners cannot tell (lms.core.rows); the page still
+    shows it at once."""
+    course = create_course(title="Barista Pemula", capacity=1, waitlist=True)
+    enrolment.enroll(create_user("trainee"), course)
+    db.session.commit()
+    client = cached_app.test_client()
+
+    def waiting(num):
+        with force_locale("id"):
+            return ngettext("%(num)s person on the waitlist", "%(num)s people on the waitlist", num)
+
+    assert waiting(1) not in client.get("/courses/").text
+    before = version()
+    assert enrolment.enroll(create_user("trainee"), course).status == "waitlisted"
+    db.session.commit()
+    assert version() == before + 1
+    assert waiting(1) in client.get("/courses/").text
+
+
 def test_a_bulk_update_of_a_course_bumps_the_version(cached_app, create_course):
     """The seat decision on PostgreSQL is one conditional UPDATE, not a flush."""
     course = create_course(capacity=5)

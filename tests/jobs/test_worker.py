@@ -307,6 +307,29 @@ def test_a_message_written_by_a_request_is_delivered_by_the_worker(mail_app, cre
     assert db.session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
 
 
+def test_an_enrolments_message_is_delivered_by_the_worker(mail_app, create_user, create_course):
+    """On PostgreSQL an enrolment writes its message without a flush (lms.core.rows): its
+    delivery is still queued once the enrolment commits."""
+    from lms.catalog.models import Course
+    from lms.enrollment import services as enrolment
+
+    app, smtp = mail_app
+    trainee = create_user("trainee", email="budi@example.org")
+    course = create_course("hospitality", capacity=5)
+    db.session.commit()
+    ids = trainee.id, course.id
+    with app.test_request_context():
+        trainee, course = db.session.get(User, ids[0]), db.session.get(Course, ids[1])
+        assert enrolment.enroll(trainee, course).status == "enrolled"
+        db.session.commit()
+        jobs.dispatch()
+        delivery = jobs.outbox_job_id()
+    assert _rq_job(app, delivery).get_status() == "queued"
+    with app.app_context():
+        work(burst=True, scheduler=False)
+    assert [m["To"] for m in smtp.sent] == ["budi@example.org"]
+
+
 def test_a_refused_message_is_tried_again_later(mail_app, create_user):
     app, smtp = mail_app
     create_user("trainee", email="bad@example.org")
