@@ -212,6 +212,14 @@ def _finish_config(app):
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("postgresql") and "gssencmode" not in uri:
+        # Latih's connections never use Kerberos's encryption: libpq then never loads Kerberos
+        # (about 1 MB a worker). The URL's ``gssencmode`` or PGGSSENCMODE says otherwise.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect = dict(options.get("connect_args") or {})
+        if "PGGSSENCMODE" not in os.environ:
+            connect.setdefault("gssencmode", "disable")
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect}
     if uri.startswith("sqlite"):
         # SQLite: a busy writer waits instead of failing at once
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})

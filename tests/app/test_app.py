@@ -21,6 +21,28 @@ def test_database_url_is_honoured_and_normalised(monkeypatch):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example/latih"
 
 
+@pytest.mark.parametrize(
+    ("url", "environment", "expected"),
+    [
+        ("postgresql://u@db.example/latih", {}, "disable"),
+        ("postgresql://u@db.example/latih?gssencmode=prefer", {}, None),
+        ("postgresql://u@db.example/latih", {"PGGSSENCMODE": "require"}, None),
+    ],
+    ids=["default", "the-url-says", "the-environment-says"],
+)
+def test_postgresql_connects_without_kerberos_unless_told(monkeypatch, url, environment, expected):
+    """libpq loads Kerberos for its encryption unless ``gssencmode=disable`` (about 1 MB of every
+    worker); a URL or PGGSSENCMODE that asks for it is obeyed."""
+    monkeypatch.delenv("LMS_SQLALCHEMY_DATABASE_URI", raising=False)
+    monkeypatch.delenv("PGGSSENCMODE", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DATABASE_URL", url)
+    app = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": None})
+    connect = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
+    assert connect.get("gssencmode") == expected
+
+
 def test_development_defaults_to_sqlite_in_instance_folder(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("LMS_SQLALCHEMY_DATABASE_URI", raising=False)
