@@ -19,6 +19,7 @@ from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.audit import services as audit
+from lms.core.locking import lock_value
 from lms.core.types import utcnow
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
@@ -105,6 +106,15 @@ def _check_unique(clean, errors, exclude_id=None, email=None):
     return taken
 
 
+def _lock_phone(clean):
+    """Two requests giving one mobile number at once (a double tap on a slow phone) must not both
+    pass :func:`_check_unique`: no unique index can hold its rule (a number shared by accounts
+    with e-mail, never with one without), so the number is locked first and the second request
+    checks once the first has committed."""
+    if clean.get("phone"):
+        lock_value(User, "phone", clean["phone"])
+
+
 def _channel_choice(preferred, email, phone, errors):
     """The preferred channel of an account with this e-mail and phone: the one chosen, which
     must exist and reach the person, or else e-mail when there is an address, or else the first
@@ -187,6 +197,7 @@ def create_user(*, email=None, password, name, role="trainee", actor=None, **pro
         errors["password"] = [exc.message]
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), fields=errors)
+    _lock_phone(clean)
     taken = _check_unique(clean, errors, email=clean.get("email"))
     if taken:
         raise Conflict(_("This account already exists."), fields=taken, code="taken")
@@ -226,6 +237,7 @@ def update_profile(user, data, actor=None):
         )
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), fields=errors)
+    _lock_phone(clean)
     taken = _check_unique(clean, errors, exclude_id=user.id, email=user.email)
     if taken:
         message = (

@@ -6,9 +6,10 @@ to the busy timeout), which is SQLite's "immediate transaction". Call it before 
 in the transaction, so that the decision reads the latest committed state.
 """
 
+import hashlib
 from functools import cache
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, false, func, select, update
 
 from lms.extensions import db
 
@@ -38,3 +39,26 @@ def lock_row(model, pk):
 def _lock_statement(model):
     """``SELECT id FROM <table> WHERE id = :pk FOR NO KEY UPDATE``, built once per model."""
     return select(model.id).where(model.id == bindparam("pk")).with_for_update(key_share=True)
+
+
+def lock_value(model, column, value):
+    """Serialise, until the transaction ends, the transactions that decide about one value of
+    ``model.column`` that no row may hold yet (whose account a mobile number is): PostgreSQL, a
+    transaction-level advisory lock on the value; SQLite, the database's write lock (a no-op
+    UPDATE that matches no row). Call it before the check the decision rests on: a second
+    transaction waits here until the first has committed, then sees what it wrote."""
+    with lock_wait(f"{model.__tablename__}.{column}"):
+        if db.session.get_bind().dialect.name == "sqlite":
+            db.session.execute(
+                update(model).where(false()).values(id=model.id),
+                execution_options={"synchronize_session": False},
+            )
+        else:
+            digest = hashlib.sha256(f"{model.__tablename__}.{column}={value}".encode()).digest()
+            key = int.from_bytes(digest[:8], "big", signed=True)
+            db.session.connection().execute(_advisory_lock(), {"key": key})
+
+
+@cache
+def _advisory_lock():
+    return select(func.pg_advisory_xact_lock(bindparam("key")))

@@ -397,3 +397,57 @@ def test_staff_create_a_trainee_with_a_phone_and_no_email(client, login, dummy_s
     )
     assert refused.status_code == 400
     assert "email" in field_errors(refused)
+
+
+# --- two registrations with one number at once --------------------------------------------------
+
+
+def test_two_registrations_with_one_number_at_once_make_one_account(app, monkeypatch):
+    """A double tap on a slow phone sends the registration twice. No unique index can hold the
+    phone's rule (a number shared by accounts with e-mail, never with one without), so the
+    number is locked before the check: the second request waits until the first has committed,
+    then finds the number taken. Without the lock both would pass the check, and neither
+    account could log in by its number."""
+    import threading
+
+    checked, go = threading.Event(), threading.Event()
+    check = services._check_unique
+
+    def slow_check(clean, errors, **kwargs):
+        taken = check(clean, errors, **kwargs)
+        if threading.current_thread().name == "first":
+            checked.set()  # the first request has checked, and waits before it writes
+            go.wait(10)
+        return taken
+
+    monkeypatch.setattr(services, "_check_unique", slow_check)
+    outcomes = {}
+
+    def register(name):
+        with app.app_context():
+            try:
+                services.create_user(
+                    email=None, password=PASSWORD, name=name, phone="0812 3456 7890"
+                )
+                db.session.commit()
+                outcomes[name] = "created"
+            except Exception as error:  # noqa: BLE001 (the outcome is what the test reads)
+                db.session.rollback()
+                outcomes[name] = getattr(error, "code", repr(error))
+            finally:
+                db.session.remove()
+
+    first = threading.Thread(target=register, args=("first",), name="first")
+    second = threading.Thread(target=register, args=("second",), name="second")
+    first.start()
+    assert checked.wait(10)
+    second.start()
+    second.join(1)  # with the lock it waits for the first; without it, it is done by now
+    go.set()
+    first.join(10)
+    second.join(10)
+    assert outcomes == {"first": "created", "second": "taken"}
+    db.session.rollback()
+    assert db.session.scalars(select(User.name).where(User.phone == "+6281234567890")).all() == [
+        "first"
+    ]
