@@ -91,6 +91,13 @@ def parse_args(argv=None):
         default=10,
         help="concurrent requests of one more trainee after the burst (10; 0 skips it)",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="first a burst of GET /api/v1/me from the same trainees: the cheapest request "
+        "with a token (HTTP, Flask, the token's check, a JSON answer), the floor under the "
+        "enrolment's figures",
+    )
     parser.add_argument("--timeout", type=float, default=60, help="seconds per request (60)")
     parser.add_argument(
         "--deadline", type=float, default=300, help="seconds for the whole burst (300)"
@@ -306,15 +313,16 @@ def burst(url, tokens, threads, timeout, deadline):
     return results, elapsed
 
 
-def _raw_request(url, token):
-    """The bytes of the POST, ready to send (HTTP/1.1, the connection closed after it)."""
+def _raw_request(url, token, method="POST"):
+    """The bytes of the request (a POST with ``{}``, or a GET), ready to send (HTTP/1.1, the
+    connection closed after it)."""
     rest = url.split("://", 1)[1]
     hostport, _slash, path = rest.partition("/")
-    body = b"{}"
+    body = b"{}" if method == "POST" else b""
+    content = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n" if body else ""
     return (
-        f"POST /{path} HTTP/1.1\r\nHost: {hostport}\r\nAuthorization: Bearer {token}\r\n"
-        f"Accept-Language: en\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        f"{method} /{path} HTTP/1.1\r\nHost: {hostport}\r\nAuthorization: Bearer {token}\r\n"
+        f"Accept-Language: en\r\n{content}Connection: close\r\n\r\n"
     ).encode() + body
 
 
@@ -330,8 +338,8 @@ def _parse_response(data):
     return status, body
 
 
-def burst_asyncio(url, tokens, timeout, deadline):
-    """POST once per token from one thread: every connection opened at the same moment, one
+def burst_asyncio(url, tokens, timeout, deadline, method="POST"):
+    """POST (or ``method``) once per token from one thread: every connection opened at the same moment, one
     socket per request (no keep-alive), each request's latency measured from its connect to
     the end of its response. Returns (results, seconds) like ``burst``."""
     host, port = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
@@ -344,7 +352,7 @@ def burst_asyncio(url, tokens, timeout, deadline):
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(host, port)
                 try:
-                    writer.write(_raw_request(url, token))
+                    writer.write(_raw_request(url, token, method))
                     data = await reader.read()  # to EOF: the server closes the connection
                 finally:
                     writer.close()
@@ -465,29 +473,45 @@ def main(argv=None):
             if args.client == "asyncio"
             else (f"{threads} threads")
         )
-        load_before = os.getloadavg()
-        before = process_cpu(process.pid, database)
-        client_cpu = time.process_time()
-        results, elapsed = fire([t for _id, t in tokens], threads)
-        client_cpu = time.process_time() - client_cpu
-        after = process_cpu(process.pid, database)
-        failures = show(results, elapsed, f"burst of {len(tokens)} trainees ({client})")
-        n = len(results)
-        spent = {k: after[k] - before[k] for k in after if k in before}
-        parts = [f"client {1000 * client_cpu / n:.2f}"] + [
-            f"{name} {1000 * seconds / n:.2f}" for name, seconds in spent.items()
-        ]
-        total = client_cpu + sum(spent.values())
-        print(
-            "  CPU ms per request: " + ", ".join(parts) + f"; together {1000 * total / n:.2f} "
-            f"(the burst's {elapsed:.2f} s on {os.cpu_count()} cores hold "
-            f"{1000 * elapsed * os.cpu_count() / n:.2f})"
-        )
-        print(
-            "  load average before the burst: "
-            + ", ".join(f"{x:.2f}" for x in load_before)
-            + "; after: "
-            + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+        def measured(label, send):
+            """Run ``send()`` (a burst), print its figures and the CPU per request."""
+            load_before = os.getloadavg()
+            before = process_cpu(process.pid, database)
+            client_cpu = time.process_time()
+            results, elapsed = send()
+            client_cpu = time.process_time() - client_cpu
+            after = process_cpu(process.pid, database)
+            failed = show(results, elapsed, label)
+            n = len(results)
+            spent = {k: after[k] - before[k] for k in after if k in before}
+            parts = [f"client {1000 * client_cpu / n:.2f}"] + [
+                f"{name} {1000 * seconds / n:.2f}" for name, seconds in spent.items()
+            ]
+            total = client_cpu + sum(spent.values())
+            print(
+                "  CPU ms per request: " + ", ".join(parts) + f"; together {1000 * total / n:.2f} "
+                f"(the burst's {elapsed:.2f} s on {os.cpu_count()} cores hold "
+                f"{1000 * elapsed * os.cpu_count() / n:.2f})"
+            )
+            print(
+                "  load average before the burst: "
+                + ", ".join(f"{x:.2f}" for x in load_before)
+                + "; after: "
+                + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+            )
+            return results, failed
+
+        everyone = [t for _id, t in tokens]
+        if args.floor:
+            me = f"{base}/api/v1/me"
+            measured(
+                f"floor: GET /api/v1/me, {len(tokens)} trainees (asyncio, one socket per request)",
+                lambda: burst_asyncio(me, everyone, args.timeout, args.deadline, method="GET"),
+            )
+            time.sleep(2)  # the server's sockets settle
+        results, failures = measured(
+            f"burst of {len(tokens)} trainees ({client})", lambda: fire(everyone, threads)
         )
 
         dup_results = []
