@@ -115,21 +115,31 @@ def _lock_phone(clean):
         lock_value(User, "phone", clean["phone"])
 
 
-def _channel_choice(preferred, email, phone, errors):
+def _channel_choice(preferred, email, phone, errors, by_staff=False):
     """The preferred channel of an account with this e-mail and phone: the one chosen, which
     must exist and reach the person, or else e-mail when there is an address, or else the first
-    channel that is on and reaches the phone."""
+    channel that is on and reaches the phone. ``by_staff``: the refusal speaks of the person,
+    not to them."""
     person = SimpleNamespace(email=email, phone=phone)
     if preferred:
         channel = channels.get(preferred)
+        label = channel.label(_locale()) if channel is not None else None
         if channel is None:
             errors.setdefault("preferred_channel", []).append(_("Not a valid choice."))
+        elif not channel.address(person) and by_staff:
+            errors.setdefault("preferred_channel", []).append(
+                _(
+                    "%(channel)s cannot reach this person: add the address or number it needs, "
+                    "or choose another way.",
+                    channel=label,
+                )
+            )
         elif not channel.address(person):
             errors.setdefault("preferred_channel", []).append(
                 _(
                     "%(channel)s cannot reach you: add the address or number it needs, or choose "
                     "another way.",
-                    channel=channel.label(_locale()),
+                    channel=label,
                 )
             )
         return preferred
@@ -145,6 +155,16 @@ def default_channel(email, phone):
     """The channel an account with this e-mail and phone gets when nobody chose one (an account
     staff create or import): e-mail with an address, else the first channel reaching the phone."""
     return _channel_choice(None, email, phone, {})
+
+
+def channel_in_use(user):
+    """The channel a form shows as ``user``'s choice: their preferred one when it reaches them,
+    else the one they would get by default (an account whose preference was never chosen, a
+    walk-in's made before it had one)."""
+    channel = channels.get(user.preferred_channel)
+    if channel is not None and channel.address(user):
+        return user.preferred_channel
+    return default_channel(user.email, user.phone)
 
 
 def _locale():
@@ -233,7 +253,11 @@ def update_profile(user, data, actor=None):
     if data.get("preferred_channel"):
         phone = clean.get("phone", user.phone)
         clean["preferred_channel"] = _channel_choice(
-            data["preferred_channel"], user.email, phone, errors
+            data["preferred_channel"],
+            user.email,
+            phone,
+            errors,
+            by_staff=actor is not None and actor.id != user.id,
         )
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), fields=errors)

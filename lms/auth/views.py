@@ -80,9 +80,10 @@ def _profile_data(form):
     }
 
 
-def _channel_choices(form, blank):
-    """The channels a person may choose (the enabled ones; every one on a site with none)."""
-    offered = channels.choices(str(get_locale()))
+def _channel_choices(form, blank, current=None):
+    """The channels a person may choose (the enabled ones; every one on a site with none; their
+    current one too, see ``channels.choices``)."""
+    offered = channels.choices(str(get_locale()), current)
     form.preferred_channel.choices = ([("", _("Choose..."))] if blank else []) + offered
 
 
@@ -145,12 +146,7 @@ def profile():
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
     form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
-    _channel_choices(form, blank=False)
-    if user.preferred_channel not in dict(form.preferred_channel.choices):
-        # a channel switched off since: still shown, so that the page does not change it silently
-        channel = channels.get(user.preferred_channel)
-        label = channel.label(str(get_locale())) if channel else user.preferred_channel
-        form.preferred_channel.choices.append((user.preferred_channel, label))
+    _channel_choices(form, blank=False, current=user.preferred_channel)
     if request.method == "GET":
         form.locale.data = user.locale or str(get_locale())
     if form.validate_on_submit():

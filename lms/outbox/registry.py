@@ -64,11 +64,16 @@ def enabled():
     return [c for c in all_channels() if c.configured(current_app.config)]
 
 
-def choices(locale):
+def choices(locale, current=None):
     """(key, label) of the channels a person may prefer: the enabled ones, or every one while
-    none is (a development site, where messages wait in the outbox for staff to read)."""
-    offered = enabled() or all_channels()
-    return [(c.key, c.label(locale)) for c in offered]
+    none is (a development site, where messages wait in the outbox for staff to read); and the
+    ``current`` preference when it is switched off since, so that a form showing it does not
+    change it silently."""
+    offered = [(c.key, c.label(locale)) for c in enabled() or all_channels()]
+    if current and current not in dict(offered):
+        channel = get(current)
+        offered.append((current, channel.label(locale) if channel else current))
+    return offered
 
 
 def route(user, preferred=None):

@@ -67,6 +67,12 @@ class StaffProfileForm(LmsForm):
         validators=[Optional()],
     )
     phone = TelField(_l("Mobile number"), validators=[Optional()])
+    #: choices from the channel registry, set by the view
+    preferred_channel = SelectField(
+        _l("Send messages by"),
+        validators=[Optional()],
+        description=_l("If it fails, the other ways that reach the person are tried."),
+    )
     regency_code = SelectField(_l("Regency or city of origin"), validators=[Optional()])
     target_group = SelectField(
         _l("Participant group"),

@@ -59,9 +59,10 @@ def complete_profile(user, data, actor):
         message = _("An account with this e-mail address already exists.")
         raise Conflict(message, fields={"email": [message]}, code="taken")
     old_email = user.email
-    auth_services.update_profile(user, data, actor=actor)
+    # the new address first: the profile's rules (the channel chosen, a number shared with
+    # accounts that have an e-mail) look at the account as it will be
     user.email = email
-    db.session.flush()
+    auth_services.update_profile(user, data, actor=actor)
     changed = sorted(k for k in data if k != "email") + (["email"] if email != old_email else [])
     audit.record("user.profile_completed", user, actor=actor, fields=changed)
     return user

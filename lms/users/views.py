@@ -1,6 +1,7 @@
 """Staff pages: the list of accounts, creating one, changing a role (admin)."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from lms.core.pagination import paginate
 from lms.core.sealed import SEALED, sealed_url
 from lms.core.transaction import form_errors
 from lms.extensions import db
+from lms.outbox import registry as channels
 from lms.partners.models import Partner
 from lms.regions.services import list_regencies, regency_choices
 
@@ -118,6 +120,10 @@ def edit_profile(user_id):
         abort(404)
     form = StaffProfileForm(obj=user)
     form.regency_code.choices = [("", "—")] + regency_choices()
+    shown = auth_services.channel_in_use(user)
+    form.preferred_channel.choices = channels.choices(str(get_locale()), shown)
+    if request.method == "GET":
+        form.preferred_channel.data = shown
     if form.validate_on_submit():
         data = {
             name: getattr(form, name).data or None
@@ -128,6 +134,7 @@ def edit_profile(user_id):
                 "birth_date",
                 "gender",
                 "phone",
+                "preferred_channel",
                 "regency_code",
                 "target_group",
             )

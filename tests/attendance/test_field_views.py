@@ -17,6 +17,7 @@ from lms.auth.models import User
 from lms.core.types import utcnow
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
+from lms.outbox import registry as channels
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count, fresh, text
 
@@ -226,6 +227,46 @@ def test_staff_complete_a_walk_ins_profile(client, login, classroom, live):
     )
     assert response.status_code == 400
     assert fresh(user).email == "wati@example.org"
+
+
+def test_staff_choose_how_a_walk_in_gets_messages(client, login, classroom, live):
+    """A walk-in without e-mail gets messages by a channel that reaches their phone; staff
+    completing the profile see it chosen and may change it, never to one that cannot reach the
+    person (with a message about the person, in their language)."""
+    result = walk_in(classroom, live)
+    user_id = result["user_id"]
+    first = db.session.get(User, user_id).preferred_channel
+    assert first in ("sms", "whatsapp")  # the first that reaches a phone, never e-mail
+    other = "sms" if first == "whatsapp" else "whatsapp"
+    login(classroom.staff)
+    page = client.get(f"/users/{user_id}/profile", headers={"Accept-Language": "id"}).text
+    chosen = re.search(r'<option selected value="([a-z]+)"|<option value="([a-z]+)" selected', page)
+    assert chosen and first in chosen.groups()
+    form = {"name": "Wati Susanti", "phone": "081270001111"}
+    refused = client.post(
+        f"/users/{user_id}/profile",
+        data={**form, "preferred_channel": "email"},
+        headers={"Accept-Language": "id"},
+    )
+    assert refused.status_code == 400
+    assert (
+        tr(
+            "%(channel)s cannot reach this person: add the address or number it needs, or choose "
+            "another way.",
+            "id",
+            channel=channels.get("email").label("id"),
+        )
+        in refused.text
+    )
+    assert fresh(db.session.get(User, user_id)).preferred_channel == first
+    saved = client.post(f"/users/{user_id}/profile", data={**form, "preferred_channel": other})
+    assert saved.status_code == 302
+    assert fresh(db.session.get(User, user_id)).preferred_channel == other
+    # an address given in the same form may be the channel at once
+    both = {**form, "email": "wati@example.org", "preferred_channel": "email"}
+    assert client.post(f"/users/{user_id}/profile", data=both).status_code == 302
+    user = fresh(db.session.get(User, user_id))
+    assert (user.email, user.preferred_channel) == ("wati@example.org", "email")
 
 
 def test_the_profile_of_a_trainer_is_not_staffs_to_complete(client, login, classroom):

@@ -1,6 +1,6 @@
 """On a 360 px phone: a trainer adds a walk-in from the roster and marks trainees by typing the
 code of their attendance cards, online and offline (sent once on reconnect); a trainee's card
-page. Screenshots of the pages go to $LMS_SCREENSHOTS when it is set."""
+page. Screenshots of the pages go to $LATIH_SHOTS when it is set (tests.fixtures.browser.shot)."""
 
 import os
 
@@ -16,18 +16,12 @@ from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from tests.attendance.test_roster_views import enrol_trainees, running_course, session_now
 from tests.browser.test_attendance import FieldSite
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
+from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in, shot
 from tests.fixtures.i18n import tr
 
 pytestmark = pytest.mark.browser
 
 os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
-
-
-def shot(page, name):
-    folder = os.environ.get("LMS_SCREENSHOTS")
-    if folder:
-        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
 
 
 def fresh_count(model, *where):
@@ -194,6 +188,10 @@ def test_staff_see_walk_ins_and_print_cards(
     expect(page.get_by_test_id("walk-in-badge")).to_be_visible()
     page.get_by_test_id("edit-profile").click()
     page.fill("#email", "wati@example.org")
+    # messages by e-mail from now on (the phone's channel was chosen for her until now)
+    page.select_option("#preferred_channel", "email")
+    assert_no_horizontal_scroll(page)
+    shot(page, f"staff-walk-in-profile-{locale}")
     page.locator("main form #submit").click()
     expect(page.get_by_test_id("walk-in-badge")).to_be_visible()
     expect(page.locator("main")).to_contain_text("wati@example.org")

@@ -4,7 +4,6 @@ trainees evenly and give a meeting to one group, whose roster then lists its mem
 
 With ``LMS_TEST_SCREENSHOTS`` set to a folder, each page is also saved there as a PNG."""
 
-import os
 import re
 from datetime import timedelta
 
@@ -17,7 +16,14 @@ from lms.enrollment.services import enroll
 from tests.attendance.test_roster_views import running_course, session_now
 from tests.browser.test_accessibility import findings
 from tests.fixtures.attendance import marks_of
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
+from tests.fixtures.browser import (
+    DESKTOP,
+    PHONE,
+    SHOTS,
+    assert_no_horizontal_scroll,
+    log_in,
+)
+from tests.fixtures.browser import shot as save_shot
 from tests.fixtures.pages import count
 
 pytestmark = pytest.mark.browser
@@ -31,12 +37,10 @@ def shot(page, name, lang):
     page.wait_for_load_state()
     assert_no_horizontal_scroll(page)
     assert findings(page) == [], name
-    folder = os.environ.get("LMS_TEST_SCREENSHOTS")
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-        page.screenshot(path=os.path.join(folder, f"{name}-{lang}.png"), full_page=True)
+    if SHOTS:
+        save_shot(page, f"{name}-{lang}")
         page.set_viewport_size(DESKTOP)
-        page.screenshot(path=os.path.join(folder, f"{name}-{lang}-desktop.png"), full_page=True)
+        save_shot(page, f"{name}-{lang}-desktop")
         page.set_viewport_size(PHONE)
 
 
