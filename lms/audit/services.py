@@ -27,27 +27,27 @@ def record(action, obj=None, actor=None, object_type=None, object_id=None, **dat
     return entry
 
 
+def entry_values(action, object_type, object_id=None, actor=None, **data):
+    """The columns of an entry (the request's address with them), for a statement that writes
+    it: :func:`write`, or a caller's statement that writes the object with it."""
+    return {
+        "at": utcnow(),
+        "action": action,
+        "actor_id": getattr(actor, "id", None),
+        "object_type": object_type,
+        "object_id": object_id,
+        "data": data,
+        "ip": request.remote_addr if has_request_context() else None,
+    }
+
+
 def write(action, obj, actor=None, **data):
     """:func:`record`, written at once with one INSERT of its own (nothing added to the session,
     no flush): for a busy path whose object was flushed already. Same row, same transaction.
     Returns the entry's id."""
     # Core's INSERT on the session's connection: compiled once, no ORM bulk path
-    return (
-        db.session.connection()
-        .execute(
-            _INSERT,
-            {
-                "at": utcnow(),
-                "action": action,
-                "actor_id": getattr(actor, "id", None),
-                "object_type": type(obj).__name__.lower(),
-                "object_id": obj.id,
-                "data": data,
-                "ip": request.remote_addr if has_request_context() else None,
-            },
-        )
-        .scalar_one()
-    )
+    values = entry_values(action, type(obj).__name__.lower(), obj.id, actor, **data)
+    return db.session.connection().execute(_INSERT, values).scalar_one()
 
 
 def amend(entry_id, action):

@@ -123,20 +123,18 @@ def _channel_choice(preferred, email, phone, errors, by_staff=False):
     person = SimpleNamespace(email=email, phone=phone)
     if preferred:
         channel = channels.get(preferred)
-        label = channel.label(_locale()) if channel is not None else None
         if channel is None:
             errors.setdefault("preferred_channel", []).append(_("Not a valid choice."))
-        elif not channel.address(person) and by_staff:
+        elif not channel.address(person):
+            label = channel.label(_locale())
             errors.setdefault("preferred_channel", []).append(
                 _(
                     "%(channel)s cannot reach this person: add the address or number it needs, "
                     "or choose another way.",
                     channel=label,
                 )
-            )
-        elif not channel.address(person):
-            errors.setdefault("preferred_channel", []).append(
-                _(
+                if by_staff
+                else _(
                     "%(channel)s cannot reach you: add the address or number it needs, or choose "
                     "another way.",
                     channel=label,

@@ -114,11 +114,11 @@ def _commit_in_one_round_trip(connection):
     early = connection.info.pop(_EARLY, False)
     if not (last or early):
         return
+    sql = [*(last or ())]
     if early:
-        sql = [*(last or ()), "SET LOCAL synchronous_commit TO off", "COMMIT"]
-        sql.append("SELECT pg_current_xact_id()")
+        sql += ["SET LOCAL synchronous_commit TO off", "COMMIT", "SELECT pg_current_xact_id()"]
     else:
-        sql = [*last, "COMMIT"]
+        sql.append("COMMIT")
     connection.exec_driver_sql("; ".join(sql))
 
 

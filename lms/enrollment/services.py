@@ -11,7 +11,7 @@ from datetime import time
 from functools import cache
 from types import SimpleNamespace
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import (
     String,
@@ -21,7 +21,6 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
-    literal,
     or_,
     select,
     text,
@@ -275,8 +274,8 @@ def enroll(user, course, actor=None, bypass_window=False):
     statements: one conditional UPDATE that takes a seat, or the lock and one statement that
     gives the waitlist ticket and puts the position into the message; then the commit, which
     releases the lock without waiting for the disk (``commit_early``: the wait for the disk
-    follows in the commit's own round trip, outside the lock). SQLite has one writer at a time anyway: there
-    the course is locked first, as every writer does.
+    follows in the commit's own round trip, outside the lock). SQLite has one writer at a time
+    anyway: there the course is locked first, as every writer does.
 
     The answer's waitlist position is kept on the enrolment as ``answered_position``.
     """
@@ -391,14 +390,13 @@ def _write_new(enrollment, message, actor, course):
     """The new enrolment, its message and its audit entry written by one statement (no flush,
     one round trip instead of three), then held by the session as a flush leaves them; returns
     the audit entry's id."""
+    entry = audit.entry_values(
+        f"enrollment.{enrollment.status}", "enrollment", actor=actor, course=course.id
+    )
     params = {
         **insert_values(enrollment, "e_"),
         **insert_values(message, "m_"),
-        "a_at": utcnow(),
-        "a_actor_id": actor.id,
-        "a_action": f"enrollment.{enrollment.status}",
-        "a_data": {"course": course.id},
-        "a_ip": request.remote_addr if has_request_context() else None,
+        **{f"a_{key}": value for key, value in entry.items()},
     }
     enrollment_id, message_id, entry = _run(_statements().write_new, params).one()
     hold(enrollment, enrollment_id)
@@ -552,20 +550,14 @@ def _write_new_statement():
 
     enrolment = inserted(Enrollment, "e_")
     message = inserted(OutboxMessage, "m_")
+    # the entry's columns as audit.entry_values gives them, its object the new enrolment
     log = AuditEntry.__table__
+    columns = ["at", "actor_id", "action", "object_type", "data", "ip"]
     entry = (
         insert(log)
         .from_select(
-            ["at", "actor_id", "action", "object_type", "object_id", "data", "ip"],
-            select(
-                bindparam("a_at", type_=log.c.at.type),
-                bindparam("a_actor_id", type_=log.c.actor_id.type),
-                bindparam("a_action", type_=log.c.action.type),
-                literal("enrollment", log.c.object_type.type),
-                enrolment.c.id,
-                bindparam("a_data", type_=log.c.data.type),
-                bindparam("a_ip", type_=log.c.ip.type),
-            ),
+            [*columns, "object_id"],
+            select(*(bindparam(f"a_{c}", type_=log.c[c].type) for c in columns), enrolment.c.id),
         )
         .returning(log.c.id)
         .cte("entry")

@@ -403,6 +403,37 @@ def test_the_enrolment_is_committed_before_its_answer_is_built(
     assert response.get_json()["waitlist_position"] == 1
 
 
+def test_an_enrolment_is_audited_with_who_what_and_where(client, as_, make_course, trainees):
+    """The audit entry (on PostgreSQL written by the enrolment's own statement) names the
+    enrolment, the trainee who asked, the course and the request's address; so does the
+    message's row its request."""
+    from lms.audit.models import AuditEntry
+    from lms.outbox.models import OutboxMessage
+
+    course = make_course(capacity=1)
+    (trainee,) = trainees(1)
+    course_id, headers, trainee_id = course.id, as_(trainee), trainee.id
+    db.session.commit()
+    response = client.post(
+        f"/api/v1/courses/{course_id}/enrollments",
+        json={},
+        headers={**headers, "X-Request-ID": "req-audit-1"},
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+    )
+    assert response.status_code == 201
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "enrollment")
+    ).one()
+    assert (entry.action, entry.object_id, entry.actor_id) == (
+        "enrollment.enrolled",
+        response.get_json()["id"],
+        trainee_id,
+    )
+    assert (entry.data, entry.ip) == ({"course": course_id}, "10.1.2.3")
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == trainee_id))
+    assert message.one().request_id == "req-audit-1"
+
+
 def test_a_refused_enrolment_leaves_no_wait_behind(client, as_, make_course, trainees):
     """A full course without waitlist refuses after the early commit was asked for: nothing is
     committed, and the next request does not wait for the disk for it."""
