@@ -210,3 +210,23 @@ def test_statements_at_commit_are_sent_with_it_or_forgotten(app):
         db.session.commit()
     assert not any("catalog_version" in s for s in seen)
     assert db.session.scalar(version) == before + 1
+
+
+def test_a_statement_failing_at_commit_commits_nothing(app):
+    """A statement sent with the COMMIT that fails (on PostgreSQL in the COMMIT's own round
+    trip) fails the commit: nothing of the transaction is kept, and the session and its
+    connection go on after the rollback."""
+    from sqlalchemy.exc import DBAPIError
+
+    before = _partners()
+    db.session.commit()
+    _write("doomed")
+    transaction.commit_early()
+    with pytest.raises(DBAPIError):
+        transaction.at_commit(db.session.connection(), "SELECT * FROM no_such_table")
+        db.session.commit()
+    db.session.rollback()
+    assert _partners() == before
+    _write("next")
+    db.session.commit()
+    assert _partners() == before + 1
