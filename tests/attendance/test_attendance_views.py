@@ -23,6 +23,7 @@ from lms.core.types import utcnow
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from lms.partners.models import Partner
+from tests.fixtures.clock import begun
 from tests.fixtures.enrollment import enroll
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count, text
@@ -130,8 +131,9 @@ def trainees(create_user, course):
 
 @pytest.fixture
 def now_session(create_session, course):
-    """A session that started five minutes ago and runs for two hours."""
-    start = utcnow() - timedelta(minutes=5)
+    """A session that started five minutes ago (at midnight, just after it) and runs for two
+    hours."""
+    start = begun(minutes=5)
     return create_session(course, start, start + timedelta(hours=2), topic="Merapikan kamar")
 
 
@@ -254,7 +256,7 @@ def test_today_lists_the_trainers_sessions_only(
     other = create_course(
         "language", starts_on=course.starts_on, ends_on=course.ends_on, title_en="Mandarin"
     )
-    start = utcnow() - timedelta(minutes=30)
+    start = begun(minutes=30)
     foreign = create_session(other, start, start + timedelta(hours=1))
     tomorrow = create_session(
         course, combine_local(local_today() + timedelta(days=1), time(9, 0)), topic="Linen"
@@ -283,7 +285,7 @@ def test_staff_see_the_sessions_of_every_course(
     as_role, english, create_course, create_session, course, now_session
 ):
     other = create_course("language", starts_on=course.starts_on, ends_on=course.ends_on)
-    start = utcnow() - timedelta(minutes=30)
+    start = begun(minutes=30)
     foreign = create_session(other, start, start + timedelta(hours=1))
     page = as_role("staff").get("/trainer/today").get_data(as_text=True)
     assert f'data-testid="session-{now_session.id}"' in page

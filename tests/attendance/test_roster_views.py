@@ -22,6 +22,7 @@ from lms.enrollment import services as enrollment_services
 from lms.extensions import db
 from lms.partners.models import Partner
 from tests.fixtures.attendance import marks_of
+from tests.fixtures.clock import begun
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count, text
 
@@ -51,10 +52,10 @@ def running_course(create_course, trainer, capacity=40, **kw):
 
 
 def session_now(create_session, course, topic="Panen dan pengangkutan TBS"):
-    """A meeting that began ten minutes ago and lasts two hours (check-in is open)."""
-    now = utcnow()
+    """A meeting that began ten minutes ago (at midnight, just after it) and lasts until two
+    hours from now (check-in is open)."""
     return create_session(
-        course, starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(hours=2), topic=topic
+        course, starts_at=begun(minutes=10), ends_at=utcnow() + timedelta(hours=2), topic=topic
     )
 
 

@@ -12,6 +12,7 @@ from lms.catalog.models import CourseSession
 from lms.core.types import utcnow
 from lms.enrollment import groups
 from lms.extensions import db
+from tests.fixtures.clock import begun
 from tests.fixtures.pages import text
 from tests.fixtures.users import log_in
 
@@ -142,7 +143,7 @@ def test_the_course_page_shows_each_groups_timetable(client, grouped, create_ses
 
 def test_a_group_roster_lists_its_members_only(client, grouped, create_session):
     a, _b = grouped.groups
-    starts = utcnow() - timedelta(minutes=5)
+    starts = begun(minutes=5)
     session = create_session(
         grouped.course, starts_at=starts, ends_at=starts + timedelta(hours=2), group=a
     )
