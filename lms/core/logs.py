@@ -1,8 +1,9 @@
 """Logs: one JSON object per line, each with the request id (``X-Request-ID``, taken from the
 proxy when it sends a sane one, else made here; sent back on the response and carried into the
 jobs the request starts). Nothing personal or secret reaches a line: NIKs, reset links, tokens,
-passwords, e-mail addresses and phone numbers are masked in every message and path (:func:`scrub`). gunicorn's
-access and error logs use the same form (:class:`GunicornLogger`, set in gunicorn.conf.py).
+passwords, e-mail addresses and phone numbers are masked in every message and path
+(:func:`scrub`). gunicorn's access and error logs use the same form (:class:`GunicornLogger`,
+set in gunicorn.conf.py).
 """
 
 import json
@@ -43,14 +44,15 @@ _MASKS = (
 #: nothing to mask: one search instead of six substitutions, for most of a line's fields)
 _SUSPECT = re.compile(
     r"(?i)/password/reset/|bearer|password|passwd|token|secret|authorization|api_key"
-    r"|\d{16}|@|[A-Za-z0-9_-]{32}"
+    r"|\d{16}|@|[A-Za-z0-9_-]{32}|(?:\+62|62|0)[ -]?8\d"
 )
 #: attributes of a LogRecord that are not extra fields
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
 def scrub(text):
-    """``text`` with NIKs, reset links, tokens, passwords and e-mail addresses masked."""
+    """``text`` with NIKs, reset links, tokens, passwords, e-mail addresses and phone numbers
+    masked."""
     text = str(text)
     if not _SUSPECT.search(text):
         return text

@@ -38,6 +38,9 @@ def test_scrub_masks_what_must_not_be_logged():
     assert "812" not in line and "3456" not in line
     assert "/password/reset/[token]" in line and "[nik]" in line and "[email]" in line
     assert line.count("[phone]") == 2
+    # a line whose only secret is a phone number is masked too, in every spelling
+    for phone in ("081234567890", "+62 812-3456-7890", "6281234567890", "0812 3456 7890"):
+        assert logs.scrub(f"SMS sent to {phone}") == "SMS sent to [phone]"
     # dates, times, durations and ids are not phone numbers
     kept = "2026-12-06 08:00 took 0.812345 s, course 81234, user 0812"
     assert logs.scrub(kept) == kept
@@ -59,6 +62,9 @@ def test_scrub_masks_what_must_not_be_logged():
                 "@",
                 "a@b.id",
                 "secret",
+                "+62",
+                "0812",
+                "3456",
                 "1",
                 "9",
                 "ſ",
