@@ -3,7 +3,8 @@
 A visitor who is not logged in (no session or remember-me cookie: no user, no flash message, no
 CSRF token on the page) sees the same ``/courses/`` page as every other such visitor in their
 language. Each worker keeps the last pages it rendered (an LRU of at most
-``CATALOG_PAGE_CACHE_PAGES`` pages and ``CATALOG_PAGE_CACHE_BYTES`` of text), with the catalogue version it read *before* reading the courses, and serves one again only when:
+``CATALOG_PAGE_CACHE_PAGES`` pages and ``CATALOG_PAGE_CACHE_BYTES`` of text), with the catalogue
+version it read *before* reading the courses, and serves one again only when:
 
 - the version in the database is still the same: ``catalog_version`` is bumped in the same
   transaction as any change to what the page shows (a course, its trainers, an enrolment —
@@ -41,10 +42,6 @@ from lms.extensions import db
 
 from .models import CatalogVersion
 
-#: pages kept per worker (each about 30 kB), unless CATALOG_PAGE_CACHE_PAGES says otherwise
-MAX_PAGES = 64
-#: the most their text may take per worker (CATALOG_PAGE_CACHE_BYTES); a larger page is not kept
-MAX_BYTES = 2 * 1024 * 1024
 #: a longer query string (a long search) is not kept
 MAX_QUERY = 300
 #: tables whose rows the catalogue page shows or counts
@@ -149,9 +146,10 @@ def _statements():
 class PageCache:
     """Rendered pages per (language, query string): (version, expires, body), the least
     recently used dropped first beyond ``size`` pages or ``max_bytes`` of text (the memory the
-    strings take)."""
+    strings take; a larger page is not kept). The app's come from CATALOG_PAGE_CACHE_PAGES and
+    CATALOG_PAGE_CACHE_BYTES."""
 
-    def __init__(self, size=MAX_PAGES, max_bytes=MAX_BYTES):
+    def __init__(self, size, max_bytes):
         self.size = size
         self.max_bytes = max_bytes
         self.bytes = 0
@@ -193,8 +191,7 @@ class PageCache:
 def init_app(app):
     app.config.setdefault("CATALOG_PAGE_CACHE_SECONDS", 60)
     app.extensions["catalog_pages"] = PageCache(
-        int(app.config.setdefault("CATALOG_PAGE_CACHE_PAGES", MAX_PAGES)),
-        int(app.config.setdefault("CATALOG_PAGE_CACHE_BYTES", MAX_BYTES)),
+        int(app.config["CATALOG_PAGE_CACHE_PAGES"]), int(app.config["CATALOG_PAGE_CACHE_BYTES"])
     )
 
 

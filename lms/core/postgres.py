@@ -40,9 +40,9 @@ _RETURNED = "lms_returned_at"
 def ping_when_idle(engine, idle=PING_AFTER_IDLE):
     """``pool_pre_ping`` for connections that rested in the pool ``idle`` seconds or more only.
 
-    SQLAlchemy's pre-ping sends a ``SELECT 1`` at every checkout: two per request that commits
-    early (its commit, then the wait for the disk on a connection taken again), each a round
-    trip and CPU in the worker and the server, for a connection used milliseconds before. A
+    SQLAlchemy's pre-ping sends a ``SELECT 1`` at every checkout, a round trip and CPU in the
+    worker and the server, for a connection used milliseconds before (by the previous request,
+    or by this one before a commit it made early: ``transaction.commit_now``). A
     connection found dead is replaced as the pre-ping replaces it (the pool's documented
     "pessimistic disconnect handling": ``DisconnectionError`` at checkout), so a restarted
     server costs no request that comes after a pause.
