@@ -3,14 +3,10 @@ cryptography, zxcvbn and its word lists, openpyxl, lxml, pygal, RQ, email-valida
 Flask-Migrate): they are imported on first use. Nor, on PostgreSQL, SQLite's driver. These tests
 keep the memory a worker saves (bench/README.md, "Worker memory") without measuring memory."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.scripts import run_script
+
 #: the scripts build their own apps (on SQLite, and on an unreachable PostgreSQL), whatever the
 #: backend of the test: run on one
 pytestmark = pytest.mark.one_database
@@ -71,15 +67,7 @@ print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
 
 
 def _run(script):
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PATH": "/usr/bin:/bin", "LMS_CONFIG": "testing"},
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_script(script, {"PATH": "/usr/bin:/bin", "LMS_CONFIG": "testing"})
 
 
 def test_the_app_starts_without_the_heavy_libraries():

@@ -3,15 +3,12 @@ every docstring is stripped from the code a worker loads, about 5 MB of its memo
 (bench/README.md, "Worker memory"). The site must work the same, and the API's OpenAPI document,
 whose summaries and descriptions are the views' docstrings, must not change."""
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.scripts import run_script
+
 #: the scripts build their own apps on SQLite, whatever the backend of the test: run on one
 pytestmark = pytest.mark.one_database
 
@@ -48,16 +45,7 @@ def run(script, optimize):
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONOPTIMIZE"}
     if optimize:
         environment["PYTHONOPTIMIZE"] = "2"
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_script(script, environment)
 
 
 def test_the_openapi_document_is_the_same_without_docstrings():
