@@ -259,6 +259,9 @@ def test_staff_choose_how_a_walk_in_gets_messages(client, login, classroom, live
         in refused.text
     )
     assert fresh(db.session.get(User, user_id)).preferred_channel == first
+    unknown = client.post(f"/users/{user_id}/profile", data={**form, "preferred_channel": "fax"})
+    assert unknown.status_code == 400
+    assert fresh(db.session.get(User, user_id)).preferred_channel == first
     saved = client.post(f"/users/{user_id}/profile", data={**form, "preferred_channel": other})
     assert saved.status_code == 302
     assert fresh(db.session.get(User, user_id)).preferred_channel == other

@@ -15,6 +15,7 @@ from lms.auth.models import User
 from lms.enrollment.models import Enrollment
 from lms.extensions import db
 from tests.attendance.test_roster_views import enrol_trainees, running_course, session_now
+from tests.browser.test_accessibility import findings
 from tests.browser.test_attendance import FieldSite
 from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in, shot
 from tests.fixtures.i18n import tr
@@ -191,6 +192,7 @@ def test_staff_see_walk_ins_and_print_cards(
     # messages by e-mail from now on (the phone's channel was chosen for her until now)
     page.select_option("#preferred_channel", "email")
     assert_no_horizontal_scroll(page)
+    assert findings(page) == []
     shot(page, f"staff-walk-in-profile-{locale}")
     page.locator("main form #submit").click()
     expect(page.get_by_test_id("walk-in-badge")).to_be_visible()
