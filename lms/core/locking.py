@@ -9,7 +9,7 @@ in the transaction, so that the decision reads the latest committed state.
 import hashlib
 from functools import cache
 
-from sqlalchemy import bindparam, false, func, select, update
+from sqlalchemy import ARRAY, BigInteger, bindparam, false, func, select, update
 
 from lms.extensions import db
 
@@ -41,12 +41,29 @@ def _lock_statement(model):
     return select(model.id).where(model.id == bindparam("pk")).with_for_update(key_share=True)
 
 
+#: a value's advisory lock is one of this many per column: an import locking every number of its
+#: file takes at most this many locks, within PostgreSQL's shared lock table (64 per connection
+#: by default); two registrations with different numbers share a lock once in 1,024 times, and
+#: then one waits for the other's short transaction
+VALUE_LOCKS = 1024
+
+
 def lock_value(model, column, value):
     """Serialise, until the transaction ends, the transactions that decide about one value of
     ``model.column`` that no row may hold yet (whose account a mobile number is): PostgreSQL, a
     transaction-level advisory lock on the value; SQLite, the database's write lock (a no-op
     UPDATE that matches no row). Call it before the check the decision rests on: a second
     transaction waits here until the first has committed, then sees what it wrote."""
+    lock_values(model, column, [value])
+
+
+def lock_values(model, column, values):
+    """:func:`lock_value` for many values at once (an import's mobile numbers), in one statement
+    whatever their number. The locks are taken in the order of their keys, so two transactions
+    locking overlapping values never wait for each other in a circle."""
+    keys = sorted({_value_key(model, column, value) for value in values})
+    if not keys:
+        return
     with lock_wait(f"{model.__tablename__}.{column}"):
         if db.session.get_bind().dialect.name == "sqlite":
             db.session.execute(
@@ -54,11 +71,21 @@ def lock_value(model, column, value):
                 execution_options={"synchronize_session": False},
             )
         else:
-            digest = hashlib.sha256(f"{model.__tablename__}.{column}={value}".encode()).digest()
-            key = int.from_bytes(digest[:8], "big", signed=True)
-            db.session.connection().execute(_advisory_lock(), {"key": key})
+            db.session.connection().execute(_advisory_locks(), {"keys": keys})
+
+
+def _value_key(model, column, value):
+    """The advisory lock's key of one value: one of :data:`VALUE_LOCKS` per column."""
+    digest = hashlib.sha256(str(value).encode()).digest()
+    share = int.from_bytes(digest[:8], "big") % VALUE_LOCKS
+    digest = hashlib.sha256(f"{model.__tablename__}.{column}#{share}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 @cache
-def _advisory_lock():
-    return select(func.pg_advisory_xact_lock(bindparam("key")))
+def _advisory_locks():
+    """Lock each key of the sorted array ``:keys`` in turn (the function scan yields the array's
+    order, and each row's lock is taken as the row is produced)."""
+    keys = func.unnest(bindparam("keys", type_=ARRAY(BigInteger))).table_valued("k")
+    keys = keys.render_derived()
+    return select(func.pg_advisory_xact_lock(keys.c.k)).select_from(keys)

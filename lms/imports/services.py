@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.audit import services as audit
@@ -29,6 +29,7 @@ from lms.auth.models import GENDER_LABELS, TARGET_GROUP_LABELS, User
 from lms.auth.services import clean_profile, default_channel
 from lms.catalog.models import Course
 from lms.core import tabular
+from lms.core.locking import lock_values
 from lms.core.urls import public_url
 from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
@@ -450,6 +451,31 @@ def _phone_accounts(values):
     return found
 
 
+def _numbers_given(plan):
+    """The mobile numbers a plan writes into accounts: those of the new trainees, and the new
+    numbers of the updated ones."""
+    return {
+        row.values["phone"]
+        for row in plan.rows
+        if row.values.get("phone")
+        and (row.action == CREATE or (row.action == UPDATE and "phone" in row.changes))
+    }
+
+
+def _shared_logins(values):
+    """Which of these mobile numbers an account without e-mail shares with another account (the
+    rule :func:`_match` keeps: such a number logs that account in, so it is its own)."""
+    shared = []
+    for chunk in _chunks(values):
+        shared += db.session.scalars(
+            select(User.phone)
+            .where(User.phone.in_(chunk))
+            .group_by(User.phone)
+            .having(func.count() > 1, func.count() > func.count(User.email))
+        ).all()
+    return shared
+
+
 def _match(values, by_nik, by_email, by_phone):
     """The trainee a row is about, or the reasons it cannot be matched safely.
 
@@ -641,7 +667,8 @@ def apply_plan(plan, actor=None, progress=None, welcome=True):
     ``actor`` is the staff member (None from the command line: the office).
 
     :raise InvalidInput: the plan has rejected rows, or a row failed while writing
-    :raise Conflict: another account took a NIK or e-mail address of the file meanwhile
+    :raise Conflict: another account took a NIK, e-mail address or mobile number of the file
+        meanwhile (the numbers are locked as registration locks one, and checked once written)
     """
     from lms.enrollment.services import enroll_many
 
@@ -650,6 +677,10 @@ def apply_plan(plan, actor=None, progress=None, welcome=True):
             _("Correct the rejected rows first: nothing was imported."), code="rejected"
         )
     actor = actor or OFFICE
+    # the numbers the file gives to accounts are locked as registration locks one, then checked
+    # again once written: someone may have registered with one since the plan was read
+    phones = _numbers_given(plan)
+    lock_values(User, "phone", phones)
     created, updated = [], []
     for row in plan.rows:
         if row.action == CREATE:
@@ -665,17 +696,19 @@ def apply_plan(plan, actor=None, progress=None, welcome=True):
             for name in row.changes:
                 setattr(row.user, name, row.values[name])
             updated.append(row.user)
+    taken = Conflict(
+        _(
+            "Another account took a NIK, e-mail address or mobile number of the file meanwhile: "
+            "nothing was imported. Check the file again."
+        ),
+        code="taken",
+    )
     try:
         db.session.flush()
     except IntegrityError as exc:
-        # the boundary rolls the whole import back
-        raise Conflict(
-            _(
-                "Another account took a NIK or e-mail address of the file meanwhile: nothing "
-                "was imported. Check the file again."
-            ),
-            code="taken",
-        ) from exc
+        raise taken from exc  # the boundary rolls the whole import back
+    if _shared_logins(phones):
+        raise taken
     if progress is not None:
         progress(len(created) + len(updated))
     if created and welcome:

@@ -3,14 +3,19 @@ the e-mail out (the number is checked and written as registration does), duplica
 by the number as they are by the e-mail address, and the new trainee's welcome message goes
 through their channel (SMS or WhatsApp for one with only a phone)."""
 
+import threading
+
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from lms.auth import services as auth_services
 from lms.auth.models import User
+from lms.errors import Conflict
 from lms.extensions import db
 from lms.imports import services
 from lms.outbox.models import OutboxMessage
+from tests.fixtures.users import PASSWORD
 from tests.imports.test_imports import csv_bytes, post_file, trainee_row
 
 
@@ -189,3 +194,98 @@ def test_the_column_explanations_speak_of_the_mobile_number(client, login, dummy
     assert "Boleh dikosongkan bila baris berisi nomor HP." in page
     assert "Wajib diisi bila e-mail kosong" in page
     assert "SMS atau WhatsApp" in page
+
+
+# --- a number registered while the file is imported -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row_email", "registered_email", "imported"),
+    [
+        (False, False, False),  # both would log in with the number
+        (True, False, False),  # the number logs the new account in: it is its own
+        (False, True, False),  # the row would log in with a number another account uses
+        (True, True, True),  # a family's phone: accounts with e-mail may share it
+    ],
+)
+def test_a_number_registered_after_the_dry_run(
+    create_user, dummy_staff, row_email, registered_email, imported
+):
+    """The plan was read before someone registered with a number of the file: the import checks
+    the numbers again once written, and refuses the file rather than leave a number that logs
+    in two accounts (no unique index can hold that rule)."""
+    row = trainee_row(1) | {"phone": "0812 3456 7001"}
+    found = plan([row if row_email else phone_row(1, "0812 3456 7001"), trainee_row(2)])
+    assert not found.rejected
+    create_user("trainee", email=None if registered_email else False, phone="0812 3456 7001")
+    if imported:
+        services.apply_plan(found, dummy_staff)
+        db.session.commit()
+        assert (
+            len(db.session.scalars(select(User).where(User.phone == "+6281234567001")).all()) == 2
+        )
+        return
+    with pytest.raises(Conflict) as refused:
+        services.apply_plan(found, dummy_staff)
+    assert refused.value.code == "taken"
+    assert str(refused.value.message) == (
+        "Another account took a NIK, e-mail address or mobile number of the file meanwhile: "
+        "nothing was imported. Check the file again."
+    )
+    db.session.rollback()
+    assert len(db.session.scalars(select(User).where(User.phone == "+6281234567001")).all()) == 1
+    assert db.session.scalar(select(User).where(User.email == "impor2@example.org")) is None
+
+
+def test_an_import_waits_for_a_registration_of_one_of_its_numbers(app, monkeypatch):
+    """A registration has checked the number and not yet committed when the import writes the
+    same number: the import waits on the number's lock (taken as registration takes it) and
+    then finds the number taken. Without the lock, on PostgreSQL, neither would see the other
+    and both accounts would log in with one number."""
+    checked, go = threading.Event(), threading.Event()
+    check = auth_services._check_unique
+
+    def slow_check(clean, errors, **kwargs):
+        taken = check(clean, errors, **kwargs)
+        if threading.current_thread().name == "registration":
+            checked.set()  # the registration has checked, and waits before it writes
+            go.wait(10)
+        return taken
+
+    monkeypatch.setattr(auth_services, "_check_unique", slow_check)
+    outcomes = {}
+
+    def run(name, work):
+        with app.app_context(), force_locale("en"):
+            try:
+                work()
+                db.session.commit()
+                outcomes[name] = "done"
+            except Exception as error:  # noqa: BLE001 (the outcome is what the test reads)
+                db.session.rollback()
+                outcomes[name] = getattr(error, "code", repr(error))
+            finally:
+                db.session.remove()
+
+    def register():
+        auth_services.create_user(email=None, password=PASSWORD, name="Wayan", phone="081234567001")
+
+    def import_file():
+        services.apply_plan(plan([phone_row(1, "0812 3456 7001")]))
+
+    registration = threading.Thread(
+        target=run, args=("registration", register), name="registration"
+    )
+    importing = threading.Thread(target=run, args=("import", import_file), name="import")
+    registration.start()
+    assert checked.wait(10)
+    importing.start()
+    importing.join(1)  # with the lock it waits for the registration
+    go.set()
+    registration.join(10)
+    importing.join(10)
+    assert outcomes == {"registration": "done", "import": "taken"}
+    db.session.rollback()
+    assert db.session.scalars(select(User.name).where(User.phone == "+6281234567001")).all() == [
+        "Wayan"
+    ]

@@ -1,0 +1,50 @@
+"""Locks on values no row holds yet (a mobile number): one statement for many values, a
+bounded number of PostgreSQL's advisory locks, the same lock for a value however it is asked."""
+
+import pytest
+from sqlalchemy import text
+
+from lms.auth.models import User
+from lms.core.locking import VALUE_LOCKS, _value_key, lock_value, lock_values
+from lms.extensions import db
+from tests.fixtures.queries import statements
+
+NUMBERS = [f"+62812{n:08d}" for n in range(5000)]
+
+
+def _advisory_locks_held():
+    return db.session.scalar(
+        text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND pid = pg_backend_pid() AND granted"
+        )
+    )
+
+
+def test_a_value_has_one_key_whoever_locks_it():
+    one = _value_key(User, "phone", "+6281234567001")
+    assert one == _value_key(User, "phone", "+6281234567001")
+    assert one != _value_key(User, "email", "+6281234567001")  # each column its own locks
+    keys = {_value_key(User, "phone", number) for number in NUMBERS}
+    assert 1000 < len(keys) <= VALUE_LOCKS  # 5,000 numbers share the column's 1,024 locks
+
+
+def test_an_import_s_numbers_are_locked_in_one_statement():
+    with statements() as seen:
+        lock_values(User, "phone", NUMBERS)
+        lock_values(User, "phone", [])
+    assert len(seen) == 1
+    db.session.rollback()
+
+
+def test_postgresql_holds_at_most_the_column_s_locks():
+    """PostgreSQL's table of locks is shared by every connection (64 per connection by
+    default): a file of 5,000 numbers must not take 5,000 of them."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes its write lock once")
+    lock_value(User, "phone", NUMBERS[0])
+    assert _advisory_locks_held() == 1
+    lock_values(User, "phone", NUMBERS)
+    assert _advisory_locks_held() == len({_value_key(User, "phone", n) for n in NUMBERS})
+    db.session.rollback()
+    assert _advisory_locks_held() == 0  # a transaction's locks end with it
