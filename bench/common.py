@@ -43,8 +43,8 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_gunicorn(app_spec, env, workers, port, log_path, chdir, worker_class="sync"):
-    """Start ``gunicorn app_spec`` with ``workers`` workers on 127.0.0.1:``port`` from ``chdir``,
+def start_gunicorn(app_spec, env, workers, port, log_path, chdir, worker_class="sync", threads=1):
+    """Start ``gunicorn app_spec`` with ``workers`` workers (of ``threads`` threads) on 127.0.0.1:``port`` from ``chdir``,
     with this environment plus ``env`` (never the test suite's database) and, as production,
     ``PYTHONOPTIMIZE=2`` unless the environment sets it, its output appended to ``log_path``. Returns the process; :func:`stop_gunicorn` ends it and closes the log."""
     environment = dict(os.environ)
@@ -62,6 +62,8 @@ def start_gunicorn(app_spec, env, workers, port, log_path, chdir, worker_class="
         str(workers),
         "--worker-class",
         worker_class,
+        "--threads",
+        str(threads),
         "--bind",
         f"127.0.0.1:{port}",
         "--chdir",

@@ -96,7 +96,8 @@ def parse_args(argv=None):
         action="store_true",
         help="first a burst of GET /api/v1/me from the same trainees: the cheapest request "
         "with a token (HTTP, Flask, the token's check, a JSON answer), the floor under the "
-        "enrolment's figures",
+        "enrolment's figures; on PostgreSQL, after the burst, the same burst into the bare "
+        "enrolment of bench/floor_app.py (the least any Flask app can do)",
     )
     parser.add_argument("--timeout", type=float, default=60, help="seconds per request (60)")
     parser.add_argument(
@@ -142,6 +143,10 @@ def prepare(app, args):
     course = open_course(
         partner.id, "BENCH-BURST-01", "Tata Graha (uji beban)", starts, args.capacity
     )
+    # the bare floor's own course (--floor): the same trainees enrol there after Latih's burst
+    floor_course = open_course(
+        partner.id, "BENCH-FLOOR-01", "Tata Graha (lantai)", starts, args.capacity
+    )
     tokens = []
     for n in range(1, args.trainees + 2):  # the last one sends the duplicates
         user = auth.create_user(
@@ -159,7 +164,7 @@ def prepare(app, args):
         token, _row = auth.issue_api_token(user)
         tokens.append((user.id, token))
     db.session.commit()
-    return course.id, tokens[:-1], tokens[-1]
+    return course.id, floor_course.id, tokens[:-1], tokens[-1]
 
 
 def database_figures(app, course_id, duplicate_user_id):
@@ -440,7 +445,7 @@ def main(argv=None):
             database = db.engine.url.database if backend == "postgresql" else None
             print(f"database: {backend} ({db.engine.url.render_as_string(hide_password=True)})")
             began = time.perf_counter()
-            course_id, tokens, (dup_user_id, dup_token) = prepare(app, args)
+            course_id, floor_course_id, tokens, (dup_user_id, dup_token) = prepare(app, args)
             print(
                 f"prepared {args.trainees + 1} trainees and a {args.capacity}-seat course "
                 f"in {time.perf_counter() - began:.1f} s"
@@ -474,14 +479,16 @@ def main(argv=None):
             else (f"{threads} threads")
         )
 
-        def measured(label, send):
-            """Run ``send()`` (a burst), print its figures and the CPU per request."""
+        def measured(label, send, server=None):
+            """Run ``send()`` (a burst), print its figures and the CPU per request of this
+            client, ``server`` (Latih's gunicorn) and PostgreSQL."""
+            server = server or process
             load_before = os.getloadavg()
-            before = process_cpu(process.pid, database)
+            before = process_cpu(server.pid, database)
             client_cpu = time.process_time()
             results, elapsed = send()
             client_cpu = time.process_time() - client_cpu
-            after = process_cpu(process.pid, database)
+            after = process_cpu(server.pid, database)
             failed = show(results, elapsed, label)
             n = len(results)
             spent = {k: after[k] - before[k] for k in after if k in before}
@@ -562,6 +569,8 @@ def main(argv=None):
             )
         fives = len(failures)
         print(f"5xx or failed requests: {fives}")
+        if args.floor and database is not None:
+            bare_floor(args, uri, folder, floor_course_id, everyone, measured)
         if fives:
             log_text = (folder / "gunicorn.log").read_text(errors="replace")
             tracebacks = log_text.count("Traceback")
@@ -576,6 +585,56 @@ def main(argv=None):
             print(f"kept {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def bare_floor(args, uri, folder, course_id, tokens, measured):
+    """The same burst into the floor app's bare enrolment (bench/floor_app.py: psycopg, no rules,
+    no message), served with Latih's worker settings: what any Flask app on this machine costs
+    for an exact enrolment."""
+    port = free_port()
+    server = common.start_gunicorn(
+        "floor_app:app",
+        {"FLOOR_PG": uri.replace("+psycopg", "")},
+        args.workers,
+        port,
+        folder / "floor.log",
+        ROOT / "bench",
+        worker_class="gthread" if args.worker_threads else "sync",
+        threads=max(args.worker_threads, 1),
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/enrol/{course_id}"
+        deadline = time.monotonic() + 60
+        while not _answers(f"http://127.0.0.1:{port}/"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the floor app did not start (floor.log says why)")
+            time.sleep(0.2)
+        time.sleep(2)  # the server's sockets settle
+        results, failures = measured(
+            f"bare floor: POST /enrol (bench/floor_app.py), {len(tokens)} trainees (asyncio, "
+            "one socket per request)",
+            lambda: burst_asyncio(url, tokens, args.timeout, args.deadline),
+            server,
+        )
+        created = [r["body"] for r in results if r["status"] == 201]
+        enrolled = sum(1 for b in created if b["status"] == "enrolled")
+        positions = sorted(b["waitlist_position"] for b in created if b["status"] == "waitlisted")
+        exact = enrolled == args.capacity and positions == list(range(1, len(positions) + 1))
+        print(
+            f"  bare floor: {enrolled} enrolled, {len(positions)} waitlisted, "
+            f"{'exact' if exact else 'NOT EXACT'}, {len(failures)} 5xx or failed"
+        )
+    finally:
+        stop_gunicorn(server)
+
+
+def _answers(url):
+    """Whether a server answers at ``url`` at all (any status)."""
+    try:
+        requests.get(url, timeout=2)
+    except requests.RequestException:
+        return False
+    return True
 
 
 def describe_gaps(positions):
