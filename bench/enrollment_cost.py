@@ -72,7 +72,7 @@ def main(argv=None):
             database = db.engine.url.database if backend == "postgresql" else None
             print(f"database: {backend} ({db.engine.url.render_as_string(hide_password=True)})")
             began = time.perf_counter()
-            course_id, tokens, _dup = prepare(app, args)
+            course_id, _floor_course, tokens, _dup = prepare(app, args)
             print(
                 f"prepared {args.trainees + 1} trainees and a {args.capacity}-seat course "
                 f"in {time.perf_counter() - began:.1f} s"
