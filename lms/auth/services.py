@@ -328,13 +328,26 @@ def login_identifier(value):
     return value.lower()
 
 
+#: accounts read for one mobile number at login (a family's phone, a trainer's typed for walk-ins)
+SHARED_PHONE_LIMIT = 100
+
+
 def user_by_phone(phone):
-    """The one active account with this mobile number, or None (none, or several that share
-    it: those log in with their e-mail addresses)."""
+    """The active account this mobile number logs in (and sends a reset code to), or None.
+
+    The one account that holds the number. A family's phone may be on several: accounts with an
+    e-mail address log in with it, and a relative a trainer added as a walk-in has no password
+    yet (they claim the account once staff add an e-mail address); the number then logs in the
+    one of them without e-mail that has a password of its own, so that a relative's walk-in
+    does not lock its owner out. None when that is not exactly one account.
+    """
     users = db.session.scalars(
-        select(User).where(User.phone == phone, User.active.is_(True)).limit(2)
+        select(User).where(User.phone == phone, User.active.is_(True)).limit(SHARED_PHONE_LIMIT)
     ).all()
-    return users[0] if len(users) == 1 else None
+    if len(users) == 1:
+        return users[0]
+    owners = [u for u in users if u.email is None and not u.password_hash.startswith("!")]
+    return owners[0] if len(owners) == 1 else None
 
 
 def authenticate(identifier, password):
@@ -457,8 +470,8 @@ def _code_hash(user_id, code):
 
 
 def request_password_code(phone):
-    """Send a one-time code to the one active account with this mobile number (by its
-    channel, SMS or WhatsApp); silent when there is none. Earlier codes stop working."""
+    """Send a one-time code to the account this mobile number logs in (:func:`user_by_phone`,
+    by its channel, SMS or WhatsApp); silent when there is none. Earlier codes stop working."""
     from lms.outbox import services as outbox
 
     try:

@@ -131,6 +131,30 @@ def test_found_by_phone_and_name_but_not_by_phone_alone(client, as_, create_user
     assert mother["created"] is True and mother["user_id"] != known.id
 
 
+def test_a_relative_s_walk_in_leaves_the_phone_s_owner_her_login(client, as_, create_user, live):
+    """A family shares one phone. The daughter registered with it and has no e-mail: the number
+    is her login. Her mother walks in with the same number, and so does an aunt whose NIK finds
+    her account (with an e-mail address, no phone yet). Both are recorded with the number, and
+    it still logs the daughter in and brings her, not them, a reset code."""
+    daughter = create_user("trainee", email=False, name="Ayu Lestari", phone="081277778888")
+    aunt = create_user("trainee", name="Dewi Anggraini", phone=None)
+    mother = client.post(
+        url(live), json={"name": "Sri Wahyuni", "phone": "081277778888"}, headers=as_("trainer")
+    ).get_json()
+    found = client.post(
+        url(live),
+        json={"name": "Dewi A.", "phone": "081277778888", "nik": aunt.nik},
+        headers=as_("trainer"),
+    ).get_json()
+    assert mother["created"] is True and found["user_id"] == aunt.id
+    db.session.expire_all()
+    holders = db.session.scalars(select(User.id).where(User.phone == "+6281277778888")).all()
+    assert sorted(holders) == sorted([daughter.id, mother["user_id"], aunt.id])
+    assert auth_services.authenticate("081277778888", PASSWORD).id == daughter.id
+    assert auth_services.request_password_code("081277778888").id == daughter.id
+    db.session.rollback()
+
+
 def test_someone_already_on_the_roster_is_only_marked(client, as_, classroom, live):
     trainee = classroom.trainee
     before = classroom.course.enrolled_count

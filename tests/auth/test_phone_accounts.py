@@ -186,6 +186,32 @@ def test_a_phone_shared_by_two_accounts_does_not_log_in(client, create_user):
     )
 
 
+@pytest.mark.parametrize(
+    ("holders", "logs_in"),
+    [
+        (["password"], 0),  # the one account with the number, whatever it has
+        (["walk-in"], 0),  # (it claims the account with a code sent to the number)
+        (["password", "walk-in"], 0),  # a relative's walk-in leaves the owner her login
+        (["walk-in", "password", "e-mail"], 1),
+        (["walk-in", "walk-in"], None),  # neither is the number's owner
+        (["password", "password"], None),  # two logins on one number: neither
+        (["e-mail", "e-mail"], None),  # those log in with their e-mail addresses
+    ],
+)
+def test_which_account_a_shared_number_logs_in(create_user, holders, logs_in):
+    made = []
+    for n, kind in enumerate(holders):
+        email = None if kind == "e-mail" else False
+        user = create_user("trainee", email=email, phone=f"08129999{n:04d}")
+        user.phone = "+6281200001111"  # as a walk-in, or an old double registration, shares it
+        if kind == "walk-in":
+            user.password_hash = "!walk-in"  # no password yet, as a walk-in's account
+        made.append(user)
+    db.session.commit()
+    found = services.user_by_phone("+6281200001111")
+    assert found is (None if logs_in is None else made[logs_in])
+
+
 def test_api_token_with_a_phone(client, phone_user):
     response = client.post("/api/v1/tokens", json={"phone": "0812 3456 7890", "password": PASSWORD})
     assert response.status_code == 201
