@@ -42,6 +42,20 @@ def upkeep():
 class Worker(SimpleWorker):
     """RQ's in-process worker, with Latih's upkeep among its maintenance tasks."""
 
+    def register_birth(self):
+        """Register, after forgetting a registration of this name that a dead process left.
+
+        The name is this host and this process id (:func:`services.worker_name`), which no other
+        live process holds: a registration found under it was left by a worker killed with
+        ``kill -9`` (the kernel's OOM killer), whose key lives as long as the job it was running
+        could (hours). Process ids come round again, soonest after a container's restart, and
+        RQ would refuse to start until that key expires, while the outbox and the imports wait.
+        """
+        if self.connection.exists(self.key) and not self.connection.hexists(self.key, "death"):
+            log.warning("forgetting the registration a dead worker left as %s", self.name)
+            self.register_death()
+        super().register_birth()
+
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
         upkeep()

@@ -87,6 +87,26 @@ def test_a_page_queues_its_job_and_a_worker_does_it(queued_app, create_user, red
     assert db.session.scalar(select(func.count()).where(User.email.like("impor%"))) == ROWS
 
 
+def test_a_worker_starts_where_a_killed_one_of_its_name_left_its_registration(
+    queued_app, create_user, redis_db
+):
+    """A worker killed with ``kill -9`` (the OOM killer) mid-job leaves RQ's registration of its
+    name (host.pid) for as long as the job could run. A new worker process given the same pid
+    (a container's worker after a restart) starts and does the job, instead of refusing for
+    hours ("There exists an active worker named ... already")."""
+    client, queue = redis_db
+    key = f"rq:worker:{jobs.worker_name()}"
+    client.hset(key, mapping={"birth": "2026-12-06T01:00:00.000000Z", "queues": queue})
+    client.expire(key, 6 * 3600)
+    staff = create_user("staff")
+    db.session.commit()
+    job_id = _start_import(queued_app, staff)
+    with queued_app.app_context():
+        work(burst=True, scheduler=False)
+    assert _job(job_id).status == DONE
+    assert client.hexists(key, "death")  # this worker's own end, as RQ registers it
+
+
 def test_the_api_shows_a_running_jobs_live_progress(queued_app, create_user, api_headers, redis_db):
     staff = create_user("staff")
     job = Job(kind="export", owner_id=staff.id, status=RUNNING, params="{}")
