@@ -1,6 +1,7 @@
 """Account takeover and session holes: logout ends the login server-side, a new password ends the
 other logins and every API token."""
 
+import os
 import re
 from datetime import timedelta
 from types import SimpleNamespace
@@ -23,6 +24,7 @@ from tests.fixtures.attendance import marks_of
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count, logged_in
 from tests.fixtures.queries import statements_of
+from tests.fixtures.scripts import run_script
 from tests.fixtures.users import PASSWORD, log_in
 
 NEW_PASSWORD = "kopi-Lampung-2"
@@ -351,6 +353,45 @@ def test_the_login_page_and_the_api_token_share_the_budgets(
     assert token_attempt(client, "b@example.org", address=other) == 401
     assert token_attempt(client, "c@example.org", address=other) == 429
     assert form_attempt(client, "d@example.org", address=other) == 429
+
+
+#: a fresh interpreter (the limiter is one object per process: the suite's own stays as it is)
+REDIS_DOWN = """
+import json, os, sys, tempfile
+import flask_migrate
+from config import TestingConfig
+from lms import create_app
+folder = tempfile.mkdtemp()
+app = create_app(TestingConfig, {
+    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/down.sqlite",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",  # nothing listens: refused at once
+    "LOGIN_RATE_LIMIT": "3 per minute",
+})
+with app.app_context():
+    flask_migrate.upgrade()
+client = app.test_client()
+login = [
+    client.post("/login", data={"email": "wati@example.org", "password": "x"}).status_code
+    for _ in range(4)
+]
+token = client.post("/api/v1/tokens", json={"email": "wati@example.org", "password": "x"})
+print(json.dumps({
+    "login": login,
+    "token": [token.status_code, token.get_json()["error"]["code"]],
+    "health": client.get("/healthz").get_json(),
+}))
+"""
+
+
+@pytest.mark.one_database
+def test_limits_hold_in_memory_while_redis_is_down():
+    """Redis restarting (or out of memory) must not stop people logging in: the limits are
+    counted in the process's memory meanwhile, and the health check says what fails. Before,
+    every login, registration and check-in answered 500 while the store was unreachable."""
+    found = run_script(REDIS_DOWN, {**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert found["login"] == [400, 400, 400, 429]
+    assert found["token"] == [429, "rate_limited"]
+    assert found["health"] == {"status": "error", "failing": ["redis"]}
 
 
 def test_a_forwarded_address_counts_only_as_the_proxy_saw_it(make_app):
