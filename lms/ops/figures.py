@@ -25,8 +25,18 @@ class Figures:
         for status in STATUSES:
             by_status.add_metric([status], counts.get(status, 0))
         yield by_status
-        depth = jobs.queue_depth()
-        yield GaugeMetricFamily("lms_job_queue_depth", "Jobs waiting on the queue", value=depth)
+        try:
+            depth = jobs.queue_depth()
+        except Exception as exc:  # Redis away: the other figures still answer, and say so
+            current_app.logger.warning("Metrics: the job queue does not answer (%s).", exc)
+            depth = None
+        yield GaugeMetricFamily(
+            "lms_job_queue_up",
+            "Whether the job queue (Redis) answered this scrape",
+            value=0 if depth is None else 1,
+        )
+        if depth is not None:
+            yield GaugeMetricFamily("lms_job_queue_depth", "Jobs waiting on the queue", value=depth)
         # waiting: not delivered and not given up (a message no channel reaches any more is
         # counted apart, so that the backlog's age does not stay high forever because of it)
         undelivered = OutboxMessage.sent_at.is_(None)

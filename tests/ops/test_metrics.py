@@ -68,11 +68,26 @@ def test_the_metrics_of_requests_jobs_outbox_and_locks(client, create_user, crea
     assert value(found, "lms_jobs", status="failed") == 1
     assert value(found, "lms_jobs", status="queued") == 1
     assert value(found, "lms_job_queue_depth") == 1  # no Redis: the queued rows
+    assert value(found, "lms_job_queue_up") == 1
     waiting = outbox.pending(1000)
     assert value(found, "lms_outbox_backlog") == len(waiting) >= 1
     assert value(found, "lms_outbox_failing") == 0
     # the enrolment took the course's lock: its wait is measured
     assert value(found, "lms_row_lock_wait_seconds_count", table="courses") >= 1
+
+
+def test_the_metrics_answer_while_the_queue_s_redis_is_down(make_app, create_user):
+    """Redis away: the scrape still answers with the database's figures (the outbox's backlog
+    matters most then) and says the queue is down, instead of failing as a whole."""
+    down = make_app(JOBS_REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens: refused at once
+    outbox.queue(create_user("trainee"), "password_reset", "emails/password_reset", link="x")
+    db.session.commit()
+    response = down.test_client().get("/metrics")
+    assert response.status_code == 200
+    found = samples(response.get_data(as_text=True))
+    assert value(found, "lms_job_queue_up") == 0
+    assert value(found, "lms_job_queue_depth") is None
+    assert value(found, "lms_outbox_backlog") >= 1
 
 
 def test_no_metrics_for_other_addresses(app, client, monkeypatch):
