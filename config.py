@@ -49,7 +49,7 @@ class Config:
     RATELIMIT_STORAGE_URI = None
     #: while the shared store (Redis) is unreachable, each process counts the same limits in its
     #: own memory instead of failing the request (login, registration, check-in would answer
-    #: 500); it goes back to the store once the store answers again. /health still reports it
+    #: 500); it goes back to the store once the store answers again. /healthz still reports it
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     #: the deployment runs exactly one process (one gunicorn worker; threads are fine), so
     #: limits kept in memory:// are whole: production then starts without a shared store

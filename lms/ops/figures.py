@@ -32,7 +32,7 @@ class Figures:
             depth = None
         yield GaugeMetricFamily(
             "lms_job_queue_up",
-            "Whether the job queue (Redis) answered this scrape",
+            "Whether the job queue answered this scrape (its Redis, when the site has one)",
             value=0 if depth is None else 1,
         )
         if depth is not None:
