@@ -60,7 +60,9 @@ def lock_value(model, column, value):
 def lock_values(model, column, values):
     """:func:`lock_value` for many values at once (an import's mobile numbers), in one statement
     whatever their number. The locks are taken in the order of their keys, so two transactions
-    locking overlapping values never wait for each other in a circle."""
+    locking overlapping values never wait for each other in a circle, as long as each takes its
+    value locks in one call: a lock taken before, in another call, is outside that order (the
+    suite found the deadlock of one lock, then many, against many)."""
     keys = sorted({_value_key(model, column, value) for value in values})
     if not keys:
         return
