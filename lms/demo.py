@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from lms.auth import services as auth_services
 from lms.auth.models import User
+from lms.auth.validation import normalize_phone
+from lms.core.locking import lock_values
 from lms.core.time import local_today
 from lms.extensions import db
 from lms.partners.models import Partner
@@ -108,6 +110,7 @@ def seed(today=None):
     weights = [REGENCY_WEIGHTS.get(r.code, 1) for r in regencies]
     groups = [g for g, tenths in TARGET_GROUP_WEIGHTS for _ in range(tenths * TRAINEES // 10)]
     rng.shuffle(groups)
+    trainees = []
     for i, group in enumerate(groups, start=1):
         gender = "female" if i % 3 else "male"
         first = rng.choice(FIRST_NAMES[gender])
@@ -116,18 +119,23 @@ def seed(today=None):
         birth = today - timedelta(
             days=365 * rng.randint(*TARGET_GROUP_AGES[group]) + rng.randint(0, 364)
         )
-        auth_services.create_user(
-            email=f"peserta{i:02d}@latih.example",
-            password=DEMO_PASSWORD,
-            name=f"{first} {last}",
-            role="trainee",
-            nik=_nik(regency.code, birth, gender, i),
-            birth_date=birth,
-            gender=gender,
-            phone=f"08{rng.randint(11, 59)}{rng.randint(10000000, 99999999)}",
-            regency_code=regency.code,
-            target_group=group,
+        trainees.append(
+            {
+                "email": f"peserta{i:02d}@latih.example",
+                "name": f"{first} {last}",
+                "nik": _nik(regency.code, birth, gender, i),
+                "birth_date": birth,
+                "gender": gender,
+                "phone": f"08{rng.randint(11, 59)}{rng.randint(10000000, 99999999)}",
+                "regency_code": regency.code,
+                "target_group": group,
+            }
         )
+    # every number at once, in the locks' order: each account's own lock is then one it holds
+    # (numbers locked one by one in one transaction could deadlock with an import locking them)
+    lock_values(User, "phone", [normalize_phone(t["phone"]) for t in trainees])
+    for trainee in trainees:
+        auth_services.create_user(password=DEMO_PASSWORD, role="trainee", **trainee)
     _seed_courses(partners, today)
     _seed_enrolments(rng)
     _seed_attendance_and_certificates(rng)
