@@ -14,7 +14,7 @@ from lms.outbox.models import OutboxMessage
 from tests.auth.test_auth import field_errors
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import logged_in
-from tests.fixtures.users import PASSWORD, valid_nik
+from tests.fixtures.users import PASSWORD, in_thread, valid_nik
 
 EN = {"Accept-Language": "en"}
 NEW_PASSWORD = "kopi-Lampung-2"
@@ -428,46 +428,23 @@ def test_staff_create_a_trainee_with_a_phone_and_no_email(client, login, dummy_s
 # --- two registrations with one number at once --------------------------------------------------
 
 
-def test_two_registrations_with_one_number_at_once_make_one_account(app, monkeypatch):
+def test_two_registrations_with_one_number_at_once_make_one_account(app, pause_after_check):
     """A double tap on a slow phone sends the registration twice. No unique index can hold the
     phone's rule (a number shared by accounts with e-mail, never with one without), so the
     number is locked before the check: the second request waits until the first has committed,
     then finds the number taken. Without the lock both would pass the check, and neither
     account could log in by its number."""
-    import threading
-
-    checked, go = threading.Event(), threading.Event()
-    check = services._check_unique
-
-    def slow_check(clean, errors, **kwargs):
-        taken = check(clean, errors, **kwargs)
-        if threading.current_thread().name == "first":
-            checked.set()  # the first request has checked, and waits before it writes
-            go.wait(10)
-        return taken
-
-    monkeypatch.setattr(services, "_check_unique", slow_check)
+    checked, go = pause_after_check("first")  # the first request has checked, and waits
     outcomes = {}
 
     def register(name):
-        with app.app_context():
-            try:
-                services.create_user(
-                    email=None, password=PASSWORD, name=name, phone="0812 3456 7890"
-                )
-                db.session.commit()
-                outcomes[name] = "created"
-            except Exception as error:  # noqa: BLE001 (the outcome is what the test reads)
-                db.session.rollback()
-                outcomes[name] = getattr(error, "code", repr(error))
-            finally:
-                db.session.remove()
+        return lambda: services.create_user(
+            email=None, password=PASSWORD, name=name, phone="0812 3456 7890"
+        )
 
-    first = threading.Thread(target=register, args=("first",), name="first")
-    second = threading.Thread(target=register, args=("second",), name="second")
-    first.start()
+    first = in_thread(app, outcomes, "first", register("first"), done="created")
     assert checked.wait(10)
-    second.start()
+    second = in_thread(app, outcomes, "second", register("second"), done="created")
     second.join(1)  # with the lock it waits for the first; without it, it is done by now
     go.set()
     first.join(10)

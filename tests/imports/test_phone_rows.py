@@ -3,8 +3,6 @@ the e-mail out (the number is checked and written as registration does), duplica
 by the number as they are by the e-mail address, and the new trainee's welcome message goes
 through their channel (SMS or WhatsApp for one with only a phone)."""
 
-import threading
-
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -15,7 +13,7 @@ from lms.errors import Conflict
 from lms.extensions import db
 from lms.imports import services
 from lms.outbox.models import OutboxMessage
-from tests.fixtures.users import PASSWORD
+from tests.fixtures.users import PASSWORD, in_thread
 from tests.imports.test_imports import csv_bytes, post_file, trainee_row
 
 
@@ -237,35 +235,13 @@ def test_a_number_registered_after_the_dry_run(
     assert db.session.scalar(select(User).where(User.email == "impor2@example.org")) is None
 
 
-def test_an_import_waits_for_a_registration_of_one_of_its_numbers(app, monkeypatch):
+def test_an_import_waits_for_a_registration_of_one_of_its_numbers(app, pause_after_check):
     """A registration has checked the number and not yet committed when the import writes the
     same number: the import waits on the number's lock (taken as registration takes it) and
     then finds the number taken. Without the lock, on PostgreSQL, neither would see the other
     and both accounts would log in with one number."""
-    checked, go = threading.Event(), threading.Event()
-    check = auth_services._check_unique
-
-    def slow_check(clean, errors, **kwargs):
-        taken = check(clean, errors, **kwargs)
-        if threading.current_thread().name == "registration":
-            checked.set()  # the registration has checked, and waits before it writes
-            go.wait(10)
-        return taken
-
-    monkeypatch.setattr(auth_services, "_check_unique", slow_check)
+    checked, go = pause_after_check("registration")  # it has checked, and waits
     outcomes = {}
-
-    def run(name, work):
-        with app.app_context(), force_locale("en"):
-            try:
-                work()
-                db.session.commit()
-                outcomes[name] = "done"
-            except Exception as error:  # noqa: BLE001 (the outcome is what the test reads)
-                db.session.rollback()
-                outcomes[name] = getattr(error, "code", repr(error))
-            finally:
-                db.session.remove()
 
     def register():
         auth_services.create_user(email=None, password=PASSWORD, name="Wayan", phone="081234567001")
@@ -273,13 +249,9 @@ def test_an_import_waits_for_a_registration_of_one_of_its_numbers(app, monkeypat
     def import_file():
         services.apply_plan(plan([phone_row(1, "0812 3456 7001")]))
 
-    registration = threading.Thread(
-        target=run, args=("registration", register), name="registration"
-    )
-    importing = threading.Thread(target=run, args=("import", import_file), name="import")
-    registration.start()
+    registration = in_thread(app, outcomes, "registration", register)
     assert checked.wait(10)
-    importing.start()
+    importing = in_thread(app, outcomes, "import", import_file)
     importing.join(1)  # with the lock it waits for the registration
     go.set()
     registration.join(10)
