@@ -14,6 +14,10 @@ class Config:
     #: password hashes); only the test suite shows them
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    #: PostgreSQL: seconds a new connection may take before the request is answered 503 ("try
+    #: again in a minute"); without a limit a database host that stopped answering holds every
+    #: worker's threads for minutes. A ``connect_timeout`` in the URL or PGCONNECT_TIMEOUT wins
+    DATABASE_CONNECT_TIMEOUT = 5
     #: Indonesian first, English beside it; source strings are English
     BABEL_DEFAULT_LOCALE = "id"
     BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"

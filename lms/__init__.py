@@ -212,13 +212,17 @@ def _finish_config(app):
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
-    if uri.startswith("postgresql") and "gssencmode" not in uri:
-        # Latih's connections never use Kerberos's encryption: libpq then never loads Kerberos
-        # (about 1 MB a worker). The URL's ``gssencmode`` or PGGSSENCMODE says otherwise.
+    if uri.startswith("postgresql"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         connect = dict(options.get("connect_args") or {})
-        if "PGGSSENCMODE" not in os.environ:
+        if "gssencmode" not in uri and "PGGSSENCMODE" not in os.environ:
+            # Latih's connections never use Kerberos's encryption: libpq then never loads
+            # Kerberos (about 1 MB a worker). The URL's ``gssencmode`` or PGGSSENCMODE says
+            # otherwise.
             connect.setdefault("gssencmode", "disable")
+        if "connect_timeout" not in uri and "PGCONNECT_TIMEOUT" not in os.environ:
+            # a database host that stopped answering: 503 after this, not a worker held
+            connect.setdefault("connect_timeout", int(app.config["DATABASE_CONNECT_TIMEOUT"]))
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect}
     if uri.startswith("sqlite"):
         # SQLite: a busy writer waits instead of failing at once

@@ -32,11 +32,11 @@ from types import SimpleNamespace
 
 from flask import current_app, request, session
 from flask_login import current_user
-from sqlalchemy import Engine, Pool, event, inspect, select
+from sqlalchemy import Engine, event, inspect, select
 from sqlalchemy.orm import Session
 
 from lms.core.time import combine_local, local_today
-from lms.core.transaction import at_commit
+from lms.core.transaction import at_commit, forget_with_transaction
 from lms.core.types import utcnow
 from lms.extensions import db
 
@@ -96,14 +96,7 @@ def _note_statement(conn, _cursor, statement, _parameters, _context, _executeman
         conn.info[_FLAG] = True
 
 
-@event.listens_for(Engine, "rollback")
-def _forget_statements(conn):
-    conn.info.pop(_FLAG, None)
-
-
-@event.listens_for(Pool, "checkin")
-def _forget_on_return(_dbapi_connection, record):
-    record.info.pop(_FLAG, None)
+forget_with_transaction(_FLAG)
 
 
 @event.listens_for(Session, "before_commit")

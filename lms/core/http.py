@@ -4,14 +4,16 @@ A domain error (:mod:`lms.errors`) or an HTTP error raised anywhere ends here; t
 is rolled back. Under /api/ the answer is JSON, never an HTML page.
 """
 
-from flask import current_app, g, jsonify, render_template
+from flask import current_app, g, jsonify, make_response, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from lms.errors import LmsError
-from lms.extensions import db
+from lms.extensions import db, login_manager
 from lms.web import is_api_request as wants_json
+
+from .outage import RETRY_AFTER, database_unavailable
 
 #: messages for plain HTTP errors, by status
 HTTP_MESSAGES = {
@@ -25,6 +27,7 @@ HTTP_MESSAGES = {
     422: _l("The input is not valid."),
     429: _l("Too many requests. Please wait a moment and try again."),
     500: _l("Something went wrong on our side. Please try again later."),
+    503: _l("Latih cannot be reached for a moment. Please try again in a minute."),
 }
 HTTP_CODES = {
     400: "bad_request",
@@ -37,6 +40,7 @@ HTTP_CODES = {
     422: "invalid",
     429: "rate_limited",
     500: "server_error",
+    503: "unavailable",
 }
 
 
@@ -76,10 +80,30 @@ def _domain_error(error):
 
 def _server_error(error):
     db.session.rollback()
+    if database_unavailable(getattr(error, "original_exception", None)):
+        return _unavailable()
     message = _("Something went wrong on our side. Please try again later.")
     if wants_json():
         return json_error(500, "server_error", message)
     return render_template("errors/error.html", status=500, message=message), 500
+
+
+def _unavailable():
+    """The database is away for a moment (:mod:`lms.core.outage`): 503, to be tried again in
+    ``RETRY_AFTER`` seconds; the page asks the database nothing (its menu is an anonymous
+    visitor's, its language the cookie's or the browser's)."""
+    status, message = 503, HTTP_MESSAGES[503]
+    if wants_json():
+        response, _status = json_error(status, HTTP_CODES[status], message)
+    else:
+        g._login_user = login_manager.anonymous_user()  # what Flask-Login's current_user reads
+        response = make_response(
+            render_template("errors/error.html", status=status, message=message), status
+        )
+    response.status_code = status
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def init_app(app):

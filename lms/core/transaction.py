@@ -122,16 +122,27 @@ def _commit_in_one_round_trip(connection):
     connection.exec_driver_sql("; ".join(sql))
 
 
-@event.listens_for(Engine, "rollback")
-def _forget_at_rollback(connection):
-    connection.info.pop(_EARLY, None)
-    connection.info.pop(_AT_COMMIT, None)
+def forget_with_transaction(*keys):
+    """Forget the ``connection.info`` ``keys`` (notes about the open transaction) at its
+    rollback and when the connection goes back to the pool."""
+
+    def at_rollback(connection):
+        if connection.invalidated:
+            # the connection died (the server restarted): its info cannot be reached until the
+            # rollback ends, and the pool's checkin forgets the keys with it
+            return
+        for key in keys:
+            connection.info.pop(key, None)
+
+    def on_return(_dbapi_connection, record):
+        for key in keys:
+            record.info.pop(key, None)
+
+    event.listen(Engine, "rollback", at_rollback)
+    event.listen(Pool, "checkin", on_return)
 
 
-@event.listens_for(Pool, "checkin")
-def _forget_on_return(_dbapi_connection, record):
-    record.info.pop(_EARLY, None)
-    record.info.pop(_AT_COMMIT, None)
+forget_with_transaction(_EARLY, _AT_COMMIT)
 
 
 def discard():
