@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from lms.core.outage import database_unavailable
 from lms.core.types import utcnow
 from lms.errors import LmsError
 from lms.extensions import db
@@ -46,6 +47,9 @@ TASKS = {}
 RQ_FUNCTION = "lms.jobs.services.rq_run"
 #: seconds the progress kept in Redis outlives its job's last report
 PROGRESS_TTL = 24 * 3600
+#: the starts a job is given while the database goes away under it (lms.core.outage): the
+#: last one's failure is final (every start counts, a killed worker's too)
+MAX_ATTEMPTS = 3
 
 
 def task(kind):
@@ -53,7 +57,9 @@ def task(kind):
 
     It is called as ``handler(context, **params)`` inside the job's transaction, in the owner's
     language, and returns None or a :class:`Result`. Raising a domain error fails the job with
-    its message; nothing it wrote is kept.
+    its message; nothing it wrote is kept. When the database goes away for a moment under it,
+    a worker starts it again within a minute (at most ``MAX_ATTEMPTS`` starts): its effects must
+    be idempotent, as they must be for a worker killed mid-job.
     """
 
     def register(handler):
@@ -332,6 +338,7 @@ def run(job_id, worker=None):
         job = db.session.get(Job, job_id)
         return job.status if job is not None else None
     job = db.session.get(Job, job_id)
+    attempts = job.attempts  # read now: after a failure the database may not answer
     previous = g.get("request_id")
     if job.request_id:
         g.request_id = job.request_id
@@ -354,7 +361,18 @@ def run(job_id, worker=None):
         log.info("job done", extra={"job_id": job.id, "kind": job.kind})
     except Exception as error:
         db.session.rollback()
-        if isinstance(error, LmsError):
+        status = FAILED
+        if database_unavailable(error) and attempts < MAX_ATTEMPTS and connection() is not None:
+            # the database was away a moment (a restart, a deadlock): nothing was kept, and the
+            # worker's upkeep queues the job again within a minute (recover())
+            status = QUEUED
+            with force_locale(locale):
+                message = _(
+                    "Interrupted: the database was away for a moment. The work starts again "
+                    "within a minute."
+                )
+            log.warning("job interrupted; queued again", extra={"job_id": job_id})
+        elif isinstance(error, LmsError):
             with force_locale(locale):
                 message = str(error.message)
             log.info("job refused", extra={"job_id": job_id, "code": error.code})
@@ -365,7 +383,11 @@ def run(job_id, worker=None):
         db.session.execute(
             update(Job)
             .where(Job.id == job_id)
-            .values(status=FAILED, finished_at=utcnow(), message=message[:1000])
+            .values(
+                status=status,
+                finished_at=utcnow() if status == FAILED else None,
+                message=message[:1000],
+            )
             .execution_options(synchronize_session=False)
         )
         db.session.commit()

@@ -8,9 +8,11 @@ import io
 import json
 from datetime import timedelta
 
+import psycopg
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
@@ -260,6 +262,29 @@ def test_a_finished_job_never_runs_again(app, client, create_user, monkeypatch):
     assert jobs.run(job_id) == DONE
     assert _job(job_id).attempts == 1
     assert db.session.scalar(select(func.count()).where(User.email.like("impor%"))) == 7
+
+
+def test_without_a_worker_a_job_the_database_went_away_under_fails_at_once(
+    app, create_user, monkeypatch
+):
+    """Nobody would start it again without a worker (the demo, a site on one process): it fails
+    and its starter may start it again, as before."""
+
+    def interrupted(context, **params):
+        lost = psycopg.OperationalError("server closed the connection unexpectedly")
+        raise OperationalError("COMMIT", {}, lost)
+
+    monkeypatch.setitem(jobs.TASKS, "import.trainees", interrupted)
+    job = jobs.start(
+        "import.trainees",
+        owner=create_user("staff"),
+        params={"filename": "t.csv", "course": None},
+        payload=_trainee_csv(6),
+    )
+    db.session.commit()
+    db.session.info.pop("lms_jobs_committed", None)
+    assert jobs.run(job.id) == FAILED
+    assert _job(job.id).finished_at is not None
 
 
 def test_a_job_left_running_by_a_dead_worker_is_done_once_more(app, create_user, monkeypatch):

@@ -16,17 +16,19 @@ import subprocess
 import sys
 import time
 
+import psycopg
 import pytest
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from lms.certificates.models import Certificate
 from lms.extensions import db
 from lms.jobs import services as jobs
-from lms.jobs.models import DONE, QUEUED, RUNNING, Job
+from lms.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 from lms.jobs.worker import work
 from tests.fixtures.jobs import REDIS_URL
 from tests.fixtures.users import log_in
@@ -85,6 +87,69 @@ def test_a_page_queues_its_job_and_a_worker_does_it(queued_app, create_user, red
     assert job.status == DONE, job.message
     assert job.worker == jobs.worker_name()
     assert db.session.scalar(select(func.count()).where(User.email.like("impor%"))) == ROWS
+
+
+def _database_goes_away(monkeypatch, times):
+    """The trainee import does its work, then the database goes away under it (as when
+    PostgreSQL restarts before the commit), on its first ``times`` starts."""
+    real, starts = jobs.TASKS["import.trainees"], []
+
+    def interrupted(context, **params):
+        starts.append(1)
+        result = real(context, **params)
+        if len(starts) <= times:
+            lost = psycopg.OperationalError("server closed the connection unexpectedly")
+            raise OperationalError("COMMIT", {}, lost)
+        return result
+
+    monkeypatch.setitem(jobs.TASKS, "import.trainees", interrupted)
+    return starts
+
+
+def test_a_job_the_database_went_away_under_starts_again_and_is_done_once(
+    queued_app, create_user, redis_db, monkeypatch
+):
+    """Not "failed" for a restart of the database: the job waits, the worker's upkeep queues it
+    again (within a minute) and it is done once; nothing of the interrupted start was kept."""
+    starts = _database_goes_away(monkeypatch, times=1)
+    staff = create_user("staff")
+    db.session.commit()
+    job_id = _start_import(queued_app, staff)
+    with queued_app.app_context():
+        work(burst=True, scheduler=False)
+    job = _job(job_id)
+    assert job.status == QUEUED and job.finished_at is None
+    with force_locale("id"):
+        assert job.message == _(
+            "Interrupted: the database was away for a moment. The work starts again within a "
+            "minute."
+        )
+    assert db.session.scalar(select(func.count()).where(User.email.like("impor%"))) == 0
+    with queued_app.app_context():
+        assert jobs.recover() == [job_id]  # the worker's upkeep, every minute
+        work(burst=True, scheduler=False)
+    job = _job(job_id)
+    assert (job.status, job.attempts, len(starts)) == (DONE, 2, 2)
+    assert db.session.scalar(select(func.count()).where(User.email.like("impor%"))) == ROWS
+
+
+def test_a_job_the_database_keeps_failing_under_fails_after_its_last_start(
+    queued_app, create_user, redis_db, monkeypatch
+):
+    starts = _database_goes_away(monkeypatch, times=jobs.MAX_ATTEMPTS)
+    staff = create_user("staff")
+    db.session.commit()
+    job_id = _start_import(queued_app, staff)
+    with queued_app.app_context():
+        work(burst=True, scheduler=False)
+        for _start in range(jobs.MAX_ATTEMPTS - 1):
+            assert jobs.recover() == [job_id]
+            work(burst=True, scheduler=False)
+        assert jobs.recover() == []
+    job = _job(job_id)
+    assert (job.status, job.attempts, len(starts)) == (FAILED, jobs.MAX_ATTEMPTS, 3)
+    assert job.finished_at is not None
+    assert db.session.scalar(select(func.count()).where(User.email.like("impor%"))) == 0
 
 
 def test_a_worker_starts_where_a_killed_one_of_its_name_left_its_registration(
