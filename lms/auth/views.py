@@ -146,9 +146,12 @@ def profile():
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
     form.regency_code.choices = [("", _("Choose..."))] + regency_choices()
-    _channel_choices(form, blank=False, current=user.preferred_channel)
+    # the channel that reaches them (a walk-in's made before it had a choice says e-mail)
+    shown = services.channel_in_use(user)
+    _channel_choices(form, blank=False, current=shown)
     if request.method == "GET":
         form.locale.data = user.locale or str(get_locale())
+        form.preferred_channel.data = shown
     if form.validate_on_submit():
         with form_errors(form):
             services.update_profile(user, {**_profile_data(form), "locale": form.locale.data})

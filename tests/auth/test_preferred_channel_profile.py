@@ -2,6 +2,8 @@
 no endpoint that changes a user (GET /api/v1/me reads it; POST /api/v1/users sets it when staff
 create an account), so no API path was added for it."""
 
+import re
+
 from lms.extensions import db
 from tests.auth.test_auth import field_errors
 
@@ -43,3 +45,23 @@ def test_a_phone_trainee_cannot_choose_e_mail_and_is_told_in_indonesian(
     assert client.post("/profile", data=_profile(user, preferred_channel=other)).status_code == 302
     me = client.get("/api/v1/me", headers=api_headers(user)).get_json()
     assert me["preferred_channel"] == other
+
+
+def test_a_trainee_whose_stored_choice_cannot_reach_them_sees_the_one_that_does(
+    client, login, create_user
+):
+    """A walk-in added before walk-ins had a channel says e-mail without an address: the page
+    shows the channel messages really take (as the staff's page does), and saving the page as
+    shown is not refused over a choice the person never made."""
+    user = create_user("trainee", email=False, name="Wayan Sari", phone="081234567890")
+    user.preferred_channel = "email"
+    db.session.commit()
+    login(user)
+    page = client.get("/profile").get_data(as_text=True)
+    [select] = re.findall(r'<select[^>]*name="preferred_channel".*?</select>', page, re.S)
+    [shown] = re.findall(r'<option selected value="(\w+)"', select)
+    assert shown in ("sms", "whatsapp")
+    response = client.post("/profile", data=_profile(user, preferred_channel=shown))
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.preferred_channel == shown
