@@ -197,17 +197,20 @@ def prepare_attendance(app):
             .order_by(Course.starts_on)
         )
         start = combine_local(today, datetime_time(0))
+        now = utcnow().replace(second=0, microsecond=0)
+        # a session whose check-in is open now (from half an hour before it starts), whatever
+        # the hour the tool runs at; else one that began ten minutes ago
         session = db.session.scalar(
             select(CourseSession).where(
                 CourseSession.course_id == course.id,
-                CourseSession.starts_at >= start,
-                CourseSession.starts_at < start + timedelta(days=1),
+                CourseSession.starts_at <= now + timedelta(minutes=30),
+                CourseSession.ends_at > now,
+                CourseSession.cancelled_at.is_(None),
             )
         )
         if session is None:
-            now = utcnow().replace(second=0, microsecond=0)
             session = catalog.add_session(
-                course, now - timedelta(minutes=10), now + timedelta(hours=3), topic="Speaking"
+                course, now - timedelta(minutes=10), now + timedelta(hours=1), topic="Speaking"
             )
         trainer = course.trainers[0]
         held = db.session.scalars(
