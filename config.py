@@ -116,6 +116,11 @@ class Config:
     #: tries of one message on one channel before it counts as failed there (the next channel
     #: that reaches the person takes over)
     OUTBOX_MAX_ATTEMPTS = 5
+    #: whether the outbox's pages show the texts of messages that carry a password link or code
+    #: (lms.outbox.models.SECRET_KINDS); off: only their recipient reads them, so that nobody
+    #: at the office (staff read the outbox) can take over an account, a trainer's or an
+    #: admin's included. The demo, which delivers nothing, shows them
+    OUTBOX_SHOW_SECRETS = False
     #: the first wait after a failed try, in seconds; each next wait is four times as long
     OUTBOX_RETRY_SECONDS = 60
     #: seconds a delivery run holds a message it took (a crashed run's messages come back then)
@@ -231,6 +236,8 @@ class DevelopmentConfig(Config):
     SECRET_KEY = "dev-only-not-secret"
     #: where ``flask run`` serves the demo
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    #: the demo delivers no message: its password links and codes are read in the outbox
+    OUTBOX_SHOW_SECRETS = True
 
 
 class TestingConfig(Config):

@@ -8,6 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.core.types import UTCDateTime, utcnow
 from lms.extensions import db
 
+#: the kinds of message whose texts carry a one-time secret (a link or a code that sets the
+#: account's password, sent by lms.auth.services): only their recipient may read them
+SECRET_KINDS = frozenset({"password_reset", "password_code"})
+
 
 class OutboxMessage(db.Model):
     """A message waiting to be delivered (or already delivered) to one person, through the
@@ -55,6 +59,11 @@ class OutboxMessage(db.Model):
 
     #: the recipient
     user = relationship("User")
+
+    @property
+    def carries_secret(self):
+        """Whether its texts hold a one-time secret (:data:`SECRET_KINDS`)."""
+        return self.kind in SECRET_KINDS
 
     def delivery_key(self, channel):
         """The idempotency key of this message on ``channel``: derived from the row (its id and

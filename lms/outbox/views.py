@@ -50,12 +50,16 @@ def detail(message_id):
     message = db.get_or_404(OutboxMessage, message_id)
     sms = gsm.describe(message.text) if message.text else None
     template = wa.by_name(message.wa_template) if message.wa_template else None
+    hidden = message.carries_secret and not current_app.config["OUTBOX_SHOW_SECRETS"]
     variables = (
-        list(zip(template.variables, message.wa_params or [], strict=False)) if template else []
+        list(zip(template.variables, message.wa_params or [], strict=False))
+        if template and not hidden
+        else []
     )
     return render_template(
         "outbox/detail.html",
         message=message,
+        hidden=hidden,
         sms=sms,
         variables=variables,
         channel_label=_channel_label,
