@@ -33,14 +33,37 @@ def test_database_url_is_honoured_and_normalised(monkeypatch):
 def test_postgresql_connects_without_kerberos_unless_told(monkeypatch, url, environment, expected):
     """libpq loads Kerberos for its encryption unless ``gssencmode=disable`` (about 1 MB of every
     worker); a URL or PGGSSENCMODE that asks for it is obeyed."""
+    assert _connect_args(monkeypatch, url, environment).get("gssencmode") == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "environment", "expected"),
+    [
+        ("postgresql://u@db.example/latih", {}, 5),
+        ("postgresql://u@db.example/latih?connect_timeout=20", {}, None),
+        ("postgresql://u@db.example/latih", {"PGCONNECT_TIMEOUT": "20"}, None),
+        ("postgresql://u@db.example/latih?gssencmode=prefer", {}, 5),
+    ],
+    ids=["default", "the-url-says", "the-environment-says", "with-kerberos"],
+)
+def test_postgresql_connections_give_up_after_the_connect_timeout(
+    monkeypatch, url, environment, expected
+):
+    """A database host that stopped answering: 503 after LMS_DATABASE_CONNECT_TIMEOUT seconds
+    (tests/app/test_outage.py), not psycopg's 130 s; a URL or PGCONNECT_TIMEOUT says otherwise."""
+    assert _connect_args(monkeypatch, url, environment).get("connect_timeout") == expected
+
+
+def _connect_args(monkeypatch, url, environment):
+    """The driver's connection arguments of an app on the PostgreSQL ``url``, in ``environment``."""
     monkeypatch.delenv("LMS_SQLALCHEMY_DATABASE_URI", raising=False)
-    monkeypatch.delenv("PGGSSENCMODE", raising=False)
+    for name in ("PGGSSENCMODE", "PGCONNECT_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_URL", url)
     app = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": None})
-    connect = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
-    assert connect.get("gssencmode") == expected
+    return app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
 
 
 def test_development_defaults_to_sqlite_in_instance_folder(monkeypatch):

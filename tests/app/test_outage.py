@@ -14,8 +14,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
-from config import DevelopmentConfig
-from lms import create_app
 from lms.core.outage import RETRY_AFTER, database_unavailable
 from lms.extensions import db
 from tests.fixtures.i18n import tr
@@ -133,29 +131,6 @@ def test_a_database_host_that_does_not_answer_gets_503_within_the_connect_timeou
     assert api.status_code == 503
     assert api.headers["Retry-After"] == str(RETRY_AFTER)
     assert api.get_json() == {"error": {"code": "unavailable", "message": MESSAGE, "fields": {}}}
-
-
-@pytest.mark.parametrize(
-    ("url", "environment", "expected"),
-    [
-        ("postgresql://u@db.example/latih", {}, 5),
-        ("postgresql://u@db.example/latih?connect_timeout=20", {}, None),
-        ("postgresql://u@db.example/latih", {"PGCONNECT_TIMEOUT": "20"}, None),
-        ("postgresql://u@db.example/latih?gssencmode=prefer", {}, 5),
-    ],
-    ids=["default", "the-url-says", "the-environment-says", "with-kerberos"],
-)
-def test_postgresql_connections_give_up_after_the_connect_timeout(
-    monkeypatch, url, environment, expected
-):
-    monkeypatch.delenv("LMS_SQLALCHEMY_DATABASE_URI", raising=False)
-    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("DATABASE_URL", url)
-    app = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": None})
-    connect = app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
-    assert connect.get("connect_timeout") == expected
 
 
 # --- the database lost in the middle of a request -----------------------------------------------
