@@ -75,10 +75,6 @@ class WalkIn(db.Model):
     enrollment = relationship("Enrollment")
 
 
-def _same_name(a, b):
-    return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
-
-
 def _clean(data):
     """The walk-in's fields, validated: (profile fields, e-mail or None, status)."""
     errors = {}
@@ -130,7 +126,7 @@ def find_person(profile, email=None):
         select(User).where(User.phone == profile["phone"], User.role == "trainee").order_by(User.id)
     ).all()
     for user in candidates:
-        if _same_name(user.name, profile["name"]) and (
+        if v.same_name(user.name, profile["name"]) and (
             not profile.get("nik") or user.nik in (None, profile["nik"])
         ):
             return user

@@ -62,6 +62,12 @@ def normalize_phone(value):
     return "+62" + rest
 
 
+def same_name(a, b):
+    """Whether two spellings name the same person as a mobile number shared by a family can
+    tell them apart: the same words, whatever their case and spacing."""
+    return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
+
+
 def normalize_email(value):
     """Return the address, lower-cased, checked by syntax only (no DNS look-up)."""
     # imported on first use: the public pages never check an address

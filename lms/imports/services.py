@@ -4,7 +4,8 @@ Every value is checked with the rules of registration (``lms.auth.services`` and
 ``lms.auth.validation``); this module only reads the spreadsheet's spellings (L/P, 17/08/1995,
 a regency's name, the Indonesian name of a group) into the values those rules take. A row
 matches an existing trainee by NIK, then by e-mail, then (a row without e-mail) by the mobile
-number of an account without e-mail, so importing the same file twice changes nothing. A row
+number of an account without e-mail and the name, so importing the same file twice changes
+nothing. A row
 may leave the e-mail out when it gives a mobile number: the trainee logs in with the number, as
 one who registered so. The staff page and ``flask lms import-trainees`` share these functions; neither commits
 here: ``apply_plan`` flushes and the caller commits once.
@@ -481,8 +482,8 @@ def _match(values, by_nik, by_email, by_phone):
 
     By NIK, then by e-mail; a row without e-mail by its mobile number, which is the login of an
     account without e-mail (a number shared by accounts with e-mail addresses identifies none of
-    them). A number that logs in an account without e-mail is that account's own: no other row
-    may give it to someone else.
+    them), when the row names the account's holder. A number that logs in an account without
+    e-mail is that account's own: no other row may give it to someone else.
     """
     user, key = by_nik.get(values.get("nik")), "nik"
     owner = by_email.get(values.get("email"))
@@ -513,6 +514,20 @@ def _match(values, by_nik, by_email, by_phone):
             if user.nik and values.get("nik") and user.nik != values["nik"]:
                 errors.append(
                     ("phone", _("This mobile number belongs to an account with another NIK."))
+                )
+            elif values.get("name") and not v.same_name(user.name, values["name"]):
+                # a family's phone: the number alone never makes a row someone else (as a
+                # walk-in is found by number and name), nor renames them
+                errors.append(
+                    (
+                        "phone",
+                        _(
+                            "This mobile number logs in the account of %(name)s, another "
+                            "person: a number logs in one account only. Leave it out of this "
+                            "row, or write the trainee's own number.",
+                            name=user.name,
+                        ),
+                    )
                 )
         elif holders:
             errors.append(

@@ -178,6 +178,36 @@ def test_a_phone_row_with_another_nik_is_refused(create_user):
     assert errors(row) == [("phone", "This mobile number belongs to an account with another NIK.")]
 
 
+@pytest.mark.parametrize("with_nik", [False, True], ids=["without-nik", "with-her-nik"])
+def test_a_relatives_row_on_a_family_phone_is_not_made_the_phone_trainee(create_user, with_nik):
+    """A daughter registered with the family's phone; her mother's row gives the same number:
+    the number alone never makes the row the daughter's account (as a walk-in is found by
+    number *and* name), so the import does not rename her, give her her mother's NIK or put
+    her mother's course and certificate on her account."""
+    daughter = create_user(
+        "trainee", email=False, phone="0812 3456 7001", nik=None, name="Dewi Lestari"
+    )
+    mother = phone_row(1, "0812 3456 7001", name="Siti Aminah")  # her NIK in the row
+    [row] = plan([mother if with_nik else mother | {"nik": ""}]).rows
+    assert row.action == "reject"
+    assert errors(row) == [
+        (
+            "phone",
+            "This mobile number logs in the account of Dewi Lestari, another person: a number "
+            "logs in one account only. Leave it out of this row, or write the trainee's own "
+            "number.",
+        )
+    ]
+    db.session.refresh(daughter)
+    assert (daughter.name, daughter.nik) == ("Dewi Lestari", None)
+
+
+def test_the_phone_trainees_own_row_matches_whatever_the_case_and_spacing(create_user):
+    known = create_user("trainee", email=False, phone="0812 3456 7001", name="Wayan Sari")
+    [row] = plan([phone_row(1, "0812 3456 7001", name="  WAYAN   sari ", nik="")]).rows
+    assert row.user == known and not row.errors
+
+
 def test_the_page_lists_a_phone_row_by_its_number(client, staff):
     data = csv_bytes([phone_row(1, "0812 3456 7001"), phone_row(2, "0812 3456 7001")])
     page = post_file(client, data).get_data(as_text=True)
