@@ -64,6 +64,11 @@ class Config:
     LOGIN_RATE_LIMIT = "5 per minute;30 per hour"
     #: ...and per address (a classroom behind one NAT logs in together)
     LOGIN_IP_RATE_LIMIT = "60 per minute"
+    #: password links and codes sent to one account, an e-mail or an SMS each (which the office
+    #: pays for): a few tries when a message is slow, then a pause, and a day's cap, so that
+    #: nobody can make the site send a phone message after message; entering codes keeps the
+    #: login's budget
+    RESET_SEND_RATE_LIMIT = "3 per 10 minutes;10 per day"
     #: registrations per address (tried NIKs and e-mails must not be looked up in bulk); an
     #: office that registers a whole class on one connection raises it for the day
     REGISTER_RATE_LIMIT = "10 per minute;50 per hour"
@@ -255,6 +260,7 @@ class TestingConfig(Config):
     #: limits stay on (the throttling test lowers them); generous enough for the rest of the suite
     LOGIN_RATE_LIMIT = "10000 per minute"
     LOGIN_IP_RATE_LIMIT = "10000 per minute"
+    RESET_SEND_RATE_LIMIT = "10000 per minute"
     REGISTER_RATE_LIMIT = "10000 per minute"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SERVER_NAME = None

@@ -48,10 +48,17 @@ login_limits = (
         _setting("LOGIN_IP_RATE_LIMIT"), "login-address", key_func=_address_key, methods=["POST"]
     ),
 )
-#: reset links: their own budgets (a flood of them must not lock the account's logins, nor fill
-#: its mailbox from many addresses)
+#: entering a reset code: budgets of its own, of the login's size (guesses at a code must not
+#: lock the account's logins)
 reset_limits = (
     limiter.limit(_setting("LOGIN_RATE_LIMIT"), key_func=_account_key, methods=["POST"]),
+    limiter.limit(_setting("LOGIN_IP_RATE_LIMIT"), key_func=_address_key, methods=["POST"]),
+)
+#: asking for a reset link or code: each one a message sent (an SMS the office pays for), so a
+#: tighter budget per account (RESET_SEND_RATE_LIMIT), from any address: nobody fills a
+#: mailbox or a phone, nor the office's SMS bill
+send_limits = (
+    limiter.limit(_setting("RESET_SEND_RATE_LIMIT"), key_func=_account_key, methods=["POST"]),
     limiter.limit(_setting("LOGIN_IP_RATE_LIMIT"), key_func=_address_key, methods=["POST"]),
 )
 
@@ -68,8 +75,13 @@ def limit_login(view):
 
 
 def limit_reset(view):
-    """Apply the reset-link limits to a view."""
+    """Apply the limits of entering a reset code to a view."""
     return _apply(view, reset_limits)
+
+
+def limit_reset_request(view):
+    """Apply the limits of asking for a reset link or code to a view."""
+    return _apply(view, send_limits)
 
 
 #: registrations per client address (the form must not become a way to look up who is registered)

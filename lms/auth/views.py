@@ -31,7 +31,13 @@ from .forms import (
     ResetPasswordForm,
     ResetWithCodeForm,
 )
-from .limits import limit_login, limit_profile, limit_registration, limit_reset
+from .limits import (
+    limit_login,
+    limit_profile,
+    limit_registration,
+    limit_reset,
+    limit_reset_request,
+)
 from .permissions import login_required
 
 bp = Blueprint("auth", __name__)
@@ -161,7 +167,7 @@ def profile():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limit_reset
+@limit_reset_request
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
