@@ -343,9 +343,7 @@ def run(job_id, worker=None):
     if job.request_id:
         g.request_id = job.request_id
     log.info("job started", extra={"job_id": job.id, "kind": job.kind, "attempt": job.attempts})
-    locale = (job.owner.locale if job.owner is not None else None) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    locale = _owner_locale(job)
     try:
         with force_locale(locale):
             context = Context(job)
@@ -436,11 +434,31 @@ def _alive(name):
     return redis is not None and bool(redis.exists(f"rq:worker:{name}"))
 
 
+def _owner_locale(job):
+    """The language a job speaks: its owner's, else the site's default."""
+    owner = job.owner.locale if job.owner is not None else None
+    return owner or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _give_up(job):
+    """Fail a job that stopped its worker at each of its starts, saying so in its owner's
+    language."""
+    with force_locale(_owner_locale(job)):
+        job.message = _(
+            "The work stopped its worker each time it started, %(n)s times, and was given up. "
+            "Ask the office's system owner: it may need more memory than the worker has.",
+            n=job.attempts,
+        )
+    job.status, job.finished_at = FAILED, utcnow()
+
+
 def recover():
     """Queue again the jobs a dead worker left ``running`` and the ``queued`` ones Redis lost.
 
-    The dead worker's writes were never committed, so the job starts over from its beginning.
-    Returns the ids queued again. Commits (a worker's boundary).
+    The dead worker's writes were never committed, so the job starts over from its beginning;
+    one that had its ``MAX_ATTEMPTS`` starts already fails instead (a job that takes more memory
+    than a worker has would otherwise stop every worker again and again). Returns the ids
+    queued again. Commits (a worker's boundary).
     """
     from rq.exceptions import NoSuchJobError
     from rq.job import Job as RQJob
@@ -452,6 +470,12 @@ def recover():
     for job in db.session.scalars(select(Job).where(Job.status.in_((QUEUED, RUNNING)))):
         if job.status == RUNNING:
             if _alive(job.worker):
+                continue
+            if job.attempts >= MAX_ATTEMPTS:
+                # it took its worker down each time (more memory than the worker may have):
+                # started again, it would stop every worker that takes it, the outbox's too
+                log.error("job %s: its worker died at each of its starts; given up", job.id)
+                _give_up(job)
                 continue
             log.warning("job %s: its worker %s died; queued again", job.id, job.worker)
             job.status = QUEUED

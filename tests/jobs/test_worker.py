@@ -206,6 +206,28 @@ def test_recovery_queues_a_dead_workers_job_and_leaves_a_live_ones(
     assert (_job(dead.id).status, _job(alive.id).status) == (QUEUED, RUNNING)
 
 
+def test_a_job_that_stopped_its_worker_at_each_start_is_given_up(queued_app, create_user, redis_db):
+    """A job that takes more memory than a worker has is killed (the OOM killer) at each start:
+    queued again for ever, it would stop every worker that takes it, the outbox's included.
+    After its last start it fails, saying why, in its owner's language."""
+    staff = create_user("staff", locale="en")
+    again = Job(kind="export", owner_id=staff.id, status=RUNNING, params="{}", worker="x.1")
+    again.attempts = jobs.MAX_ATTEMPTS - 1
+    last = Job(kind="export", owner_id=staff.id, status=RUNNING, params="{}", worker="x.2")
+    last.attempts = jobs.MAX_ATTEMPTS
+    db.session.add_all([again, last])
+    db.session.commit()
+    with queued_app.app_context():
+        assert jobs.recover() == [again.id]
+    job = _job(last.id)
+    assert (job.status, _job(again.id).status) == (FAILED, QUEUED)
+    assert job.finished_at is not None
+    assert job.message == (
+        "The work stopped its worker each time it started, 3 times, and was given up. Ask the "
+        "office's system owner: it may need more memory than the worker has."
+    )
+
+
 def _parent_name():
     """A live process on this host (this test's parent) as a worker's name."""
     import socket
