@@ -76,7 +76,9 @@ def queue(user, kind, template, locale=None, **context):
     (e-mail). It may set ``short``, the text sent by SMS (keep it within 160 GSM-7 characters);
     without one, the subject and the body's links (or the site's address) are sent. The row is part of the caller's
     transaction (written with its next flush, so a bulk change writes its messages together): if
-    it rolls back, nothing is sent.
+    it rolls back, nothing is sent. A message that carries a secret (a link or a code that sets
+    a password) is of a kind in :data:`~lms.outbox.models.SECRET_KINDS`: the outbox's pages
+    then show staff everything but its texts.
     """
     if locale not in current_app.config["LANGUAGES"]:
         locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
