@@ -5,9 +5,8 @@ Every value is checked with the rules of registration (``lms.auth.services`` and
 a regency's name, the Indonesian name of a group) into the values those rules take. A row
 matches an existing trainee by NIK, then by e-mail, then (a row without e-mail) by the mobile
 number of an account without e-mail and the name, so importing the same file twice changes
-nothing. A row
-may leave the e-mail out when it gives a mobile number: the trainee logs in with the number, as
-one who registered so. The staff page and ``flask lms import-trainees`` share these functions; neither commits
+nothing. A row may leave the e-mail out when it gives a mobile number: the trainee logs in with
+the number, as one who registered so. The staff page and ``flask lms import-trainees`` share these functions; neither commits
 here: ``apply_plan`` flushes and the caller commits once.
 """
 

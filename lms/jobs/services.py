@@ -47,8 +47,8 @@ TASKS = {}
 RQ_FUNCTION = "lms.jobs.services.rq_run"
 #: seconds the progress kept in Redis outlives its job's last report
 PROGRESS_TTL = 24 * 3600
-#: the starts a job is given while the database goes away under it (lms.core.outage): the
-#: last one's failure is final (every start counts, a killed worker's too)
+#: the starts a job is given when its worker dies under it (the OOM killer) or the database
+#: goes away under it (lms.core.outage): after the last one it fails
 MAX_ATTEMPTS = 3
 
 
