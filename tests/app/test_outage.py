@@ -3,22 +3,27 @@ language, as a page or as the API's JSON error, never a 500; and a connection at
 (lms.core.outage, lms.core.http)."""
 
 import contextlib
+import os
 import socket
 import sqlite3
+import sys
 import threading
 import time
 
 import psycopg
 import psycopg.errors
 import pytest
-from sqlalchemy import text
+import requests
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from lms.core.outage import RETRY_AFTER, database_unavailable
 from lms.extensions import db
 from tests.fixtures.i18n import tr
+from tests.fixtures.servers import free_port, running
 from tests.fixtures.users import log_in
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MESSAGE = "Latih cannot be reached for a moment. Please try again in a minute."
 
 
@@ -196,3 +201,89 @@ def test_a_logged_in_page_answers_503_in_indonesian_without_asking_the_database_
     assert tr(MESSAGE) in response.get_data(as_text=True)
     end()
     assert dummy_trainee.name in client.get("/").get_data(as_text=True)  # still logged in
+
+
+# --- a real server through a restart of PostgreSQL ----------------------------------------------
+
+
+class Proxy:
+    """A TCP relay in front of the database: ``stop`` drops every connection through it and
+    refuses new ones (PostgreSQL going down), ``start`` relays again on the same port."""
+
+    def __init__(self, host, port):
+        self.target = (host, port)
+        self.port = free_port()
+        self.sockets, self.listener = set(), None
+
+    def start(self):
+        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def stop(self):
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        self.listener.close()
+        for sock in list(self.sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.sockets.clear()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client = listener.accept()[0]
+            except OSError:
+                return  # stopped
+            upstream = socket.create_connection(self.target)
+            self.sockets |= {client, upstream}
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink):
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+@pytest.mark.one_database
+@pytest.mark.realclock
+def test_a_real_server_answers_503_while_postgresql_is_down_and_200_once_it_is_back(app):
+    """gunicorn as production runs it (errors not propagated), PostgreSQL behind a relay that
+    goes down with every connection through it, then comes back: the page and the API answer
+    503 with Retry-After while it is down (not gunicorn's bare 500), and 200 at once after."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a PostgreSQL server restarts; SQLite has none")
+    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+    proxy.start()
+    through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    port = free_port()
+    env = {
+        **os.environ,
+        "LMS_CONFIG": "testing",
+        "LMS_PROPAGATE_EXCEPTIONS": "false",
+        "LMS_SQLALCHEMY_DATABASE_URI": through,
+    }
+    command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "2"]
+    command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "lms:create_app()"]
+    base = f"http://127.0.0.1:{port}"
+    en = {"Accept-Language": "en"}
+    try:
+        with running(command, f"{base}/api/v1/regencies", env, ROOT, wait=90):
+            assert requests.get(f"{base}/api/v1/courses", timeout=30).status_code == 200
+            proxy.stop()
+            api = requests.get(f"{base}/api/v1/courses", headers=en, timeout=30)
+            page = requests.get(f"{base}/courses/", timeout=30)
+            proxy.start()
+            back = requests.get(f"{base}/api/v1/courses", timeout=30)
+    finally:
+        proxy.stop()
+    assert (api.status_code, api.headers["Retry-After"]) == (503, str(RETRY_AFTER))
+    assert api.json()["error"] == {"code": "unavailable", "message": MESSAGE, "fields": {}}
+    assert (page.status_code, page.headers["Retry-After"]) == (503, str(RETRY_AFTER))
+    assert tr(MESSAGE) in page.text
+    assert back.status_code == 200
