@@ -142,7 +142,7 @@ def test_a_database_host_that_does_not_answer_gets_503_within_the_connect_timeou
 
 
 @pytest.fixture
-def failing_app(app, make_app, tmp_path):
+def failing_app(app, make_app):
     """An app whose ``/lost`` and ``/api/v1/lost`` lose the database in the middle of the
     request, as production would: on PostgreSQL the request's own connection is ended by the
     server (as a restart ends it); on SQLite another writer holds the database past the busy
