@@ -15,9 +15,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 #: SQLSTATEs (classes, or codes) of a PostgreSQL that is away or busy for a moment: connection
 #: exceptions (class 08), insufficient resources (53: too many connections, out of memory),
 #: the server shutting down or starting (57P01 admin shutdown, 57P02 crash shutdown, 57P03
-#: cannot connect now), a serialization failure (40001), a deadlock (40P01) and a lock not
-#: available (55P03)
-TRANSIENT_STATES = ("08", "53", "57P01", "57P02", "57P03", "40001", "40P01", "55P03")
+#: cannot connect now), a serialization failure (40001), a deadlock (40P01), a lock not
+#: available (55P03) and a write sent to a standby not yet promoted during a failover (25006)
+TRANSIENT_STATES = ("08", "53", "57P01", "57P02", "57P03", "40001", "40P01", "55P03", "25006")
 
 #: SQLite's primary result codes of a database another connection holds: SQLITE_BUSY, SQLITE_LOCKED
 SQLITE_BUSY = (5, 6)
