@@ -408,6 +408,11 @@ def percentile(sorted_values, p):
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
+def p99(results):
+    """The 99th percentile of the answered requests' latencies, in seconds."""
+    return percentile(sorted(r["latency"] for r in results if r["latency"] is not None), 99)
+
+
 def show(results, elapsed, label):
     latencies = sorted(r["latency"] for r in results if r["latency"] is not None)
     answered = [r for r in results if isinstance(r["status"], int)]
@@ -570,7 +575,7 @@ def main(argv=None):
         fives = len(failures)
         print(f"5xx or failed requests: {fives}")
         if args.floor and database is not None:
-            bare_floor(args, uri, folder, floor_course_id, everyone, measured)
+            bare_floor(args, uri, folder, floor_course_id, everyone, measured, p99(results))
         if fives:
             log_text = (folder / "gunicorn.log").read_text(errors="replace")
             tracebacks = log_text.count("Traceback")
@@ -587,10 +592,10 @@ def main(argv=None):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def bare_floor(args, uri, folder, course_id, tokens, measured):
+def bare_floor(args, uri, folder, course_id, tokens, measured, latih_p99):
     """The same burst into the floor app's bare enrolment (bench/floor_app.py: psycopg, no rules,
     no message), served with Latih's worker settings: what any Flask app on this machine costs
-    for an exact enrolment."""
+    for an exact enrolment; then Latih's p99 (``latih_p99``) as a multiple of the floor's."""
     port = free_port()
     server = common.start_gunicorn(
         "floor_app:app",
@@ -624,6 +629,7 @@ def bare_floor(args, uri, folder, course_id, tokens, measured):
             f"  bare floor: {enrolled} enrolled, {len(positions)} waitlisted, "
             f"{'exact' if exact else 'NOT EXACT'}, {len(failures)} 5xx or failed"
         )
+        print(f"Latih's p99 / the bare floor's p99: {latih_p99 / p99(results):.2f} ×")
     finally:
         stop_gunicorn(server)
 
