@@ -138,8 +138,8 @@ def _create_person(profile, email, actor):
     user = User(
         role="trainee",
         email=email,
-        # no password hash: nothing typed matches it; a reset sets the first real password
-        password_hash="!walk-in",
+        # nothing typed matches it; a reset sets the first real password
+        password_hash=auth_services.unusable_password(),
         # nobody chose: e-mail with an address, else the first channel reaching the phone
         preferred_channel=auth_services.default_channel(email, profile.get("phone")),
         **profile,

@@ -40,6 +40,23 @@ def hash_password(password):
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
+#: how the hash of an account without a password of its own begins (werkzeug's hashes begin
+#: with their method, never with this)
+NO_PASSWORD = "!"
+
+
+def unusable_password():
+    """A password hash no password matches: an account made for someone (an import, a walk-in)
+    until they set their own through "forgot password", or an erased one. Hashing a random
+    password instead would cost a fraction of a second per account for nothing."""
+    return NO_PASSWORD + secrets.token_urlsafe(24)
+
+
+def has_password(user):
+    """Whether ``user`` has set a password of their own (see :func:`unusable_password`)."""
+    return not user.password_hash.startswith(NO_PASSWORD)
+
+
 def clean_profile(data, errors):
     """Validate and normalise the profile fields present in ``data``; collect messages in errors."""
     clean = {}
@@ -346,7 +363,7 @@ def user_by_phone(phone):
     ).all()
     if len(users) == 1:
         return users[0]
-    owners = [u for u in users if u.email is None and not u.password_hash.startswith("!")]
+    owners = [u for u in users if u.email is None and has_password(u)]
     return owners[0] if len(owners) == 1 else None
 
 

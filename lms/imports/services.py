@@ -11,7 +11,6 @@ here: ``apply_plan`` flushes and the caller commits once.
 """
 
 import re
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from lms.audit import services as audit
 from lms.auth import validation as v
 from lms.auth.models import GENDER_LABELS, TARGET_GROUP_LABELS, User
-from lms.auth.services import clean_profile, default_channel
+from lms.auth.services import clean_profile, default_channel, unusable_password
 from lms.catalog.models import Course
 from lms.core import tabular
 from lms.core.locking import lock_values
@@ -659,15 +658,6 @@ def plan_import(rows, course=None, progress=None):
 
 
 # --- writing ---------------------------------------------------------------------------------
-
-
-def unusable_password():
-    """A password hash no password matches (werkzeug rejects a hash without a method).
-
-    Imported trainees set their own password through "forgot password"; hashing a random one
-    with the configured method would cost a fraction of a second per trainee for nothing.
-    """
-    return "!" + secrets.token_urlsafe(24)
 
 
 def apply_plan(plan, actor=None, progress=None, welcome=True):

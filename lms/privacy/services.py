@@ -19,6 +19,7 @@ from lms.attendance.excuses import ExcuseRequest
 from lms.attendance.models import Assessment, Attendance
 from lms.audit import services as audit
 from lms.audit.models import AuditEntry
+from lms.auth import services as auth_services
 from lms.auth import sessions
 from lms.certificates import signing
 from lms.certificates.models import Certificate
@@ -220,7 +221,7 @@ def anonymise(user, actor):
         raise Conflict(_("Only a trainee's data can be erased here."), code="not_trainee")
     user.name = ANONYMOUS_NAME
     user.email = f"erased-{user.id}-{secrets.token_hex(4)}@invalid"
-    user.password_hash = "!" + secrets.token_hex(16)  # no password can match
+    user.password_hash = auth_services.unusable_password()
     user.nik = user.birth_date = user.gender = user.phone = user.locale = None
     user.active = False
     sessions.end_all(user)

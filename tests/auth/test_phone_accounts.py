@@ -205,7 +205,7 @@ def test_which_account_a_shared_number_logs_in(create_user, holders, logs_in):
         user = create_user("trainee", email=email, phone=f"08129999{n:04d}")
         user.phone = "+6281200001111"  # as a walk-in, or an old double registration, shares it
         if kind == "walk-in":
-            user.password_hash = "!walk-in"  # no password yet, as a walk-in's account
+            user.password_hash = services.unusable_password()  # no password yet, as a walk-in
         made.append(user)
     db.session.commit()
     found = services.user_by_phone("+6281200001111")
