@@ -106,6 +106,13 @@ def queue(user, kind, template, locale=None, **context):
     return message
 
 
+def texts_shown(message):
+    """Whether the outbox's pages show the message's texts to staff: not those of a message
+    that carries a password link or code (:data:`~lms.outbox.models.SECRET_KINDS`), unless
+    OUTBOX_SHOW_SECRETS (the demo, which delivers nothing)."""
+    return not message.carries_secret or current_app.config["OUTBOX_SHOW_SECRETS"]
+
+
 def pending(limit=100):
     """Messages not yet sent and not given up, oldest first."""
     return db.session.scalars(

@@ -13,6 +13,7 @@ from lms.core.search import contains
 from lms.extensions import db
 
 from . import gsm, registry
+from . import services as outbox
 from . import whatsapp_templates as wa
 from .models import OutboxMessage
 
@@ -50,7 +51,7 @@ def detail(message_id):
     message = db.get_or_404(OutboxMessage, message_id)
     sms = gsm.describe(message.text) if message.text else None
     template = wa.by_name(message.wa_template) if message.wa_template else None
-    hidden = message.carries_secret and not current_app.config["OUTBOX_SHOW_SECRETS"]
+    hidden = not outbox.texts_shown(message)
     variables = (
         list(zip(template.variables, message.wa_params or [], strict=False))
         if template and not hidden
