@@ -30,6 +30,12 @@ preload_app = _env("PRELOAD", "true").lower() != "false"
 worker_class = "gthread"
 #: threads per worker: requests served at once per process
 threads = int(_env("THREADS", "4"))
+#: no control socket ($HOME/.gunicorn/gunicorn.ctl, gunicorn 25's gunicornc): systemd starts,
+#: reloads and stops the server (deploy/systemd), and no other door should
+control_socket_disable = True
+#: connections a worker holds at once (being answered, being read, or kept alive); beyond them
+#: new ones wait in the backlog below
+worker_connections = int(_env("WORKER_CONNECTIONS", "1000"))
 #: connections waiting to be accepted: a registration surge (a thousand people at the same
 #: minute) waits here, not refused; the kernel caps it at net.core.somaxconn (4096 on Debian 12)
 backlog = int(_env("BACKLOG", "2048"))
