@@ -69,9 +69,14 @@ class Config:
     #: nobody can make the site send a phone message after message; entering codes keeps the
     #: login's budget
     RESET_SEND_RATE_LIMIT = "3 per 10 minutes;10 per day"
-    #: registrations per address (tried NIKs and e-mails must not be looked up in bulk); an
-    #: office that registers a whole class on one connection raises it for the day
-    REGISTER_RATE_LIMIT = "10 per minute;50 per hour"
+    #: registrations per address, accepted or not: a class registering together on a partner's
+    #: Wi-Fi, or a thousand phones behind one mobile operator's shared address on the morning
+    #: registration opens, all pass; a script creating accounts in bulk does not
+    REGISTER_RATE_LIMIT = "60 per minute;600 per hour"
+    #: lookups of who is registered: registrations refused per address (a NIK, e-mail or number
+    #: already used, or a form with errors), and profile changes per account, so that tried
+    #: NIKs and e-mails are not looked up in bulk
+    LOOKUP_RATE_LIMIT = "10 per minute;50 per hour"
     #: certificate verifications (page and API) per address: codes must not be enumerated
     VERIFY_RATE_LIMIT = "30 per minute"
     #: check-in attempts per trainee, the page and the API together: a 6-digit code must not be
@@ -262,6 +267,7 @@ class TestingConfig(Config):
     LOGIN_IP_RATE_LIMIT = "10000 per minute"
     RESET_SEND_RATE_LIMIT = "10000 per minute"
     REGISTER_RATE_LIMIT = "10000 per minute"
+    LOOKUP_RATE_LIMIT = "10000 per minute"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SERVER_NAME = None
     #: jobs run in-process: no Redis unless a test brings its own

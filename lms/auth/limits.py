@@ -84,10 +84,29 @@ def limit_reset_request(view):
     return _apply(view, send_limits)
 
 
-#: registrations per client address (the form must not become a way to look up who is registered)
-limit_registration = limiter.limit(
-    _setting("REGISTER_RATE_LIMIT"), key_func=_address_key, methods=["POST"]
+def _refused(response):
+    """A registration refused (400): the NIK, e-mail or number is taken, or the form has errors."""
+    return response.status_code == 400
+
+
+#: registrations per client address: all of them (REGISTER_RATE_LIMIT, generous: a class, or the
+#: many phones behind a mobile operator's shared address, register together), and the refused
+#: ones, which tell whether a NIK or an e-mail is registered (LOOKUP_RATE_LIMIT, tight)
+registration_limits = (
+    limiter.limit(_setting("REGISTER_RATE_LIMIT"), key_func=_address_key, methods=["POST"]),
+    limiter.limit(
+        _setting("LOOKUP_RATE_LIMIT"),
+        key_func=_address_key,
+        methods=["POST"],
+        deduct_when=_refused,
+        scope="register-refused",
+    ),
 )
+
+
+def limit_registration(view):
+    """Apply the registration limits to a view."""
+    return _apply(view, registration_limits)
 
 
 def _user_key():
@@ -97,4 +116,4 @@ def _user_key():
 
 
 #: profile changes per account: the NIK check must not become a way to look up who is registered
-limit_profile = limiter.limit(_setting("REGISTER_RATE_LIMIT"), key_func=_user_key, methods=["POST"])
+limit_profile = limiter.limit(_setting("LOOKUP_RATE_LIMIT"), key_func=_user_key, methods=["POST"])

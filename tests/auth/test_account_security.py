@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import insert, select
 
+from config import Config
 from lms.attendance.services import current_checkin_code
 from lms.audit.models import AuditEntry
 from lms.auth import services, sessions
@@ -454,22 +455,64 @@ def test_a_free_nik_and_email_still_register(client, taken):
     assert logged_in(client)
 
 
-def test_registration_is_throttled_per_address(app, client, monkeypatch, taken):
-    monkeypatch.setitem(app.config, "REGISTER_RATE_LIMIT", "3 per minute")
+def _trainee_of_a_class(n):
+    return registration(
+        email=f"peserta{n}@example.org",
+        nik=f"180701570595{n + 100:04d}",
+        phone=f"0812-3456-{n + 100:04d}",
+        name=f"Peserta Kelas {n}",
+    )
+
+
+def test_a_class_registers_together_from_one_address(app, monkeypatch):
+    # Thirty trainees on a partner's Wi-Fi (or behind a mobile operator's shared address) at the
+    # same minute, with the limits production has
+    for name in ("REGISTER_RATE_LIMIT", "LOOKUP_RATE_LIMIT"):
+        monkeypatch.setitem(app.config, name, getattr(Config, name))
+    wifi = {"REMOTE_ADDR": "36.80.7.7"}
+    answers = [
+        app.test_client().post("/register", data=_trainee_of_a_class(n), environ_base=wifi)
+        for n in range(30)
+    ]
+    assert [a.status_code for a in answers] == [302] * 30
+    assert count(User) == 30
+
+
+def test_refused_registrations_are_throttled_per_address(app, client, monkeypatch, taken):
+    # whether a NIK or an e-mail is registered must not be looked up in bulk
+    monkeypatch.setitem(app.config, "LOOKUP_RATE_LIMIT", "3 per minute")
     here, there = {"REMOTE_ADDR": "36.80.7.7"}, {"REMOTE_ADDR": "36.80.8.8"}
-    for n in range(3):
+    for n in range(2):
         data = registration(email="taken@example.org", nik=f"180701570595{n + 100:04d}")
         assert client.post("/register", data=data, environ_base=here).status_code == 400
+    for n in range(3):  # accepted ones are not counted
+        data = _trainee_of_a_class(n + 10)
+        assert app.test_client().post("/register", data=data, environ_base=here).status_code == 302
+    assert (
+        client.post("/register", data=registration(nik="123"), environ_base=here).status_code == 400
+    )
     response = client.post("/register", data=registration(), environ_base=here)
     assert response.status_code == 429
-    assert count(User) == 1
+    assert count(User) == 4
     assert client.get("/register", environ_base=here).status_code == 200  # the page still opens
     assert client.post("/register", data=registration(), environ_base=there).status_code == 302
 
 
+def test_registrations_have_a_ceiling_per_address(app, monkeypatch):
+    # accounts are not created in bulk by a script
+    monkeypatch.setitem(app.config, "REGISTER_RATE_LIMIT", "3 per minute")
+    here = {"REMOTE_ADDR": "36.80.7.7"}
+    answers = [
+        app.test_client().post("/register", data=_trainee_of_a_class(n), environ_base=here)
+        for n in range(4)
+    ]
+    assert [a.status_code for a in answers] == [302, 302, 302, 429]
+    assert count(User) == 3
+
+
 def test_the_profile_is_no_nik_lookup_either(app, client, login, monkeypatch, taken, create_user):
     """A logged-in trainee trying NIKs in their profile is throttled like a registration."""
-    monkeypatch.setitem(app.config, "REGISTER_RATE_LIMIT", "3 per minute")
+    monkeypatch.setitem(app.config, "LOOKUP_RATE_LIMIT", "3 per minute")
     me = create_user("trainee")
     login(me)
     page = client.get("/profile").get_data(as_text=True)
