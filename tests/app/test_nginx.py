@@ -1,0 +1,265 @@
+"""deploy/nginx/latih.conf, the nginx site the README installs, run by Debian's nginx in front of
+gunicorn serving Latih with production's settings (gunicorn.conf.py, LMS_CONFIG=production,
+LMS_PROXY_COUNT=1), as a province runs them: only the certificate, the ports and the log folder
+are changed, to a test's own.
+
+nginx comes from Debian's packages (``apt-get install nginx-light``; .ci/run installs it): a
+machine without it skips these tests, CI fails them.
+"""
+
+import datetime
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.fixtures.servers import free_port, running
+from tests.fixtures.users import PASSWORD
+
+#: gunicorn and nginx share the clock of the machine; one database is enough for a server; the
+#: test's certificate is its own, which requests cannot verify
+pytestmark = [
+    pytest.mark.realclock,
+    pytest.mark.one_database,
+    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "deploy" / "nginx" / "latih.conf"
+HOST = "latih.example.go.id"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def _nginx_or_skip():
+    if not os.path.exists(NGINX):
+        message = "nginx not found (apt-get install nginx-light)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _certificate(folder):
+    """A self-signed certificate for HOST: (certificate path, key path)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "fullchain.pem", folder / "privkey.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def site_for_test(site, folder, http_port, https_port, upstream_port):
+    """The site's text with a test's certificate, ports, log folder and gunicorn's address; the
+    rest (proxying, headers, timeouts, buffering, closed paths) as the README installs it."""
+    cert_path, key_path = _certificate(folder)
+    site = re.sub(r"^\s*listen\s+\[::\]:\d+[^;]*;\n", "", site, flags=re.M)  # IPv4 only here
+    site = re.sub(r"\blisten\s+80\b", f"listen 127.0.0.1:{http_port}", site)
+    site = re.sub(r"\blisten\s+443\b", f"listen 127.0.0.1:{https_port}", site)
+    site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};")
+    site = re.sub(r"ssl_certificate\s+\S+;", f"ssl_certificate {cert_path};", site)
+    site = re.sub(r"ssl_certificate_key\s+\S+;", f"ssl_certificate_key {key_path};", site)
+    return site.replace("/var/log/nginx", str(folder))
+
+
+def _main_config(folder, site_path):
+    """nginx.conf around the site: in the foreground, everything in ``folder``."""
+    temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    for path in temp.values():
+        path.mkdir()
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers may read the test's folder
+    return (
+        f"{user}daemon off;\nworker_processes 1;\npid {folder / 'nginx.pid'};\n"
+        f"error_log {folder / 'error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
+        "http {\n"
+        "  include /etc/nginx/mime.types;\n"
+        f"  client_body_temp_path {temp['body']};\n  proxy_temp_path {temp['proxy']};\n"
+        f"  fastcgi_temp_path {temp['fastcgi']};\n  uwsgi_temp_path {temp['uwsgi']};\n"
+        f"  scgi_temp_path {temp['scgi']};\n"
+        f"  include {site_path};\n"
+        "}\n"
+    )
+
+
+@contextmanager
+def _nginx(folder, upstream_port):
+    """nginx serving the site in front of ``upstream_port``; yields (http port, https port)."""
+    http_port, https_port = free_port(), free_port()
+    site_path = folder / "latih.conf"
+    site_path.write_text(
+        site_for_test(SITE.read_text(), folder, http_port, https_port, upstream_port)
+    )
+    config = folder / "nginx.conf"
+    config.write_text(_main_config(folder, site_path))
+    checked = subprocess.run(
+        [NGINX, "-t", "-c", str(config)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stderr
+    process = subprocess.Popen([NGINX, "-c", str(config)])
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", https_port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail(f"nginx did not start: {(folder / 'error.log').read_text()}")
+                time.sleep(0.1)
+        yield http_port, https_port
+    finally:
+        process.send_signal(signal.SIGQUIT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Phone(requests.Session):
+    """A browser of HOST: the test's own certificate is not checked, every request has a
+    timeout."""
+
+    def __init__(self):
+        super().__init__()
+        self.headers["Host"] = HOST
+
+    def request(self, *args, **kwargs):
+        kwargs.setdefault("verify", False)  # (session.verify gives way to REQUESTS_CA_BUNDLE)
+        kwargs.setdefault("timeout", 60)
+        return super().request(*args, **kwargs)
+
+
+@pytest.fixture
+def province(app, tmp_path):
+    """Latih behind nginx as the README deploys it; yields an HTTPS session for HOST and the
+    HTTP and HTTPS base URLs (addresses on 127.0.0.1, HOST given by the Host header)."""
+    _nginx_or_skip()
+    upstream = free_port()
+    env = {
+        **os.environ,
+        "LMS_CONFIG": "production",
+        "LMS_SECRET_KEY": "a-test-secret-key-of-forty-characters-xx",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "LMS_PUBLIC_BASE_URL": f"https://{HOST}",
+        "LMS_PROXY_COUNT": "1",
+        "LMS_SINGLE_PROCESS": "true",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_BIND": f"127.0.0.1:{upstream}",
+        "GUNICORN_ACCESSLOG": str(tmp_path / "gunicorn-access.log"),
+        "GUNICORN_LOGLEVEL": "warning",
+    }
+    for name in ("REDIS_URL", "LMS_RATELIMIT_STORAGE_URI", "LMS_SQLALCHEMY_DATABASE_URI"):
+        env.pop(name, None)
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
+    with (
+        running(command, f"http://127.0.0.1:{upstream}/healthz", env, ROOT, wait=90),
+        _nginx(tmp_path, upstream) as (http_port, https_port),
+    ):
+        yield Phone(), f"http://127.0.0.1:{http_port}", f"https://127.0.0.1:{https_port}"
+
+
+def test_plain_http_is_sent_to_https(province):
+    session, http, _ = province
+    response = session.get(f"{http}/login?next=/courses/", allow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["Location"] == f"https://{HOST}/login?next=/courses/"
+
+
+def test_a_trainee_logs_in_through_nginx(province, create_user):
+    # the form's CSRF token, the session cookie marked Secure (the app knows the request came
+    # by HTTPS), the redirect to the public address, nginx's request id in the answer
+    session, _, https = province
+    trainee = create_user("trainee", email="siti@example.org")
+    page = session.get(f"{https}/login")
+    assert page.status_code == 200
+    assert re.fullmatch(r"[0-9a-f]{32}", page.headers["X-Request-ID"])  # nginx's $request_id
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)[1]
+    answer = session.post(
+        f"{https}/login",
+        data={"csrf_token": token, "email": trainee.email, "password": PASSWORD},
+        headers={"Referer": f"https://{HOST}/login"},  # as a browser sends it
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith(("/", f"https://{HOST}/"))
+    cookies = answer.headers.get("Set-Cookie", "")
+    assert "Secure" in cookies and "HttpOnly" in cookies
+    me = session.get(f"{https}/profile", allow_redirects=False)
+    assert me.status_code == 200 and trainee.email in me.text
+
+
+def test_metrics_stay_closed_from_outside(province):
+    session, _, https = province
+    assert session.get(f"{https}/metrics").status_code == 404
+
+
+def test_a_surge_through_nginx_is_answered_whole(province):
+    # many phones at once, nginx reusing its kept-alive connections to gunicorn: no 502
+    session, _, https = province
+
+    def fetch(_):
+        with Phone() as phone:
+            return phone.get(f"{https}/courses/").status_code
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = list(pool.map(fetch, range(120)))
+    assert statuses == [200] * 120
+
+
+def _line_with(path, text):
+    """The first line of the log file ``path`` holding ``text``, once it is written."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = path.read_text().splitlines() if path.exists() else []
+        found = [line for line in lines if text in line]
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            pytest.fail(f"{text} is not in {path.name}: {lines[-5:]}")
+        time.sleep(0.1)
+
+
+def test_both_logs_carry_one_request_id_and_no_reset_token(province, tmp_path):
+    session, _, https = province
+    token = "IjQyIg.Z1x2Yw.q8Yb3nLk0v9Jm2c4Xr7Ts5Wd1Ue"
+    answer = session.get(f"{https}/password/reset/{token}?nik=1807015705950001")
+    request_id = answer.headers["X-Request-ID"]
+    logged = _line_with(tmp_path / "latih.access.log", request_id)  # nginx's
+    assert '"GET /password/reset/[token]"' in logged
+    _line_with(tmp_path / "gunicorn-access.log", request_id)  # the same request, the app's side
+    logs = (tmp_path / "latih.access.log").read_text() + (
+        tmp_path / "gunicorn-access.log"
+    ).read_text()
+    assert token not in logs and "1807015705950001" not in logs
