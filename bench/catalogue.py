@@ -418,7 +418,7 @@ def main(argv=None):
                 {
                     "LMS_CONFIG": "production",
                     "LMS_SQLALCHEMY_DATABASE_URI": uri,
-                    "LMS_SECRET_KEY": "bench-only-secret",
+                    "LMS_SECRET_KEY": "bench-only-secret-of-at-least-32-characters",
                     "LMS_PUBLIC_BASE_URL": "http://127.0.0.1",
                     "LMS_SINGLE_PROCESS": "true",
                     **({"LMS_CATALOG_PAGE_CACHE_SECONDS": "0"} if args.no_page_cache else {}),

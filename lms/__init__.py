@@ -193,8 +193,7 @@ def _finish_config(app):
         hosts = app.config["TRUSTED_HOSTS"].split(",")
         app.config["TRUSTED_HOSTS"] = [host.strip() for host in hosts if host.strip()]
     if app.config["REQUIRE_EXTERNAL_SECRETS"]:
-        if not app.config.get("SECRET_KEY"):
-            raise RuntimeError("Refusing to start: set LMS_SECRET_KEY to a long random value.")
+        _check_secret_key(app.config.get("SECRET_KEY"))
         if not (app.config.get("SQLALCHEMY_DATABASE_URI") or os.environ.get("DATABASE_URL")):
             raise RuntimeError("Refusing to start: set DATABASE_URL (PostgreSQL) for production.")
         _check_public_base_url(app.config.get("PUBLIC_BASE_URL"))
@@ -233,6 +232,24 @@ def _finish_config(app):
     if isinstance(app.config.get("COURSE_TYPES_DISABLED"), str):
         raw = app.config["COURSE_TYPES_DISABLED"]
         app.config["COURSE_TYPES_DISABLED"] = tuple(k.strip() for k in raw.split(",") if k.strip())
+
+
+#: the shortest secret key production accepts (secrets.token_urlsafe(48) gives 64 characters)
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _check_secret_key(key):
+    """The key signs sessions, CSRF tokens and password reset links: anyone who knows it can
+    reset any account's password. So it must be the site's own and long: not missing, not
+    short, not deploy/env.example's placeholder left in place."""
+    how = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    if not key:
+        raise RuntimeError(f"Refusing to start: set LMS_SECRET_KEY to a long random value: {how}")
+    if len(str(key)) < MIN_SECRET_KEY_LENGTH or "change-me" in str(key).lower():
+        raise RuntimeError(
+            "Refusing to start: LMS_SECRET_KEY must be a random value of the site's own, at "
+            f"least {MIN_SECRET_KEY_LENGTH} characters, not an example's: {how}"
+        )
 
 
 def _check_public_base_url(base):

@@ -4,8 +4,10 @@ check, a Redis rate-limit store, and database errors that keep their values out 
 
 import os
 import re
+import secrets
 import socket
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -78,6 +80,30 @@ def _closed_port():
 
 
 # --- what production refuses to start without --------------------------------------------------
+
+
+def _example_secret_key():
+    example = (Path(__file__).resolve().parents[2] / "deploy" / "env.example").read_text()
+    return re.search(r"^LMS_SECRET_KEY=(.*)$", example, re.M)[1]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [None, "", "short-but-random-9f3a", "from-env-example"],
+    ids=["unset", "empty", "short", "example"],
+)
+def test_production_refuses_a_secret_key_anyone_could_know(monkeypatch, key):
+    # deploy/env.example's placeholder, left in /etc/latih/env, would let anyone sign a reset link
+    if key == "from-env-example":
+        key = _example_secret_key()
+    _production_env(monkeypatch, LMS_SECRET_KEY=key)
+    with pytest.raises(RuntimeError, match="LMS_SECRET_KEY"):
+        create_app(ProductionConfig)
+
+
+def test_production_starts_with_a_key_of_its_own(monkeypatch):
+    _production_env(monkeypatch, LMS_SECRET_KEY=secrets.token_urlsafe(48))
+    assert create_app(ProductionConfig).config["SECRET_KEY"]
 
 
 def test_production_refuses_to_start_without_the_public_address(monkeypatch):
