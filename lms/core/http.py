@@ -5,6 +5,7 @@ is rolled back. Under /api/ the answer is JSON, never an HTML page.
 """
 
 from flask import current_app, g, jsonify, make_response, render_template
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -50,12 +51,21 @@ def json_error(status, code, message, fields=None):
     return jsonify(body), status
 
 
+def _too_large():
+    """413's message with the size that is accepted (MAX_CONTENT_LENGTH, in MB)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return HTTP_MESSAGES[413]
+    size = format_decimal(max(round(limit / 2**20, 1), 0.1))
+    return _("The upload is too large: at most %(size)s MB is accepted.", size=size)
+
+
 def _http_error(error):
     if isinstance(error, SecurityError) and not wants_json():
         # a Host outside TRUSTED_HOSTS: no URL can be built, so no page with links either
         return error.get_response()
     status = error.code or 500
-    message = HTTP_MESSAGES.get(status) or error.description
+    message = _too_large() if status == 413 else HTTP_MESSAGES.get(status) or error.description
     if wants_json():
         messages = (getattr(error, "data", None) or {}).get("messages")
         if status == 400 and messages:

@@ -201,10 +201,10 @@ def test_an_upload_over_the_limit_is_refused_with_a_message(
 ):
     """An upload larger than MAX_CONTENT_LENGTH: 413 and a message in the user's language, on the
     import page and through the API, with nothing written."""
-    small = make_app(MAX_CONTENT_LENGTH=2048)
+    small = make_app(MAX_CONTENT_LENGTH=int(0.4 * 2**20))  # 0.4 MB
     client = small.test_client()
     log_in(client, dummy_staff)
-    big = b"name,email\n" + b"x" * 4096
+    big = b"name,email\n" + b"x" * 450_000  # (the test client keeps it in memory)
     response = client.post(
         "/imports/trainees",
         data={"file": (io.BytesIO(big), "trainees.csv"), "check": "y"},
@@ -212,7 +212,8 @@ def test_an_upload_over_the_limit_is_refused_with_a_message(
         headers={"Accept-Language": lang},
     )
     assert response.status_code == 413
-    expected = tr("The upload is too large.", lang)
+    size = {"en": "0.4", "id": "0,4"}[lang]  # with the accepted size, written as people write it
+    expected = tr("The upload is too large: at most %(size)s MB is accepted.", lang, size=size)
     assert expected in response.get_data(as_text=True)
     response = client.put(
         "/api/v1/sessions/1/attendance",

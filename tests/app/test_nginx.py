@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.fixtures.i18n import tr
 from tests.fixtures.servers import free_port, running
 from tests.fixtures.users import PASSWORD
 
@@ -263,3 +264,13 @@ def test_both_logs_carry_one_request_id_and_no_reset_token(province, tmp_path):
         tmp_path / "gunicorn-access.log"
     ).read_text()
     assert token not in logs and "1807015705950001" not in logs
+
+
+def test_a_file_too_large_is_refused_by_latih_in_indonesian(province):
+    # not by nginx's own page in English: nginx lets through more than Latih's limit
+    session, _, https = province
+    photo = b"\xff" * (21 * 1024 * 1024)  # a phone's picture, above LMS_MAX_CONTENT_LENGTH
+    answer = session.post(f"{https}/login", files={"photo": ("ktp.jpg", photo, "image/jpeg")})
+    assert answer.status_code == 413
+    assert tr("The upload is too large: at most %(size)s MB is accepted.", size="20") in answer.text
+    assert '<html lang="id">' in answer.text
