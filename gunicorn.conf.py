@@ -44,8 +44,8 @@ backlog = int(_env("BACKLOG", "2048"))
 timeout = int(_env("TIMEOUT", "60"))
 #: seconds running requests (a download) get to finish on a restart or a stop
 graceful_timeout = int(_env("GRACEFUL_TIMEOUT", "300"))
-#: seconds an idle kept-alive connection stays open (nginx reuses them); above nginx's own
-#: keepalive_timeout for them (4 s, deploy/nginx/latih.conf), so that nginx closes them first
+#: seconds an idle kept-alive connection stays open (a client that talks to gunicorn itself;
+#: nginx opens one per request: deploy/nginx/latih.conf)
 keepalive = int(_env("KEEPALIVE", "5"))
 #: logs to standard output and error (journald or the container keeps them); a path also works
 accesslog = _env("ACCESSLOG", "-")

@@ -50,7 +50,7 @@ def start_gunicorn(app_spec, env, workers, port, log_path, chdir, worker_class="
     environment = dict(os.environ)
     environment.pop("TEST_DATABASE_URL", None)
     environment.update(env, PYTHONUNBUFFERED="1")
-    # as production runs it (deploy/systemd/latih-web.service): without docstrings;
+    # as production runs it (deploy/systemd/latih-web@.service): without docstrings;
     # PYTHONOPTIMIZE= (empty) in the environment runs it with them
     environment.setdefault("PYTHONOPTIMIZE", "2")
     log = open(log_path, "ab")  # noqa: SIM115 (closed with the process)

@@ -236,7 +236,7 @@ def start_gunicorn(uri, workers, threads, port, log_path):
         GUNICORN_TIMEOUT="120",
         GUNICORN_LOGLEVEL="warning",
     )
-    env.setdefault("PYTHONOPTIMIZE", "2")  # as deploy/systemd/latih-web.service
+    env.setdefault("PYTHONOPTIMIZE", "2")  # as deploy/systemd/latih-web@.service
     log = open(log_path, "wb")  # noqa: SIM115 (closed with the process)
     command = [
         sys.executable,

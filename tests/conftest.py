@@ -227,6 +227,7 @@ SLOW_FIRST = {
     "tests/browser/test_accessibility.py::": 15,
     "tests/enrollment/test_enrollment_concurrency.py::": 12,
     "tests/app/test_gunicorn.py::": 10,
+    "tests/app/test_nginx.py::test_restarting": 12,
     "tests/app/test_nginx.py::": 5,
     "tests/attendance/test_every_mark_audited.py::test_a_roster_of_forty": 10,
     "tests/jobs/test_worker.py::test_kill_drill": 9,

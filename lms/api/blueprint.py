@@ -9,7 +9,7 @@ PostgreSQL). ``arguments`` gives every integer field of the schema it reads, nes
 database's range, unless the field sets a narrower one; the OpenAPI document shows the bounds.
 
 A view's docstring is its summary and description in the OpenAPI document. Production runs
-Python with ``-OO`` (``PYTHONOPTIMIZE=2``, deploy/systemd/latih-web.service), which strips every
+Python with ``-OO`` (``PYTHONOPTIMIZE=2``, deploy/systemd/latih-web@.service), which strips every
 docstring from the code it loads (about 5 MB of a worker's memory, most of them SQLAlchemy's);
 the API's views then have their docstrings read from their source, so the document is the same.
 """

@@ -8,12 +8,10 @@ environment, as an operator would change it) and serves tests/stream_app.py.
 import http.client
 import json
 import os
-import re
 import socket
 import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import requests
@@ -157,13 +155,3 @@ def test_a_surge_larger_than_the_worker_holds_is_answered_whole(small_server):
             response.begin()
             answers.append((response.status, response.read()))
     assert answers == [(200, b"pong")] * 30
-
-
-def test_nginx_drops_an_idle_connection_to_gunicorn_before_gunicorn_does():
-    # else a POST sent on a connection gunicorn is closing answers 502
-    nginx = Path(ROOT, "deploy", "nginx", "latih.conf").read_text()
-    upstream = nginx[nginx.index("upstream latih {") :].split("}", 1)[0]
-    nginx_idle = int(re.search(r"keepalive_timeout\s+(\d+)s;", upstream).group(1))
-    gunicorn = Path(ROOT, "gunicorn.conf.py").read_text()
-    gunicorn_idle = int(re.search(r'keepalive = int\(_env\("KEEPALIVE", "(\d+)"\)\)', gunicorn)[1])
-    assert nginx_idle < gunicorn_idle

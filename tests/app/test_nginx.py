@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.fixtures.i18n import tr
-from tests.fixtures.servers import free_port, running
+from tests.fixtures.servers import free_port
 from tests.fixtures.users import PASSWORD
 
 #: gunicorn and nginx share the clock of the machine; one database is enough for a server; the
@@ -81,14 +82,23 @@ def _certificate(folder):
     return cert_path, key_path
 
 
-def site_for_test(site, folder, http_port, https_port, upstream_port):
-    """The site's text with a test's certificate, ports, log folder and gunicorn's address; the
-    rest (proxying, headers, timeouts, buffering, closed paths) as the README installs it."""
+#: the gunicorn instances of the site (deploy/systemd/latih-web@.service)
+INSTANCES = (8000, 8001)
+
+
+def site_for_test(site, folder, http_port, https_port, upstream_ports):
+    """The site's text with a test's certificate, ports, log folder and gunicorn instances'
+    addresses; the rest (proxying, headers, timeouts, buffering, closed paths) as the README
+    installs it."""
     cert_path, key_path = _certificate(folder)
     site = re.sub(r"^\s*listen\s+\[::\]:\d+[^;]*;\n", "", site, flags=re.M)  # IPv4 only here
     site = re.sub(r"\blisten\s+80\b", f"listen 127.0.0.1:{http_port}", site)
     site = re.sub(r"\blisten\s+443\b", f"listen 127.0.0.1:{https_port}", site)
-    site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};")
+    for instance, port in zip(INSTANCES, upstream_ports, strict=True):
+        site, found = re.subn(
+            rf"\bserver 127\.0\.0\.1:{instance}\b", f"server 127.0.0.1:{port}", site
+        )
+        assert found == 1, f"no upstream server 127.0.0.1:{instance}"
     site = re.sub(r"ssl_certificate\s+\S+;", f"ssl_certificate {cert_path};", site)
     site = re.sub(r"ssl_certificate_key\s+\S+;", f"ssl_certificate_key {key_path};", site)
     return site.replace("/var/log/nginx", str(folder))
@@ -114,12 +124,12 @@ def _main_config(folder, site_path):
 
 
 @contextmanager
-def _nginx(folder, upstream_port):
-    """nginx serving the site in front of ``upstream_port``; yields (http port, https port)."""
+def _nginx(folder, upstream_ports):
+    """nginx serving the site in front of ``upstream_ports``; yields (http port, https port)."""
     http_port, https_port = free_port(), free_port()
     site_path = folder / "latih.conf"
     site_path.write_text(
-        site_for_test(SITE.read_text(), folder, http_port, https_port, upstream_port)
+        site_for_test(SITE.read_text(), folder, http_port, https_port, upstream_ports)
     )
     config = folder / "nginx.conf"
     config.write_text(_main_config(folder, site_path))
@@ -162,12 +172,44 @@ class Phone(requests.Session):
         return super().request(*args, **kwargs)
 
 
+class Instance:
+    """One gunicorn serving Latih as latih-web@<port>.service runs it, started and stopped by a
+    test as systemd would (a stop is SIGTERM: running requests finish)."""
+
+    def __init__(self, port, env):
+        self.port, self.process = port, None
+        self.env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+
+    def start(self):
+        command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
+        self.process = subprocess.Popen(command, env=self.env, cwd=ROOT)
+
+    def wait_ready(self, seconds=90):
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=10).ok:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                pytest.fail(f"gunicorn on {self.port} did not start")
+            time.sleep(0.2)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 @pytest.fixture
-def province(app, tmp_path):
-    """Latih behind nginx as the README deploys it; yields an HTTPS session for HOST and the
-    HTTP and HTTPS base URLs (addresses on 127.0.0.1, HOST given by the Host header)."""
+def instances(app, tmp_path):
+    """The two gunicorn instances of the site, with production's settings, on the test
+    database."""
     _nginx_or_skip()
-    upstream = free_port()
     env = {
         **os.environ,
         "LMS_CONFIG": "production",
@@ -177,17 +219,29 @@ def province(app, tmp_path):
         "LMS_PROXY_COUNT": "1",
         "LMS_SINGLE_PROCESS": "true",
         "GUNICORN_WORKERS": "1",
-        "GUNICORN_BIND": f"127.0.0.1:{upstream}",
         "GUNICORN_ACCESSLOG": str(tmp_path / "gunicorn-access.log"),
         "GUNICORN_LOGLEVEL": "warning",
     }
     for name in ("REDIS_URL", "LMS_RATELIMIT_STORAGE_URI", "LMS_SQLALCHEMY_DATABASE_URI"):
         env.pop(name, None)
-    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
-    with (
-        running(command, f"http://127.0.0.1:{upstream}/healthz", env, ROOT, wait=90),
-        _nginx(tmp_path, upstream) as (http_port, https_port),
-    ):
+    started = [Instance(free_port(), env) for _ in INSTANCES]
+    try:
+        for instance in started:
+            instance.start()
+        for instance in started:
+            instance.wait_ready()
+        yield started
+    finally:
+        for instance in started:
+            if instance.process.poll() is None:
+                instance.stop()
+
+
+@pytest.fixture
+def province(instances, tmp_path):
+    """Latih behind nginx as the README deploys it; yields an HTTPS session for HOST and the
+    HTTP and HTTPS base URLs (addresses on 127.0.0.1, HOST given by the Host header)."""
+    with _nginx(tmp_path, [instance.port for instance in instances]) as (http_port, https_port):
         yield Phone(), f"http://127.0.0.1:{http_port}", f"https://127.0.0.1:{https_port}"
 
 
@@ -274,3 +328,35 @@ def test_a_file_too_large_is_refused_by_latih_in_indonesian(province):
     assert answer.status_code == 413
     assert tr("The upload is too large: at most %(size)s MB is accepted.", size="20") in answer.text
     assert '<html lang="id">' in answer.text
+
+
+def test_restarting_one_instance_at_a_time_fails_no_request(province, instances):
+    # an upgrade (README, "Upgrading"): latih-web@8000 restarts, then @8001, while trainees
+    # browse and post; nginx passes what finds one closed to the other, so nobody sees a 502
+    session, _, https = province
+    answers, done = [], threading.Event()
+
+    def browse():
+        with Phone() as phone:
+            while not done.is_set():
+                answers.append(phone.get(f"{https}/courses/").status_code)
+                language = {"locale": "en", "next": "/courses/"}
+                answer = phone.post(f"{https}/language", data=language, allow_redirects=False)
+                answers.append(answer.status_code)
+
+    phones = [threading.Thread(target=browse) for _ in range(4)]
+    for phone in phones:
+        phone.start()
+    try:
+        for instance in instances:
+            before = len(answers)
+            instance.stop()
+            instance.start()
+            instance.wait_ready()
+            while len(answers) < before + 20:  # requests went on meanwhile
+                time.sleep(0.1)
+    finally:
+        done.set()
+        for phone in phones:
+            phone.join(timeout=120)
+    assert set(answers) == {200, 302}, sorted(set(answers))  # pages, and language switches

@@ -1,4 +1,4 @@
-"""Production runs Python with ``-OO`` (``PYTHONOPTIMIZE=2`` in deploy/systemd/latih-web.service):
+"""Production runs Python with ``-OO`` (``PYTHONOPTIMIZE=2`` in deploy/systemd/latih-web@.service):
 every docstring is stripped from the code a worker loads, about 5 MB of its memory
 (bench/README.md, "Worker memory"). The site must work the same, and the API's OpenAPI document,
 whose summaries and descriptions are the views' docstrings, must not change."""
