@@ -15,6 +15,12 @@ from tests.certificates.test_certificate_rules import build_cohort
 from tests.fixtures.api import assert_json_error
 
 COMMAND = "create-signing-key"
+#: what production requires besides the key (a secret key of the site's own; one process)
+PRODUCTION = {
+    "REQUIRE_EXTERNAL_SECRETS": True,
+    "SINGLE_PROCESS": True,
+    "SECRET_KEY": "a-test-secret-key-of-at-least-32-characters",
+}
 
 
 def _load(path):
@@ -30,9 +36,7 @@ def invoke(app, *args):
 
 def _production_like(make_app, key):
     """An app that, like production, must be given its key (it never generates one)."""
-    return make_app(
-        CERTIFICATE_KEY_FILE=str(key), REQUIRE_EXTERNAL_SECRETS=True, SINGLE_PROCESS=True
-    )
+    return make_app(CERTIFICATE_KEY_FILE=str(key), **PRODUCTION)
 
 
 @pytest.fixture
@@ -56,7 +60,7 @@ def test_the_command_creates_a_private_key_only_its_owner_reads(key_app):
 
 
 def test_the_key_defaults_to_the_instance_folder(make_app, tmp_path, monkeypatch):
-    other = make_app(CERTIFICATE_KEY_FILE=None, REQUIRE_EXTERNAL_SECRETS=True, SINGLE_PROCESS=True)
+    other = make_app(CERTIFICATE_KEY_FILE=None, **PRODUCTION)
     monkeypatch.setattr(other, "instance_path", str(tmp_path / "instance"))
     result = invoke(other, COMMAND)
     assert result.exit_code == 0, result.output
