@@ -15,7 +15,12 @@ from lms.audit.models import AuditEntry
 from lms.auth.models import User
 from tests.attendance.test_roster_views import enrol_trainees, running_course, session_now
 from tests.fixtures.attendance import marks_of
-from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll, log_in
+from tests.fixtures.browser import (
+    PHONE,
+    assert_no_horizontal_scroll,
+    expect_image_loaded,
+    log_in,
+)
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count
 
@@ -256,8 +261,7 @@ def test_a_trainee_checks_in_with_the_code_on_the_trainers_screen(
     code = trainer_page.get_by_test_id("checkin-code").inner_text().strip()
     assert re.fullmatch(r"\d{6}", code)
     qr = trainer_page.get_by_test_id("checkin-qr")
-    expect(qr).to_be_visible()
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    expect_image_loaded(qr)
 
     trainee_page = new_page(viewport=PHONE, locale="id")
     checkin = f"/checkin/{session.id}"

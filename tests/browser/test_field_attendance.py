@@ -17,7 +17,14 @@ from lms.extensions import db
 from tests.attendance.test_roster_views import enrol_trainees, running_course, session_now
 from tests.browser.test_accessibility import findings
 from tests.browser.test_attendance import FieldSite
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in, shot
+from tests.fixtures.browser import (
+    DESKTOP,
+    PHONE,
+    assert_no_horizontal_scroll,
+    expect_image_loaded,
+    log_in,
+    shot,
+)
 from tests.fixtures.i18n import tr
 
 pytestmark = pytest.mark.browser
@@ -156,8 +163,7 @@ def test_a_trainee_sees_and_prints_the_card(db, new_page, create_user, locale):
     expect(page.get_by_test_id("card-code")).to_have_text(code)
     expect(page.get_by_test_id("card-name")).to_have_text("Siti Rahmawati")
     qr = page.locator(".attendance-card img")
-    expect(qr).to_be_visible()
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    expect_image_loaded(qr)
     assert_no_horizontal_scroll(page)
     shot(page, f"card-{locale}")
     # a new card: a new code
