@@ -228,7 +228,7 @@ SLOW_FIRST = {
     "tests/enrollment/test_enrollment_concurrency.py::": 12,
     "tests/app/test_gunicorn.py::": 10,
     "tests/app/test_nginx.py::test_restarting": 12,
-    "tests/app/test_nginx.py::": 5,
+    "tests/app/test_nginx.py::": 6,
     "tests/attendance/test_every_mark_audited.py::test_a_roster_of_forty": 10,
     "tests/jobs/test_worker.py::test_kill_drill": 9,
     "tests/certificates/test_signing_key.py::test_a_command_that_signs": 8,

@@ -1,18 +1,20 @@
 """deploy/nginx/latih.conf, the nginx site the README installs, run by Debian's nginx in front of
-gunicorn serving Latih with production's settings (gunicorn.conf.py, LMS_CONFIG=production,
-LMS_PROXY_COUNT=1), as a province runs them: only the certificate, the ports and the log folder
-are changed, to a test's own.
+the two gunicorn instances serving Latih with production's settings (gunicorn.conf.py,
+LMS_CONFIG=production, LMS_PROXY_COUNT=1), as a province runs them: only the certificate, the
+ports and the log folder are changed, to a test's own.
 
 nginx comes from Debian's packages (``apt-get install nginx-light``; .ci/run installs it): a
 machine without it skips these tests, CI fails them.
 """
 
 import datetime
+import http.client
 import os
 import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -359,3 +361,34 @@ def test_restarting_one_instance_at_a_time_fails_no_request(province, instances)
         for phone in phones:
             phone.join(timeout=120)
     assert set(answers) == {200, 302}, sorted(set(answers))  # pages, and language switches
+
+
+def test_slow_uploads_do_not_hold_gunicorn(province, instances):
+    # phones on 3G sending a form slowly, more of them than both instances have threads: nginx
+    # reads their bodies first, so gunicorn's threads stay free for everyone else
+    _, _, https = province
+    port = int(https.rsplit(":", 1)[1])
+    threads = 4 * len(instances)  # GUNICORN_THREADS, one worker each
+    tls = ssl.create_default_context()
+    tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
+    body = b"locale=en&next=/courses/&padding=" + b"x" * 200
+    slow = []
+    for _ in range(threads + 4):
+        sock = tls.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30))
+        sock.sendall(
+            b"POST /language HTTP/1.1\r\nHost: " + HOST.encode() + b"\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body[:10]
+        )
+        slow.append(sock)
+    try:
+        with Phone() as phone:  # answered while every upload is still under way
+            assert phone.get(f"{https}/courses/", timeout=20).status_code == 200
+        for sock in slow:  # the uploads end: each is answered too
+            sock.sendall(body[10:])
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            assert response.status == 302
+    finally:
+        for sock in slow:
+            sock.close()
