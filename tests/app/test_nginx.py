@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.fixtures.i18n import tr
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import free_port, stop, wait_until_ready
 from tests.fixtures.users import PASSWORD
 
 #: gunicorn and nginx share the clock of the machine; one database is enough for a server; the
@@ -185,25 +185,11 @@ class Instance:
         command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
         self.process = subprocess.Popen(command, env=self.env, cwd=ROOT)
 
-    def wait_ready(self, seconds=90):
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=10).ok:
-                    return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                pytest.fail(f"gunicorn on {self.port} did not start")
-            time.sleep(0.2)
+    def wait_ready(self):
+        wait_until_ready(self.process, f"http://127.0.0.1:{self.port}/healthz", wait=90)
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
 
 @pytest.fixture
