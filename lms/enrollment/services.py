@@ -34,6 +34,7 @@ from lms.auth.models import User
 from lms.catalog import pagecache
 from lms.catalog.models import Course
 from lms.core.locking import lock_row
+from lms.core.metrics import lock_wait
 from lms.core.rows import hold, insert_values
 from lms.core.time import format_local, local_today
 from lms.core.transaction import commit_early
@@ -189,17 +190,19 @@ def _refuse(found):
 
 
 def _lock_course(course):
-    """Lock the course's row and read it again (one statement on PostgreSQL)."""
+    """Lock the course's row and read it again (one statement on PostgreSQL); the wait goes to
+    /metrics, as :func:`~lms.core.locking.lock_row`'s."""
     if db.session.get_bind().dialect.name == "sqlite":
         lock_row(Course, course.id)
         db.session.refresh(course)
         return
-    db.session.execute(
-        select(Course)
-        .where(Course.id == course.id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).one()
+    with lock_wait(Course.__tablename__):
+        db.session.execute(
+            select(Course)
+            .where(Course.id == course.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).one()
 
 
 def _next_ticket(course):
@@ -419,7 +422,8 @@ def _write_again(enrollment, message, entry, course, actor, position):
 def _take_seat(course, user, bypass_window, now, others):
     """The conditional UPDATE: True when it took a seat (the course's row is then locked, and
     the rules were checked again on its fields as it holds them)."""
-    row = _run(_statements().take_seat, {"course_id": course.id}).one_or_none()
+    with lock_wait(Course.__tablename__):  # it waits for the course's row lock
+        row = _run(_statements().take_seat, {"course_id": course.id}).one_or_none()
     if row is None:
         return False
     for name, value in zip(_DECISION_FIELDS, row, strict=True):
@@ -433,7 +437,8 @@ def _take_seat(course, user, bypass_window, now, others):
 def _lock_and_check(course, user, bypass_window, now, others):
     """Lock the course for the decision, read again only the fields the decision and the rules
     look at, and check the rules once more on them (no query)."""
-    row = _run(_statements().lock_course, {"course_id": course.id}).one()
+    with lock_wait(Course.__tablename__):
+        row = _run(_statements().lock_course, {"course_id": course.id}).one()
     for name, value in zip(_DECISION_FIELDS, row, strict=True):
         set_committed_value(course, name, value)
     found = refusals(user, course, bypass_window=bypass_window, now=now, others=others)
