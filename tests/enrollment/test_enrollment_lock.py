@@ -16,6 +16,7 @@ from lms.errors import Conflict, InvalidInput
 from lms.extensions import db
 from lms.outbox import services as outbox
 from lms.outbox.models import OutboxMessage
+from tests.fixtures.i18n import tr
 from tests.fixtures.queries import statements
 
 
@@ -143,7 +144,13 @@ def test_a_seat_taken_meanwhile_gives_the_waitlist_with_its_message(
     message = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.user_id == trainee.id)
     ).one()
-    assert "\u2063" not in message.body and " 1" in message.body
+    position = tr(
+        "The course is full, so you are on its waitlist at position %(position)s. When a seat "
+        "frees up, the first person on the waitlist gets it at once and receives a message.",
+        message.locale,
+        position=1,
+    )
+    assert "\u2063" not in message.body and position in message.body
     assert course.enrolled_count == 1
 
 
