@@ -6,8 +6,8 @@ a regency's name, the Indonesian name of a group) into the values those rules ta
 matches an existing trainee by NIK, then by e-mail, then (a row without e-mail) by the mobile
 number of an account without e-mail and the name, so importing the same file twice changes
 nothing. A row may leave the e-mail out when it gives a mobile number: the trainee logs in with
-the number, as one who registered so. The staff page and ``flask lms import-trainees`` share these functions; neither commits
-here: ``apply_plan`` flushes and the caller commits once.
+the number, as one who registered so. The staff page and ``flask lms import-trainees`` share
+these functions; neither commits here: ``apply_plan`` flushes and the caller commits once.
 """
 
 import re
