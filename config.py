@@ -18,6 +18,14 @@ class Config:
     #: again in a minute"); without a limit a database host that stopped answering holds every
     #: worker's threads for minutes. A ``connect_timeout`` in the URL or PGCONNECT_TIMEOUT wins
     DATABASE_CONNECT_TIMEOUT = 5
+    #: PostgreSQL: seconds one statement may run (or wait for a lock) before the database cancels
+    #: it and the request is answered 503 ("try again in a minute"), its transaction rolled back;
+    #: 0 for no limit. A runaway query, or a lock some other session never lets go, would
+    #: otherwise hold a worker's thread and a database connection for good (gthread workers are
+    #: not ended for a long request: gunicorn.conf.py). None by default: migrations, jobs and
+    #: commands may run long by design; gunicorn.conf.py gives the web processes 30 s
+    #: (GUNICORN_STATEMENT_TIMEOUT)
+    DATABASE_STATEMENT_TIMEOUT = 0
     #: Indonesian first, English beside it; source strings are English
     BABEL_DEFAULT_LOCALE = "id"
     BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"

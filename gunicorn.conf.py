@@ -42,6 +42,11 @@ backlog = int(_env("BACKLOG", "2048"))
 #: seconds a worker may stay silent (hung as a whole) before the master restarts it; with
 #: threaded workers a long request does not make it silent
 timeout = int(_env("TIMEOUT", "60"))
+#: seconds one database statement of a request may run, or wait for a lock, before PostgreSQL
+#: cancels it: the request is answered 503 ("try again in a minute") and rolled back, and its
+#: thread and connection are free again. The app's DATABASE_STATEMENT_TIMEOUT, for the web
+#: processes only: the job worker, migrations and commands run without a limit. 0 for none
+os.environ["LMS_DATABASE_STATEMENT_TIMEOUT"] = _env("STATEMENT_TIMEOUT", "30")
 #: seconds running requests (a download) get to finish on a restart or a stop
 graceful_timeout = int(_env("GRACEFUL_TIMEOUT", "300"))
 #: seconds an idle kept-alive connection stays open (a client that talks to gunicorn itself;

@@ -92,6 +92,12 @@ def create_app(config_class=None, test_config=None):
 
         with app.app_context():
             ping_when_idle(db.engine)
+    statement_timeout = float(app.config.get("DATABASE_STATEMENT_TIMEOUT") or 0)
+    if statement_timeout > 0 and app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        from .core.postgres import limit_statements
+
+        with app.app_context():
+            limit_statements(db.engine, statement_timeout)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     csrf.init_app(app)

@@ -70,3 +70,28 @@ def ping_when_idle(engine, idle=PING_AFTER_IDLE):
             if dialect.is_disconnect(error, dbapi_connection, None):
                 raise exc.DisconnectionError() from error
             raise
+
+
+def limit_statements(engine, seconds):
+    """Have PostgreSQL cancel any statement of ``engine``'s connections that runs, or waits for
+    a lock, longer than ``seconds`` (``statement_timeout``, set once per new connection).
+
+    A cancelled statement fails with SQLSTATE 57014 (query_canceled), which
+    :mod:`lms.core.outage` counts as "busy for a moment": the request is answered 503 and its
+    transaction rolled back. Set with ``set_config`` on the connection itself, not as a startup
+    option: the URL's own ``options`` (a search path) and PGOPTIONS stay as they are, and a
+    connection pooler that refuses startup options is no obstacle.
+    """
+    from sqlalchemy import event
+
+    milliseconds = str(max(1, round(float(seconds) * 1000)))
+
+    @event.listens_for(engine, "connect")
+    def _limit(dbapi_connection, _record):
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, false)", (milliseconds,))
+        finally:
+            dbapi_connection.autocommit = autocommit
