@@ -95,3 +95,16 @@ def limit_statements(engine, seconds):
                 cursor.execute("SELECT set_config('statement_timeout', %s, false)", (milliseconds,))
         finally:
             dbapi_connection.autocommit = autocommit
+
+
+def lift_statement_limit(session):
+    """No ``statement_timeout`` (:func:`limit_statements`) for the rest of ``session``'s
+    transaction: for a download, long by design, whose query is read in batches (the first
+    batch of a sorted export waits for the whole sort). Nothing is sent without a limit."""
+    from flask import current_app
+    from sqlalchemy import text
+
+    if current_app.config.get("DATABASE_STATEMENT_TIMEOUT") and (
+        session.get_bind().dialect.name == "postgresql"
+    ):
+        session.execute(text("SET LOCAL statement_timeout = 0"))
