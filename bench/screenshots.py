@@ -248,6 +248,21 @@ def prepare_attendance(app):
     return info
 
 
+def unmark(app, session, enrollment):
+    """Delete a trainee's mark of a session, so that they can check in (again)."""
+    from sqlalchemy import delete
+
+    from lms.attendance.models import Attendance
+
+    with app.app_context():
+        db.session.execute(
+            delete(Attendance).where(
+                Attendance.session_id == session, Attendance.enrollment_id == enrollment
+            )
+        )
+        db.session.commit()
+
+
 def take_attendance(browser, base, out, app, info):
     """The attendance pages: the trainer's day, the sheet, an import refused row by row, the
     summary and the assessments; the trainee's check-in and own attendance."""
@@ -291,6 +306,7 @@ def take_attendance(browser, base, out, app, info):
             context = browser.new_context(viewport=viewport, locale=locale, base_url=base)
             page = context.new_page()
             log_in(page, info["trainee"], locale)
+            unmark(app, session, info["enrollment"])  # the demo may have marked them already
             page.goto(f"/checkin/{session}")
             shot(page, out, "att-checkin-type", width, locale)
             with app.app_context():
@@ -302,18 +318,6 @@ def take_attendance(browser, base, out, app, info):
             page.get_by_test_id("checkin-button").click()
             page.wait_for_load_state()
             shot(page, out, "att-checkin-done", width, locale)
-            with app.app_context():  # check in again on the next round
-                from sqlalchemy import delete
-
-                from lms.attendance.models import Attendance
-
-                db.session.execute(
-                    delete(Attendance).where(
-                        Attendance.session_id == session,
-                        Attendance.enrollment_id == info["enrollment"],
-                    )
-                )
-                db.session.commit()
             page.goto("/my/courses")
             shot(page, out, "att-my-courses", width, locale)
             page.goto(f"/my/enrollments/{info['enrollment']}/attendance")

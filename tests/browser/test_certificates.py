@@ -11,7 +11,7 @@ from sqlalchemy import select
 from lms.certificates import services as certificates
 from lms.certificates.models import Certificate
 from tests.certificates.test_certificate_views import build_finished_course, issued_text
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in
+from tests.fixtures.browser import DESKTOP, PHONE, assert_fits_phone, log_in
 from tests.fixtures.i18n import tr
 
 pytestmark = pytest.mark.browser
@@ -57,7 +57,7 @@ def test_staff_issue_a_visitor_verifies_then_staff_revoke(
     expect(visitor.get_by_test_id("holder")).to_have_text("Ani Susanti")
     expect(visitor.get_by_test_id("serial")).to_have_text(first.serial)
     expect(visitor.get_by_test_id("signature")).to_have_attribute("data-valid", "1")
-    assert_no_horizontal_scroll(visitor)
+    assert_fits_phone(visitor)
 
     # --- staff revoke it on the certificate's page -------------------------------------------------
     staff.fill("#revoke-reason", "Peserta terbukti tidak mengikuti ujian")
@@ -75,7 +75,7 @@ def test_staff_issue_a_visitor_verifies_then_staff_revoke(
     expect(visitor.get_by_test_id("authentic-not-valid")).to_be_visible()
     expect(visitor.locator("main .text-success-emphasis")).to_have_count(0)
     expect(visitor.locator("main")).not_to_contain_text("tidak mengikuti ujian")
-    assert_no_horizontal_scroll(visitor)
+    assert_fits_phone(visitor)
 
 
 def test_staff_reissue_and_both_verify_pages_link_each_other(
@@ -106,4 +106,4 @@ def test_staff_reissue_and_both_verify_pages_link_each_other(
     expect(visitor).to_have_url(re.compile(rf"/verify/{new.code}$"))
     expect(visitor.get_by_test_id("verify-status")).to_have_attribute("data-status", "valid")
     expect(visitor.get_by_test_id("replaces")).to_contain_text(old.serial)
-    assert_no_horizontal_scroll(visitor)
+    assert_fits_phone(visitor)

@@ -20,7 +20,7 @@ from tests.browser.test_attendance import FieldSite
 from tests.fixtures.browser import (
     DESKTOP,
     PHONE,
-    assert_no_horizontal_scroll,
+    assert_fits_phone,
     expect_image_loaded,
     log_in,
     shot,
@@ -79,7 +79,7 @@ def test_walk_ins_and_card_scans_on_a_phone(
     roster = f"/trainer/sessions/{session.id}/roster"
     page = new_page(viewport=PHONE, locale=locale)
     log_in(page, trainer, roster)
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
 
     # a walk-in
     page.get_by_test_id("walk-in").locator("summary").click()
@@ -110,7 +110,7 @@ def test_walk_ins_and_card_scans_on_a_phone(
     page.get_by_test_id("scan-submit").click()
     with_locale = tr("Unknown card: not on this session's roster, or replaced.", locale)
     expect(page.get_by_test_id("scan-last")).to_have_text(with_locale)
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     shot(page, f"roster-scan-{locale}")
     assert fresh_count(Attendance, Attendance.source == "scan") == 1
 
@@ -164,7 +164,7 @@ def test_a_trainee_sees_and_prints_the_card(db, new_page, create_user, locale):
     expect(page.get_by_test_id("card-name")).to_have_text("Siti Rahmawati")
     qr = page.locator(".attendance-card img")
     expect_image_loaded(qr)
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     shot(page, f"card-{locale}")
     # a new card: a new code
     page.get_by_test_id("card-renew").click()
@@ -189,7 +189,7 @@ def test_staff_see_walk_ins_and_print_cards(
     page.get_by_test_id("filter-walk-in").click()
     expect(page.get_by_test_id(f"walk-in-{result['enrollment_id']}")).to_be_visible()
     expect(page.locator("tbody tr")).to_have_count(1)
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     shot(page, f"staff-walk-ins-{locale}")
     page.goto(f"/users/{result['user_id']}")
     expect(page.get_by_test_id("walk-in-badge")).to_be_visible()
@@ -197,7 +197,7 @@ def test_staff_see_walk_ins_and_print_cards(
     page.fill("#email", "wati@example.org")
     # messages by e-mail from now on (the phone's channel was chosen for her until now)
     page.select_option("#preferred_channel", "email")
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     assert findings(page) == []
     shot(page, f"staff-walk-in-profile-{locale}")
     page.locator("main form #submit").click()
@@ -205,7 +205,7 @@ def test_staff_see_walk_ins_and_print_cards(
     expect(page.locator("main")).to_contain_text("wati@example.org")
     page.goto(f"/manage/courses/{course.id}/cards")
     expect(page.get_by_test_id("cards-pdf")).to_be_visible()
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     shot(page, f"staff-cards-{locale}")
     page.set_viewport_size(DESKTOP)
     shot(page, f"staff-cards-desktop-{locale}")

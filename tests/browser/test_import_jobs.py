@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from lms.auth.models import User
 from lms.extensions import db
 from tests.browser.test_main_pages import findings
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in, shot
+from tests.fixtures.browser import DESKTOP, PHONE, assert_fits_phone, log_in, shot
 from tests.imports.test_import_jobs import rows
 from tests.imports.test_imports import csv_bytes
 
@@ -55,14 +55,14 @@ def test_a_large_file_is_checked_then_imported_by_jobs(
     assert polls == []
     expect(page.get_by_test_id("rows-reject").get_by_test_id("row")).to_have_count(2)
     expect(page.get_by_test_id("confirm-form")).to_have_count(0)
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     assert findings(page) == []
     shot(page, f"import-check-rejected-360-{locale}")
 
     # the corrected file: the report in figures, and its button starts the import job
     _check(page, csv_bytes(rows(30)))
     expect(page.get_by_test_id("accepted-summary")).to_be_visible()
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     assert findings(page) == []
     shot(page, f"import-check-360-{locale}")
     wide = new_page(DESKTOP, locale)
@@ -74,7 +74,7 @@ def test_a_large_file_is_checked_then_imported_by_jobs(
     button.click()
     expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
     expect(page.locator("#job")).to_have_attribute("data-status", "done")
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     assert findings(page) == []
     shot(page, f"import-done-360-{locale}")
     db.session.rollback()

@@ -12,7 +12,7 @@ from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import DONE, RUNNING, Job
 from tests.browser.test_accessibility import findings
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in, shot
+from tests.fixtures.browser import DESKTOP, PHONE, assert_fits_phone, log_in, shot
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ def test_the_progress_bar_follows_the_job_to_its_file(new_page, create_user, loc
     expect(page.locator("[data-job-bar]")).to_have_attribute("aria-valuenow", "40")
     assert page.evaluate("getComputedStyle(document.querySelector('[data-job-fill]')).width")
     expect(page.get_by_test_id("job-download")).to_be_hidden()
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     shot(page, f"job-running-360-{locale}")
     for viewport, width in ((DESKTOP, 1280),):
         wide = new_page(viewport, locale)

@@ -18,7 +18,7 @@ from tests.fixtures.browser import (
     DESKTOP,
     PHONE,
     TIMEOUT_MS,
-    assert_no_horizontal_scroll,
+    assert_fits_phone,
     logged_in_state,
 )
 
@@ -92,7 +92,7 @@ def visit(context, path, then=None):
     load = Load(context, page)
     page.goto(path)
     page.wait_for_load_state("networkidle")
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     load.cdp.detach()
     if then is not None:
         then(page)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from lms.enrollment.services import enroll
-from tests.fixtures.browser import DESKTOP, PHONE, assert_no_horizontal_scroll, log_in, open_menu
+from tests.fixtures.browser import DESKTOP, PHONE, assert_fits_phone, log_in, open_menu
 from tests.fixtures.i18n import tr
 from tests.reports.test_reports import Y
 
@@ -63,4 +63,4 @@ def test_staff_reach_the_back_room_pages_through_the_administration_menu(
         menu.get_by_role("link", name=tr(label), exact=True).click()
         expect(page).to_have_url(re.compile(rf"{re.escape(path)}$"))
         expect(menu.get_by_test_id("admin-menu")).to_have_class(re.compile(r"\bactive\b"))
-        assert_no_horizontal_scroll(page)
+        assert_fits_phone(page)

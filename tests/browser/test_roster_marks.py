@@ -23,7 +23,7 @@ from tests.browser.test_attendance import (
     pending_text,
     trainer,  # noqa: F401 (a fixture)
 )
-from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll, log_in
+from tests.fixtures.browser import PHONE, assert_fits_phone, log_in
 from tests.fixtures.i18n import tr
 from tests.fixtures.pages import count
 
@@ -73,7 +73,7 @@ def test_everyone_present_keeps_a_late_check_in(
     page.get_by_test_id("all-present").click()
     expect(page.locator(f"#s-{came_late.id}-late")).to_be_checked()
     expect(page.locator("input[value=present]:checked")).to_have_count(4)
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     page.get_by_test_id("save").click()
     expect(page.get_by_test_id("roster-status")).to_have_text(tr("Saved.", "id"))
 
@@ -171,7 +171,7 @@ def test_a_late_check_in_says_so_in_one_word_at_360_px(
     expect(page.get_by_test_id("expired")).to_contain_text(
         tr("The code in this link has expired.", lang)
     )
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/checkin-expired-360-{lang}.png", full_page=True)
 
@@ -180,7 +180,7 @@ def test_a_late_check_in_says_so_in_one_word_at_360_px(
     page.get_by_test_id("checkin-button").click()
     expect(page.get_by_test_id("result-status")).to_have_text(tr("Late", lang))
     assert one_line(page, "result-status") == 1
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/checkin-late-360-{lang}.png", full_page=True)
 
@@ -191,7 +191,7 @@ def test_a_late_check_in_says_so_in_one_word_at_360_px(
     log_in(trainer_page, trainer, f"/trainer/sessions/{session.id}/roster")
     expect(trainer_page.locator(f"#s-{enrollment.id}-late")).to_be_checked()
     expect(trainer_page.get_by_test_id(f"who-{enrollment.id}")).to_contain_text(f"{enrollment.id}")
-    assert_no_horizontal_scroll(trainer_page)
+    assert_fits_phone(trainer_page)
     if SHOTS:
         trainer_page.screenshot(path=f"{SHOTS}/roster-360-{lang}.png", full_page=True)
         trainer_page.get_by_test_id(f"row-{enrollment.id}").scroll_into_view_if_needed()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.fixtures.browser import PHONE, assert_no_horizontal_scroll, fill_registration, log_in
+from tests.fixtures.browser import PHONE, assert_fits_phone, fill_registration, log_in
 from tests.fixtures.enrollment import enroll
 from tests.fixtures.users import PASSWORD
 
@@ -24,7 +24,7 @@ def test_one_tap_on_register_shows_every_error(new_page):
     for field in ("email", "confirm", "nik", "phone"):
         expect(page.locator(f"#{field}.is-invalid")).to_have_count(1)
     expect(page.locator(".invalid-feedback:visible")).to_have_count(4)
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
 
 
 def test_the_course_page_says_why_before_the_tap(new_page, create_user, create_course):
@@ -36,7 +36,7 @@ def test_the_course_page_says_why_before_the_tap(new_page, create_user, create_c
     log_in(page, trainee, f"/courses/{course.id}")
     expect(page.get_by_test_id("refusals")).to_be_visible()
     expect(page.get_by_test_id("enrol")).to_have_count(0)
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)
 
 
 def test_the_home_says_what_comes_next(new_page, create_user, create_course, create_session):
@@ -53,4 +53,4 @@ def test_the_home_says_what_comes_next(new_page, create_user, create_course, cre
     expect(card.get_by_test_id("next-meeting")).to_contain_text("BLK Metro")
     card.get_by_role("link", name=course.title).click()
     expect(page).to_have_url(re.compile(rf"/courses/{course.id}$"))
-    assert_no_horizontal_scroll(page)
+    assert_fits_phone(page)

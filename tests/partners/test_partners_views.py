@@ -260,7 +260,7 @@ def test_create_trainer_refuses_bad_input(client, staff, partner, create_user, c
 
 @pytest.mark.browser
 def test_pages_fit_a_phone(new_page, dummy_staff, partner, create_user, create_course):
-    from tests.fixtures.browser import assert_no_horizontal_scroll, submit_login
+    from tests.fixtures.browser import assert_fits_phone, submit_login
 
     create_user("trainer", name="Mei Lan", partner_id=partner.id)
     create_course("language", partner=partner)
@@ -276,4 +276,4 @@ def test_pages_fit_a_phone(new_page, dummy_staff, partner, create_user, create_c
         f"/partners/{partner.id}/trainers/new",
     ):
         assert page.goto(path).status == 200 and page.url.endswith(path), path
-        assert_no_horizontal_scroll(page)
+        assert_fits_phone(page)
