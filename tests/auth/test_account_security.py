@@ -445,6 +445,16 @@ def test_registration_says_the_same_for_a_registered_email_or_nik(client, taken,
         tr("This NIK, e-mail address or mobile number cannot be used for a new account.", lang)
         in answers[0]
     )
+    # and whoever never made one (another used their NIK or number) is told where to go
+    assert (
+        tr(
+            "Never made an account? Someone may have used your NIK or number by mistake: show "
+            "your KTP to %(office)s, and the office will correct it.",
+            lang,
+            office="BP3MI Lampung",
+        )
+        in answers[0]
+    )
     assert 'href="/login"' in response.text and 'href="/password/forgot"' in response.text
     assert count(User) == 1 and not logged_in(client)
 
