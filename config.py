@@ -90,6 +90,10 @@ class Config:
     #: check-in attempts per trainee, the page and the API together: a 6-digit code must not be
     #: guessed
     CHECKIN_RATE_LIMIT = "20 per minute"
+    #: a trainee's own enrolments and cancellations (the course page, the cancel page and the API
+    #: together), counted when made: each sends them a message, which the office may pay for
+    #: (lms/enrollment/limits.py); staff have none
+    ENROLMENT_CHANGE_RATE_LIMIT = "10 per hour;30 per day"
     #: werkzeug password hashing method
     PASSWORD_HASH_METHOD = "scrypt"
     #: minimum password length for every account
@@ -276,6 +280,7 @@ class TestingConfig(Config):
     RESET_SEND_RATE_LIMIT = "10000 per minute"
     REGISTER_RATE_LIMIT = "10000 per minute"
     LOOKUP_RATE_LIMIT = "10000 per minute"
+    ENROLMENT_CHANGE_RATE_LIMIT = "10000 per minute"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SERVER_NAME = None
     #: jobs run in-process: no Redis unless a test brings its own

@@ -20,6 +20,7 @@ from lms.catalog.models import Course
 from lms.catalog.services import visible_course
 from lms.core import transaction
 from lms.enrollment import services
+from lms.enrollment.limits import limit_enrolment_changes
 from lms.enrollment.models import ENROLLMENT_STATUSES, Enrollment
 from lms.errors import Forbidden, InvalidInput, NotFound
 from lms.extensions import db
@@ -171,6 +172,7 @@ def _course_with_partner():
 
 @blp.route("/courses/<int:course_id>/enrollments", methods=["POST"])
 @roles_required("trainee", "staff")
+@limit_enrolment_changes
 @blp.arguments(EnrollmentCreate)
 @blp.response(201, EnrollmentSchema)
 def enroll(data, course_id):
@@ -287,6 +289,7 @@ def reject(data, enrollment_id):
 
 @blp.route("/enrollments/<int:enrollment_id>", methods=["DELETE"])
 @roles_required("trainee", "staff")
+@limit_enrolment_changes
 @blp.response(200, CancelledSchema)
 def cancel(enrollment_id):
     """Cancel an enrolment (its trainee until the course starts, staff at any time); the head

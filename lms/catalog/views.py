@@ -15,6 +15,7 @@ from lms.core.transaction import attempt
 from lms.enrollment import groups
 from lms.enrollment import services as enrolment
 from lms.enrollment.forms import EnrolForm
+from lms.enrollment.limits import limit_enrolment_changes
 from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput
 from lms.extensions import course_types, db
@@ -167,6 +168,7 @@ def course_box(course, state, refusals=None, error=None):
 
 @bp.route("/<int:course_id>/enrol", methods=["POST"])
 @roles_required("trainee")
+@limit_enrolment_changes
 def enroll(course_id):
     """The one-step enrolment from the course page."""
     course = visible_course(current_user, course_id)  # (CSRFProtect checked the token already)

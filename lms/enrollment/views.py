@@ -17,6 +17,7 @@ from lms.extensions import db
 
 from . import services
 from .forms import CancelForm
+from .limits import limit_enrolment_changes
 from .models import SEAT_STATUSES, Enrollment
 
 bp = Blueprint("enrollment", __name__)
@@ -84,6 +85,7 @@ def my_courses():
 
 @bp.route("/my/enrollments/<int:enrollment_id>/cancel", methods=["GET", "POST"])
 @roles_required("trainee")
+@limit_enrolment_changes
 def cancel(enrollment_id):
     """Ask for a confirmation, then cancel; the service refuses once the course has started."""
     enrollment = get_within_or_404(Enrollment, enrollment_id, user_id=current_user.id)
