@@ -66,7 +66,11 @@ class Config:
     #: the deployment runs exactly one process (one gunicorn worker; threads are fine), so
     #: limits kept in memory:// are whole: production then starts without a shared store
     SINGLE_PROCESS = False
-    RATELIMIT_HEADERS_ENABLED = True
+    #: no X-RateLimit-* headers from Flask-Limiter: it would also put a Retry-After on every
+    #: answer of a limited view (a 201 too), and stretch a 503's Retry-After ("try again in 30
+    #: seconds") to the end of the limit's window, an hour or a day, which an offline queue
+    #: would wait for. A 429 says itself when to try again (lms/core/http.py)
+    RATELIMIT_HEADERS_ENABLED = False
     #: login attempts per account, from any address, the login page and API tokens together
     #: (brute force on one account); reset-link requests have a budget of the same size...
     LOGIN_RATE_LIMIT = "5 per minute;30 per hour"

@@ -38,7 +38,7 @@ from lms.catalog.services import course_type_of
 from lms.certificates.filters import CertificateFilters
 from lms.core.downloads import attachment
 from lms.core.forms import apply_errors, form_status
-from lms.core.http import json_error, wants_json
+from lms.core.http import json_error, wants_json, with_retry_after
 from lms.core.pagination import paginate
 from lms.core.time import local_today
 from lms.core.transaction import attempt, discard
@@ -296,7 +296,7 @@ def verify_page(code):
 def too_many(error):
     """Too many verifications from one address: the box again, and how long to wait."""
     page = render_template("certificates/verify.html", limited=True)
-    return _no_store(Response(page, 429))
+    return _no_store(with_retry_after(Response(page, 429)))
 
 
 # --- staff: a course's certificates ------------------------------------------------------------

@@ -4,6 +4,8 @@ A domain error (:mod:`lms.errors`) or an HTTP error raised anywhere ends here; t
 is rolled back. Under /api/ the answer is JSON, never an HTML page.
 """
 
+import time
+
 from flask import current_app, g, jsonify, make_response, render_template
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -11,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from lms.errors import LmsError
-from lms.extensions import db, login_manager
+from lms.extensions import db, limiter, login_manager
 from lms.web import is_api_request as wants_json
 
 from .outage import RETRY_AFTER, database_unavailable
@@ -72,8 +74,20 @@ def _http_error(error):
             # webargs/marshmallow validation: the API registers how its messages become fields
             fields = current_app.extensions["api_validation_fields"](messages)
             return json_error(400, "invalid", HTTP_MESSAGES[422], fields)
-        return json_error(status, HTTP_CODES.get(status, "error"), message)
-    return render_template("errors/error.html", status=status, message=message), status
+        answer = json_error(status, HTTP_CODES.get(status, "error"), message)
+    else:
+        answer = render_template("errors/error.html", status=status, message=message), status
+    return with_retry_after(make_response(*answer)) if status == 429 else answer
+
+
+def with_retry_after(response):
+    """A 429 of a rate limit with ``Retry-After``: the seconds until the limit that was reached
+    lets the next request through (the end of its window)."""
+    breached = limiter.current_limit
+    if breached is not None:
+        wait = int(breached.reset_at - time.time())
+        response.headers["Retry-After"] = str(max(1, wait))
+    return response
 
 
 def _domain_error(error):

@@ -78,12 +78,16 @@ def test_enrolling_and_cancelling_again_and_again_stops_at_the_budget(
     assert page.post(f"/my/enrollments/{second}/cancel").status_code == 302
     assert _messages(trainee) == 4
 
-    # the fifth is refused, on either door, in the person's language, and sends nothing
+    # the fifth is refused, on either door, in the person's language, and sends nothing; the
+    # answer says when to try again (the hour's end), the answers before said nothing of it
+    assert "Retry-After" not in response.headers
     response = api.post(f"/api/v1/courses/{course.id}/enrollments", headers=headers)
     assert assert_json_error(response, 429, "rate_limited")["message"] == tr(TOO_MANY)
+    assert 1 <= int(response.headers["Retry-After"]) <= 3600
     response = page.post(f"/courses/{course.id}/enrol")
     assert response.status_code == 429
     assert tr(TOO_MANY) in response.get_data(as_text=True)
+    assert 1 <= int(response.headers["Retry-After"]) <= 3600
     assert count(Enrollment, Enrollment.status != "cancelled") == 0
     assert _messages(trainee) == 4
 
