@@ -22,7 +22,7 @@ class Config:
     #: it and the request is answered 503 ("try again in a minute"), its transaction rolled back;
     #: 0 for no limit. A runaway query, or a lock some other session never lets go, would
     #: otherwise hold a worker's thread and a database connection for good (gthread workers are
-    #: not ended for a long request: gunicorn.conf.py). None by default: migrations, jobs and
+    #: not ended for a long request: gunicorn.conf.py). Off by default: migrations, jobs and
     #: commands may run long by design; gunicorn.conf.py gives the web processes 30 s
     #: (GUNICORN_STATEMENT_TIMEOUT)
     DATABASE_STATEMENT_TIMEOUT = 0

@@ -1,10 +1,10 @@
 """Which database failures mean "away for a moment", not "something is wrong".
 
 PostgreSQL restarting, a connection dropped or refused, the connection table full, a lock that
-could not be had, a statement that ran out of its time, or SQLite busy with another writer: nothing is wrong with the request, and the
-same request a minute later succeeds. The person is then told so (503 with ``Retry-After``,
-:mod:`lms.core.http`), and the offline queues wait and send again. Any other database error is a
-fault and answers 500 as before.
+could not be had, a statement that ran out of its time, or SQLite busy with another writer:
+nothing is wrong with the request, and the same request a minute later succeeds. The person is
+then told so (503 with ``Retry-After``, :mod:`lms.core.http`), and the offline queues wait and
+send again. Any other database error is a fault and answers 500 as before.
 
 Neither driver is imported here: a web worker on PostgreSQL never loads SQLite's, and the error
 says which driver raised it.

@@ -100,7 +100,7 @@ def limit_statements(engine, seconds):
 def lift_statement_limit(session):
     """No ``statement_timeout`` (:func:`limit_statements`) for the rest of ``session``'s
     transaction: for a download, long by design, whose query is read in batches (the first
-    batch of a sorted export waits for the whole sort). Nothing is sent without a limit."""
+    batch of a sorted export waits for the whole sort). Where no limit is set, nothing is sent."""
     from flask import current_app
     from sqlalchemy import text
 
