@@ -29,10 +29,23 @@ def statuses(course):
     )
 
 
-def test_seed_demo_fills_the_courses(app):
+def test_the_demo(app):
+    """The demo's data, seeded once, checked from every side below (seeding it costs seconds, on
+    PostgreSQL about ten: once, not once per check)."""
     logins, created = seed()
     db.session.commit()
     assert created
+    for check in (
+        fills_the_courses,
+        has_attendance_and_certificates_one_revoked,
+        has_the_people,
+        mirrors_a_real_year,
+        has_outreach_and_a_school_class,
+    ):
+        check(logins)
+
+
+def fills_the_courses(logins):
     assert ("trainee", "peserta01@latih.example") in logins
     courses = by_prefix()
     assert {c.type_key for c in courses.values()} == set(course_types.keys())
@@ -109,7 +122,10 @@ def row_counts():
     }
 
 
-def test_seed_demo_from_the_command_line(runner):
+def test_seed_demo_from_the_command_line_once_and_again(runner):
+    """The command loads the demo and prints who can log in; a second run (e.g. the README's
+    start command run again) adds, changes and removes nothing: no duplicate partner, account,
+    course, session, enrolment, mark or certificate."""
     result = runner.invoke(args=["lms", "seed-demo"])
     assert result.exit_code == 0, result.output
     assert "Demo data loaded." in result.output
@@ -119,11 +135,6 @@ def test_seed_demo_from_the_command_line(runner):
         assert re.search(rf"^\s*{role}\s+{re.escape(email)}$", result.output, re.M), email
     assert db.session.scalar(select(func.count(Enrollment.id))) > 50
 
-
-def test_seed_demo_twice_keeps_the_data(runner):
-    """A second run (e.g. the README's start command run again) adds, changes and removes
-    nothing: no duplicate partner, account, course, session, enrolment, mark or certificate."""
-    assert runner.invoke(args=["lms", "seed-demo"]).exit_code == 0
     before = row_counts()
     assert before["users"] == 45 and before["courses"] >= 9 and before["course_sessions"] > 100
     users_before = db.session.execute(select(User.id, User.email, User.password_hash)).all()
@@ -138,12 +149,10 @@ def test_seed_demo_twice_keeps_the_data(runner):
     )
 
 
-def test_demo_has_attendance_and_certificates_one_revoked(app):
+def has_attendance_and_certificates_one_revoked(_logins):
     from lms.attendance.models import Attendance
     from lms.certificates.models import Certificate
 
-    seed()
-    db.session.commit()
     assert db.session.scalar(select(func.count(Attendance.id))) > 100
     valid = db.session.scalar(
         select(func.count(Certificate.id)).where(Certificate.revoked_at.is_(None))
@@ -163,11 +172,7 @@ PARTNER_KINDS = {"training_centre", "university", "vocational_centre"}
 LEADING_REGENCIES = {"Lampung Timur", "Lampung Tengah", "Lampung Selatan"}
 
 
-def test_demo_people(app):
-    logins, created = seed()
-    db.session.commit()
-    assert created
-
+def has_the_people(logins):
     # three partner institutions, one of each kind, each with a valid MoU and one trainer
     outreach = {p["name"] for p in OUTREACH_PARTNERS}
     partners = [p for p in db.session.scalars(select(Partner)) if p.name not in outreach]
@@ -225,12 +230,10 @@ PARTNER_OF_TYPE = {
 }
 
 
-def test_demo_courses_mirror_a_real_year(app):
-    seed()
-    db.session.commit()
+def mirrors_a_real_year(_logins):
     today, now = local_today(), utcnow()
     everything = db.session.scalars(select(Course).order_by(Course.id)).all()
-    # the training courses (the school class and the outreach events: test_demo_outreach)
+    # the training courses (the school class and the outreach events: has_outreach_and_a_school_class)
     courses = [c for c in everything if c.type_key in BUILT_IN_TYPES]
 
     # courses of every type, all published
@@ -295,9 +298,7 @@ def test_demo_courses_mirror_a_real_year(app):
     assert states["finished"] >= 2, states
 
 
-def test_demo_outreach_and_school_class(app):
-    seed()
-    db.session.commit()
+def has_outreach_and_a_school_class(_logins):
     courses = db.session.scalars(select(Course).order_by(Course.id)).all()
     [school_class] = [c for c in courses if c.type_key == "school_class"]
     assert school_class.partner.kind == "school" and school_class.target_groups == ["cpmi"]
