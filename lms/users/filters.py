@@ -6,11 +6,20 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from lms.auth.models import ROLES, TARGET_GROUPS, User
+from lms.auth.validation import ValidationFailed, normalize_phone
 from lms.core.filters import Args, present
 from lms.core.sealed import mask_numbers, term_args
 from lms.core.search import contains
 from lms.extensions import db
 from lms.regions.models import Regency
+
+
+def _mobile_number(text):
+    """``text`` as a stored mobile number (+62...), however it was typed, or None."""
+    try:
+        return normalize_phone(text)
+    except ValidationFailed:
+        return None
 
 
 @dataclass(frozen=True)
@@ -19,8 +28,8 @@ class UserFilters:
 
     #: one of ROLES, or None for every role
     role: str | None = None
-    #: searched in the name and the e-mail address; equal to a 16-digit NIK (so never put in a
-    #: URL as it is: ``args()`` seals it)
+    #: searched in the name and the e-mail address; equal to a 16-digit NIK, or to a mobile number
+    #: however it is typed (so never put in a URL as it is: ``args()`` seals it)
     q: str = ""
     #: the code of the regency or city of origin
     regency: str | None = None
@@ -59,6 +68,8 @@ class UserFilters:
             condition = contains((User.name, User.email), self.q)
             if re.fullmatch(r"[0-9]{16}", self.q):
                 condition = condition | (User.nik == self.q)
+            if phone := _mobile_number(self.q):  # a trainee without e-mail: by their number
+                condition = condition | (User.phone == phone)
             query = query.where(condition)
         return query
 

@@ -183,3 +183,22 @@ def test_a_seal_opens_on_this_site_only(app, make_app):
     other = make_app(SECRET_KEY="another-site")
     with other.test_request_context():
         assert sealed.unseal(token) is None
+
+
+@pytest.mark.parametrize("spelling", ["local", "international"])
+def test_a_trainee_without_email_is_found_by_their_number_which_stays_out_of_every_url(
+    client, staff, people, create_user, spelling
+):
+    """Staff at a site know a walk-in by their mobile number only: typed as on the phone (0812
+    ...) or as stored (+62 812 ...), it finds them, and it is sealed as a NIK is."""
+    wati = create_user("trainee", name="Wati", email=False, phone="+6281277770101")
+    typed = "0812 7777 0101" if spelling == "local" else "+62 812-7777-0101"
+    browser = Recorder(client)
+    response = browser.open("/users/", "POST", data={"role": "trainee", "q": typed})
+    assert response.status_code == 303
+    page = browser.follow(response)
+    assert re.findall(r'data-testid="user-(\d+)"', page.get_data(as_text=True)) == [str(wati.id)]
+    assert all("7777" not in url for url in browser.urls), browser.urls
+    names, _body = names_in(client.post("/exports/trainees.csv", data={"q": typed}))
+    assert names == ["Wati"]
+    assert all("81277770101" not in entry for entry in audit_texts())
