@@ -31,6 +31,7 @@ from lms.jobs import services as jobs
 from lms.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 from lms.jobs.worker import work
 from tests.fixtures.jobs import REDIS_URL
+from tests.fixtures.servers import stop
 from tests.fixtures.users import log_in
 from tests.imports.test_imports import big_rows, csv_bytes
 
@@ -259,13 +260,7 @@ def _worker(app, queue, tmp_path, name, pause, **settings):
 
 
 def _stop(process):
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop(process)
     process.log.close()
 
 
