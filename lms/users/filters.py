@@ -6,20 +6,12 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from lms.auth.models import ROLES, TARGET_GROUPS, User
-from lms.auth.validation import ValidationFailed, normalize_phone
+from lms.auth.services import login_identifier
 from lms.core.filters import Args, present
 from lms.core.sealed import mask_numbers, term_args
 from lms.core.search import contains
 from lms.extensions import db
 from lms.regions.models import Regency
-
-
-def _mobile_number(text):
-    """``text`` as a stored mobile number (+62...), however it was typed, or None."""
-    try:
-        return normalize_phone(text)
-    except ValidationFailed:
-        return None
 
 
 @dataclass(frozen=True)
@@ -68,7 +60,8 @@ class UserFilters:
             condition = contains((User.name, User.email), self.q)
             if re.fullmatch(r"[0-9]{16}", self.q):
                 condition = condition | (User.nik == self.q)
-            if phone := _mobile_number(self.q):  # a trainee without e-mail: by their number
+            phone = login_identifier(self.q)  # a mobile number as stored (+62...), however typed
+            if phone.startswith("+"):  # a trainee without e-mail: found by their number
                 condition = condition | (User.phone == phone)
             query = query.where(condition)
         return query
