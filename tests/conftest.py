@@ -36,7 +36,8 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") e
 #: tests marked ``one_database`` run on one backend only: PostgreSQL (production's database) when
 #: it is set, else SQLite. Browser tests are such tests: every view they drive is tested on both
 #: databases through the Flask test client; the browser adds the pages' scripts, layout and
-#: accessibility, which do not depend on the database.
+#: accessibility, which do not depend on the database. The API's fuzzing is another: PostgreSQL is
+#: the stricter judge of a generated value.
 ONE_DATABASE = BROWSER_BACKEND = BACKENDS[-1]
 #: reference data loaded by migrations (and the catalogue version row), kept between tests
 KEEP_TABLES = {"regencies", "alembic_version", "catalog_version"}
