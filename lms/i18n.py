@@ -33,7 +33,7 @@ def select_locale():
 
 
 def select_timezone():
-    """Everyone sees times in the office's zone (WIB)."""
+    """Everyone sees times in the office's zone (BABEL_DEFAULT_TIMEZONE: WIB by default)."""
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 

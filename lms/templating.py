@@ -1,4 +1,4 @@
-"""Jinja filters and globals: dates in WIB, masked identity numbers, the navigation per role,
+"""Jinja filters and globals: dates in the office's zone, masked identity numbers, the navigation per role,
 static URLs that change with their file."""
 
 from datetime import UTC, datetime
@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.core.assets import static_url
-from lms.core.time import clock_pattern
+from lms.core.time import clock_pattern, zone_abbreviation, zone_name
 from lms.i18n import gettext, locale_name, ngettext, npgettext, pgettext
 
 #: the navigation: (endpoint, label, roles that see it; None = everyone)
@@ -199,4 +199,8 @@ def init_app(app):
     app.jinja_env.globals["regency_names"] = regency_names
     app.jinja_env.globals["type_label"] = type_label
     app.jinja_env.globals["current_locale"] = locale_name
+    # the office's zone, which labels every time a page shows: zone() "WIB", zone_name() the
+    # words of a sentence ("Western Indonesian Time (WIB)")
+    app.jinja_env.globals["zone"] = zone_abbreviation
+    app.jinja_env.globals["zone_name"] = zone_name
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")

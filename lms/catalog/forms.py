@@ -1,4 +1,4 @@
-"""Staff forms for courses and their sessions; times are typed in local time (WIB)."""
+"""Staff forms for courses and their sessions; times are typed in the office's zone (WIB by default)."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -25,6 +25,7 @@ from wtforms.validators import (
 
 from lms.auth.models import TARGET_GROUP_LABELS, TARGET_GROUPS
 from lms.core.forms import LmsForm
+from lms.core.time import ZONE
 
 from .models import COURSE_STATUS_LABELS, COURSE_STATUSES
 
@@ -85,12 +86,12 @@ class CourseForm(LmsForm):
     starts_on = DateField(_l("First day"), validators=[InputRequired(), plausible_date])
     ends_on = DateField(_l("Last day"), validators=[InputRequired(), plausible_date])
     registration_opens_at = DateTimeLocalField(
-        _l("Registration opens (WIB)"),
+        _l("Registration opens (%(zone)s)", zone=ZONE),
         format=LOCAL_DATETIME_FORMATS,
         validators=[InputRequired(), plausible_date],
     )
     registration_closes_at = DateTimeLocalField(
-        _l("Registration closes (WIB)"),
+        _l("Registration closes (%(zone)s)", zone=ZONE),
         format=LOCAL_DATETIME_FORMATS,
         validators=[InputRequired(), plausible_date],
     )
@@ -155,8 +156,12 @@ class SessionForm(LmsForm):
     """One meeting: a day and its hours in local time."""
 
     day = DateField(_l("Day"), validators=[InputRequired(), plausible_date])
-    starts = TimeField(_l("Starts (WIB)"), format=TIME_FORMATS, validators=[InputRequired()])
-    ends = TimeField(_l("Ends (WIB)"), format=TIME_FORMATS, validators=[InputRequired()])
+    starts = TimeField(
+        _l("Starts (%(zone)s)", zone=ZONE), format=TIME_FORMATS, validators=[InputRequired()]
+    )
+    ends = TimeField(
+        _l("Ends (%(zone)s)", zone=ZONE), format=TIME_FORMATS, validators=[InputRequired()]
+    )
     topic = StringField(_l("Topic"), validators=[Optional(), Length(max=200)])
     location = StringField(
         _l("Room or site"),
@@ -180,8 +185,12 @@ class TimetableForm(LmsForm):
     weekdays = SelectMultipleField(
         _l("Weekdays"), choices=WEEKDAY_LABELS, coerce=int, validators=[DataRequired()]
     )
-    starts = TimeField(_l("Starts (WIB)"), format=TIME_FORMATS, validators=[InputRequired()])
-    ends = TimeField(_l("Ends (WIB)"), format=TIME_FORMATS, validators=[InputRequired()])
+    starts = TimeField(
+        _l("Starts (%(zone)s)", zone=ZONE), format=TIME_FORMATS, validators=[InputRequired()]
+    )
+    ends = TimeField(
+        _l("Ends (%(zone)s)", zone=ZONE), format=TIME_FORMATS, validators=[InputRequired()]
+    )
     first_day = DateField(_l("From"), validators=[InputRequired(), plausible_date])
     weeks = IntegerField(
         _l("Number of weeks"), validators=[InputRequired(), NumberRange(min=1, max=52)]

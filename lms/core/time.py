@@ -4,11 +4,39 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 
 def office_zone():
     """The office's time zone (Asia/Jakarta, WIB, by default)."""
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def zone_abbreviation():
+    """The office zone's short name, which every time a page shows is labelled with: WIB, WITA or
+    WIT for Indonesia's zones (tzdata's own abbreviations), another zone's abbreviation, or its
+    offset from UTC ("UTC+08") where the zone has no name."""
+    name = datetime.now(office_zone()).tzname()
+    return f"UTC{name}" if name[0] in "+-" else name
+
+
+#: ``zone_abbreviation()`` for a label written once, at import (a form field's): read when shown
+ZONE = LazyString(zone_abbreviation)
+
+#: the long names of Indonesia's zones, by their short names
+ZONE_NAMES = {
+    "WIB": _l("Western Indonesian Time (WIB)"),
+    "WITA": _l("Central Indonesian Time (WITA)"),
+    "WIT": _l("Eastern Indonesian Time (WIT)"),
+}
+
+
+def zone_name():
+    """The office zone's name in a sentence ("Times are shown in ..."): Indonesia's zones in the
+    reader's language, another zone by its short name."""
+    short = zone_abbreviation()
+    return str(ZONE_NAMES.get(short, short))
 
 
 def local_to_utc(value):
@@ -48,7 +76,7 @@ def clock_pattern(pattern):
 
 
 def format_local(value, pattern):
-    """``value`` (an aware datetime) as ``pattern`` in WIB, the hour written as the reader's
+    """``value`` (an aware datetime) as ``pattern`` in the office's zone, the hour written as the reader's
     language writes it."""
     from flask_babel import format_datetime
 

@@ -3,7 +3,7 @@
 The list and the export take the same filters (``RosterFilters``: a status and a search), so the
 export holds exactly the rows the list shows. The CSV is streamed row by row; the XLSX is written
 by openpyxl in write-only mode. Both carry the same columns, headed in the reader's language, with
-times in the office's zone (WIB).
+times in the office's zone (WIB by default).
 """
 
 from flask_babel import gettext as _
@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.auth.models import TARGET_GROUP_LABELS, User
 from lms.core import tabular
-from lms.core.time import utc_to_local
+from lms.core.time import utc_to_local, zone_abbreviation
 from lms.extensions import db
 
 from . import services
@@ -61,12 +61,12 @@ def headers():
         _("Participant group"),
         _("Status"),
         _("Waitlist position"),
-        _("Enrolled at (WIB)"),
+        _("Enrolled at (%(zone)s)", zone=zone_abbreviation()),
     ]
 
 
 def roster_rows(course_id, filters=RosterFilters()):
-    """The roster's rows as plain values (the time is a naive WIB datetime), read in batches."""
+    """The roster's rows as plain values (the time naive, in the office's zone), read in batches."""
     positions = services.waitlist_positions(course_id)
     query = roster_query(course_id, filters).execution_options(yield_per=500)
     for enrollment in db.session.scalars(query):
