@@ -160,6 +160,8 @@ def take_all(browser, base, out):
             page.get_by_test_id("enrollments-link").click()
             page.wait_for_load_state()
             shot(page, out, "enrollments", width, locale)
+            page.goto("/exports/")
+            shot(page, out, "exports", width, locale)
             page.goto("/outbox/")
             shot(page, out, "outbox", width, locale)
             page.locator("table a").first.click()

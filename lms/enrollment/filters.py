@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from lms.auth.models import User
+from lms.auth.search import person_condition
 from lms.core.filters import Args, present
-from lms.core.search import contains
+from lms.core.sealed import term_args
 
 from .models import ENROLLMENT_ORIGINS, ENROLLMENT_STATUSES, Enrollment
 
@@ -17,14 +17,15 @@ class RosterFilters:
 
     #: one of ENROLLMENT_STATUSES, or None for every status
     status: str | None = None
-    #: searched in the trainee's name and e-mail address
+    #: the trainee's name, e-mail address, NIK or mobile number (``lms.auth.search``); never put
+    #: in a URL as it is: ``args()`` seals it
     q: str = ""
     #: one of ENROLLMENT_ORIGINS ("walk_in": the people trainers added at a session), or None
     origin: str | None = None
 
     @classmethod
     def from_args(cls, args, strict=False):
-        """The filters of a query string: ``status``, ``q``."""
+        """The filters of a query string: ``status``, ``q`` (or its sealed ``qs``), ``origin``."""
         return cls(**cls._read(Args(args, strict)))
 
     @classmethod
@@ -33,7 +34,7 @@ class RosterFilters:
             "status": read.choice(
                 "status", ENROLLMENT_STATUSES, lambda v: _("Unknown status: %(value)s.", value=v)
             ),
-            "q": read.text("q"),
+            "q": read.term("q"),
             "origin": read.choice(
                 "origin", ENROLLMENT_ORIGINS, lambda v: _("Unknown origin: %(value)s.", value=v)
             ),
@@ -44,11 +45,12 @@ class RosterFilters:
         if self.status:
             query = query.where(Enrollment.status == self.status)
         if self.q:
-            query = query.where(contains((User.name, User.email), self.q))
+            query = query.where(person_condition(self.q))
         if self.origin:
             query = query.where(Enrollment.origin == self.origin)
         return query
 
     def args(self):
-        """The query string that gives these filters back (the roster's and its export's)."""
-        return present({"status": self.status, "q": self.q, "origin": self.origin})
+        """The query string that gives these filters back (the roster's and its export's); a
+        search holding a number is sealed."""
+        return present({"status": self.status, **term_args(self.q), "origin": self.origin})

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from lms.audit import services as audit
 from lms.auth.models import TARGET_GROUP_LABELS, User
 from lms.auth.permissions import roles_required
+from lms.auth.search import person_condition
 from lms.catalog.models import Course
 from lms.certificates.services import valid_certificate
 from lms.core import tabular
@@ -29,8 +30,7 @@ from lms.core.downloads import attachment
 from lms.core.forms import form_status
 from lms.core.pagination import paginate
 from lms.core.records import get_within_or_404
-from lms.core.sealed import read_term, sealed_url, term_args
-from lms.core.search import contains
+from lms.core.sealed import SEALED, read_term, sealed_url, term_args
 from lms.core.transaction import attempt
 from lms.core.urls import safe_next
 from lms.errors import InvalidInput
@@ -76,7 +76,6 @@ AUDIT_LABELS = {
 }
 #: how many trainees the search of "add a trainee" lists
 SEARCH_LIMIT = 20
-NIK_RE = re.compile(r"^\d{16}$")
 
 
 @bp.app_template_filter("audit_label")
@@ -88,21 +87,13 @@ def audit_label(action):
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _filters(args):
-    """The list's filters from the query string (the roster export's): an unknown status means
-    all; (status, q)."""
-    filters = RosterFilters.from_args(args)
-    return filters.status, filters.q
-
-
 def _list_args(filters):
     """The list's query string (filters and page), for links back to the same view."""
     page = request.args.get("page", type=int)
     return {**filters.args(), "page": page} if page else filters.args()
 
 
-def _render_index(course, form, status=None, q="", error=None, code=200, origin=None):
-    filters = RosterFilters(status=status, q=q, origin=origin)
+def _render_index(course, form, filters, code=200):
     page = paginate(roster_list.roster_query(course.id, filters))
     counts = roster_list.status_counts(course.id)
     return render_template(
@@ -110,14 +101,15 @@ def _render_index(course, form, status=None, q="", error=None, code=200, origin=
         course=course,
         page=page,
         form=form,
-        status=status,
-        q=q,
-        origin=origin,
+        filters=filters,
+        status=filters.status,
+        origin=filters.origin,
+        # the search as the tabs' links carry it: sealed when it holds a number
+        search_args=term_args(filters.q),
         counts=counts,
         total=sum(counts.values()),
         statuses=[(s, ENROLLMENT_STATUS_LABELS[s]) for s in ENROLLMENT_STATUSES],
         positions=services.waitlist_positions(course.id),
-        error=error,
         list_args=_list_args(filters),
         export_args=filters.args(),
     ), code
@@ -134,15 +126,27 @@ def _back(course):
 # --- the list and bulk decisions -----------------------------------------------------------
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @roles_required("staff")
 def index(course_id):
-    """A course's enrolments, filtered by status and searched by name or e-mail."""
+    """A course's enrolments, filtered by status and origin, and searched by a trainee's name,
+    e-mail address, NIK or mobile number.
+
+    The search form is sent by POST and answered with a redirect to the list, its search sealed
+    when it holds a number: a NIK or a mobile number never appears in a URL (``lms.core.sealed``).
+    """
     course = db.get_or_404(Course, course_id)
+    if request.method == "POST":
+        filters = RosterFilters.from_args(request.form)
+        return redirect(
+            url_for("manage_enrollments.index", course_id=course.id, **filters.args()), 303
+        )
+    if resealed := sealed_url():
+        return redirect(resealed, 303)
     filters = RosterFilters.from_args(request.args)
-    return _render_index(
-        course, BulkForm(formdata=None), filters.status, filters.q, origin=filters.origin
-    )
+    if request.args.get(SEALED) and not filters.q:
+        flash(_("This search has expired. Search again."), "warning")
+    return _render_index(course, BulkForm(formdata=None), filters)
 
 
 @bp.route("/bulk", methods=["POST"])
@@ -151,10 +155,10 @@ def bulk(course_id):
     """Approve or reject the ticked enrolments in one transaction; those that can no longer be
     decided (no longer pending) are skipped and listed with the reason."""
     course = db.get_or_404(Course, course_id)
-    status, q = _filters(request.args)
+    filters = RosterFilters.from_args(request.args)
     form = BulkForm()
     if not form.validate_on_submit():
-        return _render_index(course, form, status, q, code=400)
+        return _render_index(course, form, filters, code=400)
     ids = form.ids.data
     chosen = db.session.scalars(
         select(Enrollment)
@@ -164,7 +168,7 @@ def bulk(course_id):
     ).all()
     if len(chosen) != len(ids):
         form.ids.errors = [_("Some of the ticked enrolments are not in this course.")]
-        return _render_index(course, form, status, q, code=400)
+        return _render_index(course, form, filters, code=400)
     actor = current_user._get_current_object()
     approve = form.action.data == "enrolled"
     # a row that is no longer pending (the trainee cancelled, someone decided it meanwhile) is
@@ -266,14 +270,10 @@ def detail(course_id, enrollment_id):
 
 
 def _search_trainees(q):
-    """Trainees whose name or e-mail contains ``q``, or whose NIK is exactly ``q``."""
-    digits = re.sub(r"[\s.-]", "", q)
-    condition = contains((User.name, User.email), q)
-    if NIK_RE.match(digits):
-        condition = condition | (User.nik == digits)
+    """Trainees found by ``q``: a name, e-mail address, NIK or mobile number."""
     return db.session.scalars(
         select(User)
-        .where(User.role == "trainee", condition)
+        .where(User.role == "trainee", person_condition(q))
         .order_by(User.name, User.id)
         .limit(SEARCH_LIMIT + 1)
     ).all()

@@ -48,8 +48,10 @@ def index():
 
 
 def _resealed(key):
-    """The trainee export's link with a NIK typed into it sealed (see ``lms.core.sealed``)."""
-    return sealed_url() if key == "trainees" and request.method == "GET" else None
+    """A trainee or enrolment export's link with a NIK or mobile number typed into it sealed (see
+    ``lms.core.sealed``)."""
+    searched = key in ("trainees", "enrollments")
+    return sealed_url() if searched and request.method == "GET" else None
 
 
 def _filters(key):

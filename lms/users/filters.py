@@ -1,15 +1,13 @@
 """The user list's filters (the list and the trainee export: :mod:`lms.core.filters`)."""
 
-import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
 from lms.auth.models import ROLES, TARGET_GROUPS, User
-from lms.auth.services import login_identifier
+from lms.auth.search import person_condition
 from lms.core.filters import Args, present
 from lms.core.sealed import mask_numbers, term_args
-from lms.core.search import contains
 from lms.extensions import db
 from lms.regions.models import Regency
 
@@ -20,8 +18,8 @@ class UserFilters:
 
     #: one of ROLES, or None for every role
     role: str | None = None
-    #: searched in the name and the e-mail address; equal to a 16-digit NIK, or to a mobile number
-    #: however it is typed (so never put in a URL as it is: ``args()`` seals it)
+    #: a name, e-mail address, NIK or mobile number (``lms.auth.search``); never put in a URL as
+    #: it is: ``args()`` seals it
     q: str = ""
     #: the code of the regency or city of origin
     regency: str | None = None
@@ -57,13 +55,7 @@ class UserFilters:
         if self.target_group:
             query = query.where(User.target_group == self.target_group)
         if self.q:
-            condition = contains((User.name, User.email), self.q)
-            if re.fullmatch(r"[0-9]{16}", self.q):
-                condition = condition | (User.nik == self.q)
-            phone = login_identifier(self.q)  # a mobile number as stored (+62...), however typed
-            if phone.startswith("+"):  # a trainee without e-mail: found by their number
-                condition = condition | (User.phone == phone)
-            query = query.where(condition)
+            query = query.where(person_condition(self.q))
         return query
 
     def args(self):

@@ -176,7 +176,7 @@ ACCESS = {
     "manage.generate_sessions":           {"GET": STAFF_PAGE, "POST": STAFF_POST},
     "manage.edit_session":                {"GET": STAFF_PAGE, "POST": STAFF_POST},
     "manage.cancel_session":              {"GET": STAFF_PAGE, "POST": STAFF_POST},
-    "manage_enrollments.index":                  STAFF_PAGE,
+    "manage_enrollments.index":                  {"GET": STAFF_PAGE, "POST": STAFF_POST},
     "manage_enrollments.bulk":                   STAFF_POST,
     "manage_enrollments.detail":                 {"GET": STAFF_PAGE, "POST": STAFF_POST},
     "manage_enrollments.add":                    {"GET": STAFF_PAGE, "POST": STAFF_POST},

@@ -1,6 +1,7 @@
-"""A NIK searched for never appears in a URL (the access log, the browser's history, a Referer) nor
-in full in the audit log: the account list, "add a trainee" and the trainee export send their
-search by POST and link to their results with the term sealed (``lms.core.sealed``)."""
+"""A NIK or mobile number searched for never appears in a URL (the access log, the browser's
+history, a Referer) nor in full in the audit log: the account list, a course's enrolment list,
+"add a trainee" and the trainee and enrolment exports send their search by POST and link to their
+results with the term sealed (``lms.core.sealed``)."""
 
 import csv
 import html
@@ -202,3 +203,84 @@ def test_a_trainee_without_email_is_found_by_their_number_which_stays_out_of_eve
     names, _body = names_in(client.post("/exports/trainees.csv", data={"q": typed}))
     assert names == ["Wati"]
     assert all("81277770101" not in entry for entry in audit_texts())
+
+
+@pytest.fixture
+def roster(create_course, create_enrollment, create_user, people):
+    """(a course whose roster holds the five Budis and Wati, a walk-in known by her number only;
+    Wati; {user id: enrolment id})."""
+    course = create_course()
+    wati = create_user("trainee", name="Wati", email=False, phone="+6281277770101")
+    enrolments = {
+        person.id: create_enrollment(person, course, bypass_window=True).id
+        for person in [*people, wati]
+    }
+    return course, wati, enrolments
+
+
+def rows_of(page):
+    """The enrolment ids a roster page lists."""
+    return re.findall(r'data-testid="row-(\d+)"', page.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("by", ["number", "nik"])
+def test_a_course_roster_finds_a_trainee_by_number_or_nik_which_stays_out_of_every_url(
+    client, staff, roster, people, by
+):
+    """Staff looking for a walk-in in a course's list type the number or the NIK they were
+    given: the search finds them and is sealed in the tabs, the bulk form and the downloads."""
+    course, wati, enrolments = roster
+    person, typed, digits = (
+        (wati, "0812 7777 0101", "7777")
+        if by == "number"
+        else (people[2], people[2].nik, people[2].nik[-8:])
+    )
+    base = f"/manage/courses/{course.id}/enrollments/"
+    browser = Recorder(client)
+    browser.open(base)
+    response = browser.open(base, "POST", data={"q": typed, "status": "enrolled"})
+    assert response.status_code == 303
+    assert "qs" in parse_qs(urlsplit(response.location).query)
+    page = browser.follow(response)
+    assert rows_of(page) == [str(enrolments[person.id])]
+    for tab in ("filter-waitlisted", "filter-walk-in", "export-csv", "export-xlsx"):
+        link = re.search(rf'href="([^"]*)"[^>]*data-testid="{tab}"', page.text).group(1)
+        assert "qs=" in link, tab
+        browser.urls.append(html.unescape(link))
+    export = re.search(r'href="([^"]*)"[^>]*data-testid="export-csv"', page.text).group(1)
+    download = browser.open(html.unescape(export))
+    assert download.status_code == 200
+    assert [row[0] for row in csv.reader(io.StringIO(download.text.lstrip("\ufeff")))][1:] == [
+        person.name
+    ]
+    assert all(digits not in url for url in browser.urls), browser.urls
+    # a number typed into a link is sealed by a redirect, as on the account list
+    typed_in = client.get(f"{base}?q=081277770101")
+    assert typed_in.status_code == 303 and "7777" not in typed_in.location
+
+
+def test_a_course_roster_name_search_stays_readable(client, staff, roster):
+    course, _wati, _enrolments = roster
+    base = f"/manage/courses/{course.id}/enrollments/"
+    response = client.post(base, data={"q": "santoso 3"})
+    assert response.location == f"{base}?q=santoso+3"
+    assert len(rows_of(client.get(response.location))) == 1
+
+
+def test_adding_a_walk_in_found_by_their_number(client, staff, create_course, create_user):
+    course = create_course()
+    wati = create_user("trainee", name="Wati", email=False, phone="+6281277770101")
+    base = f"/manage/courses/{course.id}/enrollments/add"
+    response = client.post(base, data={"q": "0812-7777-0101"})
+    assert "7777" not in response.location
+    assert f'data-testid="result-{wati.id}"' in client.get(response.location).text
+
+
+def test_the_enrolment_export_finds_a_trainee_by_nik(client, staff, roster, people):
+    course, _wati, _enrolments = roster
+    response = client.post("/exports/enrollments.csv", data={"q": people[1].nik})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert [row[rows[0].index("name")] for row in rows[1:]] == [people[1].name]
+    typed_in = client.get(f"/exports/enrollments.csv?q={people[1].nik}")
+    assert typed_in.status_code == 303 and people[1].nik not in typed_in.location
