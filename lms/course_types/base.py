@@ -351,7 +351,10 @@ class CourseType:
             reasons.append(_l("The course has not ended yet."))
         threshold = self.threshold_for(course)
         rate = attendance.rate
-        if rate is None:
+        if rate is None and attendance.held:
+            # every meeting held was excused: nothing to count, and nothing attended
+            reasons.append(_l("Excused from every meeting held: there is no attendance to count."))
+        elif rate is None:
             reasons.append(_l("No session has been held."))
         elif rate + 1e-9 < threshold:
             reasons.append(

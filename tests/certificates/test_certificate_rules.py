@@ -276,6 +276,17 @@ def test_no_session_held(cohort_of):
     assert decide(cohort.enrollments[0]) == (False, ["No session has been held."])
 
 
+def test_excused_from_every_meeting_held(cohort_of):
+    """Meetings were held: the trainee was excused from all of them, which is not "no session
+    held" (the demo's returned worker read that of a course whose one day she had missed)."""
+    cohort = cohort_of("entrepreneurship", size=1, meetings=1)
+    cohort.mark(cohort.enrollments[0], "excused")
+    assert decide(cohort.enrollments[0]) == (
+        False,
+        ["Excused from every meeting held: there is no attendance to count."],
+    )
+
+
 def test_a_cancelled_enrolment_is_not_eligible(cohort_of):
     cohort = cohort_of("entrepreneurship", size=1)
     enrollment = cohort.enrollments[0]
