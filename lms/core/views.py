@@ -32,13 +32,18 @@ THEME_COLOUR = "#0d6efd"
 
 @bp.route("/")
 def home():
-    """The welcome page; a trainee's home says what comes next in each of their courses."""
-    steps = None
+    """The welcome page; a trainee's home says what comes next in each of their courses, the
+    office's home what waits for it."""
+    steps = waiting = None
     if current_user.is_authenticated and current_user.role == "trainee":
         from lms.progress.services import next_steps
 
         steps = next_steps(current_user._get_current_object())
-    return render_template("core/home.html", steps=steps)
+    elif current_user.is_authenticated and current_user.is_staff:
+        from lms.progress.office import waiting as office_waiting
+
+        waiting = office_waiting()
+    return render_template("core/home.html", steps=steps, waiting=waiting)
 
 
 @bp.route("/language", methods=["POST"])

@@ -30,15 +30,21 @@ def _channel_label(key):
 @roles_required("staff")
 def index():
     q = (request.args.get("q") or "").strip().lower()[:100]
+    # ?failed=1: the messages that could not be delivered on any channel (the office's home
+    # links here when there are some)
+    failed = request.args.get("failed") == "1"
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if q:
         query = query.where(contains((OutboxMessage.recipient,), q))
+    if failed:
+        query = query.where(OutboxMessage.failed_at.is_not(None))
     page = paginate(query)
     enabled = [channel.label(str(get_locale())) for channel in registry.enabled()]
     return render_template(
         "outbox/index.html",
         page=page,
         q=q,
+        failed=failed,
         delivering=bool(enabled),
         enabled=", ".join(enabled),
         channel_label=_channel_label,

@@ -41,6 +41,7 @@ def test_the_demo(app):
         has_the_people,
         mirrors_a_real_year,
         has_outreach_and_a_school_class,
+        gives_the_office_something_to_do,
     ):
         check(logins)
 
@@ -161,6 +162,18 @@ def has_attendance_and_certificates_one_revoked(_logins):
         select(func.count(Certificate.id)).where(Certificate.revoked_at.is_not(None))
     )
     assert valid > 10 and revoked == 1
+
+
+def gives_the_office_something_to_do(_logins):
+    """The office's home has what a working office meets: requests to decide (the digital
+    marketing course needs approval) and an MoU up for renewal; every finished course has its
+    certificates."""
+    from lms.progress.office import waiting
+
+    found = waiting()
+    assert [course.code.split("-")[0] for course, _n in found.requests] == ["DGM"]
+    assert [partner.name for partner in found.mous] == ["UPT Bahasa Universitas Lampung"]
+    assert found.certificates == []
 
 
 # --- the people: partners, office, trainers, trainees (issue 2) ---------------------------------
