@@ -38,7 +38,7 @@ class Day:
         return sum(len(sessions) for _day, sessions in self.later)
 
 
-def _assigned_course_ids(user):
+def assigned_course_ids(user):
     """The courses assigned to a trainer, of the trainer's own partner (as ensure_course_access)."""
     return (
         select(course_trainers.c.course_id)
@@ -95,7 +95,7 @@ def _courses(user, day):
             Course.ends_on >= day,
         )
     else:
-        query = query.where(Course.id.in_(_assigned_course_ids(user)), Course.status != "archived")
+        query = query.where(Course.id.in_(assigned_course_ids(user)), Course.status != "archived")
     courses = db.session.scalars(query.order_by(Course.starts_on, Course.code)).all()
     running = [c for c in courses if c.starts_on <= day <= c.ends_on]
     coming = [c for c in courses if c.starts_on > day]
@@ -118,7 +118,7 @@ def trainer_day(user, day):
         .order_by(CourseSession.starts_at, Course.code, CourseSession.id)
     )
     if not user.is_staff:
-        query = query.where(CourseSession.course_id.in_(_assigned_course_ids(user)))
+        query = query.where(CourseSession.course_id.in_(assigned_course_ids(user)))
     sessions = db.session.scalars(query).all()
     todays = [s for s in sessions if s.starts_at < tomorrow]
     later = {}

@@ -33,8 +33,8 @@ THEME_COLOUR = "#0d6efd"
 @bp.route("/")
 def home():
     """The welcome page; a trainee's home says what comes next in each of their courses, the
-    office's home what waits for it."""
-    steps = waiting = None
+    office's and a trainer's home what waits for them."""
+    steps = waiting = teaching = None
     if current_user.is_authenticated and current_user.role == "trainee":
         from lms.progress.services import next_steps
 
@@ -43,7 +43,11 @@ def home():
         from lms.progress.office import waiting as office_waiting
 
         waiting = office_waiting()
-    return render_template("core/home.html", steps=steps, waiting=waiting)
+    elif current_user.is_authenticated and current_user.role == "trainer":
+        from lms.progress.teaching import waiting as trainer_waiting
+
+        teaching = trainer_waiting(current_user._get_current_object())
+    return render_template("core/home.html", steps=steps, waiting=waiting, teaching=teaching)
 
 
 @bp.route("/language", methods=["POST"])
