@@ -283,6 +283,7 @@ def take_attendance(browser, base, out, app, info):
             context = browser.new_context(viewport=viewport, locale=locale, base_url=base)
             page = context.new_page()
             log_in(page, info["trainer"], locale)
+            shot(page, out, "home-trainer", width, locale)
             page.goto("/trainer/today")
             shot(page, out, "att-today", width, locale)
             page.goto(f"/trainer/sessions/{session}/sheet")

@@ -2,7 +2,8 @@
 page where it is done.
 
 - leave requests awaiting a decision (the trainee waits for the answer before the meeting);
-- meetings of the last ``UNMARKED_DAYS`` days that began and hold no mark yet;
+- meetings of the last ``UNMARKED_DAYS`` days that are over and hold no mark (a meeting under
+  way is the today page's);
 - courses that ended in the last ``FINISHED_DAYS`` days whose type needs a final assessment and
   whose trainees lack a result (no certificate can be issued without it).
 
@@ -27,7 +28,7 @@ from lms.extensions import db
 
 from .office import FINISHED_DAYS, NAMED
 
-#: a meeting that began this many days ago or fewer and holds no mark is named
+#: a meeting over that began this many days ago or fewer and holds no mark is named
 UNMARKED_DAYS = 14
 
 
@@ -38,7 +39,7 @@ class TrainerWaiting:
     #: [leave request] awaiting a decision, the meeting soonest first
     leave: list = field(default_factory=list)
     more_leave: int = 0
-    #: [session] that began without a mark, the latest first
+    #: [session] over without a mark, the latest first
     unmarked: list = field(default_factory=list)
     #: [(course, trainees without a result)] of the finished courses that need one
     assessments: list = field(default_factory=list)
@@ -69,7 +70,7 @@ def _unmarked(courses, now):
         .where(
             CourseSession.course_id.in_(courses),
             CourseSession.cancelled_at.is_(None),
-            CourseSession.starts_at <= now,
+            CourseSession.ends_at <= now,
             CourseSession.starts_at >= now - timedelta(days=UNMARKED_DAYS),
             ~exists().where(Attendance.session_id == CourseSession.id),
         )

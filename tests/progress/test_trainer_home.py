@@ -9,6 +9,7 @@ import pytest
 from lms.attendance import excuses
 from lms.attendance import services as attendance
 from lms.catalog import services as catalog
+from lms.core.types import utcnow
 from lms.extensions import db
 from lms.progress import teaching
 from tests.fixtures.pages import text
@@ -44,18 +45,20 @@ def test_more_leave_requests_than_named_are_counted(classroom, coming, monkeypat
     assert len(waiting.leave) == 2 and waiting.more_leave == 1
 
 
-def test_a_meeting_that_began_without_marks_waits_until_they_are_saved(
+def test_a_meeting_over_without_marks_waits_until_they_are_saved(
     classroom, add_meeting, monkeypatch
 ):
     monkeypatch.setattr(teaching, "UNMARKED_DAYS", 5)
     yesterday = add_meeting(classroom.course, day=-1)
     long_ago = add_meeting(classroom.course, day=-7)
     called_off = add_meeting(classroom.course, day=-2)
+    under_way = add_meeting(classroom.course, starts_at=utcnow() - timedelta(minutes=30))
     catalog.cancel_session(called_off, "Banjir", actor=classroom.staff)
     add_meeting(classroom.course, day=5)  # not begun
     db.session.commit()
     unmarked = teaching.waiting(classroom.trainer).unmarked
-    assert yesterday in unmarked and long_ago not in unmarked and called_off not in unmarked
+    assert yesterday in unmarked
+    assert long_ago not in unmarked and called_off not in unmarked and under_way not in unmarked
     assert [s.starts_at for s in unmarked] == sorted((s.starts_at for s in unmarked), reverse=True)
     attendance.save_marks(
         yesterday,
