@@ -1,5 +1,5 @@
-"""Jinja filters and globals: dates in the office's zone, masked identity numbers, the navigation per role,
-static URLs that change with their file."""
+"""Jinja filters and globals: dates in the office's zone, masked identity numbers, the navigation
+per role, static URLs that change with their file."""
 
 from datetime import UTC, datetime
 from functools import lru_cache

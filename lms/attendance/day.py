@@ -104,7 +104,8 @@ def _courses(user, day):
 
 
 def trainer_day(user, day):
-    """The :class:`Day` of a trainer (their courses) or of staff (every course), ``day`` in the office's zone."""
+    """The :class:`Day` of a trainer (their courses) or of staff (every course); ``day`` is a
+    date in the office's zone."""
     tomorrow = combine_local(day + timedelta(days=1), time(0))
     query = (
         select(CourseSession)

@@ -102,7 +102,8 @@ def _safe_code(course):
 @bp.route("/trainer/today")
 @roles_required(*TRAINER_ROLES)
 def today():
-    """Today's sessions (the office's day) of the trainer's courses, then the next days, and the courses."""
+    """Today's sessions (the office's day) of the trainer's courses, then the next days, and
+    the courses."""
     return _render_today()
 
 

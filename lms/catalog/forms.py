@@ -1,4 +1,5 @@
-"""Staff forms for courses and their sessions; times are typed in the office's zone (WIB by default)."""
+"""Staff forms for courses and their sessions; times are typed in the office's zone (WIB by
+default)."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (

@@ -76,8 +76,8 @@ def clock_pattern(pattern):
 
 
 def format_local(value, pattern):
-    """``value`` (an aware datetime) as ``pattern`` in the office's zone, the hour written as the reader's
-    language writes it."""
+    """``value`` (an aware datetime) as ``pattern`` in the office's zone, the hour written as the
+    reader's language writes it."""
     from flask_babel import format_datetime
 
     return format_datetime(value, clock_pattern(pattern))

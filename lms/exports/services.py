@@ -108,7 +108,8 @@ def _select(columns):
 
 
 def _wib(value):
-    """An aware UTC time as a naive time in the office's zone (a spreadsheet has no zones); None stays None."""
+    """An aware UTC time as a naive time in the office's zone (a spreadsheet has no zones); None
+    stays None."""
     return utc_to_local(value).replace(tzinfo=None, microsecond=0) if value else None
 
 
