@@ -14,10 +14,11 @@ outbox's recent rows (by its index on ``created_at``).
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from lms.catalog.models import Course
 from lms.catalog.services import course_type_of
+from lms.certificates.models import Certificate
 from lms.certificates.services import course_candidates
 from lms.core.time import local_today
 from lms.core.types import utcnow
@@ -75,12 +76,25 @@ def _requests(today):
 def _certificates(today):
     """[(course, eligible trainees without a certificate)] of the courses that ended in the last
     FINISHED_DAYS days and give certificates, the latest ended first."""
+    # a trainee on the roster without a valid certificate: only such courses are judged (their
+    # attendance read) at all
+    uncertified = (
+        select(Enrollment.id)
+        .where(Enrollment.course_id == Course.id, Enrollment.status == "enrolled")
+        .where(
+            ~exists().where(
+                Certificate.enrollment_id == Enrollment.id, Certificate.revoked_at.is_(None)
+            )
+        )
+        .exists()
+    )
     courses = db.session.scalars(
         select(Course)
         .where(
             Course.ends_on < today,
             Course.ends_on >= today - timedelta(days=FINISHED_DAYS),
             Course.status.in_(("published", "closed")),
+            uncertified,
         )
         .order_by(Course.ends_on.desc(), Course.id)
     ).all()
