@@ -49,6 +49,9 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     #: set when every channel that reaches the person failed for good; nothing more is tried
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when staff last sent it again after it failed (``lms.outbox.services.send_again``): the
+    #: attempts before it no longer count, and it is part of the idempotency key
+    resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: delivery attempts so far, on every channel
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: the last delivery error, if any
@@ -71,7 +74,17 @@ class OutboxMessage(db.Model):
         same on every try, so that a gateway drops a second copy of a message it accepted
         (a worker killed between the gateway's answer and the commit that records it)."""
         stamp = self.created_at.strftime("%Y%m%d%H%M%S")
+        if self.resent_at is not None:  # sent again: a new copy, which a gateway must not drop
+            stamp += self.resent_at.strftime("-%Y%m%d%H%M%S")
         return f"latih-{self.id}-{stamp}-{channel}"
+
+    @property
+    def current_attempts(self):
+        """The attempts since it was last sent again (all of them if never): the ones that
+        count towards giving a channel up."""
+        if self.resent_at is None:
+            return list(self.attempt_log)
+        return [a for a in self.attempt_log if a.attempted_at >= self.resent_at]
 
     #: every delivery attempt, oldest first
     attempt_log = relationship(

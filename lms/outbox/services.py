@@ -12,10 +12,13 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
+from lms.audit import services as audit
 from lms.core.logs import current_request_id
 from lms.core.types import utcnow
+from lms.errors import Conflict
 from lms.extensions import db
 
 from . import registry
@@ -179,7 +182,7 @@ def backoff(tries):
 def _spent(message, max_tries):
     """Channels this message must not be tried on again: a final failure, or too many."""
     tries, spent = {}, set()
-    for attempt in message.attempt_log:
+    for attempt in message.current_attempts:
         if attempt.ok:
             continue
         tries[attempt.channel] = tries.get(attempt.channel, 0) + 1
@@ -207,7 +210,7 @@ def _interrupted(message, now):
     message); returns the channel of the last one, which is tried first again, with the same
     idempotency key, so that a gateway that took it drops the copy."""
     channel = None
-    for attempt in message.attempt_log:
+    for attempt in message.current_attempts:
         if attempt.finished_at is None:
             attempt.finished_at = now
             attempt.error = INTERRUPTED
@@ -242,7 +245,7 @@ def deliver(message, instances, now=None, started=None):
     candidates = [(c, a) for c, a in _candidates(message) if c.key not in spent]
     # an attempt cut off on a channel is repeated there first (its gateway knows the key)
     candidates.sort(key=lambda pair: pair[0].key != resume)
-    if not candidates and not message.attempt_log:
+    if not candidates and not message.current_attempts:
         user = message.user
         if user is None or not any(c.address(user) for c in registry.all_channels()):
             # no address on any channel (an erased account): nothing will ever reach them
@@ -320,6 +323,52 @@ def deliver_pending(limit=100):
         for channel in instances.values():
             channel.close()
     return sent
+
+
+def resend_refusal(message):
+    """Why staff cannot send ``message`` again (translated), or None when they can: only a
+    message that failed on every channel is sent again, never one carrying a password's link or
+    code (it may have expired: the person asks for a new one), and only to someone a channel
+    reaches."""
+    if message.sent_at is not None:
+        return _("This message was delivered.")
+    if message.failed_at is None:
+        return _("This message is still being delivered.")
+    if message.carries_secret:
+        return _(
+            "A password link or code is not sent again: the person asks for a new one on the "
+            "login page."
+        )
+    user = message.user
+    if user is None or not any(channel.address(user) for channel in registry.route(user)):
+        return _(
+            "No channel that is on reaches this person: add their e-mail address or mobile "
+            "number first."
+        )
+    return None
+
+
+def send_again(message, actor, now=None):
+    """Send a message that failed on every channel again, at the addresses the account has now
+    (staff corrected a mistyped number): it waits for delivery as a new one, every channel tried
+    afresh, under a new idempotency key. The earlier attempts stay on record. Audited.
+
+    :raise Conflict: see :func:`resend_refusal`
+    """
+    refusal = resend_refusal(message)
+    if refusal:
+        raise Conflict(refusal, code="not_resendable")
+    now = now or utcnow()
+    message.resent_at = now
+    message.failed_at = None
+    message.next_attempt_at = None
+    message.last_error = None
+    message.recipient = _recipient(message.user)
+    audit.record("outbox.resent", message, actor=actor, object_type="outbox_message")
+    from lms.jobs.services import note_outbox_written  # (the job queue imports the outbox)
+
+    note_outbox_written()  # the worker delivers it once the transaction commits
+    return message
 
 
 def forget(user):

@@ -3,13 +3,16 @@ attempt, and the WhatsApp templates the office registers (in development: read m
 
 import json
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from lms.auth.permissions import roles_required
 from lms.core.pagination import paginate
 from lms.core.search import contains
+from lms.core.transaction import attempt
 from lms.extensions import db
 
 from . import gsm, registry
@@ -54,7 +57,10 @@ def index():
 @bp.route("/<int:message_id>")
 @roles_required("staff")
 def detail(message_id):
-    message = db.get_or_404(OutboxMessage, message_id)
+    return _render_detail(db.get_or_404(OutboxMessage, message_id))
+
+
+def _render_detail(message, error=None, code=200):
     sms = gsm.describe(message.text) if message.text else None
     template = wa.by_name(message.wa_template) if message.wa_template else None
     hidden = not outbox.texts_shown(message)
@@ -70,7 +76,25 @@ def detail(message_id):
         sms=sms,
         variables=variables,
         channel_label=_channel_label,
-    )
+        # a failed message: sent again by staff, or why it cannot be
+        resend_refusal=outbox.resend_refusal(message) if message.failed_at else None,
+        error=error,
+    ), code
+
+
+@bp.route("/<int:message_id>/send-again", methods=["POST"])
+@roles_required("staff")
+def send_again(message_id):
+    """Send a message that failed on every channel again, at the addresses the account has now;
+    a refusal is the message's page with the reason (409)."""
+    message = db.get_or_404(OutboxMessage, message_id)
+    with attempt() as outcome:
+        outbox.send_again(message, current_user._get_current_object())
+    if outcome.error is not None:
+        db.session.refresh(message)
+        return _render_detail(message, str(outcome.error.message), outcome.error.status)
+    flash(_("The message waits to be sent again."), "success")
+    return redirect(url_for("outbox.detail", message_id=message.id), 303)
 
 
 @bp.route("/whatsapp-templates")

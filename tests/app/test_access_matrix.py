@@ -157,6 +157,7 @@ ACCESS = {
     "privacy.erase":                      {"GET": STAFF_PAGE, "POST": STAFF_POST},
     "outbox.index":                       STAFF_PAGE,
     "outbox.detail":                      STAFF_PAGE,
+    "outbox.send_again":                  STAFF_POST,
     # chan: the WhatsApp templates the office registers; a password reset by a code sent to the phone
     "outbox.whatsapp_templates":          STAFF_PAGE,
     "auth.reset_with_code":               {"GET": PUBLIC, "POST": PUBLIC_POST},
