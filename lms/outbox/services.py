@@ -339,6 +339,11 @@ def resend_refusal(message):
             "A password link or code is not sent again: the person asks for a new one on the "
             "login page."
         )
+    if not registry.enabled():
+        return _(
+            "No channel is on (no mail server, SMS gateway or WhatsApp number): nothing can be "
+            "sent."
+        )
     user = message.user
     if user is None or not any(channel.address(user) for channel in registry.route(user)):
         return _(

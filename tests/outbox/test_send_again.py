@@ -143,6 +143,15 @@ def test_a_message_that_cannot_be_sent_again_says_why(client, walk_in, sms_gatew
     assert reload(message).failed_at is not None
 
 
+def test_nothing_is_sent_again_while_no_channel_is_on(walk_in, create_user):
+    message = queue_welcome(walk_in)
+    db.session.flush()
+    message.failed_at = message.created_at  # given up while a gateway was configured
+    db.session.commit()
+    with pytest.raises(Conflict, match="Tidak ada saluran yang aktif"):
+        outbox.send_again(message, create_user("staff"))
+
+
 def test_a_message_that_does_not_exist(client, create_user):
     log_in(client, create_user("staff"))
     assert client.post("/outbox/999999/send-again").status_code == 404
