@@ -24,7 +24,7 @@ from lms.extensions import db
 from . import registry
 from . import whatsapp_templates as wa
 from .channels import DeliveryFailed
-from .models import DeliveryAttempt, OutboxMessage
+from .models import SECRET_KINDS, DeliveryAttempt, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -374,6 +374,37 @@ def send_again(message, actor, now=None):
 
     note_outbox_written()  # the worker delivers it once the transaction commits
     return message
+
+
+#: how far back "send again" of the outbox's list reaches (a gateway's outage of a few days)
+RESEND_DAYS = 7
+
+
+def recently_failed(now=None, limit=None):
+    """The messages given up in the last RESEND_DAYS days whose kind may be sent again, oldest
+    first (at most ``limit``)."""
+    now = now or utcnow()
+    return db.session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.failed_at >= now - timedelta(days=RESEND_DAYS),
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.kind.not_in(SECRET_KINDS),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+
+
+def send_again_recent(actor, now=None):
+    """Send again every message given up in the last RESEND_DAYS days (a gateway was down for
+    longer than the retries last) that :func:`send_again` takes; the others are left as they
+    are. One transaction; returns how many wait to be sent again."""
+    now = now or utcnow()
+    again = [m for m in recently_failed(now) if resend_refusal(m) is None]
+    for message in again:
+        send_again(message, actor, now)
+    return len(again)
 
 
 def forget(user):

@@ -4,7 +4,7 @@ attempt, and the WhatsApp templates the office registers (in development: read m
 import json
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -48,10 +48,30 @@ def index():
         page=page,
         q=q,
         failed=failed,
+        # the list of failures offers to send the last days' again (after a gateway's outage)
+        resendable=failed and bool(enabled) and bool(outbox.recently_failed(limit=1)),
+        resend_days=outbox.RESEND_DAYS,
         delivering=bool(enabled),
         enabled=", ".join(enabled),
         channel_label=_channel_label,
     )
+
+
+@bp.route("/send-again", methods=["POST"])
+@roles_required("staff")
+def send_again_recent():
+    """Send again every message given up in the last days that can be (after a gateway was down
+    longer than the retries last); the list of failures shows what is left."""
+    count = outbox.send_again_recent(current_user._get_current_object())
+    flash(
+        ngettext(
+            "%(num)s message waits to be sent again.",
+            "%(num)s messages wait to be sent again.",
+            count,
+        ),
+        "success" if count else "info",
+    )
+    return redirect(url_for("outbox.index", failed=1), 303)
 
 
 @bp.route("/<int:message_id>")

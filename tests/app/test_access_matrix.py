@@ -158,6 +158,7 @@ ACCESS = {
     "outbox.index":                       STAFF_PAGE,
     "outbox.detail":                      STAFF_PAGE,
     "outbox.send_again":                  STAFF_POST,
+    "outbox.send_again_recent":           STAFF_POST,
     # chan: the WhatsApp templates the office registers; a password reset by a code sent to the phone
     "outbox.whatsapp_templates":          STAFF_PAGE,
     "auth.reset_with_code":               {"GET": PUBLIC, "POST": PUBLIC_POST},

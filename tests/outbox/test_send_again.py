@@ -155,3 +155,40 @@ def test_nothing_is_sent_again_while_no_channel_is_on(walk_in, create_user):
 def test_a_message_that_does_not_exist(client, create_user):
     log_in(client, create_user("staff"))
     assert client.post("/outbox/999999/send-again").status_code == 404
+
+
+# --- after a gateway's outage: every recent failure at once -------------------------------------
+
+
+def test_after_an_outage_staff_send_the_last_days_failures_again(
+    client, create_user, sms_gateway, clock
+):
+    """The gateway was down longer than the retries last: the messages of those days go again,
+    at once; a password code, an older failure and a delivered message are left alone."""
+    people = [
+        create_user("trainee", email=False, phone=f"0812-5555-000{n}", preferred_channel="sms")
+        for n in range(4)
+    ]
+    old = failed_message(people[0], sms_gateway)
+    clock.shift(timedelta(days=outbox.RESEND_DAYS + 1))
+    recent = [failed_message(person, sms_gateway) for person in people[1:3]]
+    code = failed_message(people[3], sms_gateway, kind="secret")
+    staff = create_user("staff")
+    log_in(client, staff)
+    listed = client.get("/outbox/?failed=1")
+    assert 'data-testid="send-again-recent"' in listed.text
+    response = client.post("/outbox/send-again")
+    assert response.status_code == 303 and response.location == "/outbox/?failed=1"
+    assert "2 pesan menunggu untuk dikirim ulang." in text(client.get(response.location))
+    assert [reload(m).failed_at is None for m in recent] == [True, True]
+    assert reload(old).failed_at is not None and reload(code).failed_at is not None
+    sms_gateway.default = (200, {"ok": True})
+    assert outbox.deliver_pending() == 2
+
+
+def test_the_list_offers_it_only_when_there_is_something_to_send(client, create_user):
+    log_in(client, create_user("staff"))
+    assert 'data-testid="send-again-recent"' not in client.get("/outbox/?failed=1").text
+    response = client.post("/outbox/send-again")
+    assert response.status_code == 303
+    assert "0 pesan menunggu untuk dikirim ulang." in text(client.get(response.location))
