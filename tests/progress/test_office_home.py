@@ -168,3 +168,23 @@ def test_the_outbox_lists_the_undelivered_messages(client, create_user):
     assert undelivered.status_code == 200
     assert f"/outbox/{failed.id}" in undelivered.text
     assert f"/outbox/{sent.id}" not in undelivered.text
+
+
+def test_more_courses_with_requests_lead_to_the_course_list_of_them(
+    client, create_user, requests, create_course, monkeypatch
+):
+    monkeypatch.setattr(office, "NAMED", 1)
+    quiet = create_course()
+    log_in(client, create_user("staff"))
+    home = client.get("/").text
+    link = re.search(r'href="([^"]*)"[^>]*data-testid="more-requests"', home).group(1)
+    assert link == "/manage/courses/?pending=1"
+    listed = client.get(link)
+    shown = text(listed)
+    assert requests[0].code in shown and requests[1].code in shown
+    assert quiet.code not in shown
+    assert 'data-testid="pending-only"' in listed.text
+    # the filter stays with the list's downloads
+    assert "/exports/courses.csv?pending=1" in listed.text
+    exported = client.get("/exports/courses.csv?pending=1").get_data(as_text=True)
+    assert requests[0].code in exported and quiet.code not in exported
