@@ -376,6 +376,17 @@ def send_again(message, actor, now=None):
     return message
 
 
+def messages_to(user, limit=10):
+    """The latest messages written to ``user``, newest first: their account page lists them, so
+    that staff at the desk see whether the SMS a trainee says never came was delivered."""
+    return db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.user_id == user.id)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    ).all()
+
+
 #: how far back "send again" of the outbox's list reaches (a gateway's outage of a few days)
 RESEND_DAYS = 7
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.auth.models import User
 from lms.auth.permissions import roles_required
 from lms.core.pagination import paginate
 from lms.core.search import contains
@@ -23,7 +24,8 @@ from .models import OutboxMessage
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 
 
-def _channel_label(key):
+@bp.app_template_global("channel_label")
+def channel_label(key):
     """A channel's name in the page's language (the key of one no longer registered)."""
     channel = registry.get(key) if key else None
     return channel.label(str(get_locale())) if channel else key
@@ -36,11 +38,15 @@ def index():
     # ?failed=1: the messages that could not be delivered on any channel (the office's home
     # links here when there are some)
     failed = request.args.get("failed") == "1"
+    # ?user=<id>: one person's messages (their account page links here)
+    person = request.args.get("user", type=int)
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if q:
         query = query.where(contains((OutboxMessage.recipient,), q))
     if failed:
         query = query.where(OutboxMessage.failed_at.is_not(None))
+    if person is not None:
+        query = query.where(OutboxMessage.user_id == person)
     page = paginate(query)
     enabled = [channel.label(str(get_locale())) for channel in registry.enabled()]
     return render_template(
@@ -48,12 +54,12 @@ def index():
         page=page,
         q=q,
         failed=failed,
+        person=db.session.get(User, person) if person is not None else None,
         # the list of failures offers to send the last days' again (after a gateway's outage)
         resendable=failed and bool(enabled) and bool(outbox.recently_failed(limit=1)),
         resend_days=outbox.RESEND_DAYS,
         delivering=bool(enabled),
         enabled=", ".join(enabled),
-        channel_label=_channel_label,
     )
 
 
@@ -95,7 +101,6 @@ def _render_detail(message, error=None, code=200):
         hidden=hidden,
         sms=sms,
         variables=variables,
-        channel_label=_channel_label,
         # a failed message: sent again by staff, or why it cannot be
         resend_refusal=outbox.resend_refusal(message) if message.failed_at else None,
         error=error,

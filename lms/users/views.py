@@ -15,6 +15,7 @@ from lms.core.sealed import SEALED, sealed_url
 from lms.core.transaction import form_errors
 from lms.extensions import db
 from lms.outbox import registry as channels
+from lms.outbox.services import messages_to
 from lms.partners.models import Partner
 from lms.regions.services import list_regencies, regency_choices
 
@@ -22,7 +23,8 @@ from .filters import UserFilters
 from .forms import RoleForm, StaffProfileForm, UserCreateForm
 from .services import change_role, complete_profile
 
-#: a higher ?page= would overflow the database's integer offset; no list is that long
+#: the latest messages an account's page lists (the outbox, filtered to the person, has all)
+MESSAGES_SHOWN = 10
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -107,7 +109,14 @@ def detail(user_id):
     elif request.method == "POST":
         abort(403)
     status = form_status(form) if form else 200
-    return render_template("users/detail.html", user=user, form=form), status
+    messages = messages_to(user, MESSAGES_SHOWN + 1)
+    return render_template(
+        "users/detail.html",
+        user=user,
+        form=form,
+        messages=messages[:MESSAGES_SHOWN],
+        more_messages=len(messages) > MESSAGES_SHOWN,
+    ), status
 
 
 @bp.route("/<int:user_id>/profile", methods=["GET", "POST"])

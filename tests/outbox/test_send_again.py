@@ -192,3 +192,43 @@ def test_the_list_offers_it_only_when_there_is_something_to_send(client, create_
     response = client.post("/outbox/send-again")
     assert response.status_code == 303
     assert "0 pesan menunggu untuk dikirim ulang." in text(client.get(response.location))
+
+
+# --- at the desk: "the SMS never came" ------------------------------------------------------------
+
+
+def test_a_persons_account_lists_their_messages_and_leads_to_sending_again(
+    client, walk_in, sms_gateway, create_user
+):
+    message = failed_message(walk_in, sms_gateway)
+    log_in(client, create_user("staff"))
+    page = client.get(f"/users/{walk_in.id}")
+    shown = text(page)
+    assert "+6281234560000" in shown  # the number the trainer typed, to be checked
+    assert "Akun Latih Anda sudah siap" in shown and "gagal" in shown
+    assert f'href="/outbox/{message.id}"' in page.text
+    assert 'data-testid="all-messages"' not in page.text
+
+
+def test_an_account_with_many_messages_links_to_all_of_them(client, walk_in, create_user):
+    from lms.users.views import MESSAGES_SHOWN
+
+    for _ in range(MESSAGES_SHOWN + 1):
+        queue_welcome(walk_in)
+    other = create_user("trainee")
+    queue_welcome(other)
+    db.session.commit()
+    log_in(client, create_user("staff"))
+    page = client.get(f"/users/{walk_in.id}").text
+    assert len(re.findall(r'href="/outbox/\d+"', page)) == MESSAGES_SHOWN
+    link = re.search(r'href="([^"]*)"[^>]*data-testid="all-messages"', page).group(1)
+    assert link == f"/outbox/?user={walk_in.id}"
+    listed = client.get(link).text
+    assert len(re.findall(r'href="/outbox/\d+"', listed)) == MESSAGES_SHOWN + 1
+    assert "Pesan untuk Wayan Sari." in text(client.get(link))
+
+
+def test_an_account_without_messages_says_so(client, create_user):
+    log_in(client, create_user("staff"))
+    person = create_user("trainee")
+    assert 'data-testid="no-messages"' in client.get(f"/users/{person.id}").text
