@@ -307,6 +307,21 @@ def test_both_logs_carry_one_request_id_and_no_reset_token(province, tmp_path):
     assert token not in logs and "1807015705950001" not in logs
 
 
+def test_an_instance_that_does_not_answer_logs_no_reset_token(tmp_path):
+    """nginx's error log writes the request line of a failed request: never a reset link's
+    token (its location logs only critical errors), while other paths' failures are logged."""
+    _nginx_or_skip()
+    token = "IjQyIg.Z1x2Yw.q8Yb3nLk0v9Jm2c4Xr7Ts5Wd1Ue"
+    nobody = [free_port(), free_port()]  # no gunicorn listens there
+    with _nginx(tmp_path, nobody) as (_http_port, https_port):
+        session, https = Phone(), f"https://127.0.0.1:{https_port}"
+        assert session.get(f"{https}/password/reset/{token}").status_code == 502
+        assert session.get(f"{https}/courses/").status_code == 502
+        _line_with(tmp_path / "error.log", "/courses/")
+    logs = "".join(path.read_text() for path in tmp_path.glob("*.log"))
+    assert token not in logs
+
+
 def test_a_file_too_large_is_refused_by_latih_in_indonesian(province):
     # not by nginx's own page in English: nginx lets through more than Latih's limit
     session, _, https = province
