@@ -3,10 +3,9 @@
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, extract, select
+from sqlalchemy import extract, select
 
 from lms.core.filters import Args, present
-from lms.enrollment.models import Enrollment
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
 
@@ -58,14 +57,10 @@ class CourseFilters:
     year: int | None = None
     #: searched in the titles and the code
     q: str = ""
-    #: only the courses with an enrolment request awaiting a decision (the office's home links
-    #: here)
-    pending: bool = False
 
     @classmethod
     def from_args(cls, args, strict=False):
-        """The filters of a query string: ``type``, ``status``, ``partner``, ``year``, ``q``,
-        ``pending``."""
+        """The filters of a query string: ``type``, ``status``, ``partner``, ``year``, ``q``."""
         read = Args(args, strict)
         type_key = read.text("type")
         if type_key and course_types.get(type_key) is None:
@@ -89,7 +84,6 @@ class CourseFilters:
             partner=partner,
             year=year,
             q=read.text("q"),
-            pending=read.text("pending") == "1",
         )
 
     def query(self):
@@ -106,10 +100,6 @@ class CourseFilters:
         )
         if self.year:
             query = query.where(extract("year", Course.starts_on) == self.year)
-        if self.pending:
-            query = query.where(
-                exists().where(Enrollment.course_id == Course.id, Enrollment.status == "pending")
-            )
         return query
 
     @staticmethod
@@ -127,6 +117,5 @@ class CourseFilters:
                 "partner": self.partner,
                 "year": self.year,
                 "q": self.q,
-                "pending": 1 if self.pending else None,
             }
         )

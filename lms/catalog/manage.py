@@ -17,13 +17,13 @@ from lms.core.records import get_within_or_404
 from lms.core.time import combine_local, local_to_utc, local_today, utc_to_local
 from lms.core.transaction import attempt, form_errors
 from lms.course_types.base import SessionPlan
+from lms.enrollment.filters import CourseListFilters
 from lms.enrollment.groups import course_groups
 from lms.extensions import course_types, db
 from lms.partners.models import Partner
 from lms.regions.services import regency_choices
 
 from . import services
-from .filters import CourseFilters
 from .forms import (
     CancelSessionForm,
     CloneForm,
@@ -231,7 +231,7 @@ def _render_course(course, status=200):
 def courses():
     """Every course, newest start first, filtered; the filters are the course export's, so its
     download links carry them (a bad value is dropped here, refused by the export)."""
-    filters = CourseFilters.from_args(request.args)
+    filters = CourseListFilters.from_args(request.args)
     page = paginate(filters.query())
     partners = db.session.scalars(select(Partner).order_by(Partner.name)).all()
     return render_template(
@@ -242,7 +242,7 @@ def courses():
         statuses=[(s, COURSE_STATUS_LABELS[s]) for s in COURSE_STATUSES],
         types=course_types.choices(get_locale()),
         partners=partners,
-        years=CourseFilters.years(),
+        years=CourseListFilters.years(),
     )
 
 

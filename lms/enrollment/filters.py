@@ -1,10 +1,14 @@
-"""A course's roster list filters (the list and its export: :mod:`lms.core.filters`)."""
+"""A course's roster list filters (the list and its export: :mod:`lms.core.filters`), and the
+staff course list's, which know enrolments."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import gettext as _
+from sqlalchemy import exists
 
 from lms.auth.search import person_condition
+from lms.catalog.filters import CourseFilters
+from lms.catalog.models import Course
 from lms.core.filters import Args, present
 from lms.core.sealed import term_args
 
@@ -54,3 +58,28 @@ class RosterFilters:
         """The query string that gives these filters back (the roster's and its export's); a
         search holding a number is sealed."""
         return present({"status": self.status, **term_args(self.q), "origin": self.origin})
+
+
+@dataclass(frozen=True)
+class CourseListFilters(CourseFilters):
+    """The staff course list's filters (and its export's): the catalogue's, and ``pending``."""
+
+    #: only the courses with an enrolment request awaiting a decision (the office's home links
+    #: here)
+    pending: bool = False
+
+    @classmethod
+    def from_args(cls, args, strict=False):
+        """The catalogue's filters of a query string, and ``pending`` (``1``)."""
+        return replace(super().from_args(args, strict), pending=args.get("pending") == "1")
+
+    def query(self):
+        query = super().query()
+        if self.pending:
+            query = query.where(
+                exists().where(Enrollment.course_id == Course.id, Enrollment.status == "pending")
+            )
+        return query
+
+    def args(self):
+        return present({**super().args(), "pending": 1 if self.pending else None})

@@ -24,13 +24,13 @@ from sqlalchemy.orm import aliased
 
 from lms.attendance.models import Attendance
 from lms.auth.models import User
-from lms.catalog.filters import CourseFilters
 from lms.catalog.models import Course, CourseSession
 from lms.certificates.filters import CertificateFilters
 from lms.certificates.models import Certificate
 from lms.core import tabular
 from lms.core.postgres import lift_statement_limit
 from lms.core.time import local_today, utc_to_local
+from lms.enrollment.filters import CourseListFilters
 from lms.enrollment.models import Enrollment
 from lms.errors import InvalidInput, NotFound
 from lms.extensions import db
@@ -311,8 +311,8 @@ DATASETS = {
             "courses",
             _l("Courses"),
             COURSES,
-            _strict(CourseFilters),
-            CourseFilters.query,
+            _strict(CourseListFilters),
+            CourseListFilters.query,
             records=True,
         ),
         Dataset(
@@ -365,7 +365,7 @@ def choices():
     return {
         "regencies": db.session.scalars(select(Regency).order_by(Regency.name)).all(),
         "partners": db.session.scalars(select(Partner).order_by(Partner.name)).all(),
-        "years": CourseFilters.years(),
+        "years": CourseListFilters.years(),
         "courses": db.session.scalars(
             select(Course.code).order_by(Course.starts_on.desc(), Course.code).limit(500)
         ).all(),

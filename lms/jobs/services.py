@@ -28,7 +28,7 @@ from datetime import timedelta
 from flask import current_app, g, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import event, select, update
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from lms.core.outage import database_unavailable
@@ -230,8 +230,12 @@ def init_app(app):
 
 @event.listens_for(Session, "after_flush")
 def _outbox_written(session, _context):
-    """A message was written: deliver it once the transaction commits (with Redis)."""
-    if any(isinstance(o, OutboxMessage) for o in session.new):
+    """A message was written, or staff sent one again (``lms.outbox.services.send_again``):
+    deliver it once the transaction commits (with Redis)."""
+    if any(isinstance(o, OutboxMessage) for o in session.new) or any(
+        isinstance(o, OutboxMessage) and inspect(o).attrs.resent_at.history.has_changes()
+        for o in session.dirty
+    ):
         note_outbox_written(session)
 
 

@@ -370,10 +370,7 @@ def send_again(message, actor, now=None):
     message.last_error = None
     message.recipient = _recipient(message.user)
     audit.record("outbox.resent", message, actor=actor, object_type="outbox_message")
-    from lms.jobs.services import note_outbox_written  # (the job queue imports the outbox)
-
-    note_outbox_written()  # the worker delivers it once the transaction commits
-    return message
+    return message  # (the job queue delivers it once the transaction commits: lms.jobs)
 
 
 def messages_to(user, limit=10):

@@ -409,6 +409,37 @@ def test_a_message_written_by_a_request_is_delivered_by_the_worker(mail_app, cre
     assert db.session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
 
 
+def test_a_message_staff_send_again_is_delivered_by_the_worker(mail_app, create_user):
+    """A message the mail server refused for good, sent again from its page once the address
+    works: the request queues a delivery once it commits, and the worker sends it."""
+    from lms.outbox import services as outbox
+    from lms.outbox.models import OutboxMessage
+    from tests.fixtures.gateways import FakeSMTP
+
+    app, smtp = mail_app
+    user = create_user("trainee", email="ani@example.org")
+    staff = create_user("staff")
+    FakeSMTP.refuse.add("ani@example.org")
+    with app.app_context():
+        message = outbox.queue(
+            db.session.get(User, user.id), "account_welcome", "emails/account_welcome", link="x"
+        )
+        db.session.commit()
+        message_id = message.id
+        outbox.deliver_pending()
+        assert db.session.get(OutboxMessage, message_id).failed_at is not None
+        db.session.remove()
+    FakeSMTP.refuse.clear()  # the address works again
+    client = log_in(app.test_client(), staff)
+    assert client.post(f"/outbox/{message_id}/send-again").status_code == 303
+    with app.app_context():
+        delivery = jobs.outbox_job_id()
+    assert _rq_job(app, delivery).get_status() == "queued"
+    with app.app_context():
+        work(burst=True, scheduler=False)
+    assert [m["To"] for m in smtp.sent] == ["ani@example.org"]
+
+
 def test_an_enrolments_message_is_delivered_by_the_worker(mail_app, create_user, create_course):
     """On PostgreSQL an enrolment writes its message without a flush (lms.core.rows): its
     delivery is still queued once the enrolment commits."""
