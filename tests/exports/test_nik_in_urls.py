@@ -199,6 +199,7 @@ def test_a_trainee_without_email_is_found_by_their_number_which_stays_out_of_eve
     assert response.status_code == 303
     page = browser.follow(response)
     assert re.findall(r'data-testid="user-(\d+)"', page.get_data(as_text=True)) == [str(wati.id)]
+    assert "+6281277770101" in text(page)  # the list shows the number of an account without e-mail
     assert all("7777" not in url for url in browser.urls), browser.urls
     names, _body = names_in(client.post("/exports/trainees.csv", data={"q": typed}))
     assert names == ["Wati"]
