@@ -404,6 +404,12 @@ def recently_failed(now=None, limit=None):
     ).all()
 
 
+def can_send_again_recent():
+    """Whether "send them again" has anything to do: a channel is on and a message of a kind
+    sent again was given up in the last RESEND_DAYS days."""
+    return bool(registry.enabled()) and bool(recently_failed(limit=1))
+
+
 def send_again_recent(actor, now=None):
     """Send again every message given up in the last RESEND_DAYS days (a gateway was down for
     longer than the retries last) that :func:`send_again` takes; the others are left as they

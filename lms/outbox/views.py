@@ -12,13 +12,13 @@ from sqlalchemy import select
 from lms.auth.models import User
 from lms.auth.permissions import roles_required
 from lms.core.pagination import paginate
-from lms.core.search import contains
 from lms.core.transaction import attempt
 from lms.extensions import db
 
 from . import gsm, registry
 from . import services as outbox
 from . import whatsapp_templates as wa
+from .filters import OutboxFilters
 from .models import OutboxMessage
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
@@ -34,29 +34,16 @@ def channel_label(key):
 @bp.route("/")
 @roles_required("staff")
 def index():
-    q = (request.args.get("q") or "").strip().lower()[:100]
-    # ?failed=1: the messages that could not be delivered on any channel (the office's home
-    # links here when there are some)
-    failed = request.args.get("failed") == "1"
-    # ?user=<id>: one person's messages (their account page links here)
-    person = request.args.get("user", type=int)
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
-    if q:
-        query = query.where(contains((OutboxMessage.recipient,), q))
-    if failed:
-        query = query.where(OutboxMessage.failed_at.is_not(None))
-    if person is not None:
-        query = query.where(OutboxMessage.user_id == person)
-    page = paginate(query)
+    filters = OutboxFilters.from_args(request.args)
+    page = paginate(filters.apply(select(OutboxMessage).order_by(OutboxMessage.id.desc())))
     enabled = [channel.label(str(get_locale())) for channel in registry.enabled()]
     return render_template(
         "outbox/index.html",
         page=page,
-        q=q,
-        failed=failed,
-        person=db.session.get(User, person) if person is not None else None,
+        filters=filters,
+        person=db.session.get(User, filters.user) if filters.user is not None else None,
         # the list of failures offers to send the last days' again (after a gateway's outage)
-        resendable=failed and bool(enabled) and bool(outbox.recently_failed(limit=1)),
+        resendable=filters.failed and outbox.can_send_again_recent(),
         resend_days=outbox.RESEND_DAYS,
         delivering=bool(enabled),
         enabled=", ".join(enabled),

@@ -232,3 +232,16 @@ def test_an_account_without_messages_says_so(client, create_user):
     log_in(client, create_user("staff"))
     person = create_user("trainee")
     assert 'data-testid="no-messages"' in client.get(f"/users/{person.id}").text
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "abc", "-5", "0"])
+def test_a_bad_account_number_in_the_outbox_link_is_dropped(client, walk_in, create_user, value):
+    """A mistyped or forged ?user= opens the whole outbox, never a 500 (a number beyond the
+    database's integers overflowed the query)."""
+    message = queue_welcome(walk_in)
+    db.session.commit()
+    log_in(client, create_user("staff"))
+    page = client.get(f"/outbox/?user={value}")
+    assert page.status_code == 200
+    assert f'href="/outbox/{message.id}"' in page.text
+    assert 'data-testid="person-only"' not in page.text
