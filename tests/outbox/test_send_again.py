@@ -13,9 +13,9 @@ from lms.auth import services as auth_services
 from lms.errors import Conflict
 from lms.extensions import db
 from lms.outbox import services as outbox
-from lms.outbox.models import OutboxMessage
 from tests.fixtures.pages import text
 from tests.fixtures.users import log_in
+from tests.outbox.test_channels import reload
 
 
 @pytest.fixture
@@ -24,11 +24,6 @@ def walk_in(create_user):
     return create_user(
         "trainee", email=False, name="Wayan Sari", phone="0812-3456-0000", preferred_channel="sms"
     )
-
-
-def reload(message):
-    db.session.expire_all()
-    return db.session.get(OutboxMessage, message.id)
 
 
 def queue_welcome(user):
