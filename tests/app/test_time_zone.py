@@ -39,16 +39,15 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
         ("Asia/Kuala_Lumpur", "UTC+08", "UTC+08", "UTC+08"),
     ],
 )
-def test_the_zone_is_named_as_its_readers_name_it(app, zone, short, indonesian, english):
-    app.config["BABEL_DEFAULT_TIMEZONE"] = zone
-    try:
-        assert zone_abbreviation() == short
-        with force_locale("id"):
-            assert zone_name() == indonesian
-        with force_locale("en"):
-            assert zone_name() == english
-    finally:
-        app.config["BABEL_DEFAULT_TIMEZONE"] = "Asia/Jakarta"
+def test_the_zone_is_named_as_its_readers_name_it(
+    app, monkeypatch, zone, short, indonesian, english
+):
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", zone)
+    assert zone_abbreviation() == short
+    with force_locale("id"):
+        assert zone_name() == indonesian
+    with force_locale("en"):
+        assert zone_name() == english
 
 
 @pytest.fixture
